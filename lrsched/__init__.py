@@ -1,0 +1,57 @@
+"""lrsched: learning-rate and momentum schedules as pure functions of the step.
+
+Every policy is a frozen value: `schedule(step)` answers in the type of `step` (Python
+number, NumPy array, JAX array, torch or TensorFlow tensor). Adapters for torch, optax
+and Keras live in `lrsched.adapters`; Hypothesis strategies and checks in
+`lrsched.testing`.
+"""
+
+from lrsched.base import Piece, Schedule, from_config
+from lrsched.compose import Join, Warmup, join, warmup
+from lrsched.cosine import CosineDecay, CosineRestarts, cosine_decay, cosine_restarts
+from lrsched.cyclic import Cyclic, cyclic
+from lrsched.decay import (
+    Constant,
+    Exponential,
+    MultiStep,
+    StepDecay,
+    constant,
+    exponential,
+    multi_step,
+    step_decay,
+)
+from lrsched.momentum import InverseMomentum, inverse_momentum
+from lrsched.one_cycle import OneCycle, one_cycle
+from lrsched.sweep import RangeSweep, range_sweep
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Constant",
+    "CosineDecay",
+    "CosineRestarts",
+    "Cyclic",
+    "Exponential",
+    "InverseMomentum",
+    "Join",
+    "MultiStep",
+    "OneCycle",
+    "Piece",
+    "RangeSweep",
+    "Schedule",
+    "StepDecay",
+    "Warmup",
+    "constant",
+    "cosine_decay",
+    "cosine_restarts",
+    "cyclic",
+    "exponential",
+    "from_config",
+    "inverse_momentum",
+    "join",
+    "multi_step",
+    "one_cycle",
+    "range_sweep",
+    "step_decay",
+    "warmup",
+]

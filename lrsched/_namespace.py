@@ -1,0 +1,283 @@
+"""The one seam that decides how a schedule computes on a given step type.
+
+A policy is written once against the small set of operations below. `namespace_for`
+looks at the step's type and hands back the matching namespace:
+
+| step                         | namespace | answer                          |
+|------------------------------|-----------|---------------------------------|
+| Python int / float           | `MATH`    | Python float                    |
+| NumPy array / scalar, list   | `NUMPY`   | float64 array (NumPy scalar 0-d)|
+| JAX array or tracer          | jax.numpy | JAX array of the default float  |
+| torch tensor                 | torch     | tensor (floating dtype kept)    |
+| TensorFlow tensor            | tf.math   | tensor (float32 for int steps)  |
+| Keras variable / tensor      | converted by `keras.ops`, then as its backend's tensor |
+
+A framework namespace is built only when a step of that framework arrives, so the
+framework is already imported by the caller: this module never imports one itself.
+
+`select(t, knots, branch)` evaluates a piecewise function: `branch(k, t, xp)` holds on
+`[knots[k-1], knots[k])` (k = number of knots <= t). The scalar namespace calls just the branch that applies (the
+fast path); NumPy evaluates each branch on its own slice; tracing frameworks evaluate
+every branch and combine them with `where`, which keeps `jit`, `vmap` and `grad` safe.
+Branches must therefore be finite for any `t >= 0` — policies clamp before dividing.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+Branch = Callable[[int, Any, Any], Any]
+
+
+def _check_scalar_step(step: float) -> float:
+    if not step >= 0.0 or step == math.inf:  # `not >=` also catches NaN
+        raise ValueError(f"step must be a finite number >= 0; got {step!r}")
+    return float(step)
+
+
+class MathNamespace:
+    """Python floats through `math`: the fast path for direct calls and `LambdaLR`."""
+
+    name = "math"
+    floor = staticmethod(math.floor)
+    cos = staticmethod(math.cos)
+    exp = staticmethod(math.exp)
+    log = staticmethod(math.log)
+    minimum = staticmethod(min)
+    maximum = staticmethod(max)
+
+    @staticmethod
+    def where(cond: Any, a: Any, b: Any) -> Any:
+        return a if cond else b
+
+    @classmethod
+    def select(cls, t: float, knots: Sequence[float], branch: Branch) -> Any:
+        return branch(bisect.bisect_right(knots, t), t, cls)
+
+    @staticmethod
+    def prepare(step: Any) -> float:
+        return _check_scalar_step(step)
+
+    @staticmethod
+    def finish(value: Any) -> float:
+        return float(value)
+
+
+class NumpyNamespace:
+    """NumPy float64, vectorised; each branch of `select` sees only its own slice."""
+
+    name = "numpy"
+    floor = staticmethod(np.floor)
+    cos = staticmethod(np.cos)
+    exp = staticmethod(np.exp)
+    log = staticmethod(np.log)
+    minimum = staticmethod(np.minimum)
+    maximum = staticmethod(np.maximum)
+    where = staticmethod(np.where)
+
+    @classmethod
+    def select(cls, t: np.ndarray, knots: Sequence[float], branch: Branch) -> Any:
+        if t.ndim == 0:
+            return branch(bisect.bisect_right(knots, float(t)), t, cls)
+        index = np.searchsorted(np.asarray(knots, dtype=np.float64), t, side="right")
+        out = np.empty_like(t)
+        for k in range(len(knots) + 1):
+            mask = index == k
+            if mask.any():
+                out[mask] = branch(k, t[mask], cls)
+        return out
+
+    @staticmethod
+    def prepare(step: Any) -> np.ndarray:
+        t = np.asarray(step)
+        if t.dtype == np.bool_ or not (
+            np.issubdtype(t.dtype, np.integer) or np.issubdtype(t.dtype, np.floating)
+        ):
+            raise TypeError(f"step must be a number or an array of numbers; got dtype {t.dtype}")
+        t = t.astype(np.float64, copy=False)
+        if not np.all(np.isfinite(t) & (t >= 0.0)):
+            bad = t[~(np.isfinite(t) & (t >= 0.0))].ravel()[0]
+            raise ValueError(f"step must be finite and >= 0; got {bad!r} in the array")
+        return t
+
+    @staticmethod
+    def finish(value: Any) -> Any:
+        out = np.asarray(value, dtype=np.float64)
+        return out[()] if out.ndim == 0 else out
+
+
+class _ArrayNamespace:
+    """Tracing frameworks: every branch is evaluated and the results merged by `where`.
+
+    Subclasses supply the framework's functions and how to prepare a step.
+    """
+
+    name = "array"
+
+    def where(self, cond: Any, a: Any, b: Any) -> Any:
+        raise NotImplementedError
+
+    def select(self, t: Any, knots: Sequence[float], branch: Branch) -> Any:
+        # A branch may be a plain number: give the first the step's shape and dtype,
+        # so that every `where` below has an array on one side.
+        out = branch(len(knots), t, self) + t * 0.0
+        for k in range(len(knots) - 1, -1, -1):
+            out = self.where(t < knots[k], branch(k, t, self), out)
+        return out
+
+    @staticmethod
+    def finish(value: Any) -> Any:
+        return value
+
+
+class JaxNamespace(_ArrayNamespace):
+    name = "jax"
+
+    def __init__(self) -> None:
+        import jax
+        import jax.numpy as jnp
+
+        self._jax, self._jnp = jax, jnp
+        self.floor, self.cos, self.exp, self.log = jnp.floor, jnp.cos, jnp.exp, jnp.log
+        self.minimum, self.maximum = jnp.minimum, jnp.maximum
+
+    def where(self, cond: Any, a: Any, b: Any) -> Any:
+        return self._jnp.where(cond, a, b)
+
+    def prepare(self, step: Any) -> Any:
+        jnp = self._jnp
+        t = jnp.asarray(step)
+        if not jnp.issubdtype(t.dtype, jnp.floating):
+            # An int32 optax count becomes the default float (float32 unless x64 is on).
+            t = t.astype(jnp.result_type(float))
+        if not isinstance(t, self._jax.core.Tracer):
+            if not bool(jnp.all(jnp.isfinite(t) & (t >= 0))):
+                raise ValueError("step must be finite and >= 0; got a negative or non-finite value")
+        return t
+
+
+class TorchNamespace(_ArrayNamespace):
+    name = "torch"
+
+    def __init__(self) -> None:
+        import torch
+
+        self._torch = torch
+        self.floor, self.cos, self.exp, self.log = torch.floor, torch.cos, torch.exp, torch.log
+
+    def _tensor_like(self, x: Any, ref: Any) -> Any:
+        if isinstance(x, self._torch.Tensor):
+            return x
+        return self._torch.as_tensor(x, dtype=ref.dtype, device=ref.device)
+
+    def minimum(self, a: Any, b: Any) -> Any:
+        ref = a if isinstance(a, self._torch.Tensor) else b
+        return self._torch.minimum(self._tensor_like(a, ref), self._tensor_like(b, ref))
+
+    def maximum(self, a: Any, b: Any) -> Any:
+        ref = a if isinstance(a, self._torch.Tensor) else b
+        return self._torch.maximum(self._tensor_like(a, ref), self._tensor_like(b, ref))
+
+    def where(self, cond: Any, a: Any, b: Any) -> Any:
+        ref = a if isinstance(a, self._torch.Tensor) else b  # keep float64 steps float64
+        return self._torch.where(cond, self._tensor_like(a, ref), self._tensor_like(b, ref))
+
+    def prepare(self, step: Any) -> Any:
+        torch = self._torch
+        t = step if step.is_floating_point() else step.to(torch.get_default_dtype())
+        compiling = getattr(torch.compiler, "is_compiling", lambda: False)()
+        if not compiling and not bool(torch.all(torch.isfinite(t) & (t >= 0))):
+            raise ValueError("step must be finite and >= 0; got a negative or non-finite value")
+        return t
+
+
+class TensorflowNamespace(_ArrayNamespace):
+    name = "tensorflow"
+
+    def __init__(self) -> None:
+        import tensorflow as tf
+
+        self._tf = tf
+        self.floor, self.cos, self.exp = tf.math.floor, tf.math.cos, tf.math.exp
+        self.log, self.minimum, self.maximum = tf.math.log, tf.math.minimum, tf.math.maximum
+
+    def where(self, cond: Any, a: Any, b: Any) -> Any:
+        # tf.where neither broadcasts Python numbers nor mixes dtypes: bring both to
+        # the dtype of whichever side is a tensor, and to the condition's shape.
+        tf = self._tf
+        dtype = a.dtype if tf.is_tensor(a) else b.dtype if tf.is_tensor(b) else tf.float32
+        a, b = tf.cast(a, dtype), tf.cast(b, dtype)
+        shape = tf.broadcast_dynamic_shape(
+            tf.shape(cond), tf.broadcast_dynamic_shape(tf.shape(a), tf.shape(b))
+        )
+        return tf.where(tf.broadcast_to(cond, shape), tf.broadcast_to(a, shape), tf.broadcast_to(b, shape))
+
+    def prepare(self, step: Any) -> Any:
+        tf = self._tf
+        t = tf.convert_to_tensor(step)
+        if not t.dtype.is_floating:
+            t = tf.cast(t, tf.float32)
+        if tf.executing_eagerly():
+            if not bool(tf.reduce_all(tf.math.is_finite(t) & (t >= 0))):
+                raise ValueError("step must be finite and >= 0; got a negative or non-finite value")
+        return t
+
+
+_cache: dict[str, Any] = {}
+MATH = MathNamespace()
+NUMPY = NumpyNamespace()
+
+
+def _framework(name: str, factory: Callable[[], Any]) -> Any:
+    ns = _cache.get(name)
+    if ns is None:
+        ns = _cache[name] = factory()
+    return ns
+
+
+def namespace_for(step: Any) -> Any:
+    """Return the namespace that computes on `step`'s type (see the module docstring)."""
+    kind = type(step)
+    if kind is int or kind is float:
+        return MATH
+    if isinstance(step, bool):
+        raise TypeError(f"step must be a number or an array of numbers; got bool {step!r}")
+    if isinstance(step, (int, float)):  # subclasses, np.float64 among them
+        return MATH
+    if isinstance(step, (np.ndarray, np.generic, list, tuple)):
+        return NUMPY
+    module = kind.__module__.split(".", 1)[0]
+    if module in ("jax", "jaxlib") and "jax" in sys.modules:
+        return _framework("jax", JaxNamespace)
+    if module == "torch" and "torch" in sys.modules:
+        return _framework("torch", TorchNamespace)
+    if module == "keras" and "tensorflow" in sys.modules:
+        # On the TensorFlow backend a keras Variable stays itself after conversion;
+        # it is a tf.Tensor too, which the TensorFlow namespace takes in.
+        return _framework("tensorflow", TensorflowNamespace)
+    if module == "tensorflow" and "tensorflow" in sys.modules:
+        return _framework("tensorflow", TensorflowNamespace)
+    raise TypeError(
+        "step must be a Python number, a NumPy array, a JAX array, a torch tensor or a "
+        f"TensorFlow tensor; got {kind.__module__}.{kind.__qualname__}"
+    )
+
+
+def evaluate(value_fn: Callable[[Any, Any], Any], step: Any) -> Any:
+    """Run `value_fn(t, xp)` on `step` through its namespace; keras tensors are converted."""
+    kind = type(step)
+    if kind is int or kind is float:  # the fast path: direct calls and LambdaLR
+        return float(value_fn(_check_scalar_step(step), MATH))
+    module = kind.__module__.split(".", 1)[0]
+    if module == "keras" and "keras" in sys.modules:
+        import keras
+
+        step = keras.ops.convert_to_tensor(step)
+    xp = namespace_for(step)
+    return xp.finish(value_fn(xp.prepare(step), xp))

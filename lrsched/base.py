@@ -1,0 +1,177 @@
+"""What every schedule is: a frozen value that maps a step to a number.
+
+A schedule is a frozen dataclass. `schedule(step)` is a pure function of the step; the
+step's type decides how it computes (see `lrsched._namespace`). Beside its values a
+schedule declares its shape, which the property tests and users can check against:
+
+- `bounds`: the lowest and highest value over all steps >= 0 (closed form; for
+  compositions an enclosing interval built from the parts).
+- `max_slope`: a Lipschitz bound |f(a) - f(b)| <= max_slope * |a - b| that holds
+  between any two steps with no breakpoint between them.
+- `breakpoints(until)`: the steps in [0, until] where the value may jump.
+- `pieces(until)`: consecutive intervals covering [0, until] on each of which the
+  value is monotone (trend +1 non-decreasing, -1 non-increasing, 0 constant, None no
+  claim).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any, ClassVar, NamedTuple
+
+from lrsched._namespace import evaluate
+
+
+class Piece(NamedTuple):
+    """An interval [start, end) of steps on which a schedule is monotone."""
+
+    start: float
+    end: float
+    trend: int | None
+
+
+class Schedule:
+    """Base of every policy. Subclasses are frozen keyword-only dataclasses.
+
+    A subclass sets `policy` (its public name, also the config key) and implements
+    `_value(t, xp)` on a non-negative float step `t` with array namespace `xp`.
+    """
+
+    policy: ClassVar[str] = ""
+    _registry: ClassVar[dict[str, type[Schedule]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "policy" in cls.__dict__ and cls.policy:
+            Schedule._registry[cls.policy] = cls
+
+    # -- values ---------------------------------------------------------------------
+    def __call__(self, step: Any) -> Any:
+        """The value at `step` (>= 0), in the type of `step` (see the module docs)."""
+        return evaluate(self._value, step)
+
+    def _value(self, t: Any, xp: Any) -> Any:
+        raise NotImplementedError
+
+    def _peak_fraction(self, t: Any, xp: Any) -> Any:
+        """Where the value stands between its floor (0) and its peak (1) at `t`.
+
+        `inverse_momentum` reads this. The default normalises by `bounds`; cyclic
+        policies override it with the per-phase position their peers use.
+        """
+        low, high = self.bounds
+        if high == low:
+            return self._value(t, xp) * 0.0
+        # Clipped only against rounding: the value itself lies within bounds.
+        return xp.minimum(xp.maximum((self._value(t, xp) - low) / (high - low), 0.0), 1.0)
+
+    @property
+    def _fraction_slope(self) -> float:
+        low, high = self.bounds
+        return 0.0 if high == low else self.max_slope / (high - low)
+
+    # -- declared shape ----------------------------------------------------------
+    @property
+    def bounds(self) -> tuple[float, float]:
+        raise NotImplementedError
+
+    @property
+    def max_slope(self) -> float:
+        raise NotImplementedError
+
+    def breakpoints(self, until: float) -> tuple[float, ...]:
+        return ()
+
+    def pieces(self, until: float) -> tuple[Piece, ...]:
+        raise NotImplementedError
+
+    def _fraction_pieces(self, until: float) -> tuple[Piece, ...]:
+        """Monotone pieces of `_peak_fraction`; the value's own unless overridden."""
+        return self.pieces(until)
+
+    # -- value semantics ---------------------------------------------------------
+    def to_config(self) -> dict[str, Any]:
+        """A JSON-safe dict; `lrsched.from_config` turns it back into an equal schedule."""
+        config: dict[str, Any] = {"policy": self.policy}
+        for field in dataclasses.fields(self):  # type: ignore[arg-type]
+            config[field.name] = _to_plain(getattr(self, field.name))
+        return config
+
+    def __repr__(self) -> str:
+        args = ", ".join(
+            f"{f.name}={getattr(self, f.name)!r}"
+            for f in dataclasses.fields(self)  # type: ignore[arg-type]
+        )
+        return f"{self.policy}({args})"
+
+
+def _to_plain(value: Any) -> Any:
+    if isinstance(value, Schedule):
+        return value.to_config()
+    if isinstance(value, tuple):
+        return [_to_plain(v) for v in value]
+    return value
+
+
+def _from_plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return from_config(value)
+    if isinstance(value, list):
+        return tuple(_from_plain(v) for v in value)
+    return value
+
+
+def from_config(config: dict[str, Any]) -> Schedule:
+    """Rebuild a schedule from `Schedule.to_config()` output (nested configs too)."""
+    if not isinstance(config, dict):
+        raise TypeError(f"config must be a dict; got {type(config).__name__}")
+    policy = config.get("policy")
+    cls = Schedule._registry.get(policy) if isinstance(policy, str) else None
+    if cls is None:
+        known = ", ".join(sorted(Schedule._registry))
+        raise ValueError(f"config['policy'] must be one of {known}; got {policy!r}")
+    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    unknown = sorted(set(config) - names - {"policy"})
+    if unknown:
+        raise ValueError(f"config for {policy} has unknown keys {unknown}; allowed: {sorted(names)}")
+    kwargs = {k: _from_plain(v) for k, v in config.items() if k != "policy"}
+    return cls(**kwargs)
+
+
+# -- helpers shared by policies ----------------------------------------------------
+def set_field(obj: Schedule, name: str, value: Any) -> None:
+    """Store a checked, normalised parameter on a frozen dataclass."""
+    object.__setattr__(obj, name, value)
+
+
+def clip_pieces(pieces: list[Piece], until: float) -> tuple[Piece, ...]:
+    """Keep the pieces that start at or before `until`, the last one cut at `until`."""
+    out = [Piece(p.start, min(p.end, until), p.trend) for p in pieces if p.start <= until]
+    return tuple(p for p in out if p.end > p.start or p.start == until == 0.0)
+
+
+def shift_pieces(pieces: tuple[Piece, ...], offset: float, trend_sign: int = 1) -> list[Piece]:
+    def flip(trend: int | None) -> int | None:
+        return None if trend is None else trend * trend_sign
+
+    return [Piece(p.start + offset, p.end + offset, flip(p.trend)) for p in pieces]
+
+
+def sign(x: float) -> int:
+    return (x > 0) - (x < 0)
+
+
+def cycle_position(t: Any, length: float, xp: Any) -> tuple[Any, Any]:
+    """Cycle index k = floor(t / length) and offset t - k * length, both exact.
+
+    The float quotient can round across a cycle boundary for large t; one correction
+    either way makes 0 <= offset < length hold exactly when t and length are whole.
+    """
+    k = xp.floor(t / length)
+    offset = t - k * length
+    k = xp.where(offset < 0, k - 1, xp.where(offset >= length, k + 1, k))
+    return k, t - k * length
+
+
+INF = math.inf

@@ -1,0 +1,199 @@
+"""Compositions: a warmup prefix, and schedules run back to back.
+
+`warmup(schedule, steps, start_lr=0.0, shape=)`: for t < steps the LR ramps from
+`start_lr` to `target = schedule(0)`, then `schedule(t - steps)` runs::
+
+    linear:    start_lr + (target - start_lr) * t / steps      (Goyal et al., 2017)
+    exp:       start_lr * (target / start_lr) ** (t / steps)   ("gradual warmup", seed 003)
+    constant:  start_lr, then a jump to target at `steps`       (constant warmup, seed 003)
+
+`join(schedules, boundaries)`: schedule k runs on [b_{k-1}, b_k), each from its own step
+0 (optax's `join_schedules`): lr(t) = schedules[k](t - b_{k-1}), b_{-1} = 0.
+Flat-then-anneal is `join([constant(lr=a), cosine_decay(initial_lr=a, ...)], [n])`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+from lrsched import _checks
+from lrsched.base import Piece, Schedule, clip_pieces, set_field, shift_pieces, sign
+
+
+def _schedule(name: str, value: Any) -> Schedule:
+    if not isinstance(value, Schedule):
+        raise TypeError(f"{name} must be an lrsched schedule; got {type(value).__name__} {value!r}")
+    return value
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
+class Warmup(Schedule):
+    """`warmup(schedule=, steps=, start_lr=0.0, shape="linear"|"exp"|"constant")`."""
+
+    policy = "warmup"
+    schedule: Schedule
+    steps: float
+    start_lr: float = 0.0
+    shape: str = "linear"
+
+    def __post_init__(self) -> None:
+        _schedule("schedule", self.schedule)
+        set_field(self, "steps", _checks.real("steps", self.steps, low=0.0, low_open=True))
+        shape = _checks.choice("shape", self.shape, ("linear", "exp", "constant"))
+        if shape == "exp":
+            start = _checks.real("start_lr", self.start_lr, low=0.0, low_open=True)
+            if self.target <= 0.0:
+                raise ValueError(f"shape='exp' needs schedule(0) > 0 to ramp to; got {self.target!r}")
+        else:
+            start = _checks.real("start_lr", self.start_lr, low=0.0)
+        set_field(self, "start_lr", start)
+
+    @property
+    def target(self) -> float:
+        """The value the ramp reaches: the wrapped schedule's value at its step 0."""
+        return float(self.schedule(0.0))
+
+    def _ramp(self, t: Any, xp: Any) -> Any:
+        fraction = xp.minimum(t, self.steps) / self.steps
+        if self.shape == "linear":
+            return self.start_lr + (self.target - self.start_lr) * fraction
+        if self.shape == "exp":
+            # In logs: target / start_lr may overflow for a tiny start_lr.
+            low, high = math.log(self.start_lr), math.log(self.target)
+            return xp.exp(low + (high - low) * fraction)
+        return t * 0.0 + self.start_lr
+
+    def _value(self, t: Any, xp: Any) -> Any:
+        def part(k: int, t: Any, xp: Any) -> Any:
+            return self._ramp(t, xp) if k == 0 else self.schedule._value(xp.maximum(t - self.steps, 0.0), xp)
+
+        return xp.select(t, (self.steps,), part)
+
+    def _peak_fraction(self, t: Any, xp: Any) -> Any:
+        # Momentum holds its start value through the ramp, then follows the schedule.
+        def part(k: int, t: Any, xp: Any) -> Any:
+            shifted = xp.maximum(t - self.steps, 0.0)
+            return self.schedule._peak_fraction(shifted if k else shifted * 0.0, xp)
+
+        return xp.select(t, (self.steps,), part)
+
+    @property
+    def _fraction_slope(self) -> float:
+        return self.schedule._fraction_slope
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        low, high = self.schedule.bounds
+        return (min(low, self.start_lr), max(high, self.start_lr))
+
+    @property
+    def max_slope(self) -> float:
+        ramp = 0.0
+        if self.shape == "linear":
+            ramp = abs(self.target - self.start_lr) / self.steps
+        elif self.shape == "exp":
+            log_gap = abs(math.log(self.target) - math.log(self.start_lr))
+            ramp = max(self.start_lr, self.target) * log_gap / self.steps
+        return max(ramp, self.schedule.max_slope)
+
+    def breakpoints(self, until: float) -> tuple[float, ...]:
+        jump = (self.steps,) if self.shape == "constant" and self.start_lr != self.target else ()
+        later = tuple(b + self.steps for b in self.schedule.breakpoints(until - self.steps))
+        return tuple(b for b in (*jump, *later) if b <= until)
+
+    def _pieces(self, until: float, trend: int, fraction: bool) -> tuple[Piece, ...]:
+        head = [Piece(0.0, self.steps, trend)]
+        if until <= self.steps:
+            return clip_pieces(head, until)
+        pieces = self.schedule._fraction_pieces if fraction else self.schedule.pieces
+        return clip_pieces(head + shift_pieces(pieces(until - self.steps), self.steps), until)
+
+    def pieces(self, until: float) -> tuple[Piece, ...]:
+        trend = 0 if self.shape == "constant" else sign(self.target - self.start_lr)
+        return self._pieces(until, trend, fraction=False)
+
+    def _fraction_pieces(self, until: float) -> tuple[Piece, ...]:
+        return self._pieces(until, 0, fraction=True)  # held through the ramp
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
+class Join(Schedule):
+    """`join(schedules=[...], boundaries=[...])`, len(boundaries) == len(schedules) - 1."""
+
+    policy = "join"
+    schedules: tuple[Schedule, ...]
+    boundaries: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        parts = _checks.sequence("schedules", self.schedules)
+        if not parts:
+            raise ValueError("schedules must hold at least one schedule; got []")
+        set_field(self, "schedules", tuple(_schedule(f"schedules[{i}]", s) for i, s in enumerate(parts)))
+        bounds = _checks.sorted_steps("boundaries", self.boundaries, strict=True)
+        if len(bounds) != len(parts) - 1:
+            raise ValueError(
+                f"boundaries must hold len(schedules) - 1 = {len(parts) - 1} steps; got {len(bounds)}"
+            )
+        if bounds and bounds[0] <= 0:
+            raise ValueError(f"boundaries must be > 0; got {list(bounds)!r}")
+        set_field(self, "boundaries", bounds)
+
+    def _starts(self) -> tuple[float, ...]:
+        return (0.0, *self.boundaries)
+
+    def _part(self, method: str, t: Any, xp: Any) -> Any:
+        starts = self._starts()
+
+        def part(k: int, t: Any, xp: Any) -> Any:
+            return getattr(self.schedules[k], method)(xp.maximum(t - starts[k], 0.0), xp)
+
+        return xp.select(t, self.boundaries, part)
+
+    def _value(self, t: Any, xp: Any) -> Any:
+        return self._part("_value", t, xp)
+
+    def _peak_fraction(self, t: Any, xp: Any) -> Any:
+        return self._part("_peak_fraction", t, xp)
+
+    @property
+    def _fraction_slope(self) -> float:
+        return max(s._fraction_slope for s in self.schedules)
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        lows, highs = zip(*(s.bounds for s in self.schedules))
+        return (min(lows), max(highs))
+
+    @property
+    def max_slope(self) -> float:
+        return max(s.max_slope for s in self.schedules)
+
+    def _segments(self, until: float) -> list[tuple[Schedule, float, float]]:
+        ends = (*self.boundaries, math.inf)
+        return [(s, a, b) for s, a, b in zip(self.schedules, self._starts(), ends) if a <= until]
+
+    def breakpoints(self, until: float) -> tuple[float, ...]:
+        out = [b for b in self.boundaries if b <= until]
+        for schedule, start, end in self._segments(until):
+            out += [start + b for b in schedule.breakpoints(min(until, end) - start) if start + b < end]
+        return tuple(sorted(set(out)))
+
+    def _pieces(self, until: float, fraction: bool) -> tuple[Piece, ...]:
+        out: list[Piece] = []
+        for schedule, start, end in self._segments(until):
+            pieces = schedule._fraction_pieces if fraction else schedule.pieces
+            for p in shift_pieces(pieces(min(until, end) - start), start):
+                out.append(Piece(p.start, min(p.end, end), p.trend))
+        return clip_pieces([p for p in out if p.end > p.start], until)
+
+    def pieces(self, until: float) -> tuple[Piece, ...]:
+        return self._pieces(until, fraction=False)
+
+    def _fraction_pieces(self, until: float) -> tuple[Piece, ...]:
+        return self._pieces(until, fraction=True)
+
+
+warmup = Warmup
+join = Join

@@ -1,0 +1,125 @@
+"""Cosine annealing: a single decay, and SGDR's warm restarts.
+
+`cosine_decay`: Loshchilov & Hutter, "SGDR" (ICLR 2017), eq. 5 with one cycle; equal to
+optax's `cosine_decay_schedule` (with `final_lr = alpha * initial_lr`)::
+
+    lr(t) = final_lr + (initial_lr - final_lr) * (1 + cos(pi * min(t, D) / D)) / 2
+
+`cosine_restarts`: SGDR with warm restarts. Cycle i starts at
+`s_i = T0 * (m**i - 1) / (m - 1)` (or `T0 * i` for m = 1), lasts `T_i = T0 * m**i`::
+
+    lr(t) = min_lr + (max_lr - min_lr) * peak_decay**i * (1 + cos(pi * (t - s_i) / T_i)) / 2
+
+Equal to torch's `CosineAnnealingWarmRestarts(T_0=T0, T_mult=m, eta_min=min_lr)` and to
+Keras' `CosineDecayRestarts(max_lr, T0, t_mul=m, m_mul=peak_decay, alpha=min_lr/max_lr)`.
+The cycle index comes from a logarithm and is then corrected against the exact cycle
+starts, so it does not drift at large steps.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+from lrsched import _checks
+from lrsched.base import INF, Piece, Schedule, clip_pieces, cycle_position, set_field
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
+class CosineDecay(Schedule):
+    """`cosine_decay(initial_lr=, decay_steps=, final_lr=0.0)`."""
+
+    policy = "cosine_decay"
+    initial_lr: float
+    decay_steps: float
+    final_lr: float = 0.0
+
+    def __post_init__(self) -> None:
+        initial = _checks.real("initial_lr", self.initial_lr, low=0.0, low_open=True)
+        set_field(self, "initial_lr", initial)
+        set_field(self, "decay_steps", _checks.real("decay_steps", self.decay_steps, low=0.0, low_open=True))
+        set_field(self, "final_lr", _checks.real("final_lr", self.final_lr, low=0.0, high=initial))
+
+    def _value(self, t: Any, xp: Any) -> Any:
+        fraction = xp.minimum(t, self.decay_steps) / self.decay_steps
+        return self.final_lr + (self.initial_lr - self.final_lr) * 0.5 * (1.0 + xp.cos(math.pi * fraction))
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        return (self.final_lr, self.initial_lr)
+
+    @property
+    def max_slope(self) -> float:
+        return (self.initial_lr - self.final_lr) * math.pi / (2 * self.decay_steps)
+
+    def pieces(self, until: float) -> tuple[Piece, ...]:
+        return clip_pieces([Piece(0.0, self.decay_steps, -1), Piece(self.decay_steps, INF, 0)], until)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
+class CosineRestarts(Schedule):
+    """`cosine_restarts(max_lr=, first_cycle_steps=, min_lr=0.0, cycle_mult=1.0, peak_decay=1.0)`."""
+
+    policy = "cosine_restarts"
+    max_lr: float
+    first_cycle_steps: float
+    min_lr: float = 0.0
+    cycle_mult: float = 1.0
+    peak_decay: float = 1.0
+
+    def __post_init__(self) -> None:
+        peak = _checks.real("max_lr", self.max_lr, low=0.0, low_open=True)
+        set_field(self, "max_lr", peak)
+        first = _checks.real("first_cycle_steps", self.first_cycle_steps, low=0.0, low_open=True)
+        set_field(self, "first_cycle_steps", first)
+        set_field(self, "min_lr", _checks.real("min_lr", self.min_lr, low=0.0, high=peak))
+        set_field(self, "cycle_mult", _checks.real("cycle_mult", self.cycle_mult, low=1.0))
+        decay = _checks.real("peak_decay", self.peak_decay, low=0.0, high=1.0, low_open=True)
+        set_field(self, "peak_decay", decay)
+
+    def cycle_start(self, i: Any) -> Any:
+        """The step where cycle `i` (0-based) starts."""
+        m, first = self.cycle_mult, self.first_cycle_steps
+        return first * i if m == 1.0 else first * (m**i - 1.0) / (m - 1.0)
+
+    def _cycle(self, t: Any, xp: Any) -> tuple[Any, Any, Any]:
+        """(index, offset into the cycle, cycle length) at step t."""
+        m, first = self.cycle_mult, self.first_cycle_steps
+        if m == 1.0:
+            i, offset = cycle_position(t, first, xp)
+            return i, offset, first
+        i = xp.floor(xp.log(1.0 + t * (m - 1.0) / first) / math.log(m))
+        i = xp.where(t < self.cycle_start(i), i - 1, xp.where(t >= self.cycle_start(i + 1), i + 1, i))
+        return i, t - self.cycle_start(i), first * m**i
+
+    def _value(self, t: Any, xp: Any) -> Any:
+        i, offset, length = self._cycle(t, xp)
+        wave = 0.5 * (1.0 + xp.cos(math.pi * offset / length))
+        return self.min_lr + (self.max_lr - self.min_lr) * self.peak_decay**i * wave
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        return (self.min_lr, self.max_lr)
+
+    @property
+    def max_slope(self) -> float:
+        return (self.max_lr - self.min_lr) * math.pi / (2 * self.first_cycle_steps)
+
+    def _starts(self, until: float) -> list[float]:
+        starts, i = [], 1
+        while (s := self.cycle_start(i)) <= until:
+            starts.append(float(s))
+            i += 1
+        return starts
+
+    def breakpoints(self, until: float) -> tuple[float, ...]:
+        return tuple(self._starts(until)) if self.max_lr > self.min_lr else ()
+
+    def pieces(self, until: float) -> tuple[Piece, ...]:
+        edges = [0.0, *self._starts(until), INF]
+        return clip_pieces([Piece(a, b, -1) for a, b in zip(edges, edges[1:])], until)
+
+
+cosine_decay = CosineDecay
+cosine_restarts = CosineRestarts

@@ -1,0 +1,71 @@
+"""The LR range sweep: the learning rate of Smith's LR range test.
+
+Exponential (the default), after Smith, "Cyclical Learning Rates for Training Neural
+Networks" (2017), section 3.3, and the seeds' formula::
+
+    lr_i = start_lr * q**i,   q = (end_lr / start_lr) ** (1 / num_steps)
+
+computed as `start_lr * exp(i * log(end_lr / start_lr) / num_steps)`, so step
+`num_steps` lands on `end_lr` to the last bit. Linear::
+
+    lr_i = start_lr + (end_lr - start_lr) * i / num_steps
+
+Past `num_steps` the sweep holds `end_lr`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+from lrsched import _checks
+from lrsched.base import INF, Piece, Schedule, clip_pieces, set_field
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
+class RangeSweep(Schedule):
+    """`range_sweep(start_lr=, end_lr=, num_steps=, mode="exp"|"linear")`."""
+
+    policy = "range_sweep"
+    start_lr: float
+    end_lr: float
+    num_steps: float
+    mode: str = "exp"
+
+    def __post_init__(self) -> None:
+        start = _checks.real("start_lr", self.start_lr, low=0.0, low_open=True)
+        set_field(self, "start_lr", start)
+        end = _checks.real("end_lr", self.end_lr, low=start, low_open=True)
+        if not math.isfinite(end / start):
+            raise ValueError(f"end_lr / start_lr must be a finite ratio; got {end!r} / {start!r}")
+        set_field(self, "end_lr", end)
+        set_field(self, "num_steps", _checks.real("num_steps", self.num_steps, low=0.0, low_open=True))
+        set_field(self, "mode", _checks.choice("mode", self.mode, ("exp", "linear")))
+
+    def _value(self, t: Any, xp: Any) -> Any:
+        done = xp.minimum(t, self.num_steps) / self.num_steps
+        if self.mode == "exp":
+            return self.start_lr * xp.exp(math.log(self.end_lr / self.start_lr) * done)
+        return self.start_lr + (self.end_lr - self.start_lr) * done
+
+    @property
+    def ratio(self) -> float:
+        """q, the factor between consecutive steps of the exponential sweep."""
+        return float((self.end_lr / self.start_lr) ** (1.0 / self.num_steps))
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        return (self.start_lr, self.end_lr)
+
+    @property
+    def max_slope(self) -> float:
+        if self.mode == "exp":
+            return self.end_lr * math.log(self.end_lr / self.start_lr) / self.num_steps
+        return (self.end_lr - self.start_lr) / self.num_steps
+
+    def pieces(self, until: float) -> tuple[Piece, ...]:
+        return clip_pieces([Piece(0.0, self.num_steps, 1), Piece(self.num_steps, INF, 0)], until)
+
+
+range_sweep = RangeSweep
