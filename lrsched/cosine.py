@@ -41,17 +41,24 @@ class CosineDecay(Schedule):
         set_field(self, "decay_steps", _checks.real("decay_steps", self.decay_steps, low=0.0, low_open=True))
         set_field(self, "final_lr", _checks.real("final_lr", self.final_lr, low=0.0, high=initial))
 
+    def _peak_fraction(self, t: Any, xp: Any) -> Any:
+        done = xp.minimum(t, self.decay_steps) / self.decay_steps
+        return 0.5 * (1.0 + xp.cos(math.pi * done))
+
     def _value(self, t: Any, xp: Any) -> Any:
-        fraction = xp.minimum(t, self.decay_steps) / self.decay_steps
-        return self.final_lr + (self.initial_lr - self.final_lr) * 0.5 * (1.0 + xp.cos(math.pi * fraction))
+        return self.final_lr + (self.initial_lr - self.final_lr) * self._peak_fraction(t, xp)
 
     @property
     def bounds(self) -> tuple[float, float]:
         return (self.final_lr, self.initial_lr)
 
     @property
+    def _fraction_slope(self) -> float:
+        return math.pi / (2 * self.decay_steps)
+
+    @property
     def max_slope(self) -> float:
-        return (self.initial_lr - self.final_lr) * math.pi / (2 * self.decay_steps)
+        return (self.initial_lr - self.final_lr) * self._fraction_slope
 
     def pieces(self, until: float) -> tuple[Piece, ...]:
         return clip_pieces([Piece(0.0, self.decay_steps, -1), Piece(self.decay_steps, INF, 0)], until)
@@ -93,18 +100,25 @@ class CosineRestarts(Schedule):
         i = xp.where(t < self.cycle_start(i), i - 1, xp.where(t >= self.cycle_start(i + 1), i + 1, i))
         return i, t - self.cycle_start(i), first * m**i
 
-    def _value(self, t: Any, xp: Any) -> Any:
+    def _peak_fraction(self, t: Any, xp: Any) -> Any:
         i, offset, length = self._cycle(t, xp)
-        wave = 0.5 * (1.0 + xp.cos(math.pi * offset / length))
-        return self.min_lr + (self.max_lr - self.min_lr) * self.peak_decay**i * wave
+        decay = xp.exp(i * math.log(self.peak_decay))  # well-conditioned in float32
+        return decay * 0.5 * (1.0 + xp.cos(math.pi * offset / length))
+
+    def _value(self, t: Any, xp: Any) -> Any:
+        return self.min_lr + (self.max_lr - self.min_lr) * self._peak_fraction(t, xp)
 
     @property
     def bounds(self) -> tuple[float, float]:
         return (self.min_lr, self.max_lr)
 
     @property
+    def _fraction_slope(self) -> float:
+        return math.pi / (2 * self.first_cycle_steps)
+
+    @property
     def max_slope(self) -> float:
-        return (self.max_lr - self.min_lr) * math.pi / (2 * self.first_cycle_steps)
+        return (self.max_lr - self.min_lr) * self._fraction_slope
 
     def _starts(self, until: float) -> list[float]:
         starts, i = [], 1
@@ -114,7 +128,8 @@ class CosineRestarts(Schedule):
         return starts
 
     def breakpoints(self, until: float) -> tuple[float, ...]:
-        return tuple(self._starts(until)) if self.max_lr > self.min_lr else ()
+        # Declared even when max_lr == min_lr: the momentum driven by the cycle jumps.
+        return tuple(self._starts(until))
 
     def pieces(self, until: float) -> tuple[Piece, ...]:
         edges = [0.0, *self._starts(until), INF]

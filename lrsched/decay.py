@@ -64,7 +64,8 @@ class StepDecay(Schedule):
 
     def _value(self, t: Any, xp: Any) -> Any:
         drops, _ = cycle_position(t, self.every, xp)
-        return self.initial_lr * self.drop**drops
+        # exp(k log drop), not drop**k: in float32 the rounding of drop would grow k-fold.
+        return self.initial_lr * xp.exp(drops * math.log(self.drop))
 
     @property
     def bounds(self) -> tuple[float, float]:

@@ -8,7 +8,9 @@ opposite direction from cyclical LR" (seed 001)::
 `one_cycle` the position within the current phase (as torch's `OneCycleLR` with
 `cycle_momentum=True`: down to base while the LR rises, up to max while it falls, held
 at max through the annihilation phase), for `cyclic` torch `CyclicLR`'s `rise * scale`,
-for other schedules `(lr - low) / (high - low)` over their `bounds`; a warmup holds the
+for `cosine_decay` and `cosine_restarts` the cosine wave (times the peak decay), for
+`range_sweep` the position along the sweep (log-LR for "exp"), for other schedules
+`(lr - low) / (high - low)` over their `bounds`; a warmup holds the
 momentum of its schedule's step 0.
 """
 
@@ -40,6 +42,16 @@ class InverseMomentum(Schedule):
     def _value(self, t: Any, xp: Any) -> Any:
         swing = self.max_momentum - self.base_momentum
         return self.max_momentum - swing * self.schedule._peak_fraction(t, xp)
+
+    def _peak_fraction(self, t: Any, xp: Any) -> Any:
+        return 1.0 - self.schedule._peak_fraction(t, xp)
+
+    @property
+    def _fraction_slope(self) -> float:
+        return self.schedule._fraction_slope
+
+    def _fraction_pieces(self, until: float) -> tuple[Piece, ...]:
+        return self.pieces(until)
 
     @property
     def bounds(self) -> tuple[float, float]:

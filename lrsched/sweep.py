@@ -43,8 +43,16 @@ class RangeSweep(Schedule):
         set_field(self, "num_steps", _checks.real("num_steps", self.num_steps, low=0.0, low_open=True))
         set_field(self, "mode", _checks.choice("mode", self.mode, ("exp", "linear")))
 
+    def _peak_fraction(self, t: Any, xp: Any) -> Any:
+        # The position along the sweep: in log-LR for "exp", in LR for "linear".
+        return xp.minimum(t, self.num_steps) / self.num_steps
+
+    @property
+    def _fraction_slope(self) -> float:
+        return 1.0 / self.num_steps
+
     def _value(self, t: Any, xp: Any) -> Any:
-        done = xp.minimum(t, self.num_steps) / self.num_steps
+        done = self._peak_fraction(t, xp)
         if self.mode == "exp":
             return self.start_lr * xp.exp(math.log(self.end_lr / self.start_lr) * done)
         return self.start_lr + (self.end_lr - self.start_lr) * done

@@ -1,0 +1,108 @@
+"""The checks in lrsched.testing reject broken schedules: the properties can fail."""
+
+import dataclasses
+import math
+
+import numpy as np
+import pytest
+
+import lrsched as l
+import lrsched.testing as lt
+from lrsched.base import Piece
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
+class Declared(l.Schedule):
+    """A user's own schedule whose declarations we can get wrong on purpose."""
+
+    policy = "test_declared"
+    low: float = 0.0
+    high: float = 1.0
+    slope: float = 0.01
+    jumps: tuple = ()
+    trend: int = -1
+    kind: str = "cos"
+
+    def _value(self, t, xp):
+        if self.kind == "cos":  # a cosine from 1 to 0 over 100 steps
+            return 0.5 * (1 + xp.cos(math.pi * xp.minimum(t, 100.0) / 100.0))
+        if self.kind == "step":  # drops to 0.5 at 50
+            return xp.where(t < 50, 1.0, 0.5) + t * 0.0
+        if self.kind == "nan":
+            return xp.where(t < 50, 1.0, math.nan) + t * 0.0
+        raise AssertionError(self.kind)
+
+    @property
+    def bounds(self):
+        return (self.low, self.high)
+
+    @property
+    def max_slope(self):
+        return self.slope
+
+    def breakpoints(self, until):
+        return tuple(j for j in self.jumps if j <= until)
+
+    def pieces(self, until):
+        return (Piece(0.0, until, self.trend),)
+
+
+def test_a_correct_user_schedule_passes():
+    lt.check_schedule(Declared(slope=math.pi / 200), until=200)
+    lt.check_schedule(Declared(kind="step", slope=0.0, jumps=(50,)), until=200)
+
+
+def test_values_outside_declared_bounds_are_rejected():
+    with pytest.raises(AssertionError, match="outside bounds"):
+        lt.check_bounded(Declared(high=0.9), np.linspace(0, 100, 11))
+
+
+def test_an_undeclared_jump_is_rejected():
+    with pytest.raises(AssertionError, match="no breakpoint between"):
+        lt.check_continuous(Declared(kind="step", slope=0.0), np.linspace(0, 100, 101))
+
+
+def test_a_too_small_lipschitz_bound_is_rejected():
+    with pytest.raises(AssertionError, match="max_slope"):
+        lt.check_continuous(Declared(slope=0.001), np.linspace(0, 100, 101))
+
+
+def test_a_wrong_trend_is_rejected():
+    with pytest.raises(AssertionError, match="declared trend"):
+        lt.check_monotone(Declared(trend=1, slope=1.0), 100)
+
+
+def test_non_finite_values_are_rejected():
+    with pytest.raises(AssertionError, match="nan"):
+        lt.check_finite(Declared(kind="nan"), np.linspace(0, 100, 11))
+
+
+def test_backends_that_disagree_are_rejected():
+    @dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
+    class BranchesOnType(Declared):
+        policy = "test_branches_on_type"
+
+        def _value(self, t, xp):
+            return 0.5 + t * 0.0 if xp.name == "numpy" else 0.25
+
+    with pytest.raises(AssertionError, match="numpy gives"):
+        lt.check_backends_agree(BranchesOnType(), [0.0, 1.0])
+
+
+def test_lrsched_bug_shapes_would_be_caught():
+    # A cyclic policy that declared the wrong bounds (the first exp_range bug found by
+    # these properties) is rejected: its first peak is higher than gamma**up implies.
+    s = l.cyclic(base_lr=1.0, max_lr=95.0, step_size_up=474, mode="exp_range", gamma=0.97)
+
+    @dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
+    class WrongBounds(l.Cyclic):
+        policy = "test_wrong_bounds"
+
+        @property
+        def bounds(self):
+            return (self.base_lr, self.base_lr + (self.max_lr - self.base_lr) * self.gamma**self.step_size_up)
+
+    broken = WrongBounds(**{k: v for k, v in s.to_config().items() if k != "policy"})
+    lt.check_bounded(s, np.linspace(0, 2000, 2001))
+    with pytest.raises(AssertionError, match="outside bounds"):
+        lt.check_bounded(broken, np.linspace(0, 2000, 2001))

@@ -1,0 +1,48 @@
+"""Hypothesis properties over every policy and over compositions, via lrsched.testing."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import lrsched.testing as lt
+
+STRATEGIES = {
+    "range_sweep": lt.range_sweeps,
+    "cyclic": lt.cyclics,
+    "one_cycle": lt.one_cycles,
+    "cosine_decay": lt.cosine_decays,
+    "cosine_restarts": lt.cosine_restarts_schedules,
+    "step_decay": lt.step_decays,
+    "multi_step": lt.multi_steps,
+    "exponential": lt.exponentials,
+    "constant": lt.constants,
+    "warmup": lt.warmups,
+    "join": lt.joins,
+    "inverse_momentum": lt.inverse_momentums,
+    "any composition": lt.schedules,
+}
+
+STEPS = np.array([0, 0.5, 1, 2, 3, 7, 10, 33.3, 100, 257, 1000, 4096, 1e5])
+
+
+@pytest.mark.parametrize("name", sorted(STRATEGIES))
+def test_declared_shape_holds(name):
+    @given(STRATEGIES[name]())
+    def run(schedule):
+        assert schedule.policy == name or name == "any composition"
+        lt.check_schedule(schedule)
+
+    run()
+
+
+@pytest.mark.parametrize("name", sorted(STRATEGIES))
+def test_scalar_numpy_torch_jax_agree(name):
+    pytest.importorskip("jax", reason="jax is not installed; CI installs it")
+    pytest.importorskip("torch", reason="torch is not installed; CI installs it")
+
+    @given(STRATEGIES[name](), st.lists(st.floats(0, 1e4), max_size=8))
+    def run(schedule, extra):
+        lt.check_backends_agree(schedule, np.concatenate([STEPS, extra]), frameworks=("numpy", "jax", "torch"))
+
+    run()
