@@ -41,6 +41,11 @@ def _check_scalar_step(step: float) -> float:
     return float(step)
 
 
+def _require(steps_ok: bool) -> None:
+    if not steps_ok:
+        raise ValueError("step must be finite and >= 0; got a negative or non-finite value")
+
+
 class MathNamespace:
     """Python floats through `math`: the fast path for direct calls and `LambdaLR`."""
 
@@ -156,9 +161,8 @@ class JaxNamespace(_ArrayNamespace):
         if not jnp.issubdtype(t.dtype, jnp.floating):
             # An int32 optax count becomes the default float (float32 unless x64 is on).
             t = t.astype(jnp.result_type(float))
-        if not isinstance(t, self._jax.core.Tracer):
-            if not bool(jnp.all(jnp.isfinite(t) & (t >= 0))):
-                raise ValueError("step must be finite and >= 0; got a negative or non-finite value")
+        if not isinstance(t, self._jax.core.Tracer):  # a traced step has no value to check
+            _require(bool(jnp.all(jnp.isfinite(t) & (t >= 0))))
         return t
 
 
@@ -192,8 +196,8 @@ class TorchNamespace(_ArrayNamespace):
         torch = self._torch
         t = step if step.is_floating_point() else step.to(torch.get_default_dtype())
         compiling = getattr(torch.compiler, "is_compiling", lambda: False)()
-        if not compiling and not bool(torch.all(torch.isfinite(t) & (t >= 0))):
-            raise ValueError("step must be finite and >= 0; got a negative or non-finite value")
+        if not compiling:
+            _require(bool(torch.all(torch.isfinite(t) & (t >= 0))))
         return t
 
 
@@ -224,8 +228,7 @@ class TensorflowNamespace(_ArrayNamespace):
         if not t.dtype.is_floating:
             t = tf.cast(t, tf.float32)
         if tf.executing_eagerly():
-            if not bool(tf.reduce_all(tf.math.is_finite(t) & (t >= 0))):
-                raise ValueError("step must be finite and >= 0; got a negative or non-finite value")
+            _require(bool(tf.reduce_all(tf.math.is_finite(t) & (t >= 0))))
         return t
 
 

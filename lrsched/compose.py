@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Sequence
 from typing import Any
 
 from lrsched import _checks
@@ -123,8 +124,8 @@ class Join(Schedule):
     """`join(schedules=[...], boundaries=[...])`, len(boundaries) == len(schedules) - 1."""
 
     policy = "join"
-    schedules: tuple[Schedule, ...]
-    boundaries: tuple[float, ...]
+    schedules: Sequence[Schedule]  # stored as a tuple
+    boundaries: Sequence[float]  # stored as a tuple
 
     def __post_init__(self) -> None:
         parts = _checks.sequence("schedules", self.schedules)
@@ -163,8 +164,7 @@ class Join(Schedule):
 
     @property
     def bounds(self) -> tuple[float, float]:
-        lows, highs = zip(*(s.bounds for s in self.schedules))
-        return (min(lows), max(highs))
+        return (min(s.bounds[0] for s in self.schedules), max(s.bounds[1] for s in self.schedules))
 
     @property
     def max_slope(self) -> float:
@@ -172,7 +172,7 @@ class Join(Schedule):
 
     def _segments(self, until: float) -> list[tuple[Schedule, float, float]]:
         ends = (*self.boundaries, math.inf)
-        return [(s, a, b) for s, a, b in zip(self.schedules, self._starts(), ends) if a <= until]
+        return [(s, a, b) for s, a, b in zip(self.schedules, self._starts(), ends, strict=True) if a <= until]
 
     def breakpoints(self, until: float) -> tuple[float, ...]:
         out = [b for b in self.boundaries if b <= until]

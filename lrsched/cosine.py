@@ -133,7 +133,7 @@ class CosineRestarts(Schedule):
 
     def pieces(self, until: float) -> tuple[Piece, ...]:
         edges = [0.0, *self._starts(until), INF]
-        return clip_pieces([Piece(a, b, -1) for a, b in zip(edges, edges[1:])], until)
+        return clip_pieces([Piece(a, b, -1) for a, b in zip(edges[:-1], edges[1:], strict=True)], until)
 
 
 cosine_decay = CosineDecay

@@ -17,6 +17,7 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import math
+from collections.abc import Sequence
 from typing import Any
 
 from lrsched import _checks
@@ -90,7 +91,7 @@ class MultiStep(Schedule):
 
     policy = "multi_step"
     initial_lr: float
-    milestones: tuple[float, ...]
+    milestones: Sequence[float]  # stored as a tuple
     gamma: float = 0.1
 
     def __post_init__(self) -> None:

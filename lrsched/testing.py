@@ -322,7 +322,7 @@ def warmups(inner: Any | None = None) -> Any:
 def joins(inner: Any | None = None) -> Any:
     st = _st()
 
-    @st.composite
+    @st.composite  # type: ignore[untyped-decorator]
     def build(draw: Callable[[Any], Any]) -> Schedule:
         parts = draw(st.lists(inner if inner is not None else primitives(), min_size=1, max_size=3))
         gaps = draw(st.lists(step_counts(1, 500), min_size=len(parts) - 1, max_size=len(parts) - 1))

@@ -1,0 +1,117 @@
+"""One seam for step types: each answers in its own type; frameworks are never imported."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import lrsched as l
+import lrsched.testing as lt
+
+SEED_004 = l.one_cycle(max_lr=0.8, total_steps=95, pct_start=41 / 95, div_factor=10, final_div_factor=10,
+                       anneal="linear", three_phase=True)
+
+
+def test_import_lrsched_imports_no_framework():
+    code = (
+        "import sys, lrsched, lrsched.testing; s = lrsched.one_cycle(max_lr=1.0, total_steps=10); s(3); "
+        "import numpy as np; s(np.arange(3)); "
+        "bad = [m for m in ('torch', 'jax', 'tensorflow', 'keras', 'optax', 'matplotlib') if m in sys.modules]; "
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_python_numbers_give_python_floats():
+    assert type(SEED_004(41)) is float and type(SEED_004(41.0)) is float
+    assert SEED_004(41) == pytest.approx(0.8, rel=1e-15)
+
+
+def test_numpy_gives_float64_arrays_and_scalars():
+    out = SEED_004(np.arange(96))
+    assert isinstance(out, np.ndarray) and out.dtype == np.float64 and out.shape == (96,)
+    assert out[41] == pytest.approx(0.8, rel=1e-15)
+    grid = SEED_004(np.arange(12, dtype=np.int32).reshape(3, 4))
+    assert grid.shape == (3, 4)
+    zero_d = SEED_004(np.int64(41))
+    assert isinstance(zero_d, np.float64) and zero_d == pytest.approx(0.8)
+    assert SEED_004([0, 41]).tolist() == pytest.approx([0.08, 0.8])
+
+
+@pytest.mark.parametrize("schedule", [SEED_004, l.inverse_momentum(schedule=SEED_004),
+                                      l.cosine_restarts(max_lr=1.0, first_cycle_steps=7, cycle_mult=2),
+                                      l.multi_step(initial_lr=1.0, milestones=[3, 9]), l.constant(lr=0.2),
+                                      l.join(schedules=[l.constant(lr=0.5), l.constant(lr=0.1)], boundaries=[4])])
+def test_jax_jit_vmap_int32_count_and_grad(schedule):
+    jax = pytest.importorskip("jax", reason="jax is not installed; CI installs it")
+    jnp = jax.numpy
+    count = jnp.int32(41)  # what optax passes
+    jitted = jax.jit(schedule)
+    out = jitted(count)
+    assert isinstance(out, jax.Array) and out.dtype == jnp.float32 and out.shape == ()
+    assert float(out) == pytest.approx(schedule(41), rel=1e-6)
+    steps = jnp.arange(0, 200, dtype=jnp.int32)
+    batched = jax.vmap(schedule)(steps)
+    assert batched.shape == (200,)
+    np.testing.assert_allclose(np.asarray(batched), schedule(np.arange(200)), rtol=2e-6, atol=1e-7)
+    grad = jax.grad(lambda t: schedule(t))(jnp.float32(10.5))
+    assert np.isfinite(float(grad))
+
+
+def test_seed_004_under_jit_is_0_8():
+    jax = pytest.importorskip("jax", reason="jax is not installed; CI installs it")
+    assert float(jax.jit(SEED_004)(jax.numpy.int32(41))) == pytest.approx(0.8, rel=1e-6)
+
+
+def test_jax_grad_matches_slope_of_linear_phase():
+    jax = pytest.importorskip("jax", reason="jax is not installed; CI installs it")
+    slope = float(jax.grad(SEED_004)(20.0))
+    assert slope == pytest.approx((0.8 - 0.08) / 41, rel=1e-5)
+
+
+def test_jax_concrete_negative_step_raises():
+    jax = pytest.importorskip("jax", reason="jax is not installed; CI installs it")
+    with pytest.raises(ValueError, match="step must be"):
+        SEED_004(jax.numpy.array([1.0, -1.0]))
+
+
+def test_torch_tensors_give_tensors():
+    torch = pytest.importorskip("torch", reason="torch is not installed; CI installs it")
+    out = SEED_004(torch.arange(96))
+    assert isinstance(out, torch.Tensor) and out.dtype == torch.get_default_dtype()
+    out64 = SEED_004(torch.arange(96, dtype=torch.float64))
+    assert out64.dtype == torch.float64
+    np.testing.assert_allclose(out64.numpy(), SEED_004(np.arange(96)), rtol=1e-15)
+    with pytest.raises(ValueError, match="step must be"):
+        SEED_004(torch.tensor([-1.0]))
+    compiled = torch.compile(lambda t: SEED_004(t), fullgraph=False)
+    assert float(compiled(torch.tensor(41.0))) == pytest.approx(0.8, rel=1e-6)
+
+
+def test_tensorflow_and_keras_tensors():
+    tf = pytest.importorskip("tensorflow", reason="tensorflow is not installed; CI installs it")
+    keras = pytest.importorskip("keras", reason="keras is not installed; CI installs it")
+    out = SEED_004(tf.constant([0, 41, 82, 95], dtype=tf.int64))
+    assert tf.is_tensor(out) and out.dtype == tf.float32
+    np.testing.assert_allclose(out.numpy(), [0.08, 0.8, 0.08, 0.008], rtol=1e-6)
+    traced = tf.function(SEED_004)(tf.constant(41))
+    assert float(traced) == pytest.approx(0.8, rel=1e-6)
+    variable = keras.Variable(82.0)
+    assert float(SEED_004(variable)) == pytest.approx(0.08, rel=1e-6)
+    assert float(SEED_004(keras.ops.convert_to_tensor(95))) == pytest.approx(0.008, rel=1e-6)
+
+
+def test_large_steps_never_raise_or_give_nan():
+    from hypothesis import given
+
+    @given(lt.schedules())
+    def run(schedule):
+        values = schedule(lt.LARGE_STEPS)
+        assert np.all(np.isfinite(values)) and np.all(values >= 0)
+        for step in (2**53, 2**53 - 1, 10**15 + 1):
+            value = schedule(step)
+            assert np.isfinite(value) and value >= 0
+
+    run()

@@ -1,0 +1,112 @@
+"""Every constructor validates at construction; the message names the parameter,
+its value and the allowed range. Bad steps raise too."""
+
+import math
+
+import numpy as np
+import pytest
+
+import lrsched as l
+
+OK_ONE_CYCLE = dict(max_lr=1.0, total_steps=100)
+CASES = [
+    # (factory, kwargs, exception, words the message must hold)
+    (l.range_sweep, dict(start_lr=0.0, end_lr=1.0, num_steps=10), ValueError, ["start_lr", "(0, inf)", "0.0"]),
+    (l.range_sweep, dict(start_lr=1.0, end_lr=0.5, num_steps=10), ValueError, ["end_lr", "(1, inf)", "0.5"]),
+    (l.range_sweep, dict(start_lr=1e-7, end_lr=1.0, num_steps=0), ValueError, ["num_steps", "(0, inf)"]),
+    (l.range_sweep, dict(start_lr=1e-7, end_lr=1.0, num_steps=10, mode="log"), ValueError, ["mode", "'exp'"]),
+    (l.range_sweep, dict(start_lr=1e-310, end_lr=1e308, num_steps=10), ValueError, ["finite ratio"]),
+    (l.cyclic, dict(base_lr=1.0, max_lr=0.5, step_size_up=4), ValueError, ["max_lr", "[1, inf)", "0.5"]),
+    (l.cyclic, dict(base_lr=-0.1, max_lr=0.5, step_size_up=4), ValueError, ["base_lr", "[0, inf)"]),
+    (l.cyclic, dict(base_lr=0.1, max_lr=0.5, step_size_up=0), ValueError, ["step_size_up", "(0, inf)"]),
+    (l.cyclic, dict(base_lr=0.1, max_lr=0.5, step_size_up=2, step_size_down=-1), ValueError, ["step_size_down"]),
+    (l.cyclic, dict(base_lr=0.1, max_lr=0.5, step_size_up=2, mode="tri"), ValueError, ["mode", "'triangular2'"]),
+    (l.cyclic, dict(base_lr=0.1, max_lr=0.5, step_size_up=2, mode="exp_range", gamma=1.5), ValueError,
+     ["gamma", "(0, 1]", "1.5"]),
+    (l.cyclic, dict(base_lr=0.1, max_lr=0.5, step_size_up=2, gamma=0.9), ValueError, ["gamma", "exp_range"]),
+    (l.one_cycle, dict(OK_ONE_CYCLE, max_lr=math.inf), ValueError, ["max_lr", "finite", "inf"]),
+    (l.one_cycle, dict(OK_ONE_CYCLE, max_lr=math.nan), ValueError, ["max_lr", "finite"]),
+    (l.one_cycle, dict(OK_ONE_CYCLE, max_lr=-1.0), ValueError, ["max_lr", "(0, inf)"]),
+    (l.one_cycle, dict(OK_ONE_CYCLE, pct_start=1.0), ValueError, ["pct_start", "(0, 1)", "1.0"]),
+    (l.one_cycle, dict(OK_ONE_CYCLE, pct_start=0.0), ValueError, ["pct_start", "(0, 1)"]),
+    (l.one_cycle, dict(OK_ONE_CYCLE, pct_start=0.5, three_phase=True), ValueError, ["pct_start", "(0, 0.5)"]),
+    (l.one_cycle, dict(OK_ONE_CYCLE, div_factor=0.5), ValueError, ["div_factor", "[1, inf)"]),
+    (l.one_cycle, dict(OK_ONE_CYCLE, final_div_factor=0.1), ValueError, ["final_div_factor", "[1, inf)"]),
+    (l.one_cycle, dict(OK_ONE_CYCLE, anneal="cosine"), ValueError, ["anneal", "'cos'", "'linear'"]),
+    (l.one_cycle, dict(OK_ONE_CYCLE, three_phase="yes"), TypeError, ["three_phase", "True or False"]),
+    (l.one_cycle, dict(OK_ONE_CYCLE, total_steps="100"), TypeError, ["total_steps", "real number", "str"]),
+    (l.one_cycle, dict(OK_ONE_CYCLE, total_steps=True), TypeError, ["total_steps", "bool"]),
+    (l.cosine_decay, dict(initial_lr=0.1, decay_steps=0), ValueError, ["decay_steps", "(0, inf)"]),
+    (l.cosine_decay, dict(initial_lr=0.1, decay_steps=10, final_lr=0.2), ValueError, ["final_lr", "[0, 0.1]"]),
+    (l.cosine_restarts, dict(max_lr=0.1, first_cycle_steps=10, min_lr=0.2), ValueError, ["min_lr", "[0, 0.1]"]),
+    (l.cosine_restarts, dict(max_lr=0.1, first_cycle_steps=10, cycle_mult=0.5), ValueError,
+     ["cycle_mult", "[1, inf)"]),
+    (l.cosine_restarts, dict(max_lr=0.1, first_cycle_steps=10, peak_decay=1.5), ValueError,
+     ["peak_decay", "(0, 1]"]),
+    (l.cosine_restarts, dict(max_lr=0.1, first_cycle_steps=-10), ValueError, ["first_cycle_steps"]),
+    (l.step_decay, dict(initial_lr=0.1, drop=0.0, every=3), ValueError, ["drop", "(0, 1]"]),
+    (l.step_decay, dict(initial_lr=0.1, drop=0.5, every=0), ValueError, ["every", "(0, inf)"]),
+    (l.multi_step, dict(initial_lr=0.1, milestones=[5, 3]), ValueError, ["milestones", "sorted", "[5, 3]"]),
+    (l.multi_step, dict(initial_lr=0.1, milestones=[-1, 3]), ValueError, ["milestones[0]", "[0, inf)"]),
+    (l.multi_step, dict(initial_lr=0.1, milestones=5), TypeError, ["milestones", "list or tuple"]),
+    (l.multi_step, dict(initial_lr=0.1, milestones=[3], gamma=2.0), ValueError, ["gamma", "(0, 1]"]),
+    (l.exponential, dict(initial_lr=0.1, gamma=1.01), ValueError, ["gamma", "(0, 1]", "1.01"]),
+    (l.exponential, dict(initial_lr=0.0, gamma=0.9), ValueError, ["initial_lr", "(0, inf)"]),
+    (l.constant, dict(lr=-1.0), ValueError, ["lr", "[0, inf)"]),
+    (l.warmup, dict(schedule=lambda t: 0.1, steps=5), TypeError, ["schedule", "lrsched schedule"]),
+    (l.warmup, dict(schedule=l.constant(lr=0.1), steps=0), ValueError, ["steps", "(0, inf)"]),
+    (l.warmup, dict(schedule=l.constant(lr=0.1), steps=5, shape="cos"), ValueError, ["shape", "'exp'"]),
+    (l.warmup, dict(schedule=l.constant(lr=0.1), steps=5, shape="exp"), ValueError, ["start_lr", "(0, inf)"]),
+    (l.warmup, dict(schedule=l.constant(lr=0.0), steps=5, start_lr=0.1, shape="exp"), ValueError,
+     ["schedule(0) > 0"]),
+    (l.join, dict(schedules=[], boundaries=[]), ValueError, ["schedules", "at least one"]),
+    (l.join, dict(schedules=[l.constant(lr=1)], boundaries=[3]), ValueError, ["boundaries", "len(schedules) - 1"]),
+    (l.join, dict(schedules=[l.constant(lr=1)] * 3, boundaries=[5, 5]), ValueError,
+     ["boundaries", "strictly increasing"]),
+    (l.join, dict(schedules=[l.constant(lr=1)] * 2, boundaries=[0]), ValueError, ["boundaries", "> 0"]),
+    (l.join, dict(schedules=[l.constant(lr=1), 0.1], boundaries=[3]), TypeError, ["schedules[1]"]),
+    (l.inverse_momentum, dict(schedule=l.constant(lr=1), base_momentum=0.95, max_momentum=0.85), ValueError,
+     ["max_momentum", "[0.95, 1]", "0.85"]),
+    (l.inverse_momentum, dict(schedule=l.constant(lr=1), base_momentum=-0.1), ValueError,
+     ["base_momentum", "[0, 1]"]),
+]
+
+
+@pytest.mark.parametrize("factory, kwargs, error, words", CASES,
+                         ids=[f"{c[0].policy}-{i}" for i, c in enumerate(CASES)])
+def test_bad_parameters_raise_naming_parameter_and_range(factory, kwargs, error, words):
+    with pytest.raises(error) as caught:
+        factory(**kwargs)
+    for word in words:
+        assert word in str(caught.value), (word, str(caught.value))
+
+
+def test_every_policy_has_a_validation_case():
+    covered = {c[0].policy for c in CASES}
+    assert covered == set(l.Schedule._registry) - {p for p in l.Schedule._registry if p.startswith("test_")}
+
+
+def test_parameters_are_keyword_only():
+    with pytest.raises(TypeError):
+        l.one_cycle(1.0, 100)  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("step", [-1, -0.5, math.nan, math.inf, -math.inf])
+def test_bad_scalar_steps_raise(step):
+    s = l.one_cycle(max_lr=1.0, total_steps=100)
+    with pytest.raises(ValueError, match="step must be"):
+        s(step)
+
+
+def test_bad_array_steps_raise():
+    s = l.cyclic(base_lr=0.1, max_lr=1.0, step_size_up=5)
+    with pytest.raises(ValueError, match="step must be"):
+        s(np.array([0.0, 1.0, -2.0]))
+    with pytest.raises(ValueError, match="step must be"):
+        s(np.array([0.0, np.nan]))
+    with pytest.raises(TypeError, match="step must be"):
+        s("3")
+    with pytest.raises(TypeError, match="step must be"):
+        s(True)
+    with pytest.raises(TypeError, match="dtype"):
+        s(np.array([True, False]))
