@@ -15,9 +15,10 @@ looks at the step's type and hands back the matching namespace:
 A framework namespace is built only when a step of that framework arrives, so the
 framework is already imported by the caller: this module never imports one itself.
 
-`select(t, knots, branch)` evaluates a piecewise function: `branch(k, t, xp)` holds on
-`[knots[k-1], knots[k])` (k = number of knots <= t). The scalar namespace calls just the branch that applies (the
-fast path); NumPy evaluates each branch on its own slice; tracing frameworks evaluate
+`select(t, knots, branch, *args)` evaluates a piecewise function: `branch(k, t, xp,
+*args)` holds on `[knots[k-1], knots[k])` (k = number of knots <= t). The scalar
+namespace calls just the branch that applies (the fast path); NumPy evaluates each
+branch on its own slice (a view when the steps are sorted); tracing frameworks evaluate
 every branch and combine them with `where`, which keeps `jit`, `vmap` and `grad` safe.
 Branches must therefore be finite for any `t >= 0` — policies clamp before dividing.
 """
@@ -32,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-Branch = Callable[[int, Any, Any], Any]
+Branch = Callable[..., Any]
 
 
 def _check_scalar_step(step: float) -> float:
@@ -62,8 +63,8 @@ class MathNamespace:
         return a if cond else b
 
     @classmethod
-    def select(cls, t: float, knots: Sequence[float], branch: Branch) -> Any:
-        return branch(bisect.bisect_right(knots, t), t, cls)
+    def select(cls, t: float, knots: Sequence[float], branch: Branch, *args: Any) -> Any:
+        return branch(bisect.bisect_right(knots, t), t, cls, *args)
 
     @staticmethod
     def prepare(step: Any) -> float:
@@ -87,15 +88,24 @@ class NumpyNamespace:
     where = staticmethod(np.where)
 
     @classmethod
-    def select(cls, t: np.ndarray, knots: Sequence[float], branch: Branch) -> Any:
+    def select(cls, t: np.ndarray, knots: Sequence[float], branch: Branch, *args: Any) -> Any:
         if t.ndim == 0:
-            return branch(bisect.bisect_right(knots, float(t)), t, cls)
-        index = np.searchsorted(np.asarray(knots, dtype=np.float64), t, side="right")
+            return branch(bisect.bisect_right(knots, float(t)), t, cls, *args)
         out = np.empty_like(t)
+        flat = t.ravel()
+        if flat.size > 1 and not np.all(flat[1:] >= flat[:-1]):
+            index = np.searchsorted(np.asarray(knots, dtype=np.float64), t, side="right")
+            for k in range(len(knots) + 1):
+                mask = index == k
+                if mask.any():
+                    out[mask] = branch(k, t[mask], cls, *args)
+            return out
+        # Sorted steps (the usual arange): each branch works on a contiguous view.
+        edges = [0, *np.searchsorted(flat, knots, side="left").tolist(), flat.size]
+        target = out.ravel()
         for k in range(len(knots) + 1):
-            mask = index == k
-            if mask.any():
-                out[mask] = branch(k, t[mask], cls)
+            if edges[k + 1] > edges[k]:
+                target[edges[k] : edges[k + 1]] = branch(k, flat[edges[k] : edges[k + 1]], cls, *args)
         return out
 
     @staticmethod
@@ -128,12 +138,12 @@ class _ArrayNamespace:
     def where(self, cond: Any, a: Any, b: Any) -> Any:
         raise NotImplementedError
 
-    def select(self, t: Any, knots: Sequence[float], branch: Branch) -> Any:
+    def select(self, t: Any, knots: Sequence[float], branch: Branch, *args: Any) -> Any:
         # A branch may be a plain number: give the first the step's shape and dtype,
         # so that every `where` below has an array on one side.
-        out = branch(len(knots), t, self) + t * 0.0
+        out = branch(len(knots), t, self, *args) + t * 0.0
         for k in range(len(knots) - 1, -1, -1):
-            out = self.where(t < knots[k], branch(k, t, self), out)
+            out = self.where(t < knots[k], branch(k, t, self, *args), out)
         return out
 
     @staticmethod
@@ -175,22 +185,22 @@ class TorchNamespace(_ArrayNamespace):
         self._torch = torch
         self.floor, self.cos, self.exp, self.log = torch.floor, torch.cos, torch.exp, torch.log
 
-    def _tensor_like(self, x: Any, ref: Any) -> Any:
-        if isinstance(x, self._torch.Tensor):
-            return x
-        return self._torch.as_tensor(x, dtype=ref.dtype, device=ref.device)
+    def _tensors(self, a: Any, b: Any) -> tuple[Any, Any]:
+        """Both operands as tensors of the tensor side's dtype (float64 steps stay float64)."""
+        tensor = self._torch.Tensor
+        ref = a if isinstance(a, tensor) else b
+        a = a if isinstance(a, tensor) else self._torch.as_tensor(a, dtype=ref.dtype, device=ref.device)
+        b = b if isinstance(b, tensor) else self._torch.as_tensor(b, dtype=ref.dtype, device=ref.device)
+        return a, b
 
     def minimum(self, a: Any, b: Any) -> Any:
-        ref = a if isinstance(a, self._torch.Tensor) else b
-        return self._torch.minimum(self._tensor_like(a, ref), self._tensor_like(b, ref))
+        return self._torch.minimum(*self._tensors(a, b))
 
     def maximum(self, a: Any, b: Any) -> Any:
-        ref = a if isinstance(a, self._torch.Tensor) else b
-        return self._torch.maximum(self._tensor_like(a, ref), self._tensor_like(b, ref))
+        return self._torch.maximum(*self._tensors(a, b))
 
     def where(self, cond: Any, a: Any, b: Any) -> Any:
-        ref = a if isinstance(a, self._torch.Tensor) else b  # keep float64 steps float64
-        return self._torch.where(cond, self._tensor_like(a, ref), self._tensor_like(b, ref))
+        return self._torch.where(cond, *self._tensors(a, b))
 
     def prepare(self, step: Any) -> Any:
         torch = self._torch

@@ -20,7 +20,9 @@ import dataclasses
 import math
 from typing import Any, ClassVar, NamedTuple
 
-from lrsched._namespace import evaluate
+from lrsched._namespace import MATH, evaluate
+
+INF = math.inf
 
 
 class Piece(NamedTuple):
@@ -49,6 +51,9 @@ class Schedule:
     # -- values ---------------------------------------------------------------------
     def __call__(self, step: Any) -> Any:
         """The value at `step` (>= 0), in the type of `step` (see the module docs)."""
+        kind = type(step)
+        if (kind is int or kind is float) and 0 <= step < INF:  # the seam's scalar fast path
+            return float(self._value(float(step), MATH))
         return evaluate(self._value, step)
 
     def _value(self, t: Any, xp: Any) -> Any:
@@ -94,16 +99,18 @@ class Schedule:
     def to_config(self) -> dict[str, Any]:
         """A JSON-safe dict; `lrsched.from_config` turns it back into an equal schedule."""
         config: dict[str, Any] = {"policy": self.policy}
-        for field in dataclasses.fields(self):  # type: ignore[arg-type]
-            config[field.name] = _to_plain(getattr(self, field.name))
+        for name in parameter_names(type(self)):
+            config[name] = _to_plain(getattr(self, name))
         return config
 
     def __repr__(self) -> str:
-        args = ", ".join(
-            f"{f.name}={getattr(self, f.name)!r}"
-            for f in dataclasses.fields(self)  # type: ignore[arg-type]
-        )
+        args = ", ".join(f"{name}={getattr(self, name)!r}" for name in parameter_names(type(self)))
         return f"{self.policy}({args})"
+
+
+def parameter_names(cls: type[Schedule]) -> list[str]:
+    """The constructor's parameters: the dataclass fields set by `__init__`."""
+    return [f.name for f in dataclasses.fields(cls) if f.init]  # type: ignore[arg-type]
 
 
 def _to_plain(value: Any) -> Any:
@@ -131,7 +138,7 @@ def from_config(config: dict[str, Any]) -> Schedule:
     if cls is None:
         known = ", ".join(sorted(Schedule._registry))
         raise ValueError(f"config['policy'] must be one of {known}; got {policy!r}")
-    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    names = set(parameter_names(cls))
     unknown = sorted(set(config) - names - {"policy"})
     if unknown:
         raise ValueError(f"config for {policy} has unknown keys {unknown}; allowed: {sorted(names)}")
@@ -174,4 +181,3 @@ def cycle_position(t: Any, length: float, xp: Any) -> tuple[Any, Any]:
     return k, t - k * length
 
 
-INF = math.inf

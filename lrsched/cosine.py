@@ -97,13 +97,21 @@ class CosineRestarts(Schedule):
             i, offset = cycle_position(t, first, xp)
             return i, offset, first
         i = xp.floor(xp.log(1.0 + t * (m - 1.0) / first) / math.log(m))
-        i = xp.where(t < self.cycle_start(i), i - 1, xp.where(t >= self.cycle_start(i + 1), i + 1, i))
-        return i, t - self.cycle_start(i), first * m**i
+        # Correct the estimate against the exact starts. m**i is an exact power, so
+        # m**(i -+ 1) is m**i / m or m**i * m, exactly: one pow serves all three.
+        power = m**i
+        below = t < first * (power - 1.0) / (m - 1.0)
+        above = t >= first * (power * m - 1.0) / (m - 1.0)
+        i = xp.where(below, i - 1, xp.where(above, i + 1, i))
+        power = xp.where(below, power / m, xp.where(above, power * m, power))
+        return i, t - first * (power - 1.0) / (m - 1.0), first * power
 
     def _peak_fraction(self, t: Any, xp: Any) -> Any:
         i, offset, length = self._cycle(t, xp)
-        decay = xp.exp(i * math.log(self.peak_decay))  # well-conditioned in float32
-        return decay * 0.5 * (1.0 + xp.cos(math.pi * offset / length))
+        wave = 0.5 * (1.0 + xp.cos(math.pi * offset / length))
+        if self.peak_decay == 1.0:
+            return wave
+        return xp.exp(i * math.log(self.peak_decay)) * wave  # exp-log: well-conditioned in float32
 
     def _value(self, t: Any, xp: Any) -> Any:
         return self.min_lr + (self.max_lr - self.min_lr) * self._peak_fraction(t, xp)

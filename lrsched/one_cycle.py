@@ -61,6 +61,15 @@ class OneCycle(Schedule):
         three = _checks.boolean("three_phase", self.three_phase)
         if three and 2 * pct >= 1.0:
             raise ValueError(f"pct_start must be in (0, 0.5) when three_phase=True; got {pct!r}")
+        # Derived once: the scalar path reads these on every call.
+        p = pct * total
+        low, peak, end = self.initial_lr, self.max_lr, self.final_lr
+        set_field(self, "_knots", (p, 2 * p, total) if three else (p, total))
+        set_field(self, "_starts", (0.0, p, 2 * p) if three else (0.0, p))
+        set_field(self, "_levels", (low, peak, low, end) if three else (low, peak, end))
+        # torch's OneCycleLR momentum: down to base in phase 1, back up in phase 2,
+        # held at max through the annihilation phase.
+        set_field(self, "_peak_levels", (0.0, 1.0, 0.0, 0.0) if three else (0.0, 1.0, 0.0))
 
     @property
     def initial_lr(self) -> float:
@@ -70,40 +79,28 @@ class OneCycle(Schedule):
     def final_lr(self) -> float:
         return self.initial_lr / self.final_div_factor
 
+    _knots: tuple[float, ...] = dataclasses.field(init=False, repr=False, compare=False)
+    _starts: tuple[float, ...] = dataclasses.field(init=False, repr=False, compare=False)
+    _levels: tuple[float, ...] = dataclasses.field(init=False, repr=False, compare=False)
+    _peak_levels: tuple[float, ...] = dataclasses.field(init=False, repr=False, compare=False)
+
     @property
     def knots(self) -> tuple[float, ...]:
         """The steps where the phases end; the last is `total_steps`."""
-        p = self.pct_start * self.total_steps
-        return (p, 2 * p, self.total_steps) if self.three_phase else (p, self.total_steps)
+        return self._knots
 
-    @property
-    def _levels(self) -> tuple[float, ...]:
-        low, peak, end = self.initial_lr, self.max_lr, self.final_lr
-        return (low, peak, low, end) if self.three_phase else (low, peak, end)
-
-    @property
-    def _peak_levels(self) -> tuple[float, ...]:
-        # torch's OneCycleLR momentum: down to base in phase 1, back up in phase 2,
-        # held at max through the annihilation phase.
-        return (0.0, 1.0, 0.0, 0.0) if self.three_phase else (0.0, 1.0, 0.0)
-
-    def _phases(self, levels: tuple[float, ...], t: Any, xp: Any) -> Any:
-        knots = self.knots
-
-        def phase(k: int, t: Any, xp: Any) -> Any:
-            if k == len(knots):
-                return levels[-1]
-            start = 0.0 if k == 0 else knots[k - 1]
-            fraction = xp.minimum(xp.maximum((t - start) / (knots[k] - start), 0.0), 1.0)
-            return anneal(self.anneal, levels[k], levels[k + 1], fraction, xp)
-
-        return xp.select(t, knots, phase)
+    def _phase(self, k: int, t: Any, xp: Any, levels: tuple[float, ...]) -> Any:
+        if k == len(self._knots):
+            return levels[-1]
+        start = self._starts[k]
+        fraction = xp.minimum(xp.maximum((t - start) / (self._knots[k] - start), 0.0), 1.0)
+        return anneal(self.anneal, levels[k], levels[k + 1], fraction, xp)
 
     def _value(self, t: Any, xp: Any) -> Any:
-        return self._phases(self._levels, t, xp)
+        return xp.select(t, self._knots, self._phase, self._levels)
 
     def _peak_fraction(self, t: Any, xp: Any) -> Any:
-        return self._phases(self._peak_levels, t, xp)
+        return xp.select(t, self._knots, self._phase, self._peak_levels)
 
     def _steepest(self, levels: tuple[float, ...]) -> float:
         factor = math.pi / 2 if self.anneal == "cos" else 1.0
