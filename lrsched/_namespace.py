@@ -270,7 +270,7 @@ def namespace_for(step: Any) -> Any:
         return _framework("jax", JaxNamespace)
     if module == "torch" and "torch" in sys.modules:
         return _framework("torch", TorchNamespace)
-    if module == "keras" and "tensorflow" in sys.modules:
+    if module == "keras" and "tensorflow" in sys.modules and sys.modules["keras"].backend.backend() == "tensorflow":
         # On the TensorFlow backend a keras Variable stays itself after conversion;
         # it is a tf.Tensor too, which the TensorFlow namespace takes in.
         return _framework("tensorflow", TensorflowNamespace)

@@ -1,0 +1,138 @@
+"""PyTorch adapter: an lrsched schedule as a `torch.optim.lr_scheduler.LambdaLR`.
+
+    scheduler = lambda_lr(optimizer, schedule, momentum=inverse_momentum(schedule=schedule))
+    for batch in data:
+        loss = ...; loss.backward(); optimizer.step(); optimizer.zero_grad()
+        scheduler.step()
+
+After `k` calls of `scheduler.step()` every param group's `lr` is `schedule(k)` times the
+group's factor (absolute values, not multiples of the optimizer's initial LR), and its
+`momentum` (SGD, RMSprop) or `betas[0]` (Adam, AdamW, NAdam, RAdam, Adamax, ...) is
+`momentum(k)`. `state_dict()` holds the schedules as their configs (no pickled
+callables), so `torch.load(..., weights_only=True)` reads it and `load_state_dict`
+resumes the identical sequence. The values all come from the core; no math here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+
+from lrsched import Schedule, from_config
+
+STATE_FORMAT = 1
+
+
+def _check_schedule(name: str, schedule: Any) -> Schedule:
+    if not isinstance(schedule, Schedule):
+        raise TypeError(f"{name} must be an lrsched schedule; got {type(schedule).__name__} {schedule!r}")
+    if schedule.bounds[0] < 0:
+        raise ValueError(f"{name} gives negative values (bounds {schedule.bounds!r}); an LR must be >= 0")
+    return schedule
+
+
+def _momentum_key(group: dict[str, Any], index: int, optimizer: torch.optim.Optimizer) -> str:
+    if "momentum" in group:
+        return "momentum"
+    if "betas" in group:
+        return "betas"
+    raise ValueError(
+        f"momentum was given, but param group {index} of {type(optimizer).__name__} has neither "
+        "'momentum' (SGD, RMSprop) nor 'betas' (Adam family) to drive"
+    )
+
+
+class ScheduleLR(torch.optim.lr_scheduler.LambdaLR):
+    """A `LambdaLR` whose param groups follow an lrsched schedule (and momentum schedule)."""
+
+    def __init__(
+        self,
+        optimizer: torch.optim.Optimizer,
+        schedule: Schedule,
+        *,
+        momentum: Schedule | None = None,
+        group_factors: Sequence[float] | None = None,
+        last_epoch: int = -1,
+    ) -> None:
+        if not isinstance(optimizer, torch.optim.Optimizer):
+            raise TypeError(f"optimizer must be a torch.optim.Optimizer; got {type(optimizer).__name__}")
+        self.schedule = _check_schedule("schedule", schedule)
+        self.momentum = None if momentum is None else _check_schedule("momentum", momentum)
+        groups = optimizer.param_groups
+        factors = [1.0] * len(groups) if group_factors is None else list(group_factors)
+        if len(factors) != len(groups) or not all(
+            isinstance(f, (int, float)) and not isinstance(f, bool) and 0 <= f < float("inf") for f in factors
+        ):
+            raise ValueError(
+                f"group_factors must hold one finite number >= 0 per param group ({len(groups)}); got {group_factors!r}"
+            )
+        self.group_factors = [float(f) for f in factors]
+        self._momentum_keys = (
+            [] if momentum is None else [_momentum_key(g, i, optimizer) for i, g in enumerate(groups)]
+        )
+        lambdas = [self._absolute_lr(i) for i in range(len(groups))]
+        super().__init__(optimizer, lambdas, last_epoch=last_epoch)
+
+    def _absolute_lr(self, group: int) -> Any:
+        # LambdaLR's per-group callables; here they give the absolute LR at a step.
+        return lambda step: self.schedule(step) * self.group_factors[group]
+
+    def get_lr(self) -> list[float]:  # type: ignore[override]
+        step = self.last_epoch
+        lr = self.schedule(step)
+        if self.momentum is not None:
+            value = self.momentum(step)
+            for group, key in zip(self.optimizer.param_groups, self._momentum_keys, strict=True):
+                if key == "betas":
+                    group["betas"] = (value, *group["betas"][1:])
+                else:
+                    group["momentum"] = value
+        return [lr * factor for factor in self.group_factors]
+
+    _get_closed_form_lr = get_lr
+
+    def state_dict(self) -> dict[str, Any]:
+        """Steps taken and the schedules' configs: plain data, loadable with `weights_only=True`."""
+        return {
+            "format": STATE_FORMAT,
+            "last_epoch": self.last_epoch,
+            "_step_count": self._step_count,
+            "base_lrs": list(self.base_lrs),
+            "_last_lr": list(self._last_lr),
+            "schedule": self.schedule.to_config(),
+            "momentum": None if self.momentum is None else self.momentum.to_config(),
+            "group_factors": list(self.group_factors),
+        }
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Resume: the step count and the schedules come from the checkpoint."""
+        if state_dict.get("format") != STATE_FORMAT:
+            raise ValueError(
+                f"state_dict format must be {STATE_FORMAT} (an lrsched ScheduleLR state); "
+                f"got {state_dict.get('format')!r}"
+            )
+        momentum = state_dict["momentum"]
+        if (momentum is None) != (self.momentum is None):
+            raise ValueError("state_dict and this scheduler disagree on whether momentum is scheduled")
+        if len(state_dict["group_factors"]) != len(self.optimizer.param_groups):
+            raise ValueError("state_dict has a different number of param groups than this optimizer")
+        self.schedule = _check_schedule("schedule", from_config(state_dict["schedule"]))
+        self.momentum = None if momentum is None else _check_schedule("momentum", from_config(momentum))
+        self.group_factors = [float(f) for f in state_dict["group_factors"]]
+        self.last_epoch = int(state_dict["last_epoch"])
+        self._step_count = int(state_dict["_step_count"])
+        self.base_lrs = list(state_dict["base_lrs"])
+        self._last_lr = list(state_dict["_last_lr"])
+
+
+def lambda_lr(
+    optimizer: torch.optim.Optimizer,
+    schedule: Schedule,
+    *,
+    momentum: Schedule | None = None,
+    group_factors: Sequence[float] | None = None,
+) -> ScheduleLR:
+    """Drive `optimizer` from `schedule` (and `momentum`), one value per `scheduler.step()`."""
+    return ScheduleLR(optimizer, schedule, momentum=momentum, group_factors=group_factors)

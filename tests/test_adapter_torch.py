@@ -1,0 +1,226 @@
+"""The torch adapter against torch's own schedulers, run side by side, plus resume."""
+
+import io
+import math
+import warnings
+
+import pytest
+
+import lrsched as l
+
+torch = pytest.importorskip("torch", reason="torch is not installed; CI installs it")
+from lrsched.adapters.torch import ScheduleLR, lambda_lr  # noqa: E402
+
+LR = 0.1
+
+
+def _optimizer(kind="sgd", lr=LR, groups=1):
+    params = [torch.nn.Parameter(torch.zeros(2)) for _ in range(groups)]
+    param_groups = [{"params": [p]} for p in params]
+    if kind == "sgd":
+        return torch.optim.SGD(param_groups, lr=lr, momentum=0.9)
+    if kind == "adam":
+        return torch.optim.Adam(param_groups, lr=lr, betas=(0.9, 0.999))
+    if kind == "adagrad":
+        return torch.optim.Adagrad(param_groups, lr=lr)
+    raise AssertionError(kind)
+
+
+def _run_side_by_side(make_peer, ours, steps, momentum=None, rel=1e-9):
+    """Step the peer and our scheduler `steps` times; compare lr (and momentum) each step."""
+    peer_opt, our_opt = _optimizer(), _optimizer()
+    peer = make_peer(peer_opt)
+    mine = lambda_lr(our_opt, ours, momentum=momentum)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the usual order raises no warning
+        for k in range(steps):
+            for group_p, group_m in zip(peer_opt.param_groups, our_opt.param_groups, strict=True):
+                assert group_m["lr"] == pytest.approx(group_p["lr"], rel=rel, abs=1e-15), k
+                assert group_m["lr"] == pytest.approx(ours(k) , rel=1e-15)
+                if momentum is not None:
+                    assert group_m["momentum"] == pytest.approx(group_p["momentum"], rel=rel), k
+            peer_opt.step()
+            our_opt.step()
+            peer.step()
+            mine.step()
+
+
+def torch_one_cycle(max_lr, total_steps, pct_start, anneal, div_factor, final_div_factor, three_phase):
+    """The lrsched call that reproduces torch's OneCycleLR: torch's knots sit one step
+    earlier (at pct_start*T - 1, [2*pct_start*T - 2,] T - 1)."""
+    return l.one_cycle(
+        max_lr=max_lr, total_steps=total_steps - 1, pct_start=(pct_start * total_steps - 1) / (total_steps - 1),
+        div_factor=div_factor, final_div_factor=final_div_factor, anneal=anneal, three_phase=three_phase,
+    )
+
+
+@pytest.mark.parametrize("three_phase", [False, True])
+@pytest.mark.parametrize("anneal", ["cos", "linear"])
+def test_one_cycle_lr_and_momentum_match_onecyclelr(anneal, three_phase):
+    total, pct = 200, 0.3
+    ours = torch_one_cycle(1.0, total, pct, anneal, 25.0, 1e4, three_phase)
+    momentum = l.inverse_momentum(schedule=ours, base_momentum=0.85, max_momentum=0.95)
+
+    def peer(opt):
+        return torch.optim.lr_scheduler.OneCycleLR(
+            opt, max_lr=1.0, total_steps=total, pct_start=pct, anneal_strategy=anneal, three_phase=three_phase,
+            cycle_momentum=True, base_momentum=0.85, max_momentum=0.95,
+        )
+
+    # OneCycleLR raises past total_steps; lrsched holds the final value from there on.
+    _run_side_by_side(peer, ours, total, momentum=momentum)
+    assert ours(total - 1) == ours(10 * total) == pytest.approx(1.0 / 25 / 1e4)
+
+
+@pytest.mark.parametrize("mode", ["triangular", "triangular2", "exp_range"])
+def test_cyclic_lr_and_momentum_match_cycliclr(mode):
+    gamma = 0.995 if mode == "exp_range" else 1.0
+    ours = l.cyclic(base_lr=0.01, max_lr=0.1, step_size_up=7, step_size_down=13, mode=mode, gamma=gamma)
+    momentum = l.inverse_momentum(schedule=ours, base_momentum=0.8, max_momentum=0.9)
+
+    def peer(opt):
+        return torch.optim.lr_scheduler.CyclicLR(
+            opt, base_lr=0.01, max_lr=0.1, step_size_up=7, step_size_down=13, mode=mode, gamma=gamma,
+            cycle_momentum=True, base_momentum=0.8, max_momentum=0.9,
+        )
+
+    _run_side_by_side(peer, ours, 200, momentum=momentum)
+
+
+@pytest.mark.parametrize("t_mult", [1, 2])
+def test_cosine_restarts_match_cosineannealingwarmrestarts(t_mult):
+    ours = l.cosine_restarts(max_lr=LR, first_cycle_steps=10, min_lr=0.001, cycle_mult=t_mult)
+
+    def peer(opt):
+        return torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=10, T_mult=t_mult, eta_min=0.001)
+
+    _run_side_by_side(peer, ours, 320)
+
+
+def test_cosine_decay_matches_cosineannealinglr_within_t_max():
+    ours = l.cosine_decay(initial_lr=LR, decay_steps=50, final_lr=0.001)
+
+    def peer(opt):
+        return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=50, eta_min=0.001)
+
+    _run_side_by_side(peer, ours, 51)
+    # Past T_max torch's cosine climbs back towards the initial LR; lrsched holds eta_min.
+    opt = _optimizer()
+    peer_after = peer(opt)
+    for _ in range(75):
+        opt.step()
+        peer_after.step()
+    assert opt.param_groups[0]["lr"] > 0.01 and ours(75) == pytest.approx(0.001)
+
+
+@pytest.mark.parametrize(
+    "ours, make_peer",
+    [
+        (l.step_decay(initial_lr=LR, drop=0.5, every=7),
+         lambda opt: torch.optim.lr_scheduler.StepLR(opt, step_size=7, gamma=0.5)),
+        (l.multi_step(initial_lr=LR, milestones=[5, 20, 20, 60], gamma=0.3),
+         lambda opt: torch.optim.lr_scheduler.MultiStepLR(opt, milestones=[5, 20, 20, 60], gamma=0.3)),
+        (l.exponential(initial_lr=LR, gamma=0.97),
+         lambda opt: torch.optim.lr_scheduler.ExponentialLR(opt, gamma=0.97)),
+    ],
+    ids=["StepLR", "MultiStepLR", "ExponentialLR"],
+)
+def test_decays_match_torch(ours, make_peer):
+    _run_side_by_side(make_peer, ours, 150)
+
+
+def test_adam_betas_group_factors_and_per_epoch_stepping():
+    schedule = l.one_cycle(max_lr=0.01, total_steps=10)
+    momentum = l.inverse_momentum(schedule=schedule)
+    opt = _optimizer("adam", groups=2)
+    sched = lambda_lr(opt, schedule, momentum=momentum, group_factors=[1.0, 0.1])
+    assert isinstance(sched, torch.optim.lr_scheduler.LambdaLR)
+    for epoch in range(15):
+        assert opt.param_groups[0]["lr"] == schedule(epoch)
+        assert opt.param_groups[1]["lr"] == pytest.approx(schedule(epoch) * 0.1, rel=1e-15)
+        assert opt.param_groups[0]["betas"] == (momentum(epoch), 0.999)
+        assert sched.get_last_lr()[0] == schedule(epoch)
+        opt.step()
+        sched.step()
+
+
+def _train(model, opt, sched, steps, seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    record = []
+    for _ in range(steps):
+        x = torch.randn(8, 4, generator=gen)
+        loss = (model(x) ** 2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+        record.append((opt.param_groups[0]["lr"], opt.param_groups[0]["momentum"]))
+    return record
+
+
+def test_resume_from_weights_only_checkpoint_gives_identical_sequence_and_weights():
+    schedule = l.one_cycle(max_lr=0.5, total_steps=40, three_phase=True, pct_start=0.25)
+    momentum = l.inverse_momentum(schedule=schedule)
+
+    def fresh():
+        torch.manual_seed(0)
+        model = torch.nn.Linear(4, 1)
+        opt = torch.optim.SGD(model.parameters(), lr=0.5, momentum=0.9)
+        return model, opt, lambda_lr(opt, schedule, momentum=momentum)
+
+    model, opt, sched = fresh()
+    straight = _train(model, opt, sched, 20, seed=1) + _train(model, opt, sched, 30, seed=2)
+    final = [p.detach().clone() for p in model.parameters()]
+
+    model, opt, sched = fresh()
+    first = _train(model, opt, sched, 20, seed=1)
+    buffer = io.BytesIO()
+    torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict()}, buffer)
+    buffer.seek(0)
+    checkpoint = torch.load(buffer, weights_only=True)
+    # Fresh objects, built with a different schedule: the checkpoint's config wins.
+    torch.manual_seed(123)
+    model2 = torch.nn.Linear(4, 1)
+    opt2 = torch.optim.SGD(model2.parameters(), lr=0.5, momentum=0.9)
+    sched2 = lambda_lr(opt2, l.constant(lr=0.5), momentum=l.constant(lr=0.9))
+    model2.load_state_dict(checkpoint["model"])
+    opt2.load_state_dict(checkpoint["opt"])
+    sched2.load_state_dict(checkpoint["sched"])
+    assert sched2.schedule == schedule and sched2.momentum == momentum
+    resumed = first + _train(model2, opt2, sched2, 30, seed=2)
+    assert resumed == straight
+    for a, b in zip(final, model2.parameters(), strict=True):
+        assert torch.equal(a, b)
+
+
+def test_state_dict_is_plain_data():
+    opt = _optimizer()
+    state = lambda_lr(opt, l.constant(lr=0.1)).state_dict()
+    assert state["schedule"] == {"policy": "constant", "lr": 0.1}
+    assert "lr_lambdas" not in state
+
+
+def test_bad_input_is_rejected_clearly():
+    opt = _optimizer()
+    with pytest.raises(TypeError, match="schedule must be an lrsched schedule"):
+        lambda_lr(opt, lambda step: 0.1)
+    with pytest.raises(TypeError, match="optimizer must be a torch.optim.Optimizer"):
+        lambda_lr(object(), l.constant(lr=0.1))
+    with pytest.raises(ValueError, match="neither 'momentum'.*nor 'betas'"):
+        lambda_lr(_optimizer("adagrad"), l.constant(lr=0.1), momentum=l.constant(lr=0.9))
+    with pytest.raises(ValueError, match="group_factors"):
+        lambda_lr(opt, l.constant(lr=0.1), group_factors=[1.0, 2.0])
+
+    class Negative(l.Constant):
+        policy = "test_negative"
+
+        @property
+        def bounds(self):
+            return (-1.0, 0.1)
+
+    with pytest.raises(ValueError, match="negative"):
+        lambda_lr(opt, Negative(lr=0.1))
+    sched = ScheduleLR(opt, l.constant(lr=0.1))
+    with pytest.raises(ValueError, match="format"):
+        sched.load_state_dict({"last_epoch": 3})
+    assert math.isfinite(opt.param_groups[0]["lr"])
