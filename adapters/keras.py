@@ -24,16 +24,9 @@ from typing import Any
 import keras
 
 from lrsched import Schedule, from_config
+from lrsched.base import require_schedule
 
 CONFIG_FORMAT = 1
-
-
-def _check_schedule(name: str, schedule: Any) -> Schedule:
-    if not isinstance(schedule, Schedule):
-        raise TypeError(f"{name} must be an lrsched schedule; got {type(schedule).__name__} {schedule!r}")
-    if schedule.bounds[0] < 0:
-        raise ValueError(f"{name} gives negative values (bounds {schedule.bounds!r}); must be >= 0")
-    return schedule
 
 
 @keras.saving.register_keras_serializable(package="lrsched")
@@ -42,7 +35,7 @@ class KerasSchedule(keras.optimizers.schedules.LearningRateSchedule):  # type: i
 
     def __init__(self, schedule: Schedule) -> None:
         super().__init__()
-        self.schedule = _check_schedule("schedule", schedule)
+        self.schedule = require_schedule("schedule", schedule, nonnegative=True)
 
     def __call__(self, step: Any) -> Any:
         return self.schedule(keras.ops.convert_to_tensor(step))
@@ -75,7 +68,7 @@ class CyclicalMomentum(keras.callbacks.Callback):  # type: ignore[misc]
 
     def __init__(self, momentum: Schedule) -> None:
         super().__init__()
-        self.momentum = _check_schedule("momentum", momentum)
+        self.momentum = require_schedule("momentum", momentum, nonnegative=True)
         if self.momentum.bounds[1] >= 1.0:
             raise ValueError(f"momentum must stay below 1 to drive beta_1; bounds {self.momentum.bounds!r}")
         self._variable: Any = None

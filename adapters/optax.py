@@ -23,6 +23,7 @@ import jax.numpy as jnp
 import optax
 
 from lrsched import Schedule
+from lrsched.base import require_schedule
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,12 +33,7 @@ class OptaxSchedule:
     schedule: Schedule
 
     def __post_init__(self) -> None:
-        if not isinstance(self.schedule, Schedule):
-            raise TypeError(
-                f"schedule must be an lrsched schedule; got {type(self.schedule).__name__} {self.schedule!r}"
-            )
-        if self.schedule.bounds[0] < 0:
-            raise ValueError(f"schedule gives negative values (bounds {self.schedule.bounds!r}); must be >= 0")
+        require_schedule("schedule", self.schedule, nonnegative=True)
 
     def __call__(self, count: Any) -> jnp.ndarray:
         return jnp.asarray(self.schedule(jnp.asarray(count)), dtype=jnp.float32)

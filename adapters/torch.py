@@ -21,16 +21,9 @@ from typing import Any
 import torch
 
 from lrsched import Schedule, from_config
+from lrsched.base import require_schedule
 
 STATE_FORMAT = 1
-
-
-def _check_schedule(name: str, schedule: Any) -> Schedule:
-    if not isinstance(schedule, Schedule):
-        raise TypeError(f"{name} must be an lrsched schedule; got {type(schedule).__name__} {schedule!r}")
-    if schedule.bounds[0] < 0:
-        raise ValueError(f"{name} gives negative values (bounds {schedule.bounds!r}); an LR must be >= 0")
-    return schedule
 
 
 def _momentum_key(group: dict[str, Any], index: int, optimizer: torch.optim.Optimizer) -> str:
@@ -58,8 +51,8 @@ class ScheduleLR(torch.optim.lr_scheduler.LambdaLR):
     ) -> None:
         if not isinstance(optimizer, torch.optim.Optimizer):
             raise TypeError(f"optimizer must be a torch.optim.Optimizer; got {type(optimizer).__name__}")
-        self.schedule = _check_schedule("schedule", schedule)
-        self.momentum = None if momentum is None else _check_schedule("momentum", momentum)
+        self.schedule = require_schedule("schedule", schedule, nonnegative=True)
+        self.momentum = momentum if momentum is None else require_schedule("momentum", momentum, nonnegative=True)
         groups = optimizer.param_groups
         factors = [1.0] * len(groups) if group_factors is None else list(group_factors)
         if len(factors) != len(groups) or not all(
@@ -118,8 +111,9 @@ class ScheduleLR(torch.optim.lr_scheduler.LambdaLR):
             raise ValueError("state_dict and this scheduler disagree on whether momentum is scheduled")
         if len(state_dict["group_factors"]) != len(self.optimizer.param_groups):
             raise ValueError("state_dict has a different number of param groups than this optimizer")
-        self.schedule = _check_schedule("schedule", from_config(state_dict["schedule"]))
-        self.momentum = None if momentum is None else _check_schedule("momentum", from_config(momentum))
+        self.schedule = require_schedule("schedule", from_config(state_dict["schedule"]), nonnegative=True)
+        if momentum is not None:
+            self.momentum = require_schedule("momentum", from_config(momentum), nonnegative=True)
         self.group_factors = [float(f) for f in state_dict["group_factors"]]
         self.last_epoch = int(state_dict["last_epoch"])
         self._step_count = int(state_dict["_step_count"])

@@ -146,7 +146,17 @@ def from_config(config: dict[str, Any]) -> Schedule:
     return cls(**kwargs)
 
 
-# -- helpers shared by policies ----------------------------------------------------
+# -- helpers shared by policies and adapters ---------------------------------------
+def require_schedule(name: str, value: Any, *, nonnegative: bool = False) -> Schedule:
+    """`value` if it is a schedule (TypeError otherwise); with `nonnegative`, one whose
+    bounds allow no negative value (an LR or momentum must be >= 0)."""
+    if not isinstance(value, Schedule):
+        raise TypeError(f"{name} must be an lrsched schedule; got {type(value).__name__} {value!r}")
+    if nonnegative and value.bounds[0] < 0:
+        raise ValueError(f"{name} gives negative values (bounds {value.bounds!r}); it must stay >= 0")
+    return value
+
+
 def set_field(obj: Schedule, name: str, value: Any) -> None:
     """Store a checked, normalised parameter on a frozen dataclass."""
     object.__setattr__(obj, name, value)

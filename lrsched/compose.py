@@ -20,13 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from lrsched import _checks
-from lrsched.base import Piece, Schedule, clip_pieces, set_field, shift_pieces, sign
-
-
-def _schedule(name: str, value: Any) -> Schedule:
-    if not isinstance(value, Schedule):
-        raise TypeError(f"{name} must be an lrsched schedule; got {type(value).__name__} {value!r}")
-    return value
+from lrsched.base import Piece, Schedule, clip_pieces, require_schedule, set_field, shift_pieces, sign
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
@@ -40,7 +34,7 @@ class Warmup(Schedule):
     shape: str = "linear"
 
     def __post_init__(self) -> None:
-        _schedule("schedule", self.schedule)
+        require_schedule("schedule", self.schedule)
         set_field(self, "steps", _checks.real("steps", self.steps, low=0.0, low_open=True))
         shape = _checks.choice("shape", self.shape, ("linear", "exp", "constant"))
         if shape == "exp":
@@ -131,7 +125,7 @@ class Join(Schedule):
         parts = _checks.sequence("schedules", self.schedules)
         if not parts:
             raise ValueError("schedules must hold at least one schedule; got []")
-        set_field(self, "schedules", tuple(_schedule(f"schedules[{i}]", s) for i, s in enumerate(parts)))
+        set_field(self, "schedules", tuple(require_schedule(f"schedules[{i}]", s) for i, s in enumerate(parts)))
         bounds = _checks.sorted_steps("boundaries", self.boundaries, strict=True)
         if len(bounds) != len(parts) - 1:
             raise ValueError(

@@ -20,8 +20,7 @@ import dataclasses
 from typing import Any
 
 from lrsched import _checks
-from lrsched.base import Piece, Schedule, set_field, shift_pieces
-from lrsched.compose import _schedule
+from lrsched.base import Piece, Schedule, require_schedule, set_field, shift_pieces
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
@@ -34,7 +33,7 @@ class InverseMomentum(Schedule):
     max_momentum: float = 0.95
 
     def __post_init__(self) -> None:
-        _schedule("schedule", self.schedule)
+        require_schedule("schedule", self.schedule)
         base = _checks.real("base_momentum", self.base_momentum, low=0.0, high=1.0)
         set_field(self, "base_momentum", base)
         set_field(self, "max_momentum", _checks.real("max_momentum", self.max_momentum, low=base, high=1.0))
