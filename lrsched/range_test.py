@@ -1,0 +1,209 @@
+"""The LR range test's analysis: framework-free, from the recorded LRs and losses.
+
+Smith, "Cyclical Learning Rates for Training Neural Networks" (2017), §3.3, and the
+seeds: train while the LR grows after every batch, record the loss, and use the LR just
+before the loss explodes; then cycle between that LR and a tenth of it.
+
+- Smoothing: an exponential moving average with bias correction,
+  `avg_i = beta * avg_{i-1} + (1 - beta) * loss_i`, `smoothed_i = avg_i / (1 - beta**(i+1))`.
+- Divergence: the first step whose smoothed loss exceeds the best so far by more than
+  `(diverge - 1) * |best|` (for positive losses: `diverge` times the best), or whose
+  loss is not finite. A ratio of losses would misbehave on negative losses; this does not.
+- Suggestions (on the smoothed curve before divergence, against log-LR for exponential
+  sweeps): `steepest` — where the loss falls fastest, after trimming the first and last
+  `trim` fraction; `min_div_10` — the LR at the lowest loss, divided by 10 (the seeds'
+  recipe); `valley` — fastai's rule: the longest stretch of falling loss, two thirds of
+  the way down it; `min` — the LR at the lowest loss itself.
+- `cyclic_bounds(rule, ratio)` — `(max_lr / ratio, max_lr)` for CLR and 1cycle, with
+  `max_lr` from the rule (default `min`: "the LR just before the loss explodes").
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import json
+import math
+from typing import Any, NamedTuple
+
+import numpy as np
+
+RULES = ("steepest", "min_div_10", "valley", "min")
+
+
+class Suggestion(NamedTuple):
+    """An LR suggested by a rule, or `lr=None` with the reason no LR can be suggested."""
+
+    rule: str
+    lr: float | None
+    step: int | None
+    reason: str
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class RangeTestResult:
+    """What a range test recorded, and the analysis of it.
+
+    `lrs[i]` is the LR applied at optimizer step i and `losses[i]` the (training or
+    validation) loss measured there; `stopped` says why the sweep ended.
+    """
+
+    lrs: np.ndarray
+    losses: np.ndarray
+    smoothing: float = 0.98
+    diverge: float = 4.0
+    trim: float = 0.1
+    log_lr: bool = True
+    stopped: str = "completed"
+
+    def __post_init__(self) -> None:
+        lrs = np.asarray(self.lrs, dtype=np.float64).ravel()
+        losses = np.asarray(self.losses, dtype=np.float64).ravel()
+        if lrs.shape != losses.shape:
+            raise ValueError(f"lrs and losses must have the same length; got {lrs.size} and {losses.size}")
+        if not np.all(np.isfinite(lrs) & (lrs > 0)):
+            raise ValueError("lrs must be finite and > 0")
+        if lrs.size > 1 and not np.all(np.diff(lrs) > 0):
+            raise ValueError("lrs must be strictly increasing (a range sweep)")
+        if not 0.0 <= self.smoothing < 1.0:
+            raise ValueError(f"smoothing must be in [0, 1); got {self.smoothing!r}")
+        if not (math.isfinite(self.diverge) and self.diverge > 1.0):
+            raise ValueError(f"diverge must be a finite number in (1, inf); got {self.diverge!r}")
+        if not 0.0 <= self.trim < 0.5:
+            raise ValueError(f"trim must be in [0, 0.5); got {self.trim!r}")
+        lrs.setflags(write=False)
+        losses.setflags(write=False)
+        object.__setattr__(self, "lrs", lrs)
+        object.__setattr__(self, "losses", losses)
+
+    # -- the curve ------------------------------------------------------------------
+    @property
+    def smoothed(self) -> np.ndarray:
+        """Bias-corrected EMA of the losses; NaN from the first non-finite loss on."""
+        out = np.full(self.losses.shape, np.nan)
+        average = 0.0
+        for i, loss in enumerate(self.losses):
+            if not math.isfinite(loss):
+                break
+            average = self.smoothing * average + (1.0 - self.smoothing) * loss
+            out[i] = average / (1.0 - self.smoothing ** (i + 1))
+        return out
+
+    @property
+    def divergence_index(self) -> int | None:
+        """The first index where the loss diverged (see module docs), or None."""
+        smoothed = self.smoothed
+        best = math.inf
+        for i, value in enumerate(smoothed):
+            if not math.isfinite(value):
+                return i
+            if best < math.inf and value - best > (self.diverge - 1.0) * abs(best):
+                return i
+            best = min(best, value)
+        return None
+
+    def _usable(self) -> tuple[np.ndarray, np.ndarray, int]:
+        """LRs and smoothed losses before divergence, and how many there are."""
+        end = self.divergence_index
+        end = self.losses.size if end is None else end
+        return self.lrs[:end], self.smoothed[:end], end
+
+    # -- suggestions ----------------------------------------------------------------
+    def suggest(self, rule: str = "steepest") -> Suggestion:
+        if rule not in RULES:
+            raise ValueError(f"rule must be one of {', '.join(map(repr, RULES))}; got {rule!r}")
+        lrs, smoothed, n = self._usable()
+        if n < 3:
+            return Suggestion(rule, None, None, f"only {n} finite points before divergence; need >= 3")
+        if np.ptp(smoothed) <= 1e-12 * max(1.0, float(np.max(np.abs(smoothed)))):
+            return Suggestion(rule, None, None, "the loss did not change over the sweep: widen the LR range")
+        if rule in ("min", "min_div_10"):
+            index = int(np.argmin(smoothed))
+            divisor = 10.0 if rule == "min_div_10" else 1.0
+            return Suggestion(rule, float(lrs[index] / divisor), index, "lowest smoothed loss" +
+                              (" / 10" if divisor != 1.0 else ""))
+        if rule == "steepest":
+            start, stop = int(n * self.trim), n - int(n * self.trim)
+            if stop - start < 3:
+                return Suggestion(rule, None, None, f"{stop - start} points left after trimming; need >= 3")
+            x = np.log(lrs[start:stop]) if self.log_lr else lrs[start:stop]
+            slope = np.gradient(smoothed[start:stop], x)
+            index = start + int(np.argmin(slope))
+            if slope[index - start] >= 0:
+                return Suggestion(rule, None, None, "the loss never fell over the sweep: lower start_lr")
+            return Suggestion(rule, float(lrs[index]), index, "steepest descent of the smoothed loss")
+        return self._valley(lrs, smoothed)
+
+    @staticmethod
+    def _valley(lrs: np.ndarray, smoothed: np.ndarray) -> Suggestion:
+        # fastai's valley: the longest decreasing run (not necessarily contiguous) of the
+        # loss, then two thirds of the way down it.
+        n = smoothed.size
+        run = [1] * n
+        best_end = 0
+        for i in range(1, n):
+            for j in range(i):
+                if smoothed[i] < smoothed[j] and run[i] < run[j] + 1:
+                    run[i] = run[j] + 1
+            if run[best_end] < run[i]:
+                best_end = i
+        best_start = best_end - run[best_end]
+        if run[best_end] < 2:
+            return Suggestion("valley", None, None, "the loss never fell over the sweep: lower start_lr")
+        section = (best_end - best_start) / 3
+        index = max(0, best_start + int(section) + int(section / 2))
+        return Suggestion("valley", float(lrs[index]), index, "fastai valley: 2/3 down the longest descent")
+
+    def suggestions(self) -> dict[str, Suggestion]:
+        return {rule: self.suggest(rule) for rule in RULES}
+
+    def cyclic_bounds(self, rule: str = "min", ratio: float = 10.0) -> tuple[float, float]:
+        """(base_lr, max_lr) for `cyclic` / `one_cycle`: max from `rule`, base = max / ratio."""
+        if not (math.isfinite(ratio) and ratio > 1.0):
+            raise ValueError(f"ratio must be a finite number in (1, inf); got {ratio!r}")
+        found = self.suggest(rule)
+        if found.lr is None:
+            raise ValueError(f"no cyclic bounds: rule {rule!r} has no suggestion ({found.reason})")
+        return (found.lr / ratio, found.lr)
+
+    # -- serialisation --------------------------------------------------------------
+    def _settings(self) -> dict[str, Any]:
+        return {"smoothing": self.smoothing, "diverge": self.diverge, "trim": self.trim,
+                "log_lr": self.log_lr, "stopped": self.stopped}
+
+    def to_json(self) -> str:
+        # NaN and inf losses are part of the record: written as null / strings.
+        losses = [v if math.isfinite(v) else repr(v) for v in self.losses.tolist()]
+        return json.dumps({"lrs": self.lrs.tolist(), "losses": losses, **self._settings()})
+
+    @classmethod
+    def from_json(cls, text: str) -> RangeTestResult:
+        data = json.loads(text)
+        data["losses"] = [float(v) for v in data["losses"]]
+        return cls(**data)
+
+    def to_csv(self) -> str:
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["# " + json.dumps(self._settings())])
+        writer.writerow(["lr", "loss", "smoothed"])
+        for row in zip(self.lrs.tolist(), self.losses.tolist(), self.smoothed.tolist(), strict=True):
+            writer.writerow([repr(v) for v in row])
+        return out.getvalue()
+
+    @classmethod
+    def from_csv(cls, text: str) -> RangeTestResult:
+        rows = list(csv.reader(io.StringIO(text)))
+        settings = json.loads(rows[0][0][2:])
+        lrs = [float(r[0]) for r in rows[2:]]
+        losses = [float(r[1]) for r in rows[2:]]
+        return cls(lrs=np.array(lrs), losses=np.array(losses), **settings)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RangeTestResult):
+            return NotImplemented
+        return (self._settings() == other._settings() and np.array_equal(self.lrs, other.lrs)
+                and np.array_equal(self.losses, other.losses, equal_nan=True))
+
+    __hash__ = None  # type: ignore[assignment]

@@ -1,0 +1,128 @@
+"""The torch range-test runner: records the applied LRs, stops, and restores everything."""
+
+import numpy as np
+import pytest
+
+import lrsched as l
+
+torch = pytest.importorskip("torch", reason="torch is not installed; CI installs it")
+from lrsched.adapters.torch import range_test  # noqa: E402
+
+
+def _setup(optimizer="adam", groups=False):
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.BatchNorm1d(8), torch.nn.ReLU(),
+                                torch.nn.Linear(8, 1))
+    params = ([{"params": model[0].parameters()}, {"params": model[3].parameters(), "lr": 0.005}]
+              if groups else model.parameters())
+    opt = (torch.optim.Adam(params, lr=0.01) if optimizer == "adam"
+           else torch.optim.SGD(params, lr=0.01, momentum=0.9))
+    # Existing optimizer state and gradients, as in the middle of training.
+    x = torch.randn(16, 4)
+    model(x).pow(2).mean().backward()
+    opt.step()
+    model(x).pow(2).mean().backward()
+    gen = torch.Generator().manual_seed(1)
+    xs = torch.randn(64, 4, generator=gen)
+    data = [(xs[i:i + 16], xs[i:i + 16].sum(1, keepdim=True)) for i in range(0, 64, 16)]
+    return model, opt, data
+
+
+def _snapshot(model, opt):
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    grads = [p.grad.clone() for p in model.parameters()]
+    opt_state = {id_: {k: (v.clone() if torch.is_tensor(v) else v) for k, v in s.items()}
+                 for id_, s in opt.state_dict()["state"].items()}
+    groups = [{k: v for k, v in g.items() if k != "params"} for g in opt.param_groups]
+    return state, grads, opt_state, groups, torch.get_rng_state(), model.training
+
+
+def _assert_restored(before, model, opt):
+    state, grads, opt_state, groups, rng, training = before
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, state[k]), k
+    for p, g in zip(model.parameters(), grads, strict=True):
+        assert torch.equal(p.grad, g)
+    after = opt.state_dict()["state"]
+    assert after.keys() == opt_state.keys()
+    for id_, s in opt_state.items():
+        for k, v in s.items():
+            assert torch.equal(after[id_][k], v) if torch.is_tensor(v) else after[id_][k] == v
+    assert [{k: v for k, v in g.items() if k != "params"} for g in opt.param_groups] == groups
+    assert torch.equal(torch.get_rng_state(), rng) and model.training == training
+
+
+def mse(model, batch):
+    x, y = batch
+    return torch.nn.functional.mse_loss(model(x), y)
+
+
+def test_normal_run_records_the_sweep_and_restores():
+    model, opt, data = _setup()
+    before = _snapshot(model, opt)
+    r = range_test(model, opt, mse, data, start_lr=1e-5, end_lr=1e-2, num_steps=20, progress=False)
+    assert r.stopped == "completed" and len(r.lrs) == 20  # data cycled: 4 batches, 20 steps
+    np.testing.assert_allclose(r.lrs, l.range_sweep(start_lr=1e-5, end_lr=1e-2, num_steps=19)(np.arange(20)))
+    _assert_restored(before, model, opt)
+
+
+def test_divergence_stops_early_and_restores():
+    model, opt, data = _setup("sgd")
+    before = _snapshot(model, opt)
+    r = range_test(model, opt, mse, data, start_lr=1e-4, end_lr=1e4, num_steps=200, progress=False)
+    assert r.stopped.startswith(("diverged", "non-finite")) and len(r.lrs) < 200
+    _assert_restored(before, model, opt)
+
+
+def test_nan_loss_from_the_first_batch_stops_with_no_suggestion():
+    model, opt, data = _setup()
+    before = _snapshot(model, opt)
+    r = range_test(model, opt, lambda m, b: mse(m, b) * float("nan"), data, num_steps=10, progress=False)
+    assert r.stopped == "non-finite loss at step 0" and r.suggest("min").lr is None
+    _assert_restored(before, model, opt)
+
+
+@pytest.mark.parametrize("error", [RuntimeError("loss failed"), KeyboardInterrupt()])
+def test_exception_or_interrupt_in_the_loss_restores(error):
+    model, opt, data = _setup()
+    before = _snapshot(model, opt)
+    calls = []
+
+    def failing(model, batch):
+        calls.append(1)
+        if len(calls) == 5:
+            raise error
+        return mse(model, batch)
+
+    with pytest.raises(type(error)):
+        range_test(model, opt, failing, data, num_steps=10, progress=False)
+    _assert_restored(before, model, opt)
+
+
+def test_dict_batches_accumulation_groups_and_validation_loss():
+    model, opt, data = _setup("sgd", groups=True)
+    before = _snapshot(model, opt)
+    dict_data = [{"inputs": x, "targets": y} for x, y in data]
+
+    def loss(model, batch):
+        return torch.nn.functional.mse_loss(model(batch["inputs"]), batch["targets"])
+
+    r = range_test(model, opt, loss, dict_data, start_lr=1e-4, end_lr=1e-2, num_steps=6, accumulation_steps=2,
+                   val_data=dict_data[:2], progress=False)
+    np.testing.assert_allclose(r.lrs, l.range_sweep(start_lr=1e-4, end_lr=1e-2, num_steps=5)(np.arange(6)))
+    assert len(r.losses) == 6 and np.all(np.isfinite(r.losses))
+    _assert_restored(before, model, opt)
+
+
+def test_bad_input_leaves_model_and_optimizer_alone():
+    model, opt, data = _setup()
+    before = _snapshot(model, opt)
+    with pytest.raises(ValueError, match="data is empty"):
+        range_test(model, opt, mse, [], num_steps=5, progress=False)
+    with pytest.raises(ValueError, match="num_steps"):
+        range_test(model, opt, mse, data, num_steps=1, progress=False)
+    with pytest.raises(ValueError, match="end_lr"):
+        range_test(model, opt, mse, data, start_lr=1.0, end_lr=0.1, progress=False)
+    with pytest.raises(ValueError, match="no parameters"):
+        range_test(torch.nn.ReLU(), opt, mse, data, progress=False)
+    _assert_restored(before, model, opt)
