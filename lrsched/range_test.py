@@ -167,6 +167,39 @@ class RangeTestResult:
             raise ValueError(f"no cyclic bounds: rule {rule!r} has no suggestion ({found.reason})")
         return (found.lr / ratio, found.lr)
 
+    def plot(self, path: str | None = None, ax: Any = None) -> Any:
+        """Loss vs LR (log axis): raw and smoothed, the suggestions marked. Needs matplotlib.
+
+        Returns the figure; with `path`, also saves it (PNG by extension).
+        """
+        if ax is None:
+            import matplotlib.pyplot as plt
+
+            fig, ax = plt.subplots(figsize=(7, 4.5), constrained_layout=True)
+        else:
+            fig = ax.figure
+        ax.plot(self.lrs, self.losses, color="0.7", linewidth=1, label="loss")
+        ax.plot(self.lrs, self.smoothed, color="tab:blue", label=f"smoothed (beta={self.smoothing})")
+        colors = {"steepest": "tab:green", "min_div_10": "tab:orange", "valley": "tab:purple", "min": "tab:red"}
+        for rule, found in self.suggestions().items():
+            if found.lr is not None:
+                ax.axvline(found.lr, color=colors[rule], linestyle="--", label=f"{rule}: {found.lr:.3g}")
+        if self.log_lr:
+            ax.set_xscale("log")
+        # Frame the smoothed curve before divergence: the explosion would flatten the rest.
+        _, smoothed, end = self._usable()
+        if end:
+            low, high = float(np.min(smoothed)), float(np.max(smoothed))
+            span = high - low + 1e-12
+            ax.set_ylim(low - 0.5 * span, high + 0.5 * span)
+        ax.set_xlabel("learning rate")
+        ax.set_ylabel("loss")
+        ax.set_title(f"LR range test ({self.stopped})")
+        ax.legend(fontsize=8)
+        if path is not None:
+            fig.savefig(path, dpi=100)
+        return fig
+
     # -- serialisation --------------------------------------------------------------
     def _settings(self) -> dict[str, Any]:
         return {"smoothing": self.smoothing, "diverge": self.diverge, "trim": self.trim,
