@@ -22,6 +22,7 @@ from lrsched.decay import (
 )
 from lrsched.momentum import InverseMomentum, inverse_momentum
 from lrsched.one_cycle import OneCycle, one_cycle
+from lrsched.plotting import plot
 from lrsched.sweep import RangeSweep, range_sweep
 
 __version__ = "0.1.0"
@@ -51,6 +52,7 @@ __all__ = [
     "join",
     "multi_step",
     "one_cycle",
+    "plot",
     "range_sweep",
     "step_decay",
     "warmup",

@@ -35,3 +35,71 @@ def test_preview_prints_the_seed_table(tmp_path):
                           capture_output=True, text=True)
     assert done.returncode == 0 and "one_cycle 3-phase (seed 004)" in done.stdout
     assert "0.008" in done.stdout
+
+
+def _cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "lrsched", *args], capture_output=True, text=True, cwd=cwd)
+
+
+def test_cli_table_equals_the_schedule():
+    import lrsched as l
+
+    done = _cli("plot", "one_cycle", "--max-lr", "0.8", "--total-steps", "95", "--pct-start", str(41 / 95),
+                "--div-factor", "10", "--final-div-factor", "10", "--anneal", "linear", "--three-phase", "true",
+                "--table", "95", "--momentum", "0.85,0.95")
+    assert done.returncode == 0, done.stderr
+    s = l.one_cycle(max_lr=0.8, total_steps=95, pct_start=41 / 95, div_factor=10, final_div_factor=10,
+                    anneal="linear", three_phase=True)
+    m = l.inverse_momentum(schedule=s)
+    rows = [line.split("\t") for line in done.stdout.strip().splitlines()]
+    assert len(rows) == 96
+    for step, lr, mom in rows:
+        assert float(lr) == pytest.approx(s(int(step)), rel=1e-5)
+        assert float(mom) == pytest.approx(m(int(step)), rel=1e-5)
+
+
+def test_cli_plot_every_primitive_policy_and_a_config(tmp_path):
+    pytest.importorskip("matplotlib", reason="matplotlib is not installed; CI installs it")
+    calls = {
+        "range_sweep": ["--start-lr", "1e-7", "--end-lr", "10", "--num-steps", "100", "--log"],
+        "cyclic": ["--base-lr", "0.1", "--max-lr", "1", "--step-size-up", "10", "--mode", "triangular2"],
+        "one_cycle": ["--max-lr", "0.8", "--total-steps", "95"],
+        "cosine_decay": ["--initial-lr", "0.1", "--decay-steps", "50"],
+        "cosine_restarts": ["--max-lr", "0.1", "--first-cycle-steps", "10", "--cycle-mult", "2"],
+        "step_decay": ["--initial-lr", "0.1", "--drop", "0.5", "--every", "10"],
+        "multi_step": ["--initial-lr", "0.1", "--milestones", "10,20"],
+        "exponential": ["--initial-lr", "0.1", "--gamma", "0.97"],
+        "constant": ["--lr", "0.1"],
+    }
+    for policy, args in calls.items():
+        done = _cli("plot", policy, *args, "-o", str(tmp_path / f"{policy}.png"))
+        assert done.returncode == 0, (policy, done.stderr)
+        assert (tmp_path / f"{policy}.png").stat().st_size > 0
+    config = '{"policy": "join", "schedules": [{"policy": "constant", "lr": 0.1}, ' \
+             '{"policy": "cosine_decay", "initial_lr": 0.1, "decay_steps": 10}], "boundaries": [5]}'
+    done = _cli("plot", "config", config, "-o", str(tmp_path / "join.png"))
+    assert done.returncode == 0 and (tmp_path / "join.png").stat().st_size > 0
+
+
+@pytest.mark.parametrize("args", [
+    ["plot", "cyclic", "--base-lr", "1", "--max-lr", "0.5", "--step-size-up", "3"],
+    ["plot", "cyclic", "--base-lr", "0.1"],
+    ["plot", "one_cycle", "--max-lr", "x", "--total-steps", "5"],
+    ["plot", "one_cycle", "--max-lr", "1", "--total-steps", "5", "--three-phase", "maybe"],
+    ["plot", "config", "{not json"],
+    ["plot", "no_such_policy"],
+])
+def test_cli_plot_bad_arguments_give_usage(args):
+    done = _cli(*args)
+    assert done.returncode == 2 and "usage:" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_lrsched_plot_returns_a_figure(tmp_path):
+    pytest.importorskip("matplotlib", reason="matplotlib is not installed; CI installs it")
+    import lrsched as l
+
+    s = l.cyclic(base_lr=0.1, max_lr=1.0, step_size_up=5)
+    fig = l.plot(s, 40, momentum=l.inverse_momentum(schedule=s), path=str(tmp_path / "s.png"))
+    assert len(fig.axes) == 2 and (tmp_path / "s.png").stat().st_size > 0
+    line = fig.axes[0].lines[0]
+    assert list(line.get_ydata()) == pytest.approx(list(s(line.get_xdata())))

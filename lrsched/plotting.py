@@ -1,0 +1,42 @@
+"""`lrsched.plot`: any schedule over a span of steps, with a momentum schedule on a twin axis."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from lrsched.base import Schedule, require_schedule
+
+
+def plot(schedule: Schedule, steps: int | Any = None, *, momentum: Schedule | None = None,
+         path: str | None = None, log: bool = False, title: str | None = None) -> Any:
+    """Draw `schedule` over `steps` (an int N for 0..N, or an array of steps).
+
+    Returns the matplotlib figure; with `path`, also saves it (PNG by extension).
+    Needs matplotlib (`pip install 'lrsched[plot]'`).
+    """
+    import matplotlib.pyplot as plt
+
+    require_schedule("schedule", schedule)
+    if momentum is not None:
+        require_schedule("momentum", momentum)
+    if steps is None:
+        from lrsched.testing import horizon
+
+        steps = horizon(schedule)
+    xs = np.linspace(0.0, float(steps), 2001) if np.ndim(steps) == 0 else np.asarray(steps, dtype=np.float64)
+    fig, ax = plt.subplots(figsize=(7, 4), constrained_layout=True)
+    ax.plot(xs, schedule(xs), color="tab:blue")
+    ax.set_xlabel("step")
+    ax.set_ylabel("learning rate", color="tab:blue")
+    if log:
+        ax.set_yscale("log")
+    ax.set_title(title if title is not None else repr(schedule), fontsize=8, wrap=True)
+    if momentum is not None:
+        twin = ax.twinx()
+        twin.plot(xs, momentum(xs), color="tab:orange", linestyle="--")
+        twin.set_ylabel("momentum", color="tab:orange")
+    if path is not None:
+        fig.savefig(path, dpi=100)
+    return fig
