@@ -16,14 +16,16 @@ The values all come from the core; no math here.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+import jax
 import jax.numpy as jnp
 import optax
 
 from lrsched import Schedule
 from lrsched.base import require_schedule
+from lrsched.range_test import RangeTestResult, run_sweep
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,3 +61,67 @@ def inject_schedules(
     """
     converted = {k: to_optax(v) if isinstance(v, Schedule) else v for k, v in hyperparams.items()}
     return optax.inject_hyperparams(optimizer, static_args=static_args)(**converted)
+
+
+def range_test(
+    loss_fn: Callable[[Any, Any], Any],
+    params: Any,
+    optimizer: optax.GradientTransformation,
+    data: Iterable[Any],
+    *,
+    start_lr: float = 1e-7,
+    end_lr: float = 10.0,
+    num_steps: int = 100,
+    mode: str = "exp",
+    smoothing: float = 0.98,
+    diverge: float = 4.0,
+    val_data: Iterable[Any] | None = None,
+    update: Callable[[Any, Any, Any, Any], tuple[Any, Any, Any]] | None = None,
+    progress: bool | None = None,
+) -> RangeTestResult:
+    """The LR range test for JAX: `loss_fn(params, batch)` is a scalar loss, `optimizer`
+    an optax optimizer whose learning rate is an injected hyperparameter (built with
+    `inject_schedules(optax.sgd, learning_rate=0.0, momentum=0.9)` or
+    `optax.inject_hyperparams`). Each step runs a jitted update with the sweep's LR set
+    in `state.hyperparams["learning_rate"]`; the LR recorded is the one the update read
+    back. JAX arrays are immutable, so `params` (and any state you hold) are untouched.
+
+    `update(params, state, batch, lr) -> (params, state, loss)` replaces the built-in
+    jitted step: for data-parallel (`pmap` / sharded) updates, whose loss it must return
+    averaged across devices.
+    """
+    state = optimizer.init(params)
+    hyperparams = getattr(state, "hyperparams", None)
+    if not isinstance(hyperparams, dict) or "learning_rate" not in hyperparams:
+        raise ValueError(
+            "optimizer must take its learning rate as an injected hyperparameter: build it with "
+            "inject_schedules(optax.sgd, learning_rate=0.0, ...) or optax.inject_hyperparams"
+        )
+    if not any(True for _ in jax.tree_util.tree_leaves(params)):
+        raise ValueError("params has no arrays: there is nothing for the range test to train")
+
+    @jax.jit
+    def default_update(params: Any, state: Any, batch: Any, lr: Any) -> tuple[Any, Any, Any]:
+        state = state._replace(hyperparams={**state.hyperparams, "learning_rate": lr})
+        loss, grads = jax.value_and_grad(loss_fn)(params, batch)
+        updates, state = optimizer.update(grads, state, params)
+        return optax.apply_updates(params, updates), state, loss
+
+    step_fn = default_update if update is None else update
+    validation = jax.jit(loss_fn)
+    current = {"params": params, "state": state}
+
+    def train_step(lr: float, batches: Iterator[Any]) -> tuple[float, float]:
+        new_params, new_state, loss = step_fn(current["params"], current["state"], next(batches),
+                                              jnp.asarray(lr, dtype=jnp.float32))
+        current["params"], current["state"] = new_params, new_state
+        applied = float(jnp.ravel(jnp.asarray(new_state.hyperparams["learning_rate"]))[0])
+        if val_data is not None:
+            losses = [float(validation(new_params, batch)) for batch in val_data]
+            if not losses:
+                raise ValueError("val_data is empty")
+            return applied, sum(losses) / len(losses)
+        return applied, float(jnp.mean(loss))
+
+    return run_sweep(train_step, data, start_lr=start_lr, end_lr=end_lr, num_steps=num_steps, mode=mode,
+                     smoothing=smoothing, diverge=diverge, progress=progress)

@@ -16,17 +16,14 @@ resumes the identical sequence. The values all come from the core; no math here.
 from __future__ import annotations
 
 import copy
-import math
-import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
-import numpy as np
 import torch
 
-from lrsched import Schedule, from_config, range_sweep
+from lrsched import Schedule, from_config
 from lrsched.base import require_schedule
-from lrsched.range_test import RangeTestResult
+from lrsched.range_test import RangeTestResult, run_sweep
 
 STATE_FORMAT = 1
 
@@ -138,29 +135,6 @@ def lambda_lr(
 
 
 # -- the LR range test ------------------------------------------------------------------
-def _progress(total: int, progress: bool | None) -> Any:
-    show = sys.stderr.isatty() if progress is None else progress
-    if show:
-        try:
-            from tqdm.auto import tqdm
-
-            return tqdm(total=total, desc="LR range test", leave=False)
-        except ImportError:
-            pass
-    return None
-
-
-def _batches(data: Iterable[Any]) -> Iterator[Any]:
-    """Cycle through `data` as often as needed; empty data is an error."""
-    while True:
-        empty = True
-        for batch in data:
-            empty = False
-            yield batch
-        if empty:
-            raise ValueError("data is empty: the range test needs at least one batch")
-
-
 def range_test(
     model: torch.nn.Module,
     optimizer: torch.optim.Optimizer,
@@ -187,68 +161,46 @@ def range_test(
     train/eval mode and torch's RNG state are restored exactly afterwards, also when the
     loss function raises or the run is interrupted.
     """
-    if not isinstance(num_steps, int) or isinstance(num_steps, bool) or num_steps < 2:
-        raise ValueError(f"num_steps must be a whole number >= 2; got {num_steps!r}")
-    if not isinstance(accumulation_steps, int) or accumulation_steps < 1:
-        raise ValueError(f"accumulation_steps must be a whole number >= 1; got {accumulation_steps!r}")
-    sweep = range_sweep(start_lr=start_lr, end_lr=end_lr, num_steps=num_steps - 1, mode=mode)
-    # Check smoothing and diverge now, before the model is touched.
-    RangeTestResult(lrs=np.array([1.0]), losses=np.array([0.0]), smoothing=smoothing, diverge=diverge)
     if not isinstance(optimizer, torch.optim.Optimizer):
         raise TypeError(f"optimizer must be a torch.optim.Optimizer; got {type(optimizer).__name__}")
+    if not isinstance(accumulation_steps, int) or accumulation_steps < 1:
+        raise ValueError(f"accumulation_steps must be a whole number >= 1; got {accumulation_steps!r}")
     if not any(True for _ in model.parameters()):
         raise ValueError("model has no parameters: there is nothing for the range test to train")
+
+    first_lr = optimizer.param_groups[0]["lr"]
+    ratios = [group["lr"] / first_lr if first_lr else 1.0 for group in optimizer.param_groups]
+
+    def train_step(lr: float, batches: Iterator[Any]) -> tuple[float, float]:
+        for group, ratio in zip(optimizer.param_groups, ratios, strict=True):
+            group["lr"] = lr * ratio
+        optimizer.zero_grad()
+        total = 0.0
+        for _ in range(accumulation_steps):
+            loss = loss_fn(model, next(batches))
+            (loss / accumulation_steps).backward()  # type: ignore[no-untyped-call]
+            total += float(loss.detach()) / accumulation_steps
+        optimizer.step()
+        if val_data is not None:
+            total = _validation_loss(model, loss_fn, val_data)
+        return float(optimizer.param_groups[0]["lr"]), total
 
     saved_model = copy.deepcopy(model.state_dict())
     saved_grads = [None if p.grad is None else p.grad.detach().clone() for p in model.parameters()]
     saved_optimizer = copy.deepcopy(optimizer.state_dict())
     saved_rng = torch.get_rng_state()
     was_training = model.training
-    first_lr = optimizer.param_groups[0]["lr"]
-    ratios = [group["lr"] / first_lr if first_lr else 1.0 for group in optimizer.param_groups]
-    lrs: list[float] = []
-    losses: list[float] = []
-    stopped = "completed"
-    bar = _progress(num_steps, progress)
     try:
-        batches = _batches(data)
         model.train()
-        for step in range(num_steps):
-            lr = sweep(step)
-            for group, ratio in zip(optimizer.param_groups, ratios, strict=True):
-                group["lr"] = lr * ratio
-            optimizer.zero_grad()
-            total = 0.0
-            for _ in range(accumulation_steps):
-                loss = loss_fn(model, next(batches))
-                (loss / accumulation_steps).backward()  # type: ignore[no-untyped-call]
-                total += float(loss.detach()) / accumulation_steps
-            optimizer.step()
-            lrs.append(float(optimizer.param_groups[0]["lr"]))
-            if val_data is not None:
-                total = _validation_loss(model, loss_fn, val_data)
-            losses.append(total)
-            if bar is not None:
-                bar.update(1)
-            record = RangeTestResult(lrs=np.array(lrs), losses=np.array(losses), smoothing=smoothing,
-                                     diverge=diverge)
-            if not math.isfinite(total):
-                stopped = f"non-finite loss at step {step}"
-                break
-            if record.divergence_index is not None:
-                stopped = f"diverged at step {step}"
-                break
+        return run_sweep(train_step, data, start_lr=start_lr, end_lr=end_lr, num_steps=num_steps, mode=mode,
+                         smoothing=smoothing, diverge=diverge, progress=progress)
     finally:
-        if bar is not None:
-            bar.close()
         model.load_state_dict(saved_model)
         for parameter, grad in zip(model.parameters(), saved_grads, strict=True):
             parameter.grad = grad
         optimizer.load_state_dict(saved_optimizer)
         torch.set_rng_state(saved_rng)
         model.train(was_training)
-    return RangeTestResult(lrs=np.array(lrs), losses=np.array(losses), smoothing=smoothing, diverge=diverge,
-                           log_lr=mode == "exp", stopped=stopped)
 
 
 def _validation_loss(model: torch.nn.Module, loss_fn: Callable[[torch.nn.Module, Any], torch.Tensor],

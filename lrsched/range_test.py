@@ -25,6 +25,8 @@ import dataclasses
 import io
 import json
 import math
+import sys
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -240,3 +242,74 @@ class RangeTestResult:
                 and np.array_equal(self.losses, other.losses, equal_nan=True))
 
     __hash__ = None  # type: ignore[assignment]
+
+
+# -- the sweep that every framework's runner drives -----------------------------------
+def cycle_batches(data: Iterable[Any]) -> Iterator[Any]:
+    """Cycle through `data` as often as needed; empty data is an error."""
+    while True:
+        empty = True
+        for batch in data:
+            empty = False
+            yield batch
+        if empty:
+            raise ValueError("data is empty: the range test needs at least one batch")
+
+
+def _progress_bar(total: int, progress: bool | None) -> Any:
+    show = sys.stderr.isatty() if progress is None else progress
+    if show:
+        try:
+            from tqdm.auto import tqdm
+
+            return tqdm(total=total, desc="LR range test", leave=False)
+        except ImportError:
+            pass
+    return None
+
+
+def run_sweep(
+    train_step: Callable[[float, Iterator[Any]], tuple[float, float]],
+    data: Iterable[Any],
+    *,
+    start_lr: float = 1e-7,
+    end_lr: float = 10.0,
+    num_steps: int = 100,
+    mode: str = "exp",
+    smoothing: float = 0.98,
+    diverge: float = 4.0,
+    progress: bool | None = None,
+) -> RangeTestResult:
+    """Drive a range test: `train_step(lr, batches)` does one optimizer step at `lr` on
+    batches drawn from the (cycled) data and returns (the LR it applied, the loss to
+    record). Stops at a non-finite loss or when the smoothed loss diverges."""
+    from lrsched.sweep import range_sweep
+
+    if not isinstance(num_steps, int) or isinstance(num_steps, bool) or num_steps < 2:
+        raise ValueError(f"num_steps must be a whole number >= 2; got {num_steps!r}")
+    schedule = range_sweep(start_lr=start_lr, end_lr=end_lr, num_steps=num_steps - 1, mode=mode)
+    settings: dict[str, Any] = {"smoothing": smoothing, "diverge": diverge, "log_lr": mode == "exp"}
+    RangeTestResult(lrs=np.ones(1), losses=np.zeros(1), **settings)  # checks them before training
+    lrs: list[float] = []
+    losses: list[float] = []
+    stopped = "completed"
+    batches = cycle_batches(data)
+    bar = _progress_bar(num_steps, progress)
+    try:
+        for step in range(num_steps):
+            applied, loss = train_step(schedule(step), batches)
+            lrs.append(float(applied))
+            losses.append(float(loss))
+            if bar is not None:
+                bar.update(1)
+            if not math.isfinite(losses[-1]):
+                stopped = f"non-finite loss at step {step}"
+                break
+            record = RangeTestResult(lrs=np.array(lrs), losses=np.array(losses), **settings)
+            if record.divergence_index is not None:
+                stopped = f"diverged at step {step}"
+                break
+    finally:
+        if bar is not None:
+            bar.close()
+    return RangeTestResult(lrs=np.array(lrs), losses=np.array(losses), stopped=stopped, **settings)
