@@ -19,12 +19,14 @@ momentum.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable, Iterator
+from typing import Any, cast
 
 import keras
 
 from lrsched import Schedule, from_config
 from lrsched.base import require_schedule
+from lrsched.range_test import RangeTestResult, run_sweep
 
 CONFIG_FORMAT = 1
 
@@ -94,3 +96,71 @@ class CyclicalMomentum(keras.callbacks.Callback):  # type: ignore[misc]
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         object.__setattr__(self.model.optimizer, "beta_1", float(keras.ops.convert_to_numpy(self._variable)))
+
+
+def _batches_of(x: Any, y: Any, batch_size: int) -> Iterable[Any]:
+    if y is None:
+        return cast(Iterable[Any], x)  # already batches: a tf.data.Dataset or (x, y) pairs
+    n = len(x)
+    return [(x[i:i + batch_size], y[i:i + batch_size]) for i in range(0, n, batch_size)]
+
+
+def range_test(
+    model: Any,
+    x: Any,
+    y: Any = None,
+    *,
+    batch_size: int = 32,
+    start_lr: float = 1e-7,
+    end_lr: float = 10.0,
+    num_steps: int = 100,
+    mode: str = "exp",
+    smoothing: float = 0.98,
+    diverge: float = 4.0,
+    val_data: Any = None,
+    progress: bool | None = None,
+) -> RangeTestResult:
+    """The LR range test for a compiled Keras model: arrays `x, y` (cut into
+    `batch_size` batches) or `x` alone as batches (`tf.data.Dataset`, list of pairs).
+
+    Each step sets the optimizer's learning rate and runs `train_on_batch`, which resets
+    the loss metric first, so the loss recorded is that batch's loss — not the running
+    mean of the epoch that `fit` reports in `logs["loss"]`, which would bias the curve.
+    With `val_data` (x, y) the recorded loss is `evaluate` on it. The model's variables
+    and the optimizer's variables (the LR included) are restored exactly afterwards,
+    also when training raises or is interrupted. An optimizer not yet built is built
+    first (its fresh state is what is restored). The optimizer's learning rate must be
+    a number, not a schedule.
+    """
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is None:
+        raise ValueError("model must be compiled (model.compile(optimizer=..., loss=...)) before the range test")
+    if isinstance(optimizer._learning_rate, keras.optimizers.schedules.LearningRateSchedule):
+        raise ValueError("the optimizer's learning_rate is a schedule; compile with a number for the range test")
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a whole number >= 1; got {batch_size!r}")
+    if not model.trainable_variables:
+        raise ValueError("model has no trainable variables: there is nothing for the range test to train")
+    if not optimizer.built:
+        optimizer.build(model.trainable_variables)
+
+    def train_step(lr: float, batches: Iterator[Any]) -> tuple[float, float]:
+        optimizer.learning_rate = lr
+        batch = next(batches)
+        inputs, targets = batch if isinstance(batch, (tuple, list)) else (batch, None)
+        logs = model.train_on_batch(inputs, targets, return_dict=True)
+        applied = float(keras.ops.convert_to_numpy(optimizer.learning_rate))
+        if val_data is not None:
+            return applied, float(model.evaluate(*val_data, verbose=0, return_dict=True)["loss"])
+        return applied, float(logs["loss"])
+
+    saved_model = [v.numpy() for v in model.variables]
+    saved_optimizer = [v.numpy() for v in optimizer.variables]
+    try:
+        return run_sweep(train_step, _batches_of(x, y, batch_size), start_lr=start_lr, end_lr=end_lr,
+                         num_steps=num_steps, mode=mode, smoothing=smoothing, diverge=diverge, progress=progress)
+    finally:
+        for variable, value in zip(model.variables, saved_model, strict=True):
+            variable.assign(value)
+        for variable, value in zip(optimizer.variables, saved_optimizer, strict=True):
+            variable.assign(value)

@@ -1,0 +1,94 @@
+"""The Keras range-test runner: per-batch losses, and exact restore."""
+
+import numpy as np
+import pytest
+
+import lrsched as l
+
+keras = pytest.importorskip("keras", reason="keras is not installed; CI installs it")
+pytest.importorskip("tensorflow", reason="tensorflow is not installed; CI installs it")
+from lrsched.adapters.keras import range_test, to_keras  # noqa: E402
+
+
+def _model(optimizer=None):
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu"),
+                              keras.layers.BatchNormalization(), keras.layers.Dropout(0.1), keras.layers.Dense(1)])
+    model.compile(optimizer=optimizer or keras.optimizers.Adam(learning_rate=0.01), loss="mse")
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(96, 4)).astype("float32")
+    y = (x @ np.array([[1.0], [-2.0], [0.5], [0.0]])).astype("float32")
+    model.fit(x, y, batch_size=32, epochs=1, verbose=0)  # mid-training: built optimizer with state
+    return model, x, y
+
+
+def _snapshot(model):
+    return [v.numpy().copy() for v in model.variables], [v.numpy().copy() for v in model.optimizer.variables]
+
+
+def _assert_restored(model, before):
+    for variable, value in zip(model.variables, before[0], strict=True):
+        np.testing.assert_array_equal(variable.numpy(), value)
+    for variable, value in zip(model.optimizer.variables, before[1], strict=True):
+        np.testing.assert_array_equal(variable.numpy(), value)
+
+
+def test_records_applied_lr_and_per_batch_loss_then_restores():
+    model, x, y = _model()
+    before = _snapshot(model)
+    r = range_test(model, x, y, batch_size=32, start_lr=1e-4, end_lr=1e-2, num_steps=9, progress=False)
+    np.testing.assert_allclose(r.lrs, l.range_sweep(start_lr=1e-4, end_lr=1e-2, num_steps=8)(np.arange(9)),
+                               rtol=1e-6)
+    _assert_restored(model, before)
+    # Step 0's loss is batch 0's own loss: the restored model, trained once on batch 0 at
+    # the sweep's first LR, reports the same value.
+    model.optimizer.learning_rate = 1e-4
+    logs = model.train_on_batch(x[:32], y[:32], return_dict=True)
+    assert r.losses[0] == pytest.approx(logs["loss"], rel=1e-5)
+
+
+def test_per_batch_losses_are_not_running_means():
+    # Batches of very different difficulty: a running mean would smear them together.
+    model, x, y = _model(keras.optimizers.SGD(learning_rate=1e-9))
+    y2 = y.copy()
+    y2[32:64] *= 100.0
+    r = range_test(model, x, y2, batch_size=32, start_lr=1e-9, end_lr=1e-8, num_steps=3, progress=False,
+                   diverge=1e9)
+    assert r.losses[1] > 100 * r.losses[0] and r.losses[2] < r.losses[1] / 100
+
+
+def test_divergence_stops_and_restores():
+    model, x, y = _model(keras.optimizers.SGD(learning_rate=0.01, momentum=0.9))
+    before = _snapshot(model)
+    r = range_test(model, x, y, start_lr=1e-3, end_lr=1e4, num_steps=200, progress=False)
+    assert r.stopped.startswith(("diverged", "non-finite")) and len(r.lrs) < 200
+    _assert_restored(model, before)
+
+
+@pytest.mark.parametrize("error", [RuntimeError("data failed"), KeyboardInterrupt()])
+def test_an_exception_or_interrupt_mid_sweep_restores(error):
+    model, x, y = _model(keras.optimizers.SGD(learning_rate=0.01, momentum=0.9))
+    before = _snapshot(model)
+
+    def batches():
+        for i in range(0, 96, 32):
+            yield x[i:i + 32], y[i:i + 32]
+        raise error  # after two optimizer steps' worth of training
+
+    with pytest.raises(type(error)):
+        range_test(model, batches(), num_steps=10, progress=False)
+    _assert_restored(model, before)
+
+
+def test_bad_input():
+    model, x, y = _model()
+    with pytest.raises(ValueError, match="data is empty"):
+        range_test(model, [], num_steps=5, progress=False)
+    with pytest.raises(ValueError, match="end_lr"):
+        range_test(model, x, y, start_lr=1.0, end_lr=0.1, progress=False)
+    scheduled, _, _ = _model(keras.optimizers.SGD(learning_rate=to_keras(l.constant(lr=0.1))))
+    with pytest.raises(ValueError, match="schedule"):
+        range_test(scheduled, x, y, progress=False)
+    uncompiled = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+    with pytest.raises(ValueError, match="compiled"):
+        range_test(uncompiled, x, y, progress=False)
