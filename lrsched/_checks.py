@@ -53,6 +53,16 @@ def real(
     return number
 
 
+# The shortest cycle or step interval a policy accepts: below it, step / length
+# overflows for the large steps (up to 2**53) that every schedule must survive.
+MIN_LENGTH = 1e-6
+
+
+def length(name: str, value: Any) -> Any:
+    """A cycle length or interval, in steps: finite and >= MIN_LENGTH."""
+    return real(name, value, low=MIN_LENGTH)
+
+
 def choice(name: str, value: Any, options: Sequence[str]) -> str:
     if not isinstance(value, str) or value not in options:
         allowed = ", ".join(repr(o) for o in options)

@@ -8,7 +8,7 @@ schedule declares its shape, which the property tests and users can check agains
   compositions an enclosing interval built from the parts).
 - `max_slope`: a Lipschitz bound |f(a) - f(b)| <= max_slope * |a - b| that holds
   between any two steps with no breakpoint between them.
-- `breakpoints(until)`: the steps in [0, until] where the value may jump.
+- `breakpoints(until, since=0)`: the steps in [since, until] where the value may jump.
 - `pieces(until)`: consecutive intervals covering [0, until] on each of which the
   value is monotone (trend +1 non-decreasing, -1 non-increasing, 0 constant, None no
   claim).
@@ -85,7 +85,8 @@ class Schedule:
     def max_slope(self) -> float:
         raise NotImplementedError
 
-    def breakpoints(self, until: float) -> tuple[float, ...]:
+    def breakpoints(self, until: float, since: float = 0.0) -> tuple[float, ...]:
+        """The steps in [since, until] where the value may jump, in order."""
         return ()
 
     def pieces(self, until: float) -> tuple[Piece, ...]:

@@ -93,10 +93,12 @@ class Warmup(Schedule):
             ramp = max(self.start_lr, self.target) * log_gap / self.steps
         return max(ramp, self.schedule.max_slope)
 
-    def breakpoints(self, until: float) -> tuple[float, ...]:
+    def breakpoints(self, until: float, since: float = 0.0) -> tuple[float, ...]:
         jump = (self.steps,) if self.shape == "constant" and self.start_lr != self.target else ()
-        later = tuple(b + self.steps for b in self.schedule.breakpoints(until - self.steps))
-        return tuple(b for b in (*jump, *later) if b <= until)
+        shifted: tuple[float, ...] = ()
+        if until >= self.steps:
+            shifted = self.schedule.breakpoints(until - self.steps, max(since - self.steps, 0.0))
+        return tuple(b for b in (*jump, *(b + self.steps for b in shifted)) if since <= b <= until)
 
     def _pieces(self, until: float, trend: int, fraction: bool) -> tuple[Piece, ...]:
         head = [Piece(0.0, self.steps, trend)]
@@ -168,10 +170,11 @@ class Join(Schedule):
         ends = (*self.boundaries, math.inf)
         return [(s, a, b) for s, a, b in zip(self.schedules, self._starts(), ends, strict=True) if a <= until]
 
-    def breakpoints(self, until: float) -> tuple[float, ...]:
-        out = [b for b in self.boundaries if b <= until]
+    def breakpoints(self, until: float, since: float = 0.0) -> tuple[float, ...]:
+        out = [b for b in self.boundaries if since <= b <= until]
         for schedule, start, end in self._segments(until):
-            out += [start + b for b in schedule.breakpoints(min(until, end) - start) if start + b < end]
+            inner = schedule.breakpoints(min(until, end) - start, max(since - start, 0.0))
+            out += [start + b for b in inner if since <= start + b < end]
         return tuple(sorted(set(out)))
 
     def _pieces(self, until: float, fraction: bool) -> tuple[Piece, ...]:

@@ -23,6 +23,7 @@ import math
 from typing import Any
 
 from lrsched import _checks
+from lrsched._namespace import MATH
 from lrsched.base import INF, Piece, Schedule, clip_pieces, cycle_position, set_field
 
 
@@ -78,7 +79,7 @@ class CosineRestarts(Schedule):
     def __post_init__(self) -> None:
         peak = _checks.real("max_lr", self.max_lr, low=0.0, low_open=True)
         set_field(self, "max_lr", peak)
-        first = _checks.real("first_cycle_steps", self.first_cycle_steps, low=0.0, low_open=True)
+        first = _checks.length("first_cycle_steps", self.first_cycle_steps)
         set_field(self, "first_cycle_steps", first)
         set_field(self, "min_lr", _checks.real("min_lr", self.min_lr, low=0.0, high=peak))
         set_field(self, "cycle_mult", _checks.real("cycle_mult", self.cycle_mult, low=1.0))
@@ -128,16 +129,19 @@ class CosineRestarts(Schedule):
     def max_slope(self) -> float:
         return (self.max_lr - self.min_lr) * self._fraction_slope
 
-    def _starts(self, until: float) -> list[float]:
-        starts, i = [], 1
+    def _starts(self, until: float, since: float = 0.0) -> list[float]:
+        """Restart steps in [since, until], found from the cycle index at `since`."""
+        starts, i = [], max(int(self._cycle(float(since), MATH)[0]), 0) + 1
+        if self.cycle_start(i - 1) >= since and i > 1:
+            starts.append(float(self.cycle_start(i - 1)))
         while (s := self.cycle_start(i)) <= until:
             starts.append(float(s))
             i += 1
         return starts
 
-    def breakpoints(self, until: float) -> tuple[float, ...]:
+    def breakpoints(self, until: float, since: float = 0.0) -> tuple[float, ...]:
         # Declared even when max_lr == min_lr: the momentum driven by the cycle jumps.
-        return tuple(self._starts(until))
+        return tuple(s for s in self._starts(until, since) if s <= until)
 
     def pieces(self, until: float) -> tuple[Piece, ...]:
         edges = [0.0, *self._starts(until), INF]

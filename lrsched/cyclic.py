@@ -40,10 +40,10 @@ class Cyclic(Schedule):
         base = _checks.real("base_lr", self.base_lr, low=0.0)
         set_field(self, "base_lr", base)
         set_field(self, "max_lr", _checks.real("max_lr", self.max_lr, low=base))
-        up = _checks.real("step_size_up", self.step_size_up, low=0.0, low_open=True)
+        up = _checks.length("step_size_up", self.step_size_up)
         set_field(self, "step_size_up", up)
         if self.step_size_down is not None:
-            down = _checks.real("step_size_down", self.step_size_down, low=0.0, low_open=True)
+            down = _checks.length("step_size_down", self.step_size_down)
             set_field(self, "step_size_down", down)
         mode = _checks.choice("mode", self.mode, ("triangular", "triangular2", "exp_range"))
         set_field(self, "mode", mode)

@@ -61,7 +61,7 @@ class StepDecay(Schedule):
     def __post_init__(self) -> None:
         set_field(self, "initial_lr", _checks.real("initial_lr", self.initial_lr, low=0.0, low_open=True))
         set_field(self, "drop", _checks.real("drop", self.drop, low=0.0, high=1.0, low_open=True))
-        set_field(self, "every", _checks.real("every", self.every, low=0.0, low_open=True))
+        set_field(self, "every", _checks.length("every", self.every))
 
     def _value(self, t: Any, xp: Any) -> Any:
         drops, _ = cycle_position(t, self.every, xp)
@@ -76,10 +76,11 @@ class StepDecay(Schedule):
     def max_slope(self) -> float:
         return 0.0
 
-    def breakpoints(self, until: float) -> tuple[float, ...]:
-        if self.drop == 1.0:
+    def breakpoints(self, until: float, since: float = 0.0) -> tuple[float, ...]:
+        if self.drop == 1.0 or until < since:
             return ()
-        return tuple(float(k * self.every) for k in range(1, int(until // self.every) + 1))
+        first = max(1, math.ceil(since / self.every))
+        return tuple(float(k * self.every) for k in range(first, int(until // self.every) + 1))
 
     def pieces(self, until: float) -> tuple[Piece, ...]:
         return clip_pieces([Piece(0.0, INF, -1)], until)
@@ -110,10 +111,12 @@ class MultiStep(Schedule):
     def max_slope(self) -> float:
         return 0.0
 
-    def breakpoints(self, until: float) -> tuple[float, ...]:
+    def breakpoints(self, until: float, since: float = 0.0) -> tuple[float, ...]:
         if self.gamma == 1.0:
             return ()
-        return tuple(sorted({float(m) for m in self.milestones[: bisect.bisect_right(self.milestones, until)]}))
+        low, high = bisect.bisect_left(self.milestones, since), bisect.bisect_right(self.milestones, until)
+        inside = self.milestones[low:high]
+        return tuple(sorted({float(m) for m in inside}))
 
     def pieces(self, until: float) -> tuple[Piece, ...]:
         return clip_pieces([Piece(0.0, INF, -1)], until)

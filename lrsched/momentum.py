@@ -60,8 +60,8 @@ class InverseMomentum(Schedule):
     def max_slope(self) -> float:
         return (self.max_momentum - self.base_momentum) * self.schedule._fraction_slope
 
-    def breakpoints(self, until: float) -> tuple[float, ...]:
-        return self.schedule.breakpoints(until)
+    def breakpoints(self, until: float, since: float = 0.0) -> tuple[float, ...]:
+        return self.schedule.breakpoints(until, since)
 
     def pieces(self, until: float) -> tuple[Piece, ...]:
         return tuple(shift_pieces(self.schedule._fraction_pieces(until), 0.0, trend_sign=-1))
