@@ -159,7 +159,9 @@ def range_test(
     ratios; the LR recorded is the one group 0 applied. The model's parameters and
     buffers (and gradients), the optimizer's state and param groups, the model's
     train/eval mode and torch's RNG state are restored exactly afterwards, also when the
-    loss function raises or the run is interrupted.
+    loss function raises or the run is interrupted. Under `torch.distributed` (a
+    `DistributedDataParallel` model, each rank with its shard of the data) the recorded
+    loss is averaged over the ranks, so every rank gets the same result.
     """
     if not isinstance(optimizer, torch.optim.Optimizer):
         raise TypeError(f"optimizer must be a torch.optim.Optimizer; got {type(optimizer).__name__}")
@@ -183,7 +185,7 @@ def range_test(
         optimizer.step()
         if val_data is not None:
             total = _validation_loss(model, loss_fn, val_data)
-        return float(optimizer.param_groups[0]["lr"]), total
+        return float(optimizer.param_groups[0]["lr"]), _mean_over_ranks(total)
 
     saved_model = copy.deepcopy(model.state_dict())
     saved_grads = [None if p.grad is None else p.grad.detach().clone() for p in model.parameters()]
@@ -201,6 +203,17 @@ def range_test(
         optimizer.load_state_dict(saved_optimizer)
         torch.set_rng_state(saved_rng)
         model.train(was_training)
+
+
+def _mean_over_ranks(loss: float) -> float:
+    """Under torch.distributed, the loss averaged over all ranks: every rank then records
+    the same curve, stops at the same step and makes the same suggestion."""
+    distributed = torch.distributed
+    if not (distributed.is_available() and distributed.is_initialized()):
+        return loss
+    total = torch.tensor([loss], dtype=torch.float64)
+    distributed.all_reduce(total)
+    return float(total.item()) / distributed.get_world_size()
 
 
 def _validation_loss(model: torch.nn.Module, loss_fn: Callable[[torch.nn.Module, Any], torch.Tensor],
