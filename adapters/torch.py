@@ -16,7 +16,10 @@ resumes the identical sequence. The values all come from the core; no math here.
 from __future__ import annotations
 
 import copy
+import os
+import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -228,3 +231,92 @@ def _validation_loss(model: torch.nn.Module, loss_fn: Callable[[torch.nn.Module,
     if count == 0:
         raise ValueError("val_data is empty")
     return total / count
+
+
+# -- snapshot ensembles -------------------------------------------------------------------
+class Snapshots:
+    """Keep the model's weights at every cycle end of a cyclic schedule (Huang et al.,
+    "Snapshot Ensembles: Train 1, Get M for Free", 2017).
+
+    Call `step()` beside `scheduler.step()`; after `k` calls, if `k` is one of
+    `schedule.cycle_ends(...)`, the model's `state_dict` is kept: the last `keep` of them,
+    in memory, or as `torch.save` files in `directory` (written to a temporary name, then
+    renamed: an interrupted run never leaves a half-written snapshot; an existing file
+    of the same name is never overwritten).
+    """
+
+    def __init__(self, model: torch.nn.Module, schedule: Schedule, *, keep: int = 5,
+                 directory: str | os.PathLike[str] | None = None, prefix: str = "snapshot") -> None:
+        require_schedule("schedule", schedule)
+        if not schedule.has_cycles:
+            raise ValueError(f"schedule must have cycles (cosine_restarts, cyclic, ...); {schedule.policy} has none")
+        if not isinstance(keep, int) or isinstance(keep, bool) or keep < 1:
+            raise ValueError(f"keep must be a whole number >= 1; got {keep!r}")
+        self.model, self.schedule, self.keep, self.prefix = model, schedule, keep, prefix
+        self.directory = None if directory is None else Path(directory)
+        if self.directory is not None:
+            try:
+                self.directory.mkdir(parents=True, exist_ok=True)
+                with tempfile.NamedTemporaryFile(dir=self.directory, prefix=".lrsched-check-"):
+                    pass
+            except OSError as error:
+                raise ValueError(f"directory {str(self.directory)!r} cannot be written: {error}") from error
+        self.steps = 0
+        self.kept: list[tuple[int, Any]] = []  # (step, state_dict or path), oldest first
+
+    def step(self) -> bool:
+        """Count one optimizer update; keep a snapshot if it ends a cycle. True if kept."""
+        self.steps += 1
+        if not self.schedule.ends_cycle(self.steps):
+            return False
+        state = {k: v.detach().clone().cpu() for k, v in self.model.state_dict().items()}
+        if self.directory is None:
+            self.kept.append((self.steps, state))
+        else:
+            path = self.directory / f"{self.prefix}-{self.steps:012d}.pt"
+            if path.exists():
+                raise FileExistsError(f"{path} exists; lrsched does not overwrite it")
+            handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=f".{path.name}.", suffix=".tmp")
+            try:
+                with os.fdopen(handle, "wb") as f:
+                    torch.save(state, f)
+                os.replace(temporary, path)
+            except BaseException:
+                Path(temporary).unlink(missing_ok=True)
+                raise
+            self.kept.append((self.steps, path))
+        while len(self.kept) > self.keep:
+            _, old = self.kept.pop(0)
+            if isinstance(old, Path):
+                old.unlink()
+        return True
+
+    @property
+    def state_dicts(self) -> list[dict[str, torch.Tensor]]:
+        """The kept snapshots' state dicts, oldest first."""
+        return [torch.load(s, weights_only=True) if isinstance(s, Path) else s for _, s in self.kept]
+
+
+def ensemble_predict(model: torch.nn.Module, state_dicts: Sequence[dict[str, torch.Tensor]], inputs: Any,
+                     *, average: str = "softmax") -> torch.Tensor:
+    """The snapshot ensemble's prediction: the mean over snapshots of softmax(outputs)
+    (`average="softmax"`, class probabilities) or of the raw outputs (`"logits"`). The
+    model's own weights and train/eval mode are restored afterwards."""
+    if average not in ("softmax", "logits"):
+        raise ValueError(f"average must be 'softmax' or 'logits'; got {average!r}")
+    if not state_dicts:
+        raise ValueError("state_dicts is empty: there are no snapshots to average")
+    original = copy.deepcopy(model.state_dict())
+    was_training = model.training
+    outputs = []
+    try:
+        model.eval()
+        with torch.no_grad():
+            for state in state_dicts:
+                model.load_state_dict(state)
+                out = model(inputs)
+                outputs.append(torch.softmax(out, dim=-1) if average == "softmax" else out)
+    finally:
+        model.load_state_dict(original)
+        model.train(was_training)
+    return torch.stack(outputs).mean(dim=0)

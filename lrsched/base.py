@@ -96,6 +96,60 @@ class Schedule:
         """Monotone pieces of `_peak_fraction`; the value's own unless overridden."""
         return self.pieces(until)
 
+    # -- cycles (snapshot ensembles) -------------------------------------------------
+    def cycle_ends(self, until: float, since: float = 0.0) -> tuple[float, ...]:
+        """Step counts in [since, until] at which a cycle has just ended (the next begins).
+
+        Snapshot ensembles keep the weights there: after that many optimizer updates the
+        LR has just finished annealing. A policy without cycles raises `ValueError`.
+        """
+        raise ValueError(f"{self.policy} has no cycles: use cosine_restarts or cyclic (or a composition with one)")
+
+    def _cycle_state(self, t: Any, xp: Any) -> tuple[Any, Any]:
+        """(cycle index, offset into the cycle) at step t, exact for whole steps."""
+        raise ValueError(
+            f"{self.policy} has no closed-form cycle index: use cycle_ends(until) with Python steps"
+        )
+
+    @property
+    def has_cycles(self) -> bool:
+        try:
+            self.cycle_ends(0.0)
+        except ValueError:
+            return False
+        return True
+
+    def cycle_index(self, step: Any) -> Any:
+        """How many cycles have ended by `step` (0 in the first cycle), in `step`'s type.
+
+        Array-generic (works under `jax.jit`) for `cosine_restarts` and `cyclic`; for
+        compositions, Python steps only.
+        """
+        try:
+            return evaluate(lambda t, xp: self._cycle_state(t, xp)[0], step)
+        except ValueError:
+            if not isinstance(step, (int, float)):
+                raise
+            return float(len(self.cycle_ends(float(step))))
+
+    def ends_cycle(self, step: Any) -> Any:
+        """Whether `step` updates complete a cycle: True at each of `cycle_ends`.
+
+        Array-generic (a boolean array, also inside `jax.jit`) for `cosine_restarts` and
+        `cyclic`; for compositions, Python steps only.
+        """
+        def flag(t: Any, xp: Any) -> Any:
+            index, offset = self._cycle_state(t, xp)
+            return xp.where(offset == 0, xp.where(index >= 1, 1.0, 0.0), 0.0)
+
+        try:
+            value = evaluate(flag, step)
+        except ValueError:
+            if not isinstance(step, (int, float)):
+                raise
+            return bool(self.cycle_ends(float(step), float(step)))
+        return bool(value) if isinstance(value, float) else value > 0.5
+
     # -- value semantics ---------------------------------------------------------
     def to_config(self) -> dict[str, Any]:
         """A JSON-safe dict; `lrsched.from_config` turns it back into an equal schedule."""

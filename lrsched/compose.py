@@ -100,6 +100,13 @@ class Warmup(Schedule):
             shifted = self.schedule.breakpoints(until - self.steps, max(since - self.steps, 0.0))
         return tuple(b for b in (*jump, *(b + self.steps for b in shifted)) if since <= b <= until)
 
+    def cycle_ends(self, until: float, since: float = 0.0) -> tuple[float, ...]:
+        if until < self.steps:
+            self.schedule.cycle_ends(0.0)  # raises for a schedule without cycles
+            return ()
+        inner = self.schedule.cycle_ends(until - self.steps, max(since - self.steps, 0.0))
+        return tuple(e + self.steps for e in inner if since <= e + self.steps <= until)
+
     def _pieces(self, until: float, trend: int, fraction: bool) -> tuple[Piece, ...]:
         head = [Piece(0.0, self.steps, trend)]
         if until <= self.steps:
@@ -176,6 +183,18 @@ class Join(Schedule):
             inner = schedule.breakpoints(min(until, end) - start, max(since - start, 0.0))
             out += [start + b for b in inner if since <= start + b < end]
         return tuple(sorted(set(out)))
+
+    def cycle_ends(self, until: float, since: float = 0.0) -> tuple[float, ...]:
+        """The ends of the cycles of the parts that have them, each within its segment."""
+        cyclic = [s for s in self.schedules if s.has_cycles]
+        if not cyclic:
+            raise ValueError("join has no cycles: none of its schedules has any")
+        out: list[float] = []
+        for schedule, start, end in self._segments(until):
+            if schedule.has_cycles:
+                inner = schedule.cycle_ends(min(until, end) - start, max(since - start, 0.0))
+                out += [start + e for e in inner if since <= start + e <= min(until, end)]
+        return tuple(out)
 
     def _pieces(self, until: float, fraction: bool) -> tuple[Piece, ...]:
         out: list[Piece] = []

@@ -143,6 +143,13 @@ class CosineRestarts(Schedule):
         # Declared even when max_lr == min_lr: the momentum driven by the cycle jumps.
         return tuple(s for s in self._starts(until, since) if s <= until)
 
+    def cycle_ends(self, until: float, since: float = 0.0) -> tuple[float, ...]:
+        return self.breakpoints(until, since)  # a cycle ends where the next one restarts
+
+    def _cycle_state(self, t: Any, xp: Any) -> tuple[Any, Any]:
+        index, offset, _ = self._cycle(t, xp)
+        return index, offset
+
     def pieces(self, until: float) -> tuple[Piece, ...]:
         edges = [0.0, *self._starts(until), INF]
         return clip_pieces([Piece(a, b, -1) for a, b in zip(edges[:-1], edges[1:], strict=True)], until)

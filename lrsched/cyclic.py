@@ -67,6 +67,14 @@ class Cyclic(Schedule):
             return rise * xp.exp(t * math.log(self.gamma))
         return rise
 
+    def _cycle_state(self, t: Any, xp: Any) -> tuple[Any, Any]:
+        return cycle_position(t, self.step_size_up + self._down, xp)
+
+    def cycle_ends(self, until: float, since: float = 0.0) -> tuple[float, ...]:
+        total = self.step_size_up + self._down
+        first = max(1, math.ceil(since / total))
+        return tuple(float(k * total) for k in range(first, int(until // total) + 1))
+
     def _value(self, t: Any, xp: Any) -> Any:
         return self.base_lr + (self.max_lr - self.base_lr) * self._peak_fraction(t, xp)
 

@@ -63,6 +63,12 @@ class InverseMomentum(Schedule):
     def breakpoints(self, until: float, since: float = 0.0) -> tuple[float, ...]:
         return self.schedule.breakpoints(until, since)
 
+    def cycle_ends(self, until: float, since: float = 0.0) -> tuple[float, ...]:
+        return self.schedule.cycle_ends(until, since)
+
+    def _cycle_state(self, t: Any, xp: Any) -> tuple[Any, Any]:
+        return self.schedule._cycle_state(t, xp)
+
     def pieces(self, until: float) -> tuple[Piece, ...]:
         return tuple(shift_pieces(self.schedule._fraction_pieces(until), 0.0, trend_sign=-1))
 

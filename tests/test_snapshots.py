@@ -1,0 +1,134 @@
+"""Snapshot ensembles: cycle arithmetic against exact integers, and the torch helper."""
+
+import os
+
+import numpy as np
+import pytest
+
+import lrsched as l
+
+
+def _exact_ends(first, mult, until):
+    ends, start, length = [], 0, first
+    while start + length <= until:
+        start += length
+        ends.append(start)
+        length *= mult
+    return ends
+
+
+@pytest.mark.parametrize("mult", [1, 2, 3])
+def test_cosine_restarts_cycle_ends_match_integer_arithmetic(mult):
+    s = l.cosine_restarts(max_lr=1.0, first_cycle_steps=7, cycle_mult=mult)
+    until = 10**12 if mult > 1 else 7 * 200
+    ends = _exact_ends(7, mult, until)
+    assert list(s.cycle_ends(until)) == ends
+    for i, end in enumerate(ends):
+        assert s.ends_cycle(end) and not s.ends_cycle(end - 1) and not s.ends_cycle(end + 1)
+        assert s.cycle_index(end) == i + 1 and s.cycle_index(end - 1) == i
+    # The same answers for a NumPy array of large steps.
+    steps = np.array(ends[-5:], dtype=np.float64)
+    assert s.ends_cycle(steps).all() and not s.ends_cycle(steps - 1).any()
+    np.testing.assert_array_equal(s.cycle_index(steps), np.arange(len(ends) - 4, len(ends) + 1))
+
+
+def test_cyclic_and_compositions():
+    c = l.cyclic(base_lr=0.1, max_lr=1.0, step_size_up=3, step_size_down=5)
+    assert c.cycle_ends(40) == (8.0, 16.0, 24.0, 32.0, 40.0) and c.cycle_ends(40, since=17) == (24.0, 32.0, 40.0)
+    w = l.warmup(schedule=l.cosine_restarts(max_lr=1.0, first_cycle_steps=10, cycle_mult=2), steps=5)
+    assert w.cycle_ends(100) == (15.0, 35.0, 75.0) and w.ends_cycle(35) and w.cycle_index(36) == 2
+    j = l.join(schedules=[l.constant(lr=0.1), c], boundaries=[4])
+    assert j.cycle_ends(30) == (12.0, 20.0, 28.0)
+    m = l.inverse_momentum(schedule=c)
+    assert m.cycle_ends(16) == (8.0, 16.0)
+
+
+def test_ends_cycle_inside_jax_jit():
+    jax = pytest.importorskip("jax", reason="jax is not installed; CI installs it")
+    s = l.cosine_restarts(max_lr=1.0, first_cycle_steps=10, cycle_mult=2)
+    flags = jax.jit(jax.vmap(s.ends_cycle))(jax.numpy.arange(200, dtype=jax.numpy.int32))
+    assert np.flatnonzero(np.asarray(flags)).tolist() == [10, 30, 70, 150]
+
+
+def test_policies_without_cycles_say_so():
+    for s in (l.one_cycle(max_lr=1.0, total_steps=10), l.constant(lr=0.1),
+              l.join(schedules=[l.constant(lr=0.1), l.constant(lr=0.2)], boundaries=[3])):
+        assert not s.has_cycles
+        with pytest.raises(ValueError, match="no cycles"):
+            s.cycle_ends(100)
+
+
+torch = pytest.importorskip("torch", reason="torch is not installed; CI installs it")
+from lrsched.adapters.torch import Snapshots, ensemble_predict, lambda_lr  # noqa: E402
+
+
+def _train(snapshots_kwargs, steps=40):
+    torch.manual_seed(0)
+    model = torch.nn.Linear(3, 4)
+    schedule = l.cosine_restarts(max_lr=0.1, first_cycle_steps=5, cycle_mult=2)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    scheduler = lambda_lr(optimizer, schedule)
+    keeper = Snapshots(model, schedule, **snapshots_kwargs)
+    truth = {}
+    for step in range(steps):
+        x = torch.randn(8, 3, generator=torch.Generator().manual_seed(step))
+        loss = model(x).pow(2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+        keeper.step()
+        truth[step + 1] = {k: v.clone() for k, v in model.state_dict().items()}
+    return model, keeper, truth
+
+
+@pytest.mark.parametrize("in_directory", [False, True])
+def test_snapshots_equal_the_weights_at_cycle_ends(in_directory, tmp_path):
+    kwargs = {"keep": 2, "directory": tmp_path / "snaps"} if in_directory else {"keep": 2}
+    model, keeper, truth = _train(kwargs)
+    assert [step for step, _ in keeper.kept] == [15, 35]  # ends 5, 15, 35; the last 2 kept
+    for (step, _), state in zip(keeper.kept, keeper.state_dicts, strict=True):
+        for k, v in state.items():
+            assert torch.equal(v, truth[step][k])
+    if in_directory:
+        names = sorted(os.listdir(tmp_path / "snaps"))
+        assert names == ["snapshot-000000000015.pt", "snapshot-000000000035.pt"]  # no temporaries left
+
+
+def test_snapshots_never_overwrite_and_check_before_training(tmp_path):
+    target = tmp_path / "snaps"
+    target.mkdir()
+    (target / "snapshot-000000000005.pt").write_text("the user's own file")
+    with pytest.raises(FileExistsError, match="does not overwrite"):
+        _train({"directory": target})
+    assert (target / "snapshot-000000000005.pt").read_text() == "the user's own file"
+    assert not [n for n in os.listdir(target) if n.endswith(".tmp")]
+    model = torch.nn.Linear(3, 4)
+    with pytest.raises(ValueError, match="keep"):
+        Snapshots(model, l.cosine_restarts(max_lr=0.1, first_cycle_steps=5), keep=0)
+    with pytest.raises(ValueError, match="has none"):
+        Snapshots(model, l.one_cycle(max_lr=0.1, total_steps=5))
+    blocked = tmp_path / "file-not-dir"
+    blocked.write_text("x")
+    with pytest.raises(ValueError, match="cannot be written"):
+        Snapshots(model, l.cosine_restarts(max_lr=0.1, first_cycle_steps=5), directory=blocked)
+
+
+def test_ensemble_averages_softmax_or_logits_and_restores_the_model():
+    model, keeper, _ = _train({"keep": 3})
+    x = torch.randn(5, 3)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    probs = ensemble_predict(model, keeper.state_dicts, x)
+    logits = ensemble_predict(model, keeper.state_dicts, x, average="logits")
+    expected_probs, expected_logits = [], []
+    for state in keeper.state_dicts:
+        out = torch.nn.functional.linear(x, state["weight"], state["bias"])
+        expected_probs.append(torch.softmax(out, -1))
+        expected_logits.append(out)
+    torch.testing.assert_close(probs, torch.stack(expected_probs).mean(0))
+    torch.testing.assert_close(logits, torch.stack(expected_logits).mean(0))
+    assert torch.allclose(probs.sum(-1), torch.ones(5))
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, before[k])
+    with pytest.raises(ValueError, match="average"):
+        ensemble_predict(model, keeper.state_dicts, x, average="mean")
