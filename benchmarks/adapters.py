@@ -30,6 +30,7 @@ def _median_us(fn: Callable[[], Any], calls: int, repeats: int = 9) -> float:
 
 def torch_steps() -> None:
     import torch
+
     from lrsched.adapters.torch import lambda_lr
 
     total = 200_000
@@ -71,6 +72,7 @@ def optax_updates() -> None:
     import jax
     import jax.numpy as jnp
     import optax
+
     from lrsched.adapters.optax import to_optax
 
     steps = 10_000

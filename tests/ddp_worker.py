@@ -6,9 +6,9 @@ import sys
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
-from lrsched.adapters.torch import lambda_lr, range_test
 
 import lrsched as l
+from lrsched.adapters.torch import lambda_lr, range_test
 
 
 def worker(rank: int, world: int, port: int, out: str) -> None:

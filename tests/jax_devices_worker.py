@@ -9,9 +9,9 @@ import numpy as np
 import optax
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
-from lrsched.adapters.optax import inject_schedules, range_test, to_optax
 
 import lrsched as l
+from lrsched.adapters.optax import inject_schedules, range_test, to_optax
 
 assert jax.device_count() == 2, jax.devices()
 schedule = l.one_cycle(max_lr=0.1, total_steps=50)

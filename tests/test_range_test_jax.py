@@ -8,6 +8,7 @@ import lrsched as l
 jax = pytest.importorskip("jax", reason="jax is not installed; CI installs it")
 optax = pytest.importorskip("optax", reason="optax is not installed; CI installs it")
 import jax.numpy as jnp  # noqa: E402
+
 from lrsched.adapters.optax import inject_schedules, range_test  # noqa: E402
 
 
