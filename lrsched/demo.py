@@ -6,6 +6,8 @@
    seeds' recipe) held constant, (c) 1cycle with annihilation between the suggested
    bounds, with inverse cyclical momentum (seed 004's shape), (d) triangular CLR between
    the same bounds.
+   (e) SGDR (`cosine_restarts`, 4 cycles) with a snapshot ensemble (Huang et al. 2017):
+   the weights at each cycle end, softmax outputs averaged, against that run's final model.
 3. Print final test accuracy (mean +- std) and the epochs each arm takes to reach arm
    (a)'s final accuracy; plot accuracy per epoch (`demo_accuracy.png`).
 
@@ -27,6 +29,7 @@ import lrsched as l
 EPOCHS = 20
 SEEDS = (0, 1, 2)
 BATCH = 64
+SNAPSHOTS = 4  # arm (e): SGDR cycles, one snapshot at the end of each
 
 
 def _data() -> tuple[Any, Any, Any, Any]:
@@ -66,11 +69,13 @@ def _loss(model: Any, batch: tuple[Any, Any]) -> Any:
 
 
 def _train(arm: Callable[[int], tuple[l.Schedule, l.Schedule | None]], seed: int, epochs: int,
-           data: tuple[Any, Any, Any, Any]) -> list[float]:
-    """Train one arm; return test accuracy after each epoch."""
+           data: tuple[Any, Any, Any, Any], ensemble: list[float] | None = None) -> list[float]:
+    """Train one arm; return test accuracy after each epoch. With `ensemble` (a list),
+    keep snapshots at the schedule's cycle ends and append the snapshot ensemble's
+    final test accuracy to it."""
     import torch
 
-    from lrsched.adapters.torch import lambda_lr
+    from lrsched.adapters.torch import Snapshots, ensemble_predict, lambda_lr
 
     x_train, y_train, x_test, y_test = data
     steps_per_epoch = len(_batches(x_train, y_train, 0))
@@ -78,6 +83,7 @@ def _train(arm: Callable[[int], tuple[l.Schedule, l.Schedule | None]], seed: int
     model = _model(seed)
     optimizer = torch.optim.SGD(model.parameters(), lr=schedule(0), momentum=0.9)
     scheduler = lambda_lr(optimizer, schedule, momentum=momentum)
+    keeper = Snapshots(model, schedule, keep=SNAPSHOTS) if ensemble is not None else None
     accuracy = []
     for epoch in range(epochs):
         model.train()
@@ -86,9 +92,14 @@ def _train(arm: Callable[[int], tuple[l.Schedule, l.Schedule | None]], seed: int
             _loss(model, batch).backward()
             optimizer.step()
             scheduler.step()
+            if keeper is not None:
+                keeper.step()
         model.eval()
         with torch.no_grad():
             accuracy.append(float((model(x_test).argmax(1) == y_test).float().mean()))
+    if keeper is not None and ensemble is not None:
+        probabilities = ensemble_predict(model, keeper.state_dicts, x_test)
+        ensemble.append(float((probabilities.argmax(1) == y_test).float().mean()))
     return accuracy
 
 
@@ -138,6 +149,16 @@ def run(epochs: int = EPOCHS, seeds: tuple[int, ...] = SEEDS, output_dir: str | 
     }
     curves = {name: [_train(arm, seed, epochs, data) for seed in seeds] for name, arm in arms.items()}
 
+    def restarts_arm(steps_per_epoch: int) -> tuple[l.Schedule, l.Schedule | None]:
+        # SNAPSHOTS equal cycles over the budget (whole epochs each where possible).
+        cycle = max(1, epochs // SNAPSHOTS) * steps_per_epoch
+        return l.cosine_restarts(max_lr=max_lr, first_cycle_steps=cycle), None
+
+    ensemble_finals: list[float] = []
+    curves["(e) SGDR, its final model"] = [
+        _train(restarts_arm, seed, epochs, data, ensemble=ensemble_finals) for seed in seeds
+    ]
+
     target = statistics.mean(c[-1] for c in curves["(a) constant 0.01"])
     out.write(f"Digits test accuracy after {epochs} epochs, {len(seeds)} seeds each "
               f"(target = (a)'s final mean {target:.4f})\n")
@@ -150,6 +171,9 @@ def run(epochs: int = EPOCHS, seeds: tuple[int, ...] = SEEDS, output_dir: str | 
                       f" ({len(reached)}/{len(runs)} seeds)")) if reached else "never"
         spread = statistics.stdev(finals) if len(finals) > 1 else 0.0
         out.write(f"{name:36} {statistics.mean(finals):10.4f} +- {spread:.4f} {reach_text:>18}\n")
+    spread = statistics.stdev(ensemble_finals) if len(ensemble_finals) > 1 else 0.0
+    out.write(f"{f'(e) SGDR, ensemble of {SNAPSHOTS} snapshots':36} "
+              f"{statistics.mean(ensemble_finals):10.4f} +- {spread:.4f} {'-':>18}\n")
     out.write(f"\ntook {time.perf_counter() - started:.1f} s\n")
     _plot_curves(curves, output / "demo_accuracy.png")
     return curves

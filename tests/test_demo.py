@@ -16,8 +16,9 @@ def test_tiny_demo_runs_and_reports_every_arm(tmp_path):
     curves = demo.run(epochs=2, seeds=(0, 1), output_dir=tmp_path, range_steps=40, out=out)
     text = out.getvalue()
     assert "LR range test" in text and "base_lr" in text and "took" in text
-    assert len(curves) == 4 and all(len(runs) == 2 and len(runs[0]) == 2 for runs in curves.values())
-    for name in ("(a) constant 0.01", "(c) 1cycle + inverse momentum", "(d) triangular CLR"):
+    assert len(curves) == 5 and all(len(runs) == 2 and len(runs[0]) == 2 for runs in curves.values())
+    for name in ("(a) constant 0.01", "(c) 1cycle + inverse momentum", "(d) triangular CLR",
+                 "(e) SGDR, its final model", "(e) SGDR, ensemble of 4 snapshots"):
         assert name in text
     assert (tmp_path / "range_test.png").stat().st_size > 0
     assert (tmp_path / "demo_accuracy.png").stat().st_size > 0
