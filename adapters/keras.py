@@ -20,6 +20,7 @@ momentum.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any, cast
 
 import keras
@@ -27,6 +28,7 @@ import keras
 from lrsched import Schedule, from_config
 from lrsched.base import require_schedule
 from lrsched.range_test import RangeTestResult, run_sweep
+from lrsched.snapshots import SnapshotKeeper
 
 CONFIG_FORMAT = 1
 
@@ -164,3 +166,60 @@ def range_test(
             variable.assign(value)
         for variable, value in zip(optimizer.variables, saved_optimizer, strict=True):
             variable.assign(value)
+
+
+class SnapshotCallback(keras.callbacks.Callback):  # type: ignore[misc]
+    """Keep the model's weights at every cycle end of a cyclic schedule during `fit`
+    (snapshot ensembles): the last `keep`, in memory (`get_weights()` lists) or as
+    `.weights.h5` files in `directory`, written atomically, never over an existing file.
+    The step count is the optimizer's `iterations`, so a resumed `fit` keeps counting.
+    """
+
+    def __init__(self, schedule: Schedule, *, keep: int = 5, directory: str | None = None,
+                 prefix: str = "snapshot") -> None:
+        super().__init__()
+        self.keeper = SnapshotKeeper(schedule, keep=keep, directory=directory, prefix=prefix, suffix=".weights.h5")
+
+    def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        self.keeper.steps = int(keras.ops.convert_to_numpy(self.model.optimizer.iterations)) - 1
+        if not self.keeper.step():
+            return
+        if self.keeper.directory is None:
+            self.keeper.keep_in_memory(self.model.get_weights())
+        else:
+            self.keeper.keep_file(self.model.save_weights)
+
+    @property
+    def weights(self) -> list[list[Any]]:
+        """The kept snapshots as `get_weights()` lists, oldest first."""
+        out = []
+        for _, snapshot in self.keeper.kept:
+            if isinstance(snapshot, Path):
+                clone = keras.models.clone_model(self.model)
+                clone.load_weights(snapshot)
+                snapshot = clone.get_weights()
+            out.append(snapshot)
+        return out
+
+
+def ensemble_predict(model: Any, weights: list[list[Any]], x: Any, *, average: str = "softmax",
+                     batch_size: int = 256) -> Any:
+    """The snapshot ensemble's prediction: the mean over snapshots of softmax(outputs)
+    (`"softmax"`; use it for a model that outputs logits) or of the raw outputs
+    (`"logits"`, also right for a model that already ends in a softmax). The model's
+    own weights are restored afterwards."""
+    if average not in ("softmax", "logits"):
+        raise ValueError(f"average must be 'softmax' or 'logits'; got {average!r}")
+    if not weights:
+        raise ValueError("weights is empty: there are no snapshots to average")
+    original = model.get_weights()
+    outputs = []
+    try:
+        for snapshot in weights:
+            model.set_weights(snapshot)
+            out = model.predict(x, batch_size=batch_size, verbose=0)
+            outputs.append(keras.ops.convert_to_numpy(keras.ops.softmax(out, axis=-1)) if average == "softmax"
+                           else out)
+    finally:
+        model.set_weights(original)
+    return sum(outputs) / len(outputs)

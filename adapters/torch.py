@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import copy
 import os
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ import torch
 from lrsched import Schedule, from_config
 from lrsched.base import require_schedule
 from lrsched.range_test import RangeTestResult, run_sweep
+from lrsched.snapshots import SnapshotKeeper
 
 STATE_FORMAT = 1
 
@@ -235,8 +235,8 @@ def _validation_loss(model: torch.nn.Module, loss_fn: Callable[[torch.nn.Module,
 
 # -- snapshot ensembles -------------------------------------------------------------------
 class Snapshots:
-    """Keep the model's weights at every cycle end of a cyclic schedule (Huang et al.,
-    "Snapshot Ensembles: Train 1, Get M for Free", 2017).
+    """Keep the model's weights at every cycle end of a cyclic schedule (snapshot
+    ensembles, Huang et al. 2017).
 
     Call `step()` beside `scheduler.step()`; after `k` calls, if `k` is one of
     `schedule.cycle_ends(...)`, the model's `state_dict` is kept: the last `keep` of them,
@@ -247,48 +247,22 @@ class Snapshots:
 
     def __init__(self, model: torch.nn.Module, schedule: Schedule, *, keep: int = 5,
                  directory: str | os.PathLike[str] | None = None, prefix: str = "snapshot") -> None:
-        require_schedule("schedule", schedule)
-        if not schedule.has_cycles:
-            raise ValueError(f"schedule must have cycles (cosine_restarts, cyclic, ...); {schedule.policy} has none")
-        if not isinstance(keep, int) or isinstance(keep, bool) or keep < 1:
-            raise ValueError(f"keep must be a whole number >= 1; got {keep!r}")
-        self.model, self.schedule, self.keep, self.prefix = model, schedule, keep, prefix
-        self.directory = None if directory is None else Path(directory)
-        if self.directory is not None:
-            try:
-                self.directory.mkdir(parents=True, exist_ok=True)
-                with tempfile.NamedTemporaryFile(dir=self.directory, prefix=".lrsched-check-"):
-                    pass
-            except OSError as error:
-                raise ValueError(f"directory {str(self.directory)!r} cannot be written: {error}") from error
-        self.steps = 0
-        self.kept: list[tuple[int, Any]] = []  # (step, state_dict or path), oldest first
+        self.model = model
+        self.keeper = SnapshotKeeper(schedule, keep=keep, directory=directory, prefix=prefix, suffix=".pt")
+
+    @property
+    def kept(self) -> list[tuple[int, Any]]:
+        return self.keeper.kept
 
     def step(self) -> bool:
         """Count one optimizer update; keep a snapshot if it ends a cycle. True if kept."""
-        self.steps += 1
-        if not self.schedule.ends_cycle(self.steps):
+        if not self.keeper.step():
             return False
         state = {k: v.detach().clone().cpu() for k, v in self.model.state_dict().items()}
-        if self.directory is None:
-            self.kept.append((self.steps, state))
+        if self.keeper.directory is None:
+            self.keeper.keep_in_memory(state)
         else:
-            path = self.directory / f"{self.prefix}-{self.steps:012d}.pt"
-            if path.exists():
-                raise FileExistsError(f"{path} exists; lrsched does not overwrite it")
-            handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=f".{path.name}.", suffix=".tmp")
-            try:
-                with os.fdopen(handle, "wb") as f:
-                    torch.save(state, f)
-                os.replace(temporary, path)
-            except BaseException:
-                Path(temporary).unlink(missing_ok=True)
-                raise
-            self.kept.append((self.steps, path))
-        while len(self.kept) > self.keep:
-            _, old = self.kept.pop(0)
-            if isinstance(old, Path):
-                old.unlink()
+            self.keeper.keep_file(lambda path: torch.save(state, path))
         return True
 
     @property

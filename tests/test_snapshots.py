@@ -132,3 +132,42 @@ def test_ensemble_averages_softmax_or_logits_and_restores_the_model():
         assert torch.equal(v, before[k])
     with pytest.raises(ValueError, match="average"):
         ensemble_predict(model, keeper.state_dicts, x, average="mean")
+
+
+@pytest.mark.parametrize("in_directory", [False, True])
+def test_keras_snapshot_callback_and_ensemble(in_directory, tmp_path):
+    keras = pytest.importorskip("keras", reason="keras is not installed; CI installs it")
+    from lrsched.adapters.keras import SnapshotCallback, to_keras
+    from lrsched.adapters.keras import ensemble_predict as keras_ensemble
+
+    schedule = l.cosine_restarts(max_lr=0.05, first_cycle_steps=4, cycle_mult=2)
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4)])
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=to_keras(schedule)), loss="mse")
+    x = np.random.default_rng(0).normal(size=(32, 3)).astype("float32")
+    y = np.zeros((32, 4), "float32")
+    truth = {}
+
+    class Truth(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            truth[int(keras.ops.convert_to_numpy(self.model.optimizer.iterations))] = self.model.get_weights()
+
+    callback = SnapshotCallback(schedule, keep=2, directory=str(tmp_path / "k") if in_directory else None)
+    model.fit(x, y, batch_size=8, epochs=7, verbose=0, shuffle=False, callbacks=[callback, Truth()])
+    assert [step for step, _ in callback.keeper.kept] == [12, 28]  # ends 4, 12, 28 in 28 updates
+    for (step, _), weights in zip(callback.keeper.kept, callback.weights, strict=True):
+        for a, b in zip(weights, truth[step], strict=True):
+            np.testing.assert_array_equal(a, b)
+    if in_directory:
+        assert sorted(os.listdir(tmp_path / "k")) == ["snapshot-000000000012.weights.h5",
+                                                      "snapshot-000000000028.weights.h5"]
+    before = model.get_weights()
+    probs = keras_ensemble(model, callback.weights, x)
+    expected = []
+    for w in callback.weights:
+        out = x @ w[0] + w[1]
+        e = np.exp(out - out.max(-1, keepdims=True))
+        expected.append(e / e.sum(-1, keepdims=True))
+    np.testing.assert_allclose(probs, np.mean(expected, 0), rtol=1e-5, atol=1e-6)
+    for a, b in zip(model.get_weights(), before, strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -1,0 +1,76 @@
+"""When and where to keep snapshots for a snapshot ensemble; framework-free.
+
+Huang et al., "Snapshot Ensembles: Train 1, Get M for Free" (2017): with warm restarts
+each cycle ends in a different minimum; keeping the weights at every cycle end gives an
+ensemble for the cost of one run. The adapters' `Snapshots` (torch) and
+`SnapshotCallback` (Keras) use this keeper; it decides from the schedule's exact cycle
+ends, keeps the last `keep`, and writes files atomically (a temporary name in the same
+folder, then a rename), never over an existing file.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from lrsched.base import Schedule, require_schedule
+
+
+class SnapshotKeeper:
+    """Counts optimizer updates; at each cycle end keeps a snapshot (in memory or a file)."""
+
+    def __init__(self, schedule: Schedule, *, keep: int = 5, directory: str | os.PathLike[str] | None = None,
+                 prefix: str = "snapshot", suffix: str = ".pt") -> None:
+        require_schedule("schedule", schedule)
+        if not schedule.has_cycles:
+            raise ValueError(f"schedule must have cycles (cosine_restarts, cyclic, ...); {schedule.policy} has none")
+        if not isinstance(keep, int) or isinstance(keep, bool) or keep < 1:
+            raise ValueError(f"keep must be a whole number >= 1; got {keep!r}")
+        self.schedule, self.keep, self.prefix, self.suffix = schedule, keep, prefix, suffix
+        self.directory = None if directory is None else Path(directory)
+        if self.directory is not None:
+            try:  # fail before training, not at the first cycle end
+                self.directory.mkdir(parents=True, exist_ok=True)
+                with tempfile.NamedTemporaryFile(dir=self.directory, prefix=".lrsched-check-"):
+                    pass
+            except OSError as error:
+                raise ValueError(f"directory {str(self.directory)!r} cannot be written: {error}") from error
+        self.steps = 0
+        self.kept: list[tuple[int, Any]] = []  # (step, snapshot in memory or Path), oldest first
+
+    def step(self) -> bool:
+        """Count one update; True if it ends a cycle (a snapshot is due)."""
+        self.steps += 1
+        return bool(self.schedule.ends_cycle(self.steps))
+
+    def keep_in_memory(self, snapshot: Any) -> None:
+        self.kept.append((self.steps, snapshot))
+        self._rotate()
+
+    def keep_file(self, write: Callable[[str], None]) -> Path:
+        """`write(path)` writes the snapshot to a temporary path; it is then renamed."""
+        if self.directory is None:
+            raise ValueError("keep_file needs a directory")
+        path = self.directory / f"{self.prefix}-{self.steps:012d}{self.suffix}"
+        if path.exists():
+            raise FileExistsError(f"{path} exists; lrsched does not overwrite it")
+        handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=f".{path.name}.", suffix=f".tmp{self.suffix}")
+        os.close(handle)
+        try:
+            write(temporary)
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        self.kept.append((self.steps, path))
+        self._rotate()
+        return path
+
+    def _rotate(self) -> None:
+        while len(self.kept) > self.keep:
+            _, old = self.kept.pop(0)
+            if isinstance(old, Path):
+                old.unlink()
