@@ -83,10 +83,12 @@ def test_float32_under_jax_within_tolerance_up_to_int32_max(schedule):
     counts = np.array([0, 1, 1000, 2**20, 2**24, 2**28, 2**31 - 1], dtype=np.int32)
     values = np.asarray(jax.jit(schedule)(jax.numpy.asarray(counts)), dtype=np.float64)
     assert np.all(np.isfinite(values)) and np.all(values >= 0)
-    # float32 holds the bounds to its rounding; an exponential sweep's exp(x) carries the
-    # rounding of its exponent x too (|x| up to ~30): 4e-6 relative covers both.
+    # float32 holds the bounds to its rounding of the schedule's scale; an exponential
+    # sweep's exp(x) carries the rounding of its exponent x too (|x| up to ~30): 4e-6 of
+    # the scale covers both.
     low, high = schedule.bounds
-    assert np.all(values >= low * (1 - 4e-6) - 1e-30) and np.all(values <= high * (1 + 4e-6) + 1e-30)
+    tolerance = 4e-6 * max(abs(low), abs(high))
+    assert np.all(values >= low - tolerance) and np.all(values <= high + tolerance)
     lt.check_backends_agree(schedule, counts.astype(np.float64), frameworks=("jax",))
 
 
