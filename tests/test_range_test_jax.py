@@ -62,3 +62,30 @@ def test_bad_input():
         range_test(loss_fn, params, opt, data, start_lr=1.0, end_lr=0.5, progress=False)
     with pytest.raises(ValueError, match="no arrays"):
         range_test(loss_fn, {}, opt, data, progress=False)
+
+
+def test_nan_loss_exception_and_interrupt_leave_params_and_state_untouched():
+    params, loss_fn, data = _problem()
+    before = jax.tree_util.tree_map(np.array, params)
+    opt = inject_schedules(optax.sgd, learning_rate=0.0, momentum=0.9)
+    r = range_test(lambda p, b: loss_fn(p, b) * jnp.nan, params, opt, data, num_steps=10, progress=False)
+    assert r.stopped == "non-finite loss at step 0" and r.suggest("min").lr is None
+    calls = []
+
+    def interrupted(batch_number):
+        for i, batch in enumerate(data * 3):
+            calls.append(i)
+            if i == batch_number:
+                raise KeyboardInterrupt
+            yield batch
+
+    with pytest.raises(KeyboardInterrupt):
+        range_test(loss_fn, params, opt, interrupted(4), num_steps=10, progress=False)
+
+    def failing(params, batch):
+        raise RuntimeError("loss failed")
+
+    with pytest.raises(RuntimeError, match="loss failed"):
+        range_test(failing, params, opt, data, num_steps=10, progress=False)
+    for a, b in zip(jax.tree_util.tree_leaves(params), jax.tree_util.tree_leaves(before), strict=True):
+        np.testing.assert_array_equal(np.asarray(a), b)

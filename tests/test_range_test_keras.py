@@ -92,3 +92,25 @@ def test_bad_input():
     uncompiled = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
     with pytest.raises(ValueError, match="compiled"):
         range_test(uncompiled, x, y, progress=False)
+
+
+def test_nan_loss_and_an_exception_inside_the_loss_restore():
+    import tensorflow as tf
+
+    model, x, y = _model(keras.optimizers.SGD(learning_rate=0.01, momentum=0.9))
+    before = _snapshot(model)
+    nan_model = keras.Sequential(model.layers)
+    nan_model.compile(optimizer=model.optimizer, loss=lambda t, p: keras.ops.mean((t - p) ** 2) * float("nan"))
+    r = range_test(nan_model, x, y, num_steps=10, progress=False)
+    assert r.stopped == "non-finite loss at step 0" and r.suggest("min").lr is None
+    _assert_restored(model, before)
+
+    def failing_loss(targets, predictions):
+        tf.debugging.assert_less(tf.reduce_max(targets), -1e9, message="loss refused the batch")
+        return keras.ops.mean((targets - predictions) ** 2)
+
+    failing_model = keras.Sequential(model.layers)
+    failing_model.compile(optimizer=model.optimizer, loss=failing_loss)
+    with pytest.raises(Exception, match="loss refused the batch"):
+        range_test(failing_model, x, y, num_steps=10, progress=False)
+    _assert_restored(model, before)
