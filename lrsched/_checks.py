@@ -29,12 +29,11 @@ def real(
     high: float | None = None,
     low_open: bool = False,
     high_open: bool = False,
-    integer: bool = False,
 ) -> Any:
     """Check a finite real number in the given interval; return it as int or float.
 
-    `integer=False` keeps an int an int (step counts read naturally in reprs and
-    configs) and turns every other real into a float.
+    An int stays an int (step counts read naturally in reprs and configs); every other
+    real becomes a float.
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number; got {type(value).__name__} {value!r}")
@@ -42,8 +41,6 @@ def real(
     number = float(value)
     if not math.isfinite(number):
         raise ValueError(f"{name} must be a finite number in {allowed}; got {value!r}")
-    if integer and isinstance(value, numbers.Integral) is False and not number.is_integer():
-        raise ValueError(f"{name} must be a whole number in {allowed}; got {value!r}")
     too_low = low is not None and (number <= low if low_open else number < low)
     too_high = high is not None and (number >= high if high_open else number > high)
     if too_low or too_high:
