@@ -32,9 +32,12 @@ class Warmup(Schedule):
     steps: float
     start_lr: float = 0.0
     shape: str = "linear"
+    _target: float = dataclasses.field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         require_schedule("schedule", self.schedule)
+        # Derived once: the ramp reads it on every call.
+        set_field(self, "_target", float(self.schedule(0.0)))
         set_field(self, "steps", _checks.real("steps", self.steps, low=0.0, low_open=True))
         shape = _checks.choice("shape", self.shape, ("linear", "exp", "constant"))
         if shape == "exp":
@@ -48,7 +51,7 @@ class Warmup(Schedule):
     @property
     def target(self) -> float:
         """The value the ramp reaches: the wrapped schedule's value at its step 0."""
-        return float(self.schedule(0.0))
+        return self._target
 
     def _ramp(self, t: Any, xp: Any) -> Any:
         fraction = xp.minimum(t, self.steps) / self.steps

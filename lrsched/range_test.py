@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import functools
 import io
 import json
 import math
@@ -80,7 +81,8 @@ class RangeTestResult:
         object.__setattr__(self, "losses", losses)
 
     # -- the curve ------------------------------------------------------------------
-    @property
+    # The record is frozen: the curve and its divergence are computed once, on first use.
+    @functools.cached_property
     def smoothed(self) -> np.ndarray:
         """Bias-corrected EMA of the losses; NaN from the first non-finite loss on."""
         out = np.full(self.losses.shape, np.nan)
@@ -90,9 +92,10 @@ class RangeTestResult:
                 break
             average = self.smoothing * average + (1.0 - self.smoothing) * loss
             out[i] = average / (1.0 - self.smoothing ** (i + 1))
+        out.setflags(write=False)
         return out
 
-    @property
+    @functools.cached_property
     def divergence_index(self) -> int | None:
         """The first index where the loss diverged (see module docs), or None."""
         smoothed = self.smoothed
