@@ -32,20 +32,25 @@ def real(
 ) -> Any:
     """Check a finite real number in the given interval; return it as int or float.
 
-    An int stays an int (step counts read naturally in reprs and configs); every other
-    real becomes a float.
+    An int below 2**31 in size stays an int (step counts read naturally in reprs and
+    configs); every other real becomes a float, which every backend can compute with
+    (JAX takes Python ints as int32 and torch as int64: a larger one would overflow).
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number; got {type(value).__name__} {value!r}")
     allowed = _interval(low, high, low_open, high_open)
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:
+        message = f"{name} must be a finite number in {allowed}; got an integer beyond the float range"
+        raise ValueError(message) from None
     if not math.isfinite(number):
         raise ValueError(f"{name} must be a finite number in {allowed}; got {value!r}")
     too_low = low is not None and (number <= low if low_open else number < low)
     too_high = high is not None and (number >= high if high_open else number > high)
     if too_low or too_high:
         raise ValueError(f"{name} must be in {allowed}; got {value!r}")
-    if isinstance(value, numbers.Integral):
+    if isinstance(value, numbers.Integral) and abs(number) < 2**31:
         return int(value)
     return number
 

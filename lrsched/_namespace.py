@@ -36,15 +36,30 @@ import numpy as np
 Branch = Callable[..., Any]
 
 
-def _check_scalar_step(step: float) -> float:
-    if not step >= 0.0 or step == math.inf:  # `not >=` also catches NaN
+def check_scalar_step(step: float) -> float:
+    """A Python step as a float: finite and >= 0 (ValueError otherwise, also for an int
+    beyond the float range)."""
+    try:
+        t = float(step)
+    except OverflowError:
+        raise ValueError("step must be a finite number >= 0; got an integer beyond the float range") from None
+    if not 0.0 <= t < math.inf:  # also False for NaN
         raise ValueError(f"step must be a finite number >= 0; got {step!r}")
-    return float(step)
+    return t
 
 
 def _require(steps_ok: bool) -> None:
     if not steps_ok:
         raise ValueError("step must be finite and >= 0; got a negative or non-finite value")
+
+
+def _dtype_error(dtype: Any) -> TypeError:
+    return TypeError(f"step must be a number or an array of integers or floats; got dtype {dtype}")
+
+
+# Steps of a floating type narrower than this are computed in float32: float16 overflows
+# at 65504 and bfloat16 holds only 8 bits of the step.
+MIN_FLOAT_BITS = 32
 
 
 class MathNamespace:
@@ -55,6 +70,9 @@ class MathNamespace:
     cos = staticmethod(math.cos)
     exp = staticmethod(math.exp)
     log = staticmethod(math.log)
+    expm1 = staticmethod(math.expm1)
+    log1p = staticmethod(math.log1p)
+    abs = staticmethod(abs)
     minimum = staticmethod(min)
     maximum = staticmethod(max)
 
@@ -62,13 +80,17 @@ class MathNamespace:
     def where(cond: Any, a: Any, b: Any) -> Any:
         return a if cond else b
 
+    @staticmethod
+    def eps(t: Any) -> float:
+        return sys.float_info.epsilon
+
     @classmethod
     def select(cls, t: float, knots: Sequence[float], branch: Branch, *args: Any) -> Any:
         return branch(bisect.bisect_right(knots, t), t, cls, *args)
 
     @staticmethod
     def prepare(step: Any) -> float:
-        return _check_scalar_step(step)
+        return check_scalar_step(step)
 
     @staticmethod
     def finish(value: Any) -> float:
@@ -83,30 +105,40 @@ class NumpyNamespace:
     cos = staticmethod(np.cos)
     exp = staticmethod(np.exp)
     log = staticmethod(np.log)
+    expm1 = staticmethod(np.expm1)
+    log1p = staticmethod(np.log1p)
+    abs = staticmethod(np.abs)
     minimum = staticmethod(np.minimum)
     maximum = staticmethod(np.maximum)
     where = staticmethod(np.where)
+
+    @staticmethod
+    def eps(t: Any) -> float:
+        return float(np.finfo(np.float64).eps)
 
     @classmethod
     def select(cls, t: np.ndarray, knots: Sequence[float], branch: Branch, *args: Any) -> Any:
         if t.ndim == 0:
             return branch(bisect.bisect_right(knots, float(t)), t, cls, *args)
-        out = np.empty_like(t)
-        flat = t.ravel()
+        # Work on a fresh C-ordered copy of the steps and a fresh C-ordered answer, so any
+        # layout of the input (Fortran order, strides, negative strides, broadcast
+        # views) gives exactly the scalar values: `ravel` of a non-contiguous array is a
+        # copy, and writing into it would leave the answer unset.
+        flat = np.array(t, dtype=np.float64, order="C").reshape(-1)
+        out = np.empty(flat.size, dtype=np.float64)
         if flat.size > 1 and not np.all(flat[1:] >= flat[:-1]):
-            index = np.searchsorted(np.asarray(knots, dtype=np.float64), t, side="right")
+            index = np.searchsorted(np.asarray(knots, dtype=np.float64), flat, side="right")
             for k in range(len(knots) + 1):
                 mask = index == k
                 if mask.any():
-                    out[mask] = branch(k, t[mask], cls, *args)
-            return out
-        # Sorted steps (the usual arange): each branch works on a contiguous view.
+                    out[mask] = branch(k, flat[mask], cls, *args)
+            return out.reshape(t.shape)
+        # Sorted steps (the usual arange): each branch works on a contiguous slice.
         edges = [0, *np.searchsorted(flat, knots, side="left").tolist(), flat.size]
-        target = out.ravel()
         for k in range(len(knots) + 1):
             if edges[k + 1] > edges[k]:
-                target[edges[k] : edges[k + 1]] = branch(k, flat[edges[k] : edges[k + 1]], cls, *args)
-        return out
+                out[edges[k] : edges[k + 1]] = branch(k, flat[edges[k] : edges[k + 1]], cls, *args)
+        return out.reshape(t.shape)
 
     @staticmethod
     def prepare(step: Any) -> np.ndarray:
@@ -114,7 +146,7 @@ class NumpyNamespace:
         if t.dtype == np.bool_ or not (
             np.issubdtype(t.dtype, np.integer) or np.issubdtype(t.dtype, np.floating)
         ):
-            raise TypeError(f"step must be a number or an array of numbers; got dtype {t.dtype}")
+            raise _dtype_error(t.dtype)
         t = t.astype(np.float64, copy=False)
         if not np.all(np.isfinite(t) & (t >= 0.0)):
             bad = t[~(np.isfinite(t) & (t >= 0.0))].ravel()[0]
@@ -160,17 +192,25 @@ class JaxNamespace(_ArrayNamespace):
 
         self._jax, self._jnp = jax, jnp
         self.floor, self.cos, self.exp, self.log = jnp.floor, jnp.cos, jnp.exp, jnp.log
+        self.expm1, self.log1p, self.abs = jnp.expm1, jnp.log1p, jnp.abs
         self.minimum, self.maximum = jnp.minimum, jnp.maximum
 
     def where(self, cond: Any, a: Any, b: Any) -> Any:
         return self._jnp.where(cond, a, b)
 
+    def eps(self, t: Any) -> float:
+        return float(self._jnp.finfo(t.dtype).eps)  # type: ignore[no-untyped-call]
+
     def prepare(self, step: Any) -> Any:
         jnp = self._jnp
         t = jnp.asarray(step)
+        if t.dtype == jnp.bool_ or not (jnp.issubdtype(t.dtype, jnp.integer) or jnp.issubdtype(t.dtype, jnp.floating)):
+            raise _dtype_error(t.dtype)
         if not jnp.issubdtype(t.dtype, jnp.floating):
             # An int32 optax count becomes the default float (float32 unless x64 is on).
             t = t.astype(jnp.result_type(float))
+        elif jnp.finfo(t.dtype).bits < MIN_FLOAT_BITS:
+            t = t.astype(jnp.float32)
         if not isinstance(t, self._jax.core.Tracer):  # a traced step has no value to check
             _require(bool(jnp.all(jnp.isfinite(t) & (t >= 0))))
         return t
@@ -184,6 +224,10 @@ class TorchNamespace(_ArrayNamespace):
 
         self._torch = torch
         self.floor, self.cos, self.exp, self.log = torch.floor, torch.cos, torch.exp, torch.log
+        self.expm1, self.log1p, self.abs = torch.expm1, torch.log1p, torch.abs
+
+    def eps(self, t: Any) -> float:
+        return float(self._torch.finfo(t.dtype).eps)
 
     def _tensors(self, a: Any, b: Any) -> tuple[Any, Any]:
         """Both operands as tensors of the tensor side's dtype (float64 steps stay float64)."""
@@ -200,11 +244,22 @@ class TorchNamespace(_ArrayNamespace):
         return self._torch.maximum(*self._tensors(a, b))
 
     def where(self, cond: Any, a: Any, b: Any) -> Any:
+        if not isinstance(a, self._torch.Tensor) and not isinstance(b, self._torch.Tensor):
+            a = self._torch.as_tensor(a, dtype=self._torch.get_default_dtype(), device=cond.device)
         return self._torch.where(cond, *self._tensors(a, b))
 
     def prepare(self, step: Any) -> Any:
         torch = self._torch
-        t = step if step.is_floating_point() else step.to(torch.get_default_dtype())
+        if step.dtype == torch.bool or step.is_complex():
+            raise _dtype_error(step.dtype)
+        if step.is_meta:
+            raise TypeError("step is a tensor on the meta device: it has no values to compute a schedule from")
+        if not step.is_floating_point():
+            t = step.to(torch.get_default_dtype())
+        elif torch.finfo(step.dtype).bits < MIN_FLOAT_BITS:
+            t = step.to(torch.float32)
+        else:
+            t = step
         compiling = getattr(torch.compiler, "is_compiling", lambda: False)()
         if not compiling:
             _require(bool(torch.all(torch.isfinite(t) & (t >= 0))))
@@ -220,6 +275,10 @@ class TensorflowNamespace(_ArrayNamespace):
         self._tf = tf
         self.floor, self.cos, self.exp = tf.math.floor, tf.math.cos, tf.math.exp
         self.log, self.minimum, self.maximum = tf.math.log, tf.math.minimum, tf.math.maximum
+        self.expm1, self.log1p, self.abs = tf.math.expm1, tf.math.log1p, tf.math.abs
+
+    def eps(self, t: Any) -> float:
+        return float(np.finfo(t.dtype.as_numpy_dtype).eps)
 
     def where(self, cond: Any, a: Any, b: Any) -> Any:
         # tf.where neither broadcasts Python numbers nor mixes dtypes: bring both to
@@ -235,7 +294,9 @@ class TensorflowNamespace(_ArrayNamespace):
     def prepare(self, step: Any) -> Any:
         tf = self._tf
         t = tf.convert_to_tensor(step)
-        if not t.dtype.is_floating:
+        if t.dtype == tf.bool or not (t.dtype.is_integer or t.dtype.is_floating):
+            raise _dtype_error(t.dtype.name)
+        if not t.dtype.is_floating or t.dtype.size * 8 < MIN_FLOAT_BITS:
             t = tf.cast(t, tf.float32)
         if tf.executing_eagerly():
             _require(bool(tf.reduce_all(tf.math.is_finite(t) & (t >= 0))))
@@ -286,7 +347,7 @@ def evaluate(value_fn: Callable[[Any, Any], Any], step: Any) -> Any:
     """Run `value_fn(t, xp)` on `step` through its namespace; keras tensors are converted."""
     kind = type(step)
     if kind is int or kind is float:  # the fast path: direct calls and LambdaLR
-        return float(value_fn(_check_scalar_step(step), MATH))
+        return float(value_fn(check_scalar_step(step), MATH))
     module = kind.__module__.split(".", 1)[0]
     if module == "keras" and "keras" in sys.modules:
         import keras

@@ -20,7 +20,7 @@ import dataclasses
 import math
 from typing import Any, ClassVar, NamedTuple
 
-from lrsched._namespace import MATH, evaluate
+from lrsched._namespace import MATH, check_scalar_step, evaluate
 
 INF = math.inf
 
@@ -45,15 +45,34 @@ class Schedule:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if "policy" in cls.__dict__ and cls.policy:
-            Schedule._registry[cls.policy] = cls
+        inherited = next((p for p in (getattr(base, "policy", "") for base in cls.__mro__[1:]) if p), "")
+        if "policy" not in cls.__dict__ or not cls.policy:
+            if inherited:
+                # Its config would name the parent's policy and load as the parent.
+                raise TypeError(
+                    f"{cls.__qualname__} subclasses the policy {inherited!r}: declare its own "
+                    f"`policy = \"...\"` name, so that its config loads as {cls.__qualname__}"
+                )
+            return
+        if not isinstance(cls.policy, str):
+            raise TypeError(f"{cls.__qualname__}.policy must be a string; got {cls.policy!r}")
+        taken = Schedule._registry.get(cls.policy)
+        if taken is not None and (taken.__module__, taken.__qualname__) != (cls.__module__, cls.__qualname__):
+            # Only a re-definition of the same class (a reloaded module, a notebook cell
+            # run again) may take a registered name over: otherwise configs would load
+            # as the wrong schedule.
+            raise TypeError(
+                f"policy name {cls.policy!r} is taken by {taken.__module__}.{taken.__qualname__}; "
+                f"give {cls.__qualname__} a name of its own"
+            )
+        Schedule._registry[cls.policy] = cls
 
     # -- values ---------------------------------------------------------------------
     def __call__(self, step: Any) -> Any:
         """The value at `step` (>= 0), in the type of `step` (see the module docs)."""
         kind = type(step)
-        if (kind is int or kind is float) and 0 <= step < INF:  # the seam's scalar fast path
-            return float(self._value(float(step), MATH))
+        if kind is int or kind is float:  # the seam's scalar fast path
+            return float(self._value(check_scalar_step(step), MATH))
         return evaluate(self._value, step)
 
     def _value(self, t: Any, xp: Any) -> Any:
@@ -106,10 +125,12 @@ class Schedule:
         raise ValueError(f"{self.policy} has no cycles: use cosine_restarts or cyclic (or a composition with one)")
 
     def _cycle_state(self, t: Any, xp: Any) -> tuple[Any, Any]:
-        """(cycle index, offset into the cycle) at step t, exact for whole steps."""
-        raise ValueError(
-            f"{self.policy} has no closed-form cycle index: use cycle_ends(until) with Python steps"
-        )
+        """(cycle index, offset into the cycle) at step t, exact for whole steps.
+
+        Raises `NoClosedFormError` where the cycle index is known only by counting
+        `cycle_ends` (compositions): then only Python steps are answered.
+        """
+        raise NoClosedFormError(f"{self.policy} has no closed-form cycle index: use cycle_ends(until), Python steps")
 
     @property
     def has_cycles(self) -> bool:
@@ -125,12 +146,14 @@ class Schedule:
         Array-generic (works under `jax.jit`) for `cosine_restarts` and `cyclic`; for
         compositions, Python steps only.
         """
+        if not self.has_cycles:
+            self.cycle_ends(0.0)  # raises the ValueError that says so
         try:
             return evaluate(lambda t, xp: self._cycle_state(t, xp)[0], step)
-        except ValueError:
-            if not isinstance(step, (int, float)):
+        except NoClosedFormError:
+            if not isinstance(step, (int, float)) or isinstance(step, bool):
                 raise
-            return float(len(self.cycle_ends(float(step))))
+            return float(len(self.cycle_ends(check_scalar_step(step))))
 
     def ends_cycle(self, step: Any) -> Any:
         """Whether `step` updates complete a cycle: True at each of `cycle_ends`.
@@ -142,12 +165,15 @@ class Schedule:
             index, offset = self._cycle_state(t, xp)
             return xp.where(offset == 0, xp.where(index >= 1, 1.0, 0.0), 0.0)
 
+        if not self.has_cycles:
+            self.cycle_ends(0.0)  # raises the ValueError that says so
         try:
             value = evaluate(flag, step)
-        except ValueError:
-            if not isinstance(step, (int, float)):
+        except NoClosedFormError:
+            if not isinstance(step, (int, float)) or isinstance(step, bool):
                 raise
-            return bool(self.cycle_ends(float(step), float(step)))
+            t = check_scalar_step(step)
+            return bool(self.cycle_ends(t, t))
         return bool(value) if isinstance(value, float) else value > 0.5
 
     # -- value semantics ---------------------------------------------------------
@@ -163,6 +189,10 @@ class Schedule:
         return f"{self.policy}({args})"
 
 
+class NoClosedFormError(ValueError):
+    """The schedule has cycles, but no closed-form (array-generic) cycle index."""
+
+
 def parameter_names(cls: type[Schedule]) -> list[str]:
     """The constructor's parameters: the dataclass fields set by `__init__`."""
     return [f.name for f in dataclasses.fields(cls) if f.init]  # type: ignore[arg-type]
@@ -176,16 +206,27 @@ def _to_plain(value: Any) -> Any:
     return value
 
 
-def _from_plain(value: Any) -> Any:
+def _from_plain(value: Any, depth: int) -> Any:
     if isinstance(value, dict):
-        return from_config(value)
+        return _from_config(value, depth + 1)
     if isinstance(value, list):
-        return tuple(_from_plain(v) for v in value)
+        return tuple(_from_plain(v, depth + 1) for v in value)
     return value
 
 
+# Deeper configs are refused with a ValueError before Python's recursion limit is hit.
+MAX_CONFIG_DEPTH = 64
+
+
 def from_config(config: dict[str, Any]) -> Schedule:
-    """Rebuild a schedule from `Schedule.to_config()` output (nested configs too)."""
+    """Rebuild a schedule from `Schedule.to_config()` output (nested configs too, up to
+    `MAX_CONFIG_DEPTH` levels of dicts and lists)."""
+    return _from_config(config, 0)
+
+
+def _from_config(config: dict[str, Any], depth: int) -> Schedule:
+    if depth > MAX_CONFIG_DEPTH:
+        raise ValueError(f"config is nested more than {MAX_CONFIG_DEPTH} levels deep; refusing to load it")
     if not isinstance(config, dict):
         raise TypeError(f"config must be a dict; got {type(config).__name__}")
     policy = config.get("policy")
@@ -197,7 +238,7 @@ def from_config(config: dict[str, Any]) -> Schedule:
     unknown = sorted(set(config) - names - {"policy"})
     if unknown:
         raise ValueError(f"config for {policy} has unknown keys {unknown}; allowed: {sorted(names)}")
-    kwargs = {k: _from_plain(v) for k, v in config.items() if k != "policy"}
+    kwargs = {k: _from_plain(v, depth) for k, v in config.items() if k != "policy"}
     return cls(**kwargs)
 
 
@@ -228,6 +269,16 @@ def shift_pieces(pieces: tuple[Piece, ...], offset: float, trend_sign: int = 1) 
         return None if trend is None else trend * trend_sign
 
     return [Piece(p.start + offset, p.end + offset, flip(p.trend)) for p in pieces]
+
+
+def between(low: float, high: float, fraction: Any, xp: Any) -> Any:
+    """`low + (high - low) * fraction` for a fraction in [0, 1], never outside [low, high].
+
+    The sum can round a few ulp past `high` (or `low`); a value that runs for days must
+    not leave the bounds it declares, so the rounding is held inside the two levels.
+    """
+    value = low + (high - low) * fraction
+    return xp.minimum(xp.maximum(value, min(low, high)), max(low, high))
 
 
 def sign(x: float) -> int:

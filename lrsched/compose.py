@@ -20,7 +20,15 @@ from collections.abc import Sequence
 from typing import Any
 
 from lrsched import _checks
-from lrsched.base import Piece, Schedule, clip_pieces, require_schedule, set_field, shift_pieces, sign
+from lrsched.base import Piece, Schedule, between, clip_pieces, require_schedule, set_field, shift_pieces, sign
+
+
+def _inner_window(since: float, until: float, shift: float) -> tuple[float, float]:
+    """The inner schedule's steps [since - shift, until - shift], widened by the rounding
+    of the subtraction: the caller filters on the shifted values themselves, so an end
+    that shifts to exactly `since` or `until` is neither lost nor double-counted."""
+    slack = 4 * math.ulp(max(abs(until), abs(shift), 1.0))
+    return max(since - shift - slack, 0.0), until - shift + slack
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
@@ -56,11 +64,12 @@ class Warmup(Schedule):
     def _ramp(self, t: Any, xp: Any) -> Any:
         fraction = xp.minimum(t, self.steps) / self.steps
         if self.shape == "linear":
-            return self.start_lr + (self.target - self.start_lr) * fraction
+            return between(self.start_lr, self.target, fraction, xp)
         if self.shape == "exp":
             # In logs: target / start_lr may overflow for a tiny start_lr.
             low, high = math.log(self.start_lr), math.log(self.target)
-            return xp.exp(low + (high - low) * fraction)
+            ends = sorted((self.start_lr, self.target))
+            return xp.minimum(xp.maximum(xp.exp(low + (high - low) * fraction), ends[0]), ends[1])
         return t * 0.0 + self.start_lr
 
     def _value(self, t: Any, xp: Any) -> Any:
@@ -107,7 +116,8 @@ class Warmup(Schedule):
         if until < self.steps:
             self.schedule.cycle_ends(0.0)  # raises for a schedule without cycles
             return ()
-        inner = self.schedule.cycle_ends(until - self.steps, max(since - self.steps, 0.0))
+        low, high = _inner_window(since, until, self.steps)
+        inner = self.schedule.cycle_ends(high, low)
         return tuple(e + self.steps for e in inner if since <= e + self.steps <= until)
 
     def _pieces(self, until: float, trend: int, fraction: bool) -> tuple[Piece, ...]:
@@ -195,7 +205,8 @@ class Join(Schedule):
         out: list[float] = []
         for schedule, start, end in self._segments(until):
             if schedule.has_cycles:
-                inner = schedule.cycle_ends(min(until, end) - start, max(since - start, 0.0))
+                low, high = _inner_window(since, min(until, end), start)
+                inner = schedule.cycle_ends(high, low)
                 out += [start + e for e in inner if since <= start + e <= min(until, end)]
         return tuple(out)
 

@@ -12,8 +12,18 @@ optax's `cosine_decay_schedule` (with `final_lr = alpha * initial_lr`)::
 
 Equal to torch's `CosineAnnealingWarmRestarts(T_0=T0, T_mult=m, eta_min=min_lr)` and to
 Keras' `CosineDecayRestarts(max_lr, T0, t_mul=m, m_mul=peak_decay, alpha=min_lr/max_lr)`.
-The cycle index comes from a logarithm and is then corrected against the exact cycle
-starts, so it does not drift at large steps.
+
+Exact restarts. For m != 1 the start is `T0 * (m**i - 1) / (m - 1)`, computed as
+`T0 * expm1(i * log1p(m - 1)) / (m - 1)` with `m - 1` and `log1p(m - 1)` in float64 (no
+cancellation near m = 1, and in float32 only one rounding of the exponent), or with an
+exact `m**i` where m is a whole number. A start within the formula's rounding error of a
+whole number is that whole number: `m = 1.1, T0 = 43` restarts at step 43 exactly, not at
+43.00000000000001 (which gave step 43 the cycle's floor instead of its peak and missed
+the snapshot there). The error bound counts the rounding of the working precision
+(`2 * eps * (4 + i * log(m))`) and of a decimal m (`4 * 2**-52 * (i + 1)`, since 1.1 is
+not a binary fraction), relative to the start. The cycle index comes from a logarithm
+and is then corrected against these starts, so value, `cycle_index`, `ends_cycle` and
+`cycle_ends` agree, on every backend and at large steps.
 """
 
 from __future__ import annotations
@@ -24,7 +34,7 @@ from typing import Any
 
 from lrsched import _checks
 from lrsched._namespace import MATH
-from lrsched.base import INF, Piece, Schedule, clip_pieces, cycle_position, set_field
+from lrsched.base import INF, Piece, Schedule, between, clip_pieces, cycle_position, set_field
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
@@ -47,7 +57,7 @@ class CosineDecay(Schedule):
         return 0.5 * (1.0 + xp.cos(math.pi * done))
 
     def _value(self, t: Any, xp: Any) -> Any:
-        return self.final_lr + (self.initial_lr - self.final_lr) * self._peak_fraction(t, xp)
+        return between(self.final_lr, self.initial_lr, self._peak_fraction(t, xp), xp)
 
     @property
     def bounds(self) -> tuple[float, float]:
@@ -86,10 +96,20 @@ class CosineRestarts(Schedule):
         decay = _checks.real("peak_decay", self.peak_decay, low=0.0, high=1.0, low_open=True)
         set_field(self, "peak_decay", decay)
 
-    def cycle_start(self, i: Any) -> Any:
-        """The step where cycle `i` (0-based) starts."""
+    def cycle_start(self, i: Any) -> float:
+        """The step where cycle `i` (0-based, a whole number) starts."""
+        return float(self._start(float(i), MATH, MATH.eps(0.0)))
+
+    def _start(self, i: Any, xp: Any, eps: float) -> Any:
         m, first = self.cycle_mult, self.first_cycle_steps
-        return first * i if m == 1.0 else first * (m**i - 1.0) / (m - 1.0)
+        if m == 1.0:
+            return first * i
+        exponent = i * math.log1p(m - 1.0)
+        grown = m**i - 1.0 if m.is_integer() else xp.expm1(exponent)
+        start = first * grown / (m - 1.0)
+        whole = xp.floor(start + 0.5)
+        slack = (2.0 * eps * (4.0 + exponent) + 4.0 * 2.0**-52 * (i + 1.0)) * xp.maximum(start, 1.0)
+        return xp.where(xp.abs(start - whole) <= slack, whole, start)
 
     def _cycle(self, t: Any, xp: Any) -> tuple[Any, Any, Any]:
         """(index, offset into the cycle, cycle length) at step t."""
@@ -97,15 +117,13 @@ class CosineRestarts(Schedule):
         if m == 1.0:
             i, offset = cycle_position(t, first, xp)
             return i, offset, first
-        i = xp.floor(xp.log(1.0 + t * (m - 1.0) / first) / math.log(m))
-        # Correct the estimate against the exact starts. m**i is an exact power, so
-        # m**(i -+ 1) is m**i / m or m**i * m, exactly: one pow serves all three.
-        power = m**i
-        below = t < first * (power - 1.0) / (m - 1.0)
-        above = t >= first * (power * m - 1.0) / (m - 1.0)
-        i = xp.where(below, i - 1, xp.where(above, i + 1, i))
-        power = xp.where(below, power / m, xp.where(above, power * m, power))
-        return i, t - first * (power - 1.0) / (m - 1.0), first * power
+        eps = xp.eps(t)
+        guess = xp.floor(xp.log1p(t * (m - 1.0) / first) / math.log1p(m - 1.0))
+        # The logarithm may land one cycle off near a start: correct it against the starts.
+        i = xp.where(t < self._start(guess, xp, eps), guess - 1.0,
+                     xp.where(t >= self._start(guess + 1.0, xp, eps), guess + 1.0, guess))
+        start = self._start(i, xp, eps)
+        return i, t - start, self._start(i + 1.0, xp, eps) - start
 
     def _peak_fraction(self, t: Any, xp: Any) -> Any:
         i, offset, length = self._cycle(t, xp)
@@ -115,7 +133,7 @@ class CosineRestarts(Schedule):
         return xp.exp(i * math.log(self.peak_decay)) * wave  # exp-log: well-conditioned in float32
 
     def _value(self, t: Any, xp: Any) -> Any:
-        return self.min_lr + (self.max_lr - self.min_lr) * self._peak_fraction(t, xp)
+        return between(self.min_lr, self.max_lr, self._peak_fraction(t, xp), xp)
 
     @property
     def bounds(self) -> tuple[float, float]:

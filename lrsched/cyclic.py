@@ -21,7 +21,7 @@ import math
 from typing import Any
 
 from lrsched import _checks
-from lrsched.base import Piece, Schedule, clip_pieces, cycle_position, set_field
+from lrsched.base import Piece, Schedule, between, clip_pieces, cycle_position, set_field
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
@@ -76,7 +76,7 @@ class Cyclic(Schedule):
         return tuple(float(k * total) for k in range(first, int(until // total) + 1))
 
     def _value(self, t: Any, xp: Any) -> Any:
-        return self.base_lr + (self.max_lr - self.base_lr) * self._peak_fraction(t, xp)
+        return between(self.base_lr, self.max_lr, self._peak_fraction(t, xp), xp)
 
     @property
     def bounds(self) -> tuple[float, float]:

@@ -20,7 +20,7 @@ import dataclasses
 from typing import Any
 
 from lrsched import _checks
-from lrsched.base import Piece, Schedule, require_schedule, set_field, shift_pieces
+from lrsched.base import Piece, Schedule, between, require_schedule, set_field, shift_pieces
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
@@ -39,8 +39,7 @@ class InverseMomentum(Schedule):
         set_field(self, "max_momentum", _checks.real("max_momentum", self.max_momentum, low=base, high=1.0))
 
     def _value(self, t: Any, xp: Any) -> Any:
-        swing = self.max_momentum - self.base_momentum
-        return self.max_momentum - swing * self.schedule._peak_fraction(t, xp)
+        return between(self.max_momentum, self.base_momentum, self.schedule._peak_fraction(t, xp), xp)
 
     def _peak_fraction(self, t: Any, xp: Any) -> Any:
         return 1.0 - self.schedule._peak_fraction(t, xp)

@@ -25,14 +25,14 @@ import math
 from typing import Any
 
 from lrsched import _checks
-from lrsched.base import INF, Piece, Schedule, clip_pieces, set_field, sign
+from lrsched.base import INF, Piece, Schedule, between, clip_pieces, set_field, sign
 
 
 def anneal(kind: str, start: Any, end: Any, fraction: Any, xp: Any) -> Any:
     """Move from `start` (fraction 0) to `end` (fraction 1) along a cosine or a line."""
     if kind == "cos":
-        return end + (start - end) * 0.5 * (1.0 + xp.cos(math.pi * fraction))
-    return start + (end - start) * fraction
+        return between(end, start, 0.5 * (1.0 + xp.cos(math.pi * fraction)), xp)
+    return between(start, end, fraction, xp)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, repr=False)

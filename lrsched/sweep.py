@@ -5,12 +5,13 @@ Networks" (2017), section 3.3, and the seeds' formula::
 
     lr_i = start_lr * q**i,   q = (end_lr / start_lr) ** (1 / num_steps)
 
-computed as `start_lr * exp(i * log(end_lr / start_lr) / num_steps)`, so step
-`num_steps` lands on `end_lr` to the last bit. Linear::
+computed as `start_lr * exp(i * log(end_lr / start_lr) / num_steps)`. Linear::
 
     lr_i = start_lr + (end_lr - start_lr) * i / num_steps
 
-Past `num_steps` the sweep holds `end_lr`.
+From step `num_steps` on the sweep is `end_lr` exactly, and no step gives a value
+outside `[start_lr, end_lr]`: rounding in `exp` (or in the sum) would otherwise put the
+last step a few ulp above its bound.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import math
 from typing import Any
 
 from lrsched import _checks
-from lrsched.base import INF, Piece, Schedule, clip_pieces, set_field
+from lrsched.base import INF, Piece, Schedule, between, clip_pieces, set_field
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
@@ -54,8 +55,11 @@ class RangeSweep(Schedule):
     def _value(self, t: Any, xp: Any) -> Any:
         done = self._peak_fraction(t, xp)
         if self.mode == "exp":
-            return self.start_lr * xp.exp(math.log(self.end_lr / self.start_lr) * done)
-        return self.start_lr + (self.end_lr - self.start_lr) * done
+            value = self.start_lr * xp.exp(math.log(self.end_lr / self.start_lr) * done)
+            inside = xp.minimum(xp.maximum(value, self.start_lr), self.end_lr)
+        else:
+            inside = between(self.start_lr, self.end_lr, done, xp)
+        return xp.where(t >= self.num_steps, self.end_lr, inside)
 
     @property
     def ratio(self) -> float:

@@ -16,6 +16,7 @@ A user's own policy subclasses `lrsched.Schedule` (declaring `bounds`, `max_slop
 
 from __future__ import annotations
 
+import contextlib
 import math
 import sys
 from collections.abc import Callable, Sequence
@@ -60,8 +61,8 @@ def check_finite(schedule: Schedule, steps: Any) -> None:
         raise AssertionError(f"{schedule!r} gives {values[i]!r} at step {steps[i]!r}")
 
 
-def check_bounded(schedule: Schedule, steps: Any, *, rtol: float = 1e-12) -> None:
-    """Every value lies within the declared `bounds` (to rounding)."""
+def check_bounded(schedule: Schedule, steps: Any, *, rtol: float = 0.0) -> None:
+    """Every value lies within the declared `bounds`: exactly, unless `rtol` allows more."""
     low, high = schedule.bounds
     if not (math.isfinite(low) and math.isfinite(high) and low <= high):
         raise AssertionError(f"{schedule!r} declares bounds {(low, high)!r}")
@@ -125,8 +126,9 @@ def check_backends_agree(
 ) -> None:
     """Scalar calls, NumPy arrays and (if named and installed) JAX and torch agree.
 
-    Float64 answers agree to a few ulp (NumPy's vectorised exp/cos may differ from
-    libm's in the last bit). Float32 answers (JAX by default) agree within `rtol32` of
+    Float64 answers agree to a few ulp of the value, plus `max_slope` times a few ulp of
+    the step (NumPy's vectorised exp/expm1/cos may differ from libm's in the last bit,
+    also where they place a cycle start). Float32 answers (JAX by default) agree within `rtol32` of
     the value (or of the schedule's scale near zero), plus what the float32 rounding of
     the step itself allows: `max_slope * 8 * 2**-24 * t`; steps that close to a
     breakpoint are not compared.
@@ -144,8 +146,30 @@ def check_backends_agree(
         import torch
 
         answers["torch"] = (schedule(torch.tensor(steps, dtype=torch.float64)).numpy(), 1e-15)
+    for name in ("float16", "bfloat16"):
+        # Half-precision steps: the schedule computes in float32 at the step's own
+        # (rounded) value; compared with the scalar call there.
+        if name in frameworks and "torch" in sys.modules:
+            import torch
+
+            half = torch.tensor(steps, dtype=getattr(torch, name))
+            rounded = half.double().numpy()
+            values = schedule(half).double().numpy()
+            reference = np.array([schedule(float(s)) for s in rounded])
+            allowed = rtol32 * np.maximum(np.abs(reference), _tolerance(schedule, 1.0)) + 2.0**-125 + (
+                schedule.max_slope * 8 * 2.0**-24 * np.maximum(rounded, 1.0))
+            checked = np.array([not schedule.breakpoints(t * (1 + 2.0**-22) + 1e-6, max(t * (1 - 2.0**-22) - 1e-6, 0))
+                                for t in rounded.tolist()], dtype=bool)
+            bad = checked & ~(np.abs(values - reference) <= allowed)
+            if bad.any():
+                i = int(np.argmax(bad))
+                raise AssertionError(
+                    f"{schedule!r}: a torch {name} step {rounded[i]!r} gives {values[i]!r}, "
+                    f"scalar gives {reference[i]!r}"
+                )
     for name, (values, rtol) in answers.items():
-        allowed = rtol * np.maximum(np.abs(scalar), _tolerance(schedule, 1.0)) + 4e-16 * np.abs(scalar)
+        allowed = rtol * np.maximum(np.abs(scalar), _tolerance(schedule, 1.0)) + 4e-16 * np.abs(scalar) + (
+            schedule.max_slope * 4 * 2.0**-52 * np.maximum(steps, 1.0))
         checked = np.ones(steps.shape, dtype=bool)
         if rtol > 1e-15:
             # A float32 step holds t only to t * 2**-24: the value may move by up to
@@ -163,10 +187,94 @@ def check_backends_agree(
             )
 
 
+def check_any_array(schedule: Schedule, steps: Any) -> None:
+    """A NumPy array of steps of any dtype, shape and memory layout (Fortran order,
+    strides, negative strides, broadcast views) gives the scalar value at every element,
+    in the array's shape."""
+    steps = np.asarray(steps)
+    values = schedule(steps)
+    if np.shape(values) != steps.shape:
+        raise AssertionError(f"{schedule!r} answers shape {np.shape(values)} for steps of shape {steps.shape}")
+    flat = np.asarray(values, dtype=np.float64).reshape(-1)
+    scalar = np.array([schedule(float(t)) for t in steps.reshape(-1).tolist()], dtype=np.float64)
+    allowed = 1e-15 * np.abs(scalar) + 4e-16 * np.abs(scalar) + _tolerance(schedule, 1e-15)
+    bad = ~(np.abs(flat - scalar) <= allowed)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise AssertionError(
+            f"{schedule!r} gives {flat[i]!r} at element {i} of a {steps.dtype} array of shape {steps.shape} "
+            f"(strides {steps.strides}); the scalar call gives {scalar[i]!r}"
+        )
+
+
+def check_cycles(schedule: Schedule, until: float) -> None:
+    """For a schedule with cycles: `ends_cycle` and `cycle_index` agree with
+    `cycle_ends` at every whole step up to `until` (Python steps and NumPy arrays) and at
+    every cycle end (Python steps; a fractional end computed by NumPy's vectorised
+    `expm1` may differ from libm's in the last bit)."""
+    from lrsched.base import NoClosedFormError
+
+    ends = schedule.cycle_ends(until)
+    whole = np.arange(0.0, math.floor(until) + 1.0)
+    steps = np.unique(np.concatenate([whole, np.asarray(ends, dtype=np.float64)]))
+    expected_index = np.searchsorted(np.asarray(ends, dtype=np.float64), steps, side="right")
+    expected_end = np.isin(steps, np.asarray(ends, dtype=np.float64))
+    answers = [("Python", np.array([schedule.ends_cycle(float(t)) for t in steps]),
+                np.array([schedule.cycle_index(float(t)) for t in steps]))]
+    with contextlib.suppress(NoClosedFormError):  # compositions answer Python steps only
+        answers.append(("NumPy", np.asarray(schedule.ends_cycle(steps)), np.asarray(schedule.cycle_index(steps))))
+    is_whole = steps == np.floor(steps)
+    for given, flags, index in answers:
+        bad = ((flags != expected_end) | (index != expected_index)) & (is_whole | (given == "Python"))
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise AssertionError(
+                f"{schedule!r} at step {steps[i]!r} ({given}): ends_cycle {flags[i]!r}, cycle_index {index[i]!r}; "
+                f"cycle_ends says {bool(expected_end[i])!r} and {int(expected_index[i])}"
+            )
+
+
+def check_restarts_exact(schedule: Schedule, until: float) -> None:
+    """For `cosine_restarts`: every restart that is a whole step in exact arithmetic
+    (on the parameters as written: `cycle_mult=1.1` is 11/10) is exactly that step, and
+    the schedule gives the cycle's peak there, `ends_cycle` is True and `cycle_index`
+    counts it."""
+    from fractions import Fraction
+
+    if schedule.policy != "cosine_restarts":
+        raise ValueError(f"check_restarts_exact takes a cosine_restarts schedule; got {schedule.policy}")
+    p = schedule.to_config()
+    mult, length = Fraction(repr(float(p["cycle_mult"]))), Fraction(repr(float(p["first_cycle_steps"])))
+    start, i = Fraction(0), 0
+    ends = schedule.cycle_ends(until)
+    while True:
+        start, length, i = start + length, length * mult, i + 1
+        if start > until:
+            break
+        if start.denominator != 1:
+            continue
+        t = int(start)
+        peak = p["min_lr"] + (p["max_lr"] - p["min_lr"]) * p["peak_decay"] ** i
+        found = (float(t) in ends, schedule.ends_cycle(t), schedule.cycle_index(t), schedule(t))
+        if found[:3] != (True, True, i) or not math.isclose(found[3], peak, rel_tol=1e-12):
+            raise AssertionError(
+                f"{schedule!r}: restart {i} is step {t} exactly, but there cycle_ends holds it: {found[0]}, "
+                f"ends_cycle {found[1]!r}, cycle_index {found[2]!r}, value {found[3]!r} (peak {peak!r})"
+            )
+
+
 def horizon(schedule: Schedule) -> float:
-    """A span of steps worth checking: past the last declared phase change, or a few cycles."""
-    pieces = schedule.pieces(1e4)
-    ends = [p.end for p in pieces[:64] if math.isfinite(p.end) and p.end < 1e4]
+    """A span of steps worth checking: past the last declared phase change, or a few cycles.
+
+    The pieces are asked for over growing spans, so a schedule with millions of tiny
+    cycles costs no more than one with a few."""
+    until = 1e-3
+    while True:
+        pieces = schedule.pieces(until)
+        if len(pieces) > 64 or until >= 1e4:
+            break
+        until *= 10
+    ends = [p.end for p in pieces[:64] if math.isfinite(p.end) and p.end < min(until, 1e4)]
     last = ends[-1] if ends else 100.0
     return float(min(max(2 * last, 10.0), 1e4))
 
@@ -201,10 +309,62 @@ def learning_rates(low_exp: float = -6.0, high_exp: float = 1.0) -> Any:
     return _st().floats(low_exp, high_exp).map(lambda e: 10.0**e)
 
 
-def step_counts(low: float = 1, high: float = 2000) -> Any:
-    """Step counts: whole numbers mostly, fractional ones too (per-epoch schedules)."""
+def step_counts(low: float = 1, high: float = 2000, *, huge: bool = True) -> Any:
+    """Step counts: whole numbers mostly, fractional ones too (per-epoch schedules), and
+    (with `huge`) integers from 2**31 to 2**64, beyond what JAX's int32 and torch's int64
+    hold: a parameter that size must still compute on every backend."""
     st = _st()
-    return st.one_of(st.integers(int(low), int(high)), st.floats(float(low), float(high)))
+    normal = st.one_of(st.integers(int(low), int(high)), st.floats(float(low), float(high)))
+    return st.one_of(normal, normal, st.integers(2**31, 2**64)) if huge else normal
+
+
+STEP_DTYPES = ("float64", "float32", "float16", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
+               "uint64")
+LAYOUTS = ("C", "Fortran", "strided", "reversed", "transposed", "broadcast")
+
+
+def step_arrays(max_step: float = 1e4) -> Any:
+    """NumPy arrays of steps of every integer and float dtype, 0 to 3 dimensions, in
+    every memory layout: C, Fortran order, a strided view, a negative-stride view, a
+    transposed view, a broadcast view. Sorted values (an arange) are drawn often: the
+    fast sorted path is where a layout bug hides."""
+    st = _st()
+
+    @st.composite  # type: ignore[untyped-decorator]
+    def build(draw: Callable[[Any], Any]) -> np.ndarray:
+        dtype = np.dtype(draw(st.sampled_from(STEP_DTYPES)))
+        top = max_step if dtype.kind == "f" else min(max_step, float(np.iinfo(dtype).max))
+        top = min(top, 65504.0) if dtype == np.float16 else top
+        shape = tuple(draw(st.lists(st.integers(1, 4), max_size=3)))
+        size = int(np.prod(shape, dtype=np.int64))
+        number = st.integers(0, int(top)) if dtype.kind in "iu" else st.floats(0.0, top) | st.integers(0, int(top))
+        values = draw(st.lists(number, min_size=size, max_size=size))
+        if draw(st.booleans()):
+            values = sorted(values)
+        base = np.array(values, dtype=dtype).reshape(shape)
+        return _lay_out(base, draw(st.sampled_from(LAYOUTS)))
+
+    return build()
+
+
+def _lay_out(base: np.ndarray, layout: str) -> np.ndarray:
+    """The same values as `base`, in another memory layout (a view where one exists)."""
+    if base.ndim == 0 or layout == "C":
+        return base
+    if layout == "Fortran":
+        return np.asfortranarray(base)
+    if layout == "strided":
+        room = np.zeros((*base.shape[:-1], base.shape[-1] * 3), dtype=base.dtype)
+        room[..., ::3] = base
+        strided: np.ndarray = room[..., ::3]
+        return strided
+    if layout == "reversed":
+        return np.ascontiguousarray(base[::-1])[::-1]
+    if layout == "transposed":
+        transposed: np.ndarray = np.ascontiguousarray(base.T).T
+        return transposed
+    # broadcast: a read-only view with a zero stride along a new leading axis
+    return np.asarray(np.broadcast_to(base, (2, *base.shape)))
 
 
 def _fractions(low: float, high: float) -> Any:
@@ -263,8 +423,35 @@ def cosine_restarts_schedules() -> Any:
         lambda lr, n, alpha, mult, decay: cosine_restarts(
             max_lr=lr, first_cycle_steps=n, min_lr=lr * alpha, cycle_mult=mult, peak_decay=decay
         ),
-        learning_rates(), step_counts(1, 500), _fractions(0.0, 1.0),
-        st.sampled_from([1.0, 2.0, 3.0]) | _fractions(1.0, 4.0), _fractions(0.1, 1.0),
+        learning_rates(), step_counts(1, 500), _fractions(0.0, 1.0), cycle_mults(), _fractions(0.1, 1.0),
+    )
+
+
+def cycle_mults() -> Any:
+    """SGDR cycle multipliers: whole (1, 2, 3), decimal (1.1 ... 4.0, 1.25, ...: whole
+    cycle starts in exact arithmetic that binary floats miss by an ulp), near-whole
+    (2 +- a few ulp) and arbitrary."""
+    st = _st()
+    return st.one_of(
+        st.sampled_from([1.0, 2.0, 3.0]),
+        st.integers(11, 40).map(lambda k: k / 10),
+        st.integers(101, 400).map(lambda k: k / 100),
+        st.sampled_from([1.0, 2.0, 3.0]).flatmap(lambda m: st.integers(1, 8).map(lambda k: m + k * 2.0**-51)),
+        _fractions(1.0, 4.0),
+    )
+
+
+def restart_schedules() -> Any:
+    """`cosine_restarts` with whole first cycles and decimal multipliers: the inputs
+    whose restarts are whole steps in exact arithmetic (see `check_restarts_exact`)."""
+    st = _st()
+    return st.builds(
+        lambda lr, n, alpha, mult, decay: cosine_restarts(
+            max_lr=lr, first_cycle_steps=n, min_lr=lr * alpha, cycle_mult=mult, peak_decay=decay
+        ),
+        learning_rates(), st.integers(1, 100), _fractions(0.0, 1.0),
+        st.one_of(st.integers(10, 40).map(lambda k: k / 10), st.integers(100, 400).map(lambda k: k / 100),
+                  st.integers(4, 16).map(lambda k: k / 4)), _fractions(0.1, 1.0),
     )
 
 
@@ -323,7 +510,7 @@ def joins(inner: Any | None = None) -> Any:
     @st.composite  # type: ignore[untyped-decorator]
     def build(draw: Callable[[Any], Any]) -> Schedule:
         parts = draw(st.lists(inner if inner is not None else primitives(), min_size=1, max_size=3))
-        gaps = draw(st.lists(step_counts(1, 500), min_size=len(parts) - 1, max_size=len(parts) - 1))
+        gaps = draw(st.lists(step_counts(1, 500, huge=False), min_size=len(parts) - 1, max_size=len(parts) - 1))
         return join(schedules=parts, boundaries=list(np.cumsum(gaps, dtype=float)))
 
     return build()

@@ -46,3 +46,40 @@ def test_scalar_numpy_torch_jax_agree(name):
         lt.check_backends_agree(schedule, np.concatenate([STEPS, extra]), frameworks=("numpy", "jax", "torch"))
 
     run()
+
+
+@pytest.mark.parametrize("name", sorted(STRATEGIES))
+def test_any_array_layout_and_dtype_gives_the_scalar_values(name):
+    @given(STRATEGIES[name](), lt.step_arrays())
+    def run(schedule, steps):
+        lt.check_any_array(schedule, steps)
+
+    run()
+
+
+@pytest.mark.parametrize("name", sorted(STRATEGIES))
+def test_half_precision_steps_compute_in_float32(name):
+    pytest.importorskip("torch", reason="torch is not installed; CI installs it")
+
+    @given(STRATEGIES[name](), st.lists(st.integers(0, 65504), min_size=1, max_size=8))
+    def run(schedule, counts):
+        steps = np.concatenate([[0, 1, 2048, 60000, 65504], counts]).astype(np.float64)
+        lt.check_backends_agree(schedule, steps, frameworks=("float16", "bfloat16"))
+
+    run()
+
+
+def test_cycle_index_ends_cycle_and_cycle_ends_agree():
+    cyclic_schedules = st.one_of(lt.cosine_restarts_schedules(), lt.restart_schedules(), lt.cyclics())
+
+    @given(st.one_of(cyclic_schedules, lt.warmups(cyclic_schedules), lt.joins(cyclic_schedules),
+                     lt.inverse_momentums(cyclic_schedules)))
+    def run(schedule):
+        lt.check_cycles(schedule, 600.0)
+
+    run()
+
+
+@given(lt.restart_schedules())
+def test_whole_restarts_in_exact_arithmetic_are_exact(schedule):
+    lt.check_restarts_exact(schedule, 1e6)
