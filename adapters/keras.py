@@ -62,12 +62,26 @@ def to_keras(schedule: Schedule) -> KerasSchedule:
     return KerasSchedule(schedule)
 
 
+def _refuse_multi_step_execution(model: Any, callback: str) -> None:
+    """Callbacks run once per `steps_per_execution` steps: per-step work would see only
+    every k-th step (snapshots and momentum changes silently skipped)."""
+    steps = getattr(model, "steps_per_execution", 1)
+    steps = int(keras.ops.convert_to_numpy(steps)) if steps is not None else 1
+    if steps != 1:
+        raise ValueError(
+            f"{callback} acts on every optimizer step, but the model was compiled with steps_per_execution="
+            f"{steps}, so Keras calls callbacks only every {steps} steps: compile with steps_per_execution=1"
+        )
+
+
 class CyclicalMomentum(keras.callbacks.Callback):  # type: ignore[misc]
     """Drive an Adam-family optimizer's `beta_1` from a momentum schedule during `fit`.
 
     Before each batch, `beta_1` is set to `momentum(iterations)`. It lives in a Keras
     variable while training (read by the compiled step at run time) and is a plain float
-    again after `fit`, so the model saves as usual.
+    again after `fit`. Should `fit` end by an exception (an interrupt), the optimizer
+    keeps training with the variable, and its config reports `beta_1` as the number the
+    variable holds, so the model still saves and loads. Needs `steps_per_execution=1`.
     """
 
     def __init__(self, momentum: Schedule) -> None:
@@ -84,11 +98,23 @@ class CyclicalMomentum(keras.callbacks.Callback):  # type: ignore[misc]
                 f"CyclicalMomentum drives beta_1, which {type(optimizer).__name__} does not have; "
                 "use an Adam-family optimizer (Adam, AdamW, Nadam, Adamax, Lion)"
             )
+        _refuse_multi_step_execution(self.model, "CyclicalMomentum")
         if self._variable is None:
-            self._variable = keras.Variable(float(optimizer.beta_1), trainable=False, name="lrsched_beta_1")
+            start = optimizer.beta_1
+            self._variable = keras.Variable(float(keras.ops.convert_to_numpy(start)), trainable=False,
+                                            name="lrsched_beta_1")
         # Set past Keras' attribute tracking: the variable must not become one of the
         # optimizer's saved variables, or a saved optimizer state no longer loads.
         object.__setattr__(optimizer, "beta_1", self._variable)
+        class_get_config = type(optimizer).get_config
+        variable = self._variable
+
+        def get_config() -> dict[str, Any]:
+            config: dict[str, Any] = class_get_config(optimizer)
+            config["beta_1"] = float(keras.ops.convert_to_numpy(variable))
+            return config
+
+        object.__setattr__(optimizer, "get_config", get_config)
         # A train step traced before (an earlier fit) holds the old beta_1: retrace.
         self.model.make_train_function(force=True)
 
@@ -97,7 +123,9 @@ class CyclicalMomentum(keras.callbacks.Callback):  # type: ignore[misc]
         self._variable.assign(self.momentum(step))
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
-        object.__setattr__(self.model.optimizer, "beta_1", float(keras.ops.convert_to_numpy(self._variable)))
+        optimizer = self.model.optimizer
+        object.__setattr__(optimizer, "beta_1", float(keras.ops.convert_to_numpy(self._variable)))
+        optimizer.__dict__.pop("get_config", None)
 
 
 def _batches_of(x: Any, y: Any, batch_size: int) -> Iterable[Any]:
@@ -180,6 +208,9 @@ class SnapshotCallback(keras.callbacks.Callback):  # type: ignore[misc]
         super().__init__()
         self.keeper = SnapshotKeeper(schedule, keep=keep, directory=directory, prefix=prefix, suffix=".weights.h5")
 
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        _refuse_multi_step_execution(self.model, "SnapshotCallback")
+
     def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         self.keeper.steps = int(keras.ops.convert_to_numpy(self.model.optimizer.iterations)) - 1
         if not self.keeper.step():
@@ -193,7 +224,7 @@ class SnapshotCallback(keras.callbacks.Callback):  # type: ignore[misc]
     def weights(self) -> list[list[Any]]:
         """The kept snapshots as `get_weights()` lists, oldest first."""
         out = []
-        for _, snapshot in self.keeper.kept:
+        for _, snapshot in self.keeper.existing:
             if isinstance(snapshot, Path):
                 clone = keras.models.clone_model(self.model)
                 clone.load_weights(snapshot)

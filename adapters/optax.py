@@ -59,8 +59,45 @@ def inject_schedules(
     is evaluated at the optimizer's step count inside the update; the values used by
     the latest update are in `state.hyperparams`.
     """
+    if isinstance(optimizer, optax.GradientTransformation):
+        raise TypeError(
+            "optimizer must be the optax constructor itself (e.g. optax.sgd), not an optimizer built from "
+            "it (optax.sgd(0.1)): inject_schedules builds it with the schedules"
+        )
+    for name in ADAM_BETAS:
+        value = hyperparams.get(name)
+        if isinstance(value, Schedule) and value.bounds[1] >= 1.0:
+            raise ValueError(
+                f"{name} reaches {value.bounds[1]!r} (max_momentum); Adam's bias correction divides by "
+                f"1 - {name}**t, so {name} must stay below 1: use max_momentum < 1 (e.g. 0.95)"
+            )
     converted = {k: to_optax(v) if isinstance(v, Schedule) else v for k, v in hyperparams.items()}
     return optax.inject_hyperparams(optimizer, static_args=static_args)(**converted)
+
+
+# The hyperparameters of Adam-family optimizers that 1.0 would break (momentum 1.0 for
+# SGD stays legal).
+ADAM_BETAS = ("b1", "b2")
+
+
+def _is_injected(node: Any) -> bool:
+    return isinstance(getattr(node, "hyperparams", None), dict)
+
+
+def _injected_states(state: Any) -> list[Any]:
+    """The `inject_hyperparams` states inside an optimizer state (a chain, a
+    multi_transform, ...) that hold a learning_rate."""
+    found = [node for node in jax.tree_util.tree_leaves(state, is_leaf=_is_injected) if _is_injected(node)]
+    return [node for node in found if "learning_rate" in node.hyperparams]
+
+
+def _set_learning_rate(state: Any, lr: Any) -> Any:
+    def put(node: Any) -> Any:
+        if _is_injected(node) and "learning_rate" in node.hyperparams:
+            return node._replace(hyperparams={**node.hyperparams, "learning_rate": lr})
+        return node
+
+    return jax.tree_util.tree_map(put, state, is_leaf=_is_injected)
 
 
 def range_test(
@@ -82,7 +119,8 @@ def range_test(
     """The LR range test for JAX: `loss_fn(params, batch)` is a scalar loss, `optimizer`
     an optax optimizer whose learning rate is an injected hyperparameter (built with
     `inject_schedules(optax.sgd, learning_rate=0.0, momentum=0.9)` or
-    `optax.inject_hyperparams`). Each step runs a jitted update with the sweep's LR set
+    `optax.inject_hyperparams`, alone or inside `optax.chain` (with gradient clipping,
+    say): exactly one injected `learning_rate`). Each step runs a jitted update with the sweep's LR set
     in `state.hyperparams["learning_rate"]`; the LR recorded is the one the update read
     back. JAX arrays are immutable, so `params` (and any state you hold) are untouched.
 
@@ -91,18 +129,20 @@ def range_test(
     averaged across devices.
     """
     state = optimizer.init(params)
-    hyperparams = getattr(state, "hyperparams", None)
-    if not isinstance(hyperparams, dict) or "learning_rate" not in hyperparams:
+    injected = _injected_states(state)
+    if len(injected) != 1:
+        problem = "no" if not injected else f"{len(injected)}"
         raise ValueError(
-            "optimizer must take its learning rate as an injected hyperparameter: build it with "
-            "inject_schedules(optax.sgd, learning_rate=0.0, ...) or optax.inject_hyperparams"
+            f"optimizer must take its learning rate as exactly one injected hyperparameter (found {problem}): "
+            "build it with inject_schedules(optax.sgd, learning_rate=0.0, ...) or optax.inject_hyperparams, "
+            "alone or inside optax.chain"
         )
     if not any(True for _ in jax.tree_util.tree_leaves(params)):
         raise ValueError("params has no arrays: there is nothing for the range test to train")
 
     @jax.jit
     def default_update(params: Any, state: Any, batch: Any, lr: Any) -> tuple[Any, Any, Any]:
-        state = state._replace(hyperparams={**state.hyperparams, "learning_rate": lr})
+        state = _set_learning_rate(state, lr)
         loss, grads = jax.value_and_grad(loss_fn)(params, batch)
         updates, state = optimizer.update(grads, state, params)
         return optax.apply_updates(params, updates), state, loss
@@ -115,7 +155,7 @@ def range_test(
         new_params, new_state, loss = step_fn(current["params"], current["state"], next(batches),
                                               jnp.asarray(lr, dtype=jnp.float32))
         current["params"], current["state"] = new_params, new_state
-        applied = float(jnp.ravel(jnp.asarray(new_state.hyperparams["learning_rate"]))[0])
+        applied = float(jnp.ravel(jnp.asarray(_injected_states(new_state)[0].hyperparams["learning_rate"]))[0])
         if val_data is not None:
             losses = [float(validation(new_params, batch)) for batch in val_data]
             if not losses:

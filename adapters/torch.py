@@ -42,6 +42,41 @@ def _momentum_key(group: dict[str, Any], index: int, optimizer: torch.optim.Opti
     )
 
 
+def _check_momentum_for(keys: Sequence[str], momentum: Schedule | None) -> None:
+    """Adam's bias correction divides by 1 - beta1**t: beta1 = 1 makes every parameter
+    NaN. SGD momentum 1.0 stays legal."""
+    if momentum is not None and "betas" in keys and momentum.bounds[1] >= 1.0:
+        raise ValueError(
+            f"momentum reaches {momentum.bounds[1]!r} (max_momentum), but it drives Adam-family betas[0], "
+            "which must stay below 1: use max_momentum < 1 (e.g. 0.95)"
+        )
+
+
+def _check_group_factors(value: Any, groups: int) -> list[float]:
+    """One finite float >= 0 per param group: the same rule at construction and on load."""
+    ok = isinstance(value, (list, tuple)) and len(value) == groups and all(
+        isinstance(f, (int, float)) and not isinstance(f, bool) and 0 <= f < float("inf") for f in value
+    )
+    if not ok:
+        raise ValueError(f"group_factors must hold one finite number >= 0 per param group ({groups}); got {value!r}")
+    return [float(f) for f in value]
+
+
+def _check_lrs(name: str, value: Any, groups: int) -> list[float]:
+    ok = isinstance(value, (list, tuple)) and len(value) == groups and all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v < float("inf") for v in value
+    )
+    if not ok:
+        raise ValueError(f"state_dict[{name!r}] must hold one finite LR >= 0 per param group ({groups}); got {value!r}")
+    return [float(v) for v in value]
+
+
+def _check_count(name: str, value: Any, low: int) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < low:
+        raise ValueError(f"state_dict[{name!r}] must be a whole number >= {low}; got {value!r}")
+    return value
+
+
 class ScheduleLR(torch.optim.lr_scheduler.LambdaLR):
     """A `LambdaLR` whose param groups follow an lrsched schedule (and momentum schedule)."""
 
@@ -59,17 +94,12 @@ class ScheduleLR(torch.optim.lr_scheduler.LambdaLR):
         self.schedule = require_schedule("schedule", schedule, nonnegative=True)
         self.momentum = momentum if momentum is None else require_schedule("momentum", momentum, nonnegative=True)
         groups = optimizer.param_groups
-        factors = [1.0] * len(groups) if group_factors is None else list(group_factors)
-        if len(factors) != len(groups) or not all(
-            isinstance(f, (int, float)) and not isinstance(f, bool) and 0 <= f < float("inf") for f in factors
-        ):
-            raise ValueError(
-                f"group_factors must hold one finite number >= 0 per param group ({len(groups)}); got {group_factors!r}"
-            )
-        self.group_factors = [float(f) for f in factors]
+        factors = [1.0] * len(groups) if group_factors is None else group_factors
+        self.group_factors = _check_group_factors(factors, len(groups))
         self._momentum_keys = (
             [] if momentum is None else [_momentum_key(g, i, optimizer) for i, g in enumerate(groups)]
         )
+        _check_momentum_for(self._momentum_keys, self.momentum)
         lambdas = [self._absolute_lr(i) for i in range(len(groups))]
         super().__init__(optimizer, lambdas, last_epoch=last_epoch)
 
@@ -105,25 +135,40 @@ class ScheduleLR(torch.optim.lr_scheduler.LambdaLR):
         }
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Resume: the step count and the schedules come from the checkpoint."""
-        if state_dict.get("format") != STATE_FORMAT:
-            raise ValueError(
-                f"state_dict format must be {STATE_FORMAT} (an lrsched ScheduleLR state); "
-                f"got {state_dict.get('format')!r}"
-            )
+        """Resume: the step count and the schedules come from the checkpoint.
+
+        Everything loaded is checked as strictly as the constructor checks its
+        arguments, and nothing changes unless all of it is valid.
+        """
+        if not isinstance(state_dict, dict) or state_dict.get("format") != STATE_FORMAT:
+            found = state_dict.get("format") if isinstance(state_dict, dict) else type(state_dict).__name__
+            raise ValueError(f"state_dict format must be {STATE_FORMAT} (an lrsched ScheduleLR state); got {found!r}")
+        missing = sorted({"momentum", "schedule", "group_factors", "last_epoch", "_step_count", "base_lrs",
+                          "_last_lr"} - set(state_dict))
+        if missing:
+            raise ValueError(f"state_dict lacks {missing}: it is not a complete lrsched ScheduleLR state")
+        groups = len(self.optimizer.param_groups)
         momentum = state_dict["momentum"]
         if (momentum is None) != (self.momentum is None):
-            raise ValueError("state_dict and this scheduler disagree on whether momentum is scheduled")
-        if len(state_dict["group_factors"]) != len(self.optimizer.param_groups):
-            raise ValueError("state_dict has a different number of param groups than this optimizer")
-        self.schedule = require_schedule("schedule", from_config(state_dict["schedule"]), nonnegative=True)
-        if momentum is not None:
-            self.momentum = require_schedule("momentum", from_config(momentum), nonnegative=True)
-        self.group_factors = [float(f) for f in state_dict["group_factors"]]
-        self.last_epoch = int(state_dict["last_epoch"])
-        self._step_count = int(state_dict["_step_count"])
-        self.base_lrs = list(state_dict["base_lrs"])
-        self._last_lr = list(state_dict["_last_lr"])
+            raise ValueError(
+                "state_dict and this scheduler disagree on whether momentum is scheduled: build the scheduler "
+                "with momentum=... as it was when the checkpoint was saved (or without it), then load"
+            )
+        factors = state_dict["group_factors"]
+        if isinstance(factors, (list, tuple)) and len(factors) != groups:
+            raise ValueError(f"state_dict has {len(factors)} param groups; this optimizer has {groups}")
+        group_factors = _check_group_factors(factors, groups)
+        schedule = require_schedule("schedule", from_config(state_dict["schedule"]), nonnegative=True)
+        loaded_momentum = None if momentum is None else require_schedule(
+            "momentum", from_config(momentum), nonnegative=True)
+        _check_momentum_for(self._momentum_keys, loaded_momentum)
+        last_epoch = _check_count("last_epoch", state_dict["last_epoch"], -1)
+        step_count = _check_count("_step_count", state_dict["_step_count"], 0)
+        base_lrs = _check_lrs("base_lrs", state_dict["base_lrs"], groups)
+        last_lr = _check_lrs("_last_lr", state_dict["_last_lr"], groups)
+        self.schedule, self.momentum, self.group_factors = schedule, loaded_momentum, group_factors
+        self.last_epoch, self._step_count = last_epoch, step_count
+        self.base_lrs, self._last_lr = list[float | torch.Tensor](base_lrs), list[float | torch.Tensor](last_lr)
 
 
 def lambda_lr(
@@ -159,10 +204,13 @@ def range_test(
     non-finite loss, and return the analysis. `loss_fn(model, batch)` returns the loss of
     one batch, whatever the batch is (a tuple, a dict, ...). With `val_data`, the loss
     recorded is the mean validation loss after each step. Param groups keep their LR
-    ratios; the LR recorded is the one group 0 applied. The model's parameters and
-    buffers (and gradients), the optimizer's state and param groups, the model's
-    train/eval mode and torch's RNG state are restored exactly afterwards, also when the
-    loss function raises or the run is interrupted. Under `torch.distributed` (a
+    ratios, taken against the first group with a nonzero LR (whose LR is the one
+    recorded); a group at lr 0 (a frozen backbone) stays at 0. Every parameter and buffer
+    of every submodule (non-persistent buffers too) and every parameter the optimizer
+    trains outside the model, their gradients, the optimizer's state and param groups,
+    each submodule's own train/eval mode and torch's RNG state are restored exactly
+    afterwards, also when the loss function raises or the run is interrupted. Data that
+    runs out (a generator shorter than `num_steps`) ends the sweep with the curve so far. Under `torch.distributed` (a
     `DistributedDataParallel` model, each rank with its shard of the data) the recorded
     loss is averaged over the ranks, so every rank gets the same result.
     """
@@ -173,8 +221,16 @@ def range_test(
     if not any(True for _ in model.parameters()):
         raise ValueError("model has no parameters: there is nothing for the range test to train")
 
-    first_lr = optimizer.param_groups[0]["lr"]
-    ratios = [group["lr"] / first_lr if first_lr else 1.0 for group in optimizer.param_groups]
+    # Ratios against the first group that trains: a group at lr 0 (a frozen backbone)
+    # stays at 0, and the LR recorded is the reference group's.
+    group_lrs = [float(group["lr"]) for group in optimizer.param_groups]
+    reference = next((i for i, lr in enumerate(group_lrs) if lr != 0.0), None)
+    if reference is None:
+        raise ValueError(
+            "every param group has lr=0, so none would train: give the groups to sweep a nonzero lr "
+            "(their ratios are kept; groups at 0 stay frozen)"
+        )
+    ratios = [lr / group_lrs[reference] for lr in group_lrs]
 
     def train_step(lr: float, batches: Iterator[Any]) -> tuple[float, float]:
         for group, ratio in zip(optimizer.param_groups, ratios, strict=True):
@@ -188,24 +244,64 @@ def range_test(
         optimizer.step()
         if val_data is not None:
             total = _validation_loss(model, loss_fn, val_data)
-        return float(optimizer.param_groups[0]["lr"]), _mean_over_ranks(total)
+        return float(optimizer.param_groups[reference]["lr"]), _mean_over_ranks(total)
 
-    saved_model = copy.deepcopy(model.state_dict())
-    saved_grads = [None if p.grad is None else p.grad.detach().clone() for p in model.parameters()]
-    saved_optimizer = copy.deepcopy(optimizer.state_dict())
-    saved_rng = torch.get_rng_state()
-    was_training = model.training
+    saved = _TrainingState(model, optimizer)
     try:
         model.train()
         return run_sweep(train_step, data, start_lr=start_lr, end_lr=end_lr, num_steps=num_steps, mode=mode,
                          smoothing=smoothing, diverge=diverge, progress=progress)
     finally:
-        model.load_state_dict(saved_model)
-        for parameter, grad in zip(model.parameters(), saved_grads, strict=True):
-            parameter.grad = grad
-        optimizer.load_state_dict(saved_optimizer)
-        torch.set_rng_state(saved_rng)
-        model.train(was_training)
+        saved.restore()
+
+
+class _ModuleModes:
+    """Every submodule's own train/eval mode (a frozen BatchNorm in eval inside a model
+    in train mode keeps its eval)."""
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        self.modes = [(module, module.training) for module in model.modules()]
+
+    def restore(self) -> None:
+        for module, training in self.modes:
+            module.training = training
+
+
+class _TrainingState:
+    """A copy of everything a range test may change, and its exact restore.
+
+    Every parameter and buffer of every submodule (persistent or not; the tensor
+    objects themselves stay in place, in case a module reassigned one), every parameter
+    the optimizer trains outside the model (a learnable loss temperature), their
+    gradients, the optimizer's state and param groups, each submodule's mode and torch's
+    RNG state.
+    """
+
+    def __init__(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> None:
+        self.slots: list[tuple[dict[str, Any], str, torch.Tensor]] = []
+        for module in model.modules():
+            for table in (module._parameters, module._buffers):
+                self.slots += [(table, name, tensor) for name, tensor in table.items() if tensor is not None]
+        tensors = {id(t): t for _, _, t in self.slots}
+        for group in optimizer.param_groups:
+            tensors.update((id(p), p) for p in group["params"])
+        self.values = {key: t.detach().clone() for key, t in tensors.items()}
+        self.grads = {key: None if t.grad is None else t.grad.detach().clone() for key, t in tensors.items()}
+        self.tensors = tensors
+        self.optimizer, self.optimizer_state = optimizer, copy.deepcopy(optimizer.state_dict())
+        self.modes = _ModuleModes(model)
+        self.rng = torch.get_rng_state()
+
+    def restore(self) -> None:
+        for table, name, tensor in self.slots:
+            table[name] = tensor
+        with torch.no_grad():
+            for key, tensor in self.tensors.items():
+                tensor.copy_(self.values[key])
+                tensor.grad = self.grads[key]
+        self.optimizer.load_state_dict(self.optimizer_state)
+        self.modes.restore()
+        torch.set_rng_state(self.rng)
 
 
 def _mean_over_ranks(loss: float) -> float:
@@ -267,8 +363,8 @@ class Snapshots:
 
     @property
     def state_dicts(self) -> list[dict[str, torch.Tensor]]:
-        """The kept snapshots' state dicts, oldest first."""
-        return [torch.load(s, weights_only=True) if isinstance(s, Path) else s for _, s in self.kept]
+        """The kept snapshots. state dicts, oldest first (files deleted since are left out)."""
+        return [torch.load(s, weights_only=True) if isinstance(s, Path) else s for _, s in self.keeper.existing]
 
 
 def ensemble_predict(model: torch.nn.Module, state_dicts: Sequence[dict[str, torch.Tensor]], inputs: Any,
@@ -281,7 +377,7 @@ def ensemble_predict(model: torch.nn.Module, state_dicts: Sequence[dict[str, tor
     if not state_dicts:
         raise ValueError("state_dicts is empty: there are no snapshots to average")
     original = copy.deepcopy(model.state_dict())
-    was_training = model.training
+    modes = _ModuleModes(model)
     outputs = []
     try:
         model.eval()
@@ -292,5 +388,5 @@ def ensemble_predict(model: torch.nn.Module, state_dicts: Sequence[dict[str, tor
                 outputs.append(torch.softmax(out, dim=-1) if average == "softmax" else out)
     finally:
         model.load_state_dict(original)
-        model.train(was_training)
+        modes.restore()
     return torch.stack(outputs).mean(dim=0)

@@ -105,7 +105,7 @@ class CosineRestarts(Schedule):
         if m == 1.0:
             return first * i
         exponent = i * math.log1p(m - 1.0)
-        grown = m**i - 1.0 if m.is_integer() else xp.expm1(exponent)
+        grown = m**i - 1.0 if float(m).is_integer() else xp.expm1(exponent)
         start = first * grown / (m - 1.0)
         whole = xp.floor(start + 0.5)
         slack = (2.0 * eps * (4.0 + exponent) + 4.0 * 2.0**-52 * (i + 1.0)) * xp.maximum(start, 1.0)

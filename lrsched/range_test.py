@@ -83,30 +83,29 @@ class RangeTestResult:
     # -- the curve ------------------------------------------------------------------
     # The record is frozen: the curve and its divergence are computed once, on first use.
     @functools.cached_property
+    def _curve(self) -> tuple[np.ndarray, int | None]:
+        tracker = CurveTracker(self.smoothing, self.diverge)
+        out = np.full(self.losses.shape, np.nan)
+        diverged_at = None
+        for i, loss in enumerate(self.losses.tolist()):
+            value, diverged = tracker.add(loss)
+            out[i] = value
+            if diverged and diverged_at is None:
+                diverged_at = i
+            if not math.isfinite(value):
+                break
+        out.setflags(write=False)
+        return out, diverged_at
+
+    @property
     def smoothed(self) -> np.ndarray:
         """Bias-corrected EMA of the losses; NaN from the first non-finite loss on."""
-        out = np.full(self.losses.shape, np.nan)
-        average = 0.0
-        for i, loss in enumerate(self.losses):
-            if not math.isfinite(loss):
-                break
-            average = self.smoothing * average + (1.0 - self.smoothing) * loss
-            out[i] = average / (1.0 - self.smoothing ** (i + 1))
-        out.setflags(write=False)
-        return out
+        return self._curve[0]
 
-    @functools.cached_property
+    @property
     def divergence_index(self) -> int | None:
         """The first index where the loss diverged (see module docs), or None."""
-        smoothed = self.smoothed
-        best = math.inf
-        for i, value in enumerate(smoothed):
-            if not math.isfinite(value):
-                return i
-            if best < math.inf and value - best > (self.diverge - 1.0) * abs(best):
-                return i
-            best = min(best, value)
-        return None
+        return self._curve[1]
 
     def _usable(self) -> tuple[np.ndarray, np.ndarray, int]:
         """LRs and smoothed losses before divergence, and how many there are."""
@@ -247,16 +246,49 @@ class RangeTestResult:
     __hash__ = None  # type: ignore[assignment]
 
 
+class CurveTracker:
+    """The smoothed loss and the divergence test, one loss at a time (O(1) a step).
+
+    The runners stop the sweep with it as the losses arrive, and `RangeTestResult`
+    computes its curve with it: one definition of both.
+    """
+
+    def __init__(self, smoothing: float, diverge: float) -> None:
+        self.smoothing, self.diverge = smoothing, diverge
+        self.average, self.count, self.best = 0.0, 0, math.inf
+
+    def add(self, loss: float) -> tuple[float, bool]:
+        """The smoothed loss after `loss`, and whether the curve has diverged there
+        (a non-finite loss counts as diverged, and its smoothed value is NaN)."""
+        if not math.isfinite(loss):
+            return math.nan, True
+        self.count += 1
+        self.average = self.smoothing * self.average + (1.0 - self.smoothing) * loss
+        value = self.average / (1.0 - self.smoothing**self.count)
+        diverged = self.best < math.inf and value - self.best > (self.diverge - 1.0) * abs(self.best)
+        self.best = min(self.best, value)
+        return value, diverged
+
+
 # -- the sweep that every framework's runner drives -----------------------------------
+class DataExhaustedError(Exception):
+    """Single-pass data (a generator) ran out before the sweep ended."""
+
+
 def cycle_batches(data: Iterable[Any]) -> Iterator[Any]:
-    """Cycle through `data` as often as needed; empty data is an error."""
+    """Cycle through `data` as often as needed. Empty data is an error; data that gave
+    batches once and none on a later pass (a generator) raises `DataExhaustedError`."""
+    passes = 0
     while True:
         empty = True
         for batch in data:
             empty = False
             yield batch
-        if empty:
+        if empty and passes == 0:
             raise ValueError("data is empty: the range test needs at least one batch")
+        if empty:
+            raise DataExhaustedError
+        passes += 1
 
 
 def _progress_bar(total: int, progress: bool | None) -> Any:
@@ -297,10 +329,16 @@ def run_sweep(
     losses: list[float] = []
     stopped = "completed"
     batches = cycle_batches(data)
+    tracker = CurveTracker(smoothing, diverge)
     bar = _progress_bar(num_steps, progress)
     try:
         for step in range(num_steps):
-            applied, loss = train_step(schedule(step), batches)
+            try:
+                applied, loss = train_step(schedule(step), batches)
+            except DataExhaustedError:
+                stopped = (f"data ran out after {step} steps: single-pass data (a generator) with fewer "
+                           f"batches than num_steps={num_steps}; the curve so far is kept")
+                break
             lrs.append(float(applied))
             losses.append(float(loss))
             if bar is not None:
@@ -308,8 +346,7 @@ def run_sweep(
             if not math.isfinite(losses[-1]):
                 stopped = f"non-finite loss at step {step}"
                 break
-            record = RangeTestResult(lrs=np.array(lrs), losses=np.array(losses), **settings)
-            if record.divergence_index is not None:
+            if tracker.add(losses[-1])[1]:
                 stopped = f"diverged at step {step}"
                 break
     finally:

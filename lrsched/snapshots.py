@@ -38,6 +38,15 @@ class SnapshotKeeper:
                     pass
             except OSError as error:
                 raise ValueError(f"directory {str(self.directory)!r} cannot be written: {error}") from error
+            # A file of ours already there would stop training at the first cycle end
+            # (files are never overwritten): refuse now, before any training.
+            taken = sorted(p.name for p in self.directory.glob(f"{prefix}-*{suffix}"))
+            if taken:
+                raise ValueError(
+                    f"directory {str(self.directory)!r} already holds snapshots named {prefix}-*{suffix} "
+                    f"({', '.join(taken[:3])}{', ...' if len(taken) > 3 else ''}): lrsched never overwrites "
+                    "them; choose another directory or prefix, or move them away"
+                )
         self.steps = 0
         self.kept: list[tuple[int, Any]] = []  # (step, snapshot in memory or Path), oldest first
 
@@ -73,4 +82,9 @@ class SnapshotKeeper:
         while len(self.kept) > self.keep:
             _, old = self.kept.pop(0)
             if isinstance(old, Path):
-                old.unlink()
+                old.unlink(missing_ok=True)  # a user may have deleted or moved it: that is not an error
+
+    @property
+    def existing(self) -> list[tuple[int, Any]]:
+        """The kept snapshots still there: files deleted since are left out."""
+        return [(step, s) for step, s in self.kept if not isinstance(s, Path) or s.exists()]

@@ -89,3 +89,32 @@ def test_nan_loss_exception_and_interrupt_leave_params_and_state_untouched():
         range_test(failing, params, opt, data, num_steps=10, progress=False)
     for a, b in zip(jax.tree_util.tree_leaves(params), jax.tree_util.tree_leaves(before), strict=True):
         np.testing.assert_array_equal(np.asarray(a), b)
+
+
+def test_the_injected_lr_is_found_inside_a_chain():
+    params, loss_fn, data = _problem()
+    opt = optax.chain(optax.clip_by_global_norm(1.0), inject_schedules(optax.sgd, learning_rate=0.0, momentum=0.9))
+    r = range_test(loss_fn, params, opt, data, start_lr=1e-4, end_lr=1e-1, num_steps=12, progress=False)
+    np.testing.assert_allclose(r.lrs, l.range_sweep(start_lr=1e-4, end_lr=1e-1, num_steps=11)(np.arange(12)),
+                               rtol=1e-6)
+    two = optax.chain(inject_schedules(optax.sgd, learning_rate=0.0), inject_schedules(optax.sgd, learning_rate=0.0))
+    with pytest.raises(ValueError, match="exactly one injected"):
+        range_test(loss_fn, params, two, data, progress=False)
+    with pytest.raises(ValueError, match="found no"):
+        range_test(loss_fn, params, optax.sgd(0.1), data, progress=False)
+
+
+def test_single_pass_data_keeps_the_partial_curve():
+    params, loss_fn, data = _problem()
+    opt = inject_schedules(optax.sgd, learning_rate=0.0)
+    r = range_test(loss_fn, params, opt, iter(data), start_lr=1e-5, end_lr=1e-4, num_steps=30, progress=False)
+    assert r.lrs.size == len(data) and r.stopped.startswith(f"data ran out after {len(data)} steps")
+
+
+def test_adam_b1_is_never_driven_to_one_and_the_constructor_is_asked_for():
+    lr = l.one_cycle(max_lr=0.1, total_steps=100)
+    with pytest.raises(ValueError, match="b1 reaches 1.0"):
+        inject_schedules(optax.adam, learning_rate=lr, b1=l.inverse_momentum(schedule=lr, max_momentum=1.0))
+    inject_schedules(optax.sgd, learning_rate=lr, momentum=l.inverse_momentum(schedule=lr, max_momentum=1.0))
+    with pytest.raises(TypeError, match="optax.sgd"):
+        inject_schedules(optax.sgd(0.1), learning_rate=lr)

@@ -114,3 +114,48 @@ def test_nan_loss_and_an_exception_inside_the_loss_restore():
     with pytest.raises(Exception, match="loss refused the batch"):
         range_test(failing_model, x, y, num_steps=10, progress=False)
     _assert_restored(model, before)
+
+
+def test_single_pass_data_keeps_the_partial_curve():
+    model, x, y = _model()
+    before = _snapshot(model)
+    batches = ((x[i:i + 32], y[i:i + 32]) for i in range(0, 96, 32))
+    r = range_test(model, batches, start_lr=1e-5, end_lr=1e-4, num_steps=20, progress=False)
+    assert r.lrs.size == 3 and r.stopped.startswith("data ran out after 3 steps")
+    _assert_restored(model, before)
+
+
+def test_callbacks_refuse_steps_per_execution_above_one():
+    from lrsched.adapters.keras import CyclicalMomentum, SnapshotCallback
+
+    schedule = l.cosine_restarts(max_lr=0.01, first_cycle_steps=3)
+    x = np.random.default_rng(0).normal(size=(64, 4)).astype("float32")
+    y = x[:, :1]
+    for callback in (SnapshotCallback(schedule), CyclicalMomentum(l.inverse_momentum(schedule=schedule))):
+        model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+        model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse", steps_per_execution=3)
+        with pytest.raises(ValueError, match="steps_per_execution=3"):
+            model.fit(x, y, batch_size=4, epochs=1, verbose=0, callbacks=[callback])
+
+
+def test_an_interrupted_fit_with_cyclical_momentum_leaves_the_model_saveable(tmp_path):
+    from lrsched.adapters.keras import CyclicalMomentum
+
+    class Interrupt(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if batch == 2:
+                raise KeyboardInterrupt
+
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
+    x = np.random.default_rng(0).random((64, 3)).astype("float32")
+    y = x[:, :1]
+    momentum = l.inverse_momentum(schedule=l.one_cycle(max_lr=0.1, total_steps=100))
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(x, y, batch_size=8, verbose=0, callbacks=[CyclicalMomentum(momentum), Interrupt()])
+    model.fit(x, y, batch_size=8, verbose=0)  # still trains
+    path = tmp_path / "m.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    assert isinstance(loaded.optimizer.beta_1, float) and 0.85 <= loaded.optimizer.beta_1 <= 0.95
+    loaded.fit(x, y, batch_size=8, verbose=0)

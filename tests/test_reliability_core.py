@@ -184,3 +184,23 @@ def test_bool_complex_and_meta_steps_are_refused_everywhere():
                 jnp.asarray([3], dtype=jnp.int8), tf.constant([3], dtype=tf.int16)]
     for step in accepted:
         assert float(np.asarray(s(step))[0]) == pytest.approx(s(3), rel=1e-6)
+
+
+# 16. Plotting does not depend on the number of pieces ----------------------------------------
+def test_plotting_a_schedule_with_tiny_cycles_builds_few_pieces(monkeypatch, tmp_path):
+    pytest.importorskip("matplotlib", reason="matplotlib is not installed; CI installs it")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from lrsched.__main__ import main
+
+    built = []
+    pieces = l.Cyclic.pieces
+    monkeypatch.setattr(l.Cyclic, "pieces", lambda self, until: built.append(len(out := pieces(self, until))) or out)
+    s = l.cyclic(base_lr=0.0, max_lr=1.0, step_size_up=1e-6)
+    l.plot(s, path=str(tmp_path / "a.png"))
+    assert main(["plot", "cyclic", "--base-lr", "0", "--max-lr", "1", "--step-size-up", "1e-6",
+                 "-o", str(tmp_path / "b.png")]) == 0
+    # Over the default span of 10 steps there are 10 million pieces; the horizon asks
+    # for a few thousand at most.
+    assert sum(built) < 10_000
