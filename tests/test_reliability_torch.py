@@ -58,8 +58,9 @@ def training_setups(draw):
     optimizer = torch.optim.SGD(groups, momentum=0.9) if kind == "sgd" else torch.optim.Adam(groups)
     batches = [(torch.randn(8, 4), torch.randn(8, 1)) for _ in range(draw(st.integers(2, 12)))]
     single_pass = draw(st.booleans())
+    frozen = [p for p, lr in zip(parts, lrs, strict=True) if lr == 0]
     return {"model": model, "optimizer": optimizer, "temperature": temperature, "outside": outside,
-            "batches": batches, "single_pass": single_pass, "frozen": [p for p, lr in zip(parts, lrs) if lr == 0]}
+            "batches": batches, "single_pass": single_pass, "frozen": frozen}
 
 
 def loss_fn_for(setup):
