@@ -1,0 +1,165 @@
+"""The widened strategies find the bugs of issue 9: each test puts a copy of the old,
+broken behaviour back (monkeypatched) and lets Hypothesis search the strategy for an
+input that exposes it. `find` raises `NoSuchExample` if the strategy never draws one,
+which is how the old strategies let these bugs through."""
+
+import bisect
+import copy
+import math
+
+import numpy as np
+import pytest
+from hypothesis import find, settings
+from hypothesis import strategies as st
+from hypothesis.errors import NoSuchExample
+
+import lrsched as l
+import lrsched.testing as lt
+from lrsched import _checks
+from lrsched._namespace import NumpyNamespace
+
+SEARCH = settings(max_examples=2000, database=None, derandomize=True)
+
+
+def fails(check):
+    def run(*args):
+        try:
+            check(*args)
+        except AssertionError:
+            return True
+        return False
+
+    return run
+
+
+# The old NumPy select: wrote into `out.ravel()`, a copy for a non-C-contiguous `out`.
+@classmethod
+def old_select(cls, t, knots, branch, *args):
+    if t.ndim == 0:
+        return branch(bisect.bisect_right(knots, float(t)), t, cls, *args)
+    out = np.empty_like(t)
+    flat = t.ravel()
+    if flat.size > 1 and not np.all(flat[1:] >= flat[:-1]):
+        index = np.searchsorted(np.asarray(knots, dtype=np.float64), t, side="right")
+        for k in range(len(knots) + 1):
+            mask = index == k
+            if mask.any():
+                out[mask] = branch(k, t[mask], cls, *args)
+        return out
+    edges = [0, *np.searchsorted(flat, knots, side="left").tolist(), flat.size]
+    target = out.ravel()
+    for k in range(len(knots) + 1):
+        if edges[k + 1] > edges[k]:
+            target[edges[k]:edges[k + 1]] = branch(k, flat[edges[k]:edges[k + 1]], cls, *args)
+    return out
+
+
+def test_step_arrays_find_the_layout_bug(monkeypatch):
+    monkeypatch.setattr(NumpyNamespace, "select", old_select)
+    schedule = l.multi_step(initial_lr=1.0, milestones=[3, 6], gamma=0.5)
+    # Poison fresh memory so that "uninitialised" cannot happen to hold the right values.
+    found = find(lt.step_arrays(), fails(lambda a: (np.full(4096, 7.0), lt.check_any_array(schedule, a))[1]),
+                 settings=SEARCH)
+    assert not found.flags.c_contiguous
+    # The steps the old suite drew (1-D, C-ordered float64) never show it.
+    with pytest.raises(NoSuchExample):
+        find(st.lists(st.floats(0, 1e4), min_size=1).map(np.array), fails(lambda a: lt.check_any_array(schedule, a)),
+             settings=SEARCH)
+
+
+def old_start(self, i, xp, eps):
+    m, first = self.cycle_mult, self.first_cycle_steps
+    return first * i if m == 1.0 else first * (m**i - 1.0) / (m - 1.0)
+
+
+def test_restart_strategy_finds_inexact_whole_restarts(monkeypatch):
+    monkeypatch.setattr(l.CosineRestarts, "_start", old_start)
+    found = find(lt.restart_schedules(), fails(lambda s: lt.check_restarts_exact(s, 2000)), settings=SEARCH)
+    assert not float(found.cycle_mult).is_integer()
+
+
+def test_sweep_strategy_finds_the_overshoot(monkeypatch):
+    def old_value(self, t, xp):
+        done = xp.minimum(t, self.num_steps) / self.num_steps
+        if self.mode == "exp":
+            return self.start_lr * xp.exp(math.log(self.end_lr / self.start_lr) * done)
+        return self.start_lr + (self.end_lr - self.start_lr) * done
+
+    monkeypatch.setattr(l.RangeSweep, "_value", old_value)
+    find(lt.range_sweeps(), fails(lambda s: lt.check_bounded(s, [s.num_steps, 2 * s.num_steps])), settings=SEARCH)
+
+
+def test_backend_check_finds_half_precision_overflow(monkeypatch):
+    torch = pytest.importorskip("torch", reason="torch is not installed; CI installs it")
+    from lrsched._namespace import TorchNamespace, _require
+
+    def old_prepare(self, step):  # kept float16 / bfloat16 as they came
+        t = step if step.is_floating_point() else step.to(torch.get_default_dtype())
+        _require(bool(torch.all(torch.isfinite(t) & (t >= 0))))
+        return t
+
+    monkeypatch.setattr(TorchNamespace, "prepare", old_prepare)
+    steps = np.array([0.0, 1.0, 2048.0, 60000.0, 65504.0])
+    find(lt.schedules(), fails(lambda s: lt.check_backends_agree(s, steps, frameworks=("float16", "bfloat16"))),
+         settings=SEARCH)
+
+
+def test_step_counts_find_integer_parameters_jax_cannot_hold(monkeypatch):
+    jax = pytest.importorskip("jax", reason="jax is not installed; CI installs it")
+    real = _checks.real
+
+    def old_real(name, value, **kwargs):  # kept every int an int, however large
+        checked = real(name, value, **kwargs)
+        return int(value) if isinstance(value, int) and not isinstance(value, bool) else checked
+
+    monkeypatch.setattr(_checks, "real", old_real)
+    counts = jax.numpy.asarray([0, 1, 1000], dtype=jax.numpy.int32)
+
+    def breaks_under_jit(schedule):
+        try:
+            schedule(counts)
+        except OverflowError:
+            return True
+        return False
+
+    find(lt.primitives(), breaks_under_jit, settings=settings(max_examples=300, database=None, derandomize=True))
+
+
+# -- torch: the range test's restore and frozen groups ------------------------------------------
+def test_training_setups_find_the_incomplete_restore():
+    pytest.importorskip("torch", reason="torch is not installed; CI installs it")
+    from test_reliability_torch import assert_same, everything, loss_fn_for, training_setups
+
+    def old_restore_leaks(setup):
+        model, optimizer = setup["model"], setup["optimizer"]
+        before = everything(setup)
+        saved_model = copy.deepcopy(model.state_dict())
+        saved_optimizer = copy.deepcopy(optimizer.state_dict())
+        was_training = model.training
+        model.train()
+        for batch in setup["batches"][:2]:  # what the sweep does: train a few steps
+            optimizer.zero_grad()
+            loss_fn_for(setup)(model, batch).backward()
+            optimizer.step()
+        model.load_state_dict(saved_model)  # the old restore
+        optimizer.load_state_dict(saved_optimizer)
+        model.train(was_training)
+        try:
+            assert_same(before, everything(setup))
+        except AssertionError:
+            return True
+        return False
+
+    find(training_setups(), old_restore_leaks, settings=settings(max_examples=300, database=None, derandomize=True))
+
+
+def test_training_setups_find_the_trained_frozen_group():
+    pytest.importorskip("torch", reason="torch is not installed; CI installs it")
+    from test_reliability_torch import training_setups
+
+    def old_ratios_train_a_frozen_group(setup):
+        lrs = [g["lr"] for g in setup["optimizer"].param_groups]
+        ratios = [lr / lrs[0] if lrs[0] else 1.0 for lr in lrs]  # the old rule
+        return any(lr == 0.0 and ratio != 0.0 for lr, ratio in zip(lrs, ratios, strict=True))
+
+    find(training_setups(), old_ratios_train_a_frozen_group, settings=SEARCH)
