@@ -103,6 +103,16 @@ class MultiStep(Schedule):
     def _value(self, t: Any, xp: Any) -> Any:
         return xp.select(t, self.milestones, lambda passed, t, xp: self.initial_lr * self.gamma**passed)
 
+    def _peak_fraction(self, t: Any, xp: Any) -> Any:
+        # Per phase, in float64 before any float32 step sees it: with gamma near 1 the
+        # range high - low is below float32's resolution of the values themselves.
+        low = self.gamma ** len(self.milestones)
+
+        def fraction(passed: int, t: Any, xp: Any) -> Any:
+            return 0.0 if low == 1.0 else (self.gamma**passed - low) / (1.0 - low)
+
+        return xp.select(t, self.milestones, fraction)
+
     @property
     def bounds(self) -> tuple[float, float]:
         return (self.initial_lr * self.gamma ** len(self.milestones), self.initial_lr)

@@ -204,3 +204,13 @@ def test_plotting_a_schedule_with_tiny_cycles_builds_few_pieces(monkeypatch, tmp
     # Over the default span of 10 steps there are 10 million pieces; the horizon asks
     # for a few thousand at most.
     assert sum(built) < 10_000
+
+
+def test_momentum_of_a_multi_step_with_gamma_near_one_in_float32():
+    # high - low = 1e-16 is below float32's resolution of the values: the peak fraction
+    # is computed per phase in float64 (found by the widened property suite).
+    jnp = pytest.importorskip("jax.numpy", reason="jax is not installed; CI installs it")
+    s = l.inverse_momentum(schedule=l.multi_step(initial_lr=1.0, milestones=[1], gamma=0.9999999999999999),
+                           base_momentum=0.0, max_momentum=0.125)
+    np.testing.assert_allclose(np.asarray(s(jnp.asarray([0.0, 1.0, 5.0]))), [s(0), s(1), s(5)], atol=1e-7)
+    assert (s(0), s(1)) == (0.0, 0.125)

@@ -99,7 +99,8 @@ def test_snapshots_never_overwrite_and_check_before_training(tmp_path):
     target = tmp_path / "snaps"
     target.mkdir()
     (target / "snapshot-000000000005.pt").write_text("the user's own file")
-    with pytest.raises(FileExistsError, match="does not overwrite"):
+    # Refused before any training (it used to fail at the first cycle end).
+    with pytest.raises(ValueError, match="already holds snapshots"):
         _train({"directory": target})
     assert (target / "snapshot-000000000005.pt").read_text() == "the user's own file"
     assert not [n for n in os.listdir(target) if n.endswith(".tmp")]
