@@ -146,8 +146,7 @@ class Schedule:
         Array-generic (works under `jax.jit`) for `cosine_restarts` and `cyclic`; for
         compositions, Python steps only.
         """
-        if not self.has_cycles:
-            self.cycle_ends(0.0)  # raises the ValueError that says so
+        self.cycle_ends(0.0)  # a schedule without cycles raises the ValueError that says so
         try:
             return evaluate(lambda t, xp: self._cycle_state(t, xp)[0], step)
         except NoClosedFormError:
@@ -165,8 +164,7 @@ class Schedule:
             index, offset = self._cycle_state(t, xp)
             return xp.where(offset == 0, xp.where(index >= 1, 1.0, 0.0), 0.0)
 
-        if not self.has_cycles:
-            self.cycle_ends(0.0)  # raises the ValueError that says so
+        self.cycle_ends(0.0)  # a schedule without cycles raises the ValueError that says so
         try:
             value = evaluate(flag, step)
         except NoClosedFormError:
