@@ -67,6 +67,25 @@ class Schedule:
             )
         Schedule._registry[cls.policy] = cls
 
+    def __new__(cls, *args: Any, **kwargs: Any) -> Schedule:
+        # Checked before the dataclass __init__, whose own message names neither the
+        # valid parameters nor our name for a peer library's. (Unpickling and copying
+        # call __new__ with no arguments.)
+        if args:
+            name = cls.policy or cls.__qualname__
+            raise TypeError(f"{name} takes keyword arguments only; got {len(args)} positional")
+        if kwargs and dataclasses.is_dataclass(cls):
+            names = parameter_names(cls)
+            for name in kwargs:
+                if name not in names:
+                    ours = PEER_NAMES.get(name)
+                    hint = f" (lrsched calls it {ours})" if ours else ""
+                    raise TypeError(
+                        f"{cls.policy or cls.__qualname__} got an unexpected keyword {name!r}{hint}; "
+                        f"its parameters are {', '.join(names)}"
+                    )
+        return super().__new__(cls)
+
     # -- values ---------------------------------------------------------------------
     def __call__(self, step: Any) -> Any:
         """The value at `step` (>= 0), in the type of `step` (see the module docs)."""
@@ -185,6 +204,20 @@ class Schedule:
     def __repr__(self) -> str:
         args = ", ".join(f"{name}={getattr(self, name)!r}" for name in parameter_names(type(self)))
         return f"{self.policy}({args})"
+
+
+# Parameter names of torch, optax, Keras and timm schedulers, and lrsched's name for each.
+PEER_NAMES = {
+    "T_0": "first_cycle_steps", "T_mult": "cycle_mult", "eta_min": "min_lr / final_lr", "T_max": "decay_steps",
+    "base_momentum": "inverse_momentum(base_momentum=...)", "max_momentum": "inverse_momentum(max_momentum=...)",
+    "cycle_momentum": "inverse_momentum(...)", "anneal_strategy": "anneal", "step_size": "every",
+    "init_value": "initial_lr / start_lr", "end_value": "final_lr / end_lr", "decay_rate": "gamma / drop",
+    "peak_value": "max_lr", "transition_steps": "decay_steps / num_steps", "first_decay_steps": "first_cycle_steps",
+    "t_mul": "cycle_mult", "m_mul": "peak_decay", "initial_learning_rate": "initial_lr", "learning_rate": "initial_lr",
+    "lr": "initial_lr / max_lr", "t_initial": "first_cycle_steps", "lr_min": "min_lr", "cycle_mul": "cycle_mult",
+    "cycle_decay": "peak_decay", "warmup_t": "warmup(steps=...)", "warmup_steps": "warmup(steps=...)",
+    "boundaries_and_scales": "multi_step(milestones=...)", "scale_mode": "mode", "scale_fn": "mode",
+}
 
 
 class NoClosedFormError(ValueError):

@@ -17,6 +17,7 @@ A user's own policy subclasses `lrsched.Schedule` (declaring `bounds`, `max_slop
 from __future__ import annotations
 
 import contextlib
+import inspect
 import math
 import sys
 from collections.abc import Callable, Sequence
@@ -193,8 +194,14 @@ def _off_breakpoints(schedule: Schedule, steps: np.ndarray, relative: float, *, 
     """Which steps lie farther than `relative * max(t, 1)` from every breakpoint (from
     every fractional one only, unless `whole`: whole-step breakpoints are exact)."""
     slack = relative * np.maximum(steps, 1.0)
-    near = [[b for b in schedule.breakpoints(t + r, max(t - r, 0.0)) if whole or not float(b).is_integer()]
-            for t, r in zip(steps.tolist(), slack.tolist(), strict=True)]
+    # A user's schedule may declare `breakpoints(until)` alone, without the `since` window.
+    windowed = len(inspect.signature(schedule.breakpoints).parameters) >= 2
+
+    def around(t: float, r: float) -> list[float]:
+        found = schedule.breakpoints(t + r, max(t - r, 0.0)) if windowed else schedule.breakpoints(t + r)
+        return [b for b in found if b >= t - r and (whole or not float(b).is_integer())]
+
+    near = [around(t, r) for t, r in zip(steps.tolist(), slack.tolist(), strict=True)]
     return np.array([not found for found in near], dtype=bool).reshape(steps.shape)
 
 

@@ -110,3 +110,12 @@ def test_bad_array_steps_raise():
         s(True)
     with pytest.raises(TypeError, match="dtype"):
         s(np.array([True, False]))
+
+
+def test_a_wrong_keyword_lists_the_parameters_and_points_from_a_peers_name_to_ours():
+    with pytest.raises(TypeError, match=r"'T_0' \(lrsched calls it first_cycle_steps\); its parameters are max_lr"):
+        l.cosine_restarts(max_lr=1.0, T_0=10)
+    with pytest.raises(TypeError, match="'lr2'; its parameters are lr$"):
+        l.constant(lr=1.0, lr2=3)
+    with pytest.raises(TypeError, match="keyword arguments only"):
+        l.constant(1.0)
