@@ -81,6 +81,10 @@ class MathNamespace:
         return a if cond else b
 
     @staticmethod
+    def clip(x: Any, low: float, high: float) -> Any:
+        return low if x < low else high if x > high else x
+
+    @staticmethod
     def eps(t: Any) -> float:
         return sys.float_info.epsilon
 
@@ -111,6 +115,7 @@ class NumpyNamespace:
     minimum = staticmethod(np.minimum)
     maximum = staticmethod(np.maximum)
     where = staticmethod(np.where)
+    clip = staticmethod(np.clip)
 
     @staticmethod
     def eps(t: Any) -> float:
@@ -193,7 +198,7 @@ class JaxNamespace(_ArrayNamespace):
         self._jax, self._jnp = jax, jnp
         self.floor, self.cos, self.exp, self.log = jnp.floor, jnp.cos, jnp.exp, jnp.log
         self.expm1, self.log1p, self.abs = jnp.expm1, jnp.log1p, jnp.abs
-        self.minimum, self.maximum = jnp.minimum, jnp.maximum
+        self.minimum, self.maximum, self.clip = jnp.minimum, jnp.maximum, jnp.clip
 
     def where(self, cond: Any, a: Any, b: Any) -> Any:
         return self._jnp.where(cond, a, b)
@@ -225,6 +230,9 @@ class TorchNamespace(_ArrayNamespace):
         self._torch = torch
         self.floor, self.cos, self.exp, self.log = torch.floor, torch.cos, torch.exp, torch.log
         self.expm1, self.log1p, self.abs = torch.expm1, torch.log1p, torch.abs
+
+    def clip(self, x: Any, low: float, high: float) -> Any:
+        return self._torch.clamp(x, low, high) if isinstance(x, self._torch.Tensor) else min(max(x, low), high)
 
     def eps(self, t: Any) -> float:
         return float(self._torch.finfo(t.dtype).eps)
@@ -276,6 +284,9 @@ class TensorflowNamespace(_ArrayNamespace):
         self.floor, self.cos, self.exp = tf.math.floor, tf.math.cos, tf.math.exp
         self.log, self.minimum, self.maximum = tf.math.log, tf.math.minimum, tf.math.maximum
         self.expm1, self.log1p, self.abs = tf.math.expm1, tf.math.log1p, tf.math.abs
+
+    def clip(self, x: Any, low: float, high: float) -> Any:
+        return self._tf.clip_by_value(x, low, high)
 
     def eps(self, t: Any) -> float:
         return float(np.finfo(t.dtype.as_numpy_dtype).eps)

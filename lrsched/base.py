@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import sys
 from typing import Any, ClassVar, NamedTuple
 
 from lrsched._namespace import MATH, check_scalar_step, evaluate
 
 INF = math.inf
+FLOAT_MAX = sys.float_info.max
 
 
 class Piece(NamedTuple):
@@ -90,8 +92,10 @@ class Schedule:
     def __call__(self, step: Any) -> Any:
         """The value at `step` (>= 0), in the type of `step` (see the module docs)."""
         kind = type(step)
-        if kind is int or kind is float:  # the seam's scalar fast path
-            return float(self._value(check_scalar_step(step), MATH))
+        # The seam's scalar fast path; NaN, inf, negative steps and ints beyond the float
+        # range fall through to `evaluate`, which names them.
+        if (kind is int or kind is float) and 0 <= step <= FLOAT_MAX:
+            return float(self._value(float(step), MATH))
         return evaluate(self._value, step)
 
     def _value(self, t: Any, xp: Any) -> Any:
@@ -309,7 +313,7 @@ def between(low: float, high: float, fraction: Any, xp: Any) -> Any:
     not leave the bounds it declares, so the rounding is held inside the two levels.
     """
     value = low + (high - low) * fraction
-    return xp.minimum(xp.maximum(value, min(low, high)), max(low, high))
+    return xp.clip(value, low, high) if low <= high else xp.clip(value, high, low)
 
 
 def sign(x: float) -> int:

@@ -69,7 +69,7 @@ class Warmup(Schedule):
             # In logs: target / start_lr may overflow for a tiny start_lr.
             low, high = math.log(self.start_lr), math.log(self.target)
             ends = sorted((self.start_lr, self.target))
-            return xp.minimum(xp.maximum(xp.exp(low + (high - low) * fraction), ends[0]), ends[1])
+            return xp.clip(xp.exp(low + (high - low) * fraction), ends[0], ends[1])
         return t * 0.0 + self.start_lr
 
     def _value(self, t: Any, xp: Any) -> Any:

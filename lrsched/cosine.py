@@ -104,6 +104,8 @@ class CosineRestarts(Schedule):
         m, first = self.cycle_mult, self.first_cycle_steps
         if m == 1.0:
             return first * i
+        if float(m).is_integer() and float(first).is_integer():
+            return first * (m**i - 1.0) / (m - 1.0)  # whole, and exact while below 2**53
         exponent = i * math.log1p(m - 1.0)
         grown = m**i - 1.0 if float(m).is_integer() else xp.expm1(exponent)
         start = first * grown / (m - 1.0)
@@ -117,8 +119,16 @@ class CosineRestarts(Schedule):
         if m == 1.0:
             i, offset = cycle_position(t, first, xp)
             return i, offset, first
-        eps = xp.eps(t)
         guess = xp.floor(xp.log1p(t * (m - 1.0) / first) / math.log1p(m - 1.0))
+        if float(m).is_integer() and float(first).is_integer():
+            # Whole starts, exact from one pow: m**(i -+ 1) is m**i / m or m**i * m exactly.
+            power = m**guess
+            below = t < first * (power - 1.0) / (m - 1.0)
+            above = t >= first * (power * m - 1.0) / (m - 1.0)
+            i = xp.where(below, guess - 1.0, xp.where(above, guess + 1.0, guess))
+            power = xp.where(below, power / m, xp.where(above, power * m, power))
+            return i, t - first * (power - 1.0) / (m - 1.0), first * power
+        eps = xp.eps(t)
         # The logarithm may land one cycle off near a start: correct it against the starts.
         i = xp.where(t < self._start(guess, xp, eps), guess - 1.0,
                      xp.where(t >= self._start(guess + 1.0, xp, eps), guess + 1.0, guess))

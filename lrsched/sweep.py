@@ -56,7 +56,7 @@ class RangeSweep(Schedule):
         done = self._peak_fraction(t, xp)
         if self.mode == "exp":
             value = self.start_lr * xp.exp(math.log(self.end_lr / self.start_lr) * done)
-            inside = xp.minimum(xp.maximum(value, self.start_lr), self.end_lr)
+            inside = xp.clip(value, self.start_lr, self.end_lr)
         else:
             inside = between(self.start_lr, self.end_lr, done, xp)
         return xp.where(t >= self.num_steps, self.end_lr, inside)
