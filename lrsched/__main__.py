@@ -1,6 +1,6 @@
 """`python -m lrsched` (also the `lrsched` command).
 
-- `lrsched demo`: the project's main job — the LR range test and four training arms on
+- `lrsched demo`: the project's main job — the LR range test and five training arms on
   scikit-learn's digits.
 - `lrsched plot POLICY --param value ... [-o out.png | --table N]`: any policy, its options
   built from the policy's parameters; `lrsched plot config '{"policy": ...}'` takes a
@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     preview = commands.add_parser("preview", help="print and plot the seeds' policies (the default)")
     preview.add_argument("--steps", type=int, nargs="+", default=[0, 10, 20, 41, 60, 82, 90, 95, 120])
     preview.add_argument("-o", "--output", default="lrsched-preview.png", help="PNG path for the plot")
-    demo_args = commands.add_parser("demo", help="range test + four training arms on scikit-learn's digits")
+    demo_args = commands.add_parser("demo", help="range test + five training arms on scikit-learn's digits")
     demo_args.add_argument("--epochs", type=int, default=20)
     demo_args.add_argument("--seeds", type=int, default=3)
     demo_args.add_argument("--output-dir", default=".", help="where the PNG plots go")

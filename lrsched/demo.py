@@ -1,11 +1,11 @@
 """The demo: the seeds' experiment on scikit-learn's digits, with a small torch network.
 
 1. Run the LR range test and print its suggestions (plot: `range_test.png`).
-2. Train four arms on the same epoch budget, several seeds each:
+2. Train five arms on the same epoch budget, several seeds each:
    (a) a constant LR of 0.01 (seed 000's "before"), (b) the suggested LR (min / 10, the
    seeds' recipe) held constant, (c) 1cycle with annihilation between the suggested
    bounds, with inverse cyclical momentum (seed 004's shape), (d) triangular CLR between
-   the same bounds.
+   the same bounds,
    (e) SGDR (`cosine_restarts`, 4 cycles) with a snapshot ensemble (Huang et al. 2017):
    the weights at each cycle end, softmax outputs averaged, against that run's final model.
 3. Print final test accuracy (mean +- std) and the epochs each arm takes to reach arm
