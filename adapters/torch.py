@@ -52,23 +52,23 @@ def _check_momentum_for(keys: Sequence[str], momentum: Schedule | None) -> None:
         )
 
 
-def _check_group_factors(value: Any, groups: int) -> list[float]:
-    """One finite float >= 0 per param group: the same rule at construction and on load."""
-    ok = isinstance(value, (list, tuple)) and len(value) == groups and all(
-        isinstance(f, (int, float)) and not isinstance(f, bool) and 0 <= f < float("inf") for f in value
-    )
-    if not ok:
-        raise ValueError(f"group_factors must hold one finite number >= 0 per param group ({groups}); got {value!r}")
-    return [float(f) for f in value]
-
-
-def _check_lrs(name: str, value: Any, groups: int) -> list[float]:
+def _per_group(label: str, value: Any, groups: int) -> list[float]:
+    """One finite number >= 0 per param group (group factors, LRs): the same rule at
+    construction and on load; `label` names the value and what it holds."""
     ok = isinstance(value, (list, tuple)) and len(value) == groups and all(
         isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v < float("inf") for v in value
     )
     if not ok:
-        raise ValueError(f"state_dict[{name!r}] must hold one finite LR >= 0 per param group ({groups}); got {value!r}")
+        raise ValueError(f"{label} >= 0 per param group ({groups}); got {value!r}")
     return [float(v) for v in value]
+
+
+def _check_group_factors(value: Any, groups: int) -> list[float]:
+    return _per_group("group_factors must hold one finite number", value, groups)
+
+
+def _check_lrs(name: str, value: Any, groups: int) -> list[float]:
+    return _per_group(f"state_dict[{name!r}] must hold one finite LR", value, groups)
 
 
 def _check_count(name: str, value: Any, low: int) -> int:

@@ -232,7 +232,9 @@ class TorchNamespace(_ArrayNamespace):
         self.expm1, self.log1p, self.abs = torch.expm1, torch.log1p, torch.abs
 
     def clip(self, x: Any, low: float, high: float) -> Any:
-        return self._torch.clamp(x, low, high) if isinstance(x, self._torch.Tensor) else min(max(x, low), high)
+        if isinstance(x, self._torch.Tensor):
+            return self._torch.clamp(x, low, high)
+        return MathNamespace.clip(x, low, high)
 
     def eps(self, t: Any) -> float:
         return float(self._torch.finfo(t.dtype).eps)

@@ -95,6 +95,12 @@ class CosineRestarts(Schedule):
         set_field(self, "cycle_mult", _checks.real("cycle_mult", self.cycle_mult, low=1.0))
         decay = _checks.real("peak_decay", self.peak_decay, low=0.0, high=1.0, low_open=True)
         set_field(self, "peak_decay", decay)
+        # Derived once: the scalar path reads these on every call.
+        set_field(self, "_whole_mult", float(self.cycle_mult).is_integer())
+        set_field(self, "_whole_starts", self._whole_mult and float(first).is_integer())
+
+    _whole_mult: bool = dataclasses.field(init=False, repr=False, compare=False)
+    _whole_starts: bool = dataclasses.field(init=False, repr=False, compare=False)
 
     def cycle_start(self, i: Any) -> float:
         """The step where cycle `i` (0-based, a whole number) starts."""
@@ -104,10 +110,10 @@ class CosineRestarts(Schedule):
         m, first = self.cycle_mult, self.first_cycle_steps
         if m == 1.0:
             return first * i
-        if float(m).is_integer() and float(first).is_integer():
+        if self._whole_starts:
             return first * (m**i - 1.0) / (m - 1.0)  # whole, and exact while below 2**53
         exponent = i * math.log1p(m - 1.0)
-        grown = m**i - 1.0 if float(m).is_integer() else xp.expm1(exponent)
+        grown = m**i - 1.0 if self._whole_mult else xp.expm1(exponent)
         start = first * grown / (m - 1.0)
         whole = xp.floor(start + 0.5)
         slack = (2.0 * eps * (4.0 + exponent) + 4.0 * 2.0**-52 * (i + 1.0)) * xp.maximum(start, 1.0)
@@ -120,7 +126,7 @@ class CosineRestarts(Schedule):
             i, offset = cycle_position(t, first, xp)
             return i, offset, first
         guess = xp.floor(xp.log1p(t * (m - 1.0) / first) / math.log1p(m - 1.0))
-        if float(m).is_integer() and float(first).is_integer():
+        if self._whole_starts:
             # Whole starts, exact from one pow: m**(i -+ 1) is m**i / m or m**i * m exactly.
             power = m**guess
             below = t < first * (power - 1.0) / (m - 1.0)
