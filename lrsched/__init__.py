@@ -6,7 +6,7 @@ and Keras live in `lrsched.adapters`; Hypothesis strategies and checks in
 `lrsched.testing`.
 """
 
-from lrsched.base import Piece, Schedule, from_config
+from lrsched.base import Piece, Schedule, Shaped, from_config, register
 from lrsched.compose import Join, Warmup, join, warmup
 from lrsched.cosine import CosineDecay, CosineRestarts, cosine_decay, cosine_restarts
 from lrsched.cyclic import Cyclic, cyclic
@@ -20,7 +20,7 @@ from lrsched.decay import (
     multi_step,
     step_decay,
 )
-from lrsched.momentum import InverseMomentum, inverse_momentum
+from lrsched.momentum import InverseMomentum, inverse_momentum, lr_and_momentum
 from lrsched.one_cycle import OneCycle, one_cycle
 from lrsched.plotting import plot
 from lrsched.sweep import RangeSweep, range_sweep
@@ -40,6 +40,7 @@ __all__ = [
     "Piece",
     "RangeSweep",
     "Schedule",
+    "Shaped",
     "StepDecay",
     "Warmup",
     "constant",
@@ -50,10 +51,12 @@ __all__ = [
     "from_config",
     "inverse_momentum",
     "join",
+    "lr_and_momentum",
     "multi_step",
     "one_cycle",
     "plot",
     "range_sweep",
+    "register",
     "step_decay",
     "warmup",
 ]

@@ -2,63 +2,126 @@
 
 - `lrsched demo`: the project's main job — the LR range test and five training arms on
   scikit-learn's digits.
-- `lrsched plot POLICY --param value ... [-o out.png | --table N]`: any policy, its options
-  built from the policy's parameters; `lrsched plot config '{"policy": ...}'` takes a
-  whole config (compositions too). `--momentum BASE,MAX` adds inverse momentum.
+- `lrsched plot POLICY --param value ... [-o out.png | --table N]`: any registered
+  policy, its options built from the policy's declared parameters (`lrsched.params`).
+  A schedule inside another (`warmup --schedule`, `join --schedules`) is written
+  `NAME:key=value,...` (lists in brackets: `multi_step:initial_lr=0.1,milestones=[30,80]`)
+  or as a JSON config. `lrsched plot config '{"policy": ...}'` takes a whole config.
+  `--momentum BASE,MAX` adds inverse momentum.
 - `lrsched preview` (the default): the seeds' policies as a table and a plot.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 from typing import Any
 
-from lrsched.base import Schedule, from_config, parameter_names
-
-COMPOSITIONS = ("warmup", "join", "inverse_momentum")
-
-
-def _number(text: str) -> int | float:
-    value = float(text)
-    return int(value) if value.is_integer() and "." not in text and "e" not in text.lower() else value
+from lrsched.base import Schedule, from_config
+from lrsched.params import Declared, Flag, OneOf, Part, Parts, StepList, argument_docs, declared
 
 
 def _numbers(text: str) -> list[int | float]:
-    return [_number(part) for part in text.split(",") if part.strip()]
+    from lrsched.params import _numbers_text
+
+    return _numbers_text(text)
 
 
-def _boolean(text: str) -> bool:
-    if text.lower() not in ("true", "false"):
-        raise argparse.ArgumentTypeError(f"expected true or false; got {text!r}")
-    return text.lower() == "true"
+def _value_text(text: str) -> Any:
+    """A value inside a NAME:key=value spec: a list, a bool, a number or a name."""
+    text = text.strip()
+    if text.startswith("[") and text.endswith("]"):
+        return [_value_text(part) for part in _split(text[1:-1])]
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    try:
+        from lrsched.params import _number_text
+
+        return _number_text(text)
+    except ValueError:
+        return text
+
+
+def _split(text: str) -> list[str]:
+    """Split on the commas that are not inside brackets."""
+    parts, depth, current = [], 0, ""
+    for char in text:
+        depth += (char == "[") - (char == "]")
+        if char == "," and depth == 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += char
+    return [p for p in [*parts, current] if p.strip()]
+
+
+def schedule_text(text: str) -> Schedule:
+    """A schedule from `NAME:key=value,...` or from a JSON config."""
+    text = text.strip()
+    if text.startswith("{"):
+        try:
+            loaded = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"{text!r} is not JSON: {error}") from None
+        return from_config(loaded)
+    name, _, rest = text.partition(":")
+    config: dict[str, Any] = {"policy": name.strip()}
+    for pair in _split(rest):
+        key, equals, value = pair.partition("=")
+        if not equals:
+            raise ValueError(f"expected key=value in {text!r}; got {pair!r}")
+        config[key.strip()] = _value_text(value)
+    return from_config(config)
+
+
+def _schedules_text(text: str) -> Schedule:
+    try:
+        return schedule_text(text)
+    except (ValueError, TypeError) as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _add_option(parser: argparse.ArgumentParser, item: Declared, doc: str) -> None:
+    param = item.param
+    option = f"--{item.name.replace('_', '-')}"
+    default = "required" if item.required else f"default {item.default!r}"
+    what = param.describe() if param is not None else "a number"
+    help_text = f"{doc} ({what}; {default})" if doc else f"{what}; {default}"
+    kwargs: dict[str, Any] = {"dest": item.name, "required": item.required, "default": argparse.SUPPRESS,
+                              "help": help_text.replace("%", "%%")}
+    if isinstance(param, Part):
+        kwargs.update(type=_schedules_text, metavar="NAME:key=value,...")
+    elif isinstance(param, Parts):
+        kwargs.update(type=_schedules_text, nargs="+", metavar="NAME:key=value,...")
+    elif isinstance(param, StepList):
+        kwargs.update(type=param.cli_type(), metavar="STEP,STEP,...")
+    elif isinstance(param, (OneOf, Flag)):
+        kwargs.update(type=param.cli_type(), choices=param.choices() if isinstance(param, OneOf) else [True, False])
+        if isinstance(param, Flag):
+            kwargs["metavar"] = "{true,false}"
+    elif param is not None:
+        kwargs.update(type=param.cli_type())
+    else:
+        kwargs.update(type=_value_text)
+    parser.add_argument(option, **kwargs)
 
 
 def _policy_parser(commands: Any, cls: type[Schedule]) -> None:
-    parser = commands.add_parser(cls.policy, help=(cls.__doc__ or "").strip().splitlines()[0])
-    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-    for name in parameter_names(cls):
-        field = fields[name]
-        annotation = str(field.type)
-        kind: Any = _number
-        if "Sequence" in annotation:
-            kind = _numbers
-        elif annotation == "bool":
-            kind = _boolean
-        elif annotation == "str":
-            kind = str
-        required = field.default is dataclasses.MISSING
-        parser.add_argument(f"--{name.replace('_', '-')}", dest=name, type=kind, required=required,
-                            default=argparse.SUPPRESS, help="required" if required else f"default {field.default!r}")
-    _output_options(parser)
+    summary = (cls.__doc__ or cls.policy).strip().splitlines()[0]
+    parser = commands.add_parser(cls.policy, help=summary, description=summary)
+    items, docs = declared(cls), argument_docs(cls)
+    for item in items:
+        _add_option(parser, item, docs.get(item.name, ""))
+    _output_options(parser, steps_alias=all(item.name != "steps" for item in items))
 
 
-def _output_options(parser: argparse.ArgumentParser) -> None:
+def _output_options(parser: argparse.ArgumentParser, *, steps_alias: bool = True) -> None:
     parser.add_argument("-o", "--output", default=None, help="PNG path (default POLICY.png)")
-    parser.add_argument("--table", type=int, default=None, metavar="N", help="print steps 0..N instead of plotting")
-    parser.add_argument("--steps", type=float, default=None, help="plot steps 0..STEPS")
+    parser.add_argument("--table", type=int, default=None, metavar="N",
+                        help="print a table of steps 0..N (step, lr[, momentum]) instead of plotting")
+    names = ["--until", "--steps"] if steps_alias else ["--until"]
+    parser.add_argument(*names, dest="until", type=float, default=None, help="plot steps 0..UNTIL")
     parser.add_argument("--momentum", type=_numbers, default=None, metavar="BASE,MAX",
                         help="also draw inverse_momentum(base_momentum=BASE, max_momentum=MAX)")
     parser.add_argument("--log", action="store_true", help="log scale for the LR")
@@ -66,10 +129,14 @@ def _output_options(parser: argparse.ArgumentParser) -> None:
 
 def _plot(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     options = {k: v for k, v in vars(args).items()
-               if k not in ("command", "policy", "output", "table", "steps", "momentum", "log", "config")}
+               if k not in ("command", "policy", "output", "table", "until", "momentum", "log", "config")}
     try:
         if args.policy == "config":
-            schedule = from_config(json.loads(args.config))
+            try:
+                config = json.loads(args.config)
+            except json.JSONDecodeError as error:
+                raise ValueError(f"the config is not JSON ({error}): {args.config!r}") from None
+            schedule = from_config(config)
         else:
             schedule = Schedule._registry[args.policy](**options)
         momentum = None
@@ -82,9 +149,10 @@ def _plot(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
                                         max_momentum=args.momentum[1])
         if args.table is not None and args.table < 0:
             raise ValueError("--table must be >= 0")
-    except (ValueError, TypeError, json.JSONDecodeError) as error:
+    except (ValueError, TypeError) as error:
         parser.error(str(error))
     if args.table is not None:
+        print("step\tlr" + ("" if momentum is None else "\tmomentum"))
         for step in range(args.table + 1):
             extra = "" if momentum is None else f"\t{momentum(step):.6g}"
             print(f"{step}\t{schedule(step):.6g}{extra}")
@@ -92,7 +160,7 @@ def _plot(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     from lrsched.plotting import plot
 
     path = args.output or f"{schedule.policy}.png"
-    plot(schedule, args.steps, momentum=momentum, path=path, log=args.log)
+    plot(schedule, args.until, momentum=momentum, path=path, log=args.log)
     print(f"plot saved to {path}")
     return 0
 
@@ -111,9 +179,8 @@ def main(argv: list[str] | None = None) -> int:
                            help="the range-test rule that gives max_lr of the CLR and 1cycle arms")
     plot_args = commands.add_parser("plot", help="plot (or tabulate) any policy")
     policies = plot_args.add_subparsers(dest="policy", required=True)
-    for name, cls in sorted(Schedule._registry.items()):
-        if name not in COMPOSITIONS and not name.startswith("test_"):
-            _policy_parser(policies, cls)
+    for _, cls in sorted(Schedule._registry.items()):
+        _policy_parser(policies, cls)
     config = policies.add_parser("config", help="a whole config as JSON (compositions too)")
     config.add_argument("config", help='e.g. \'{"policy": "warmup", "schedule": {...}, "steps": 100}\'')
     _output_options(config)

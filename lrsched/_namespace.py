@@ -29,11 +29,42 @@ import bisect
 import math
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 Branch = Callable[..., Any]
+
+
+class Namespace(Protocol):
+    """The operations a policy's math may use, on a step `t` of any supported type.
+
+    Arguments and results are Python floats or arrays of the step's framework; a
+    constant operand may be a Python number. Policies are written against this alone.
+    """
+
+    name: str
+
+    def floor(self, x: Any, /) -> Any: ...
+    def cos(self, x: Any, /) -> Any: ...
+    def exp(self, x: Any, /) -> Any: ...
+    def log(self, x: Any, /) -> Any: ...
+    def expm1(self, x: Any, /) -> Any: ...
+    def log1p(self, x: Any, /) -> Any: ...
+    def abs(self, x: Any, /) -> Any: ...
+    def minimum(self, a: Any, b: Any, /) -> Any: ...
+    def maximum(self, a: Any, b: Any, /) -> Any: ...
+    def where(self, cond: Any, a: Any, b: Any, /) -> Any: ...
+    def clip(self, x: Any, low: float, high: float, /) -> Any: ...
+    def full_like(self, t: Any, value: float, /) -> Any:
+        """`value` everywhere, in the shape and floating type of the step `t`."""
+        ...
+    def eps(self, t: Any, /) -> float:
+        """The machine epsilon of the step's floating type."""
+        ...
+    def select(self, t: Any, knots: Sequence[float], branch: Branch, /, *args: Any) -> Any:
+        """`branch(k, t, xp, *args)` on `[knots[k-1], knots[k])`, k = #knots <= t."""
+        ...
 
 
 def check_scalar_step(step: float) -> float:
@@ -85,6 +116,10 @@ class MathNamespace:
         return low if x < low else high if x > high else x
 
     @staticmethod
+    def full_like(t: Any, value: float) -> float:
+        return float(value)
+
+    @staticmethod
     def eps(t: Any) -> float:
         return sys.float_info.epsilon
 
@@ -116,6 +151,10 @@ class NumpyNamespace:
     maximum = staticmethod(np.maximum)
     where = staticmethod(np.where)
     clip = staticmethod(np.clip)
+
+    @staticmethod
+    def full_like(t: Any, value: float) -> Any:
+        return np.full_like(t, value, dtype=np.float64)
 
     @staticmethod
     def eps(t: Any) -> float:
@@ -175,10 +214,13 @@ class _ArrayNamespace:
     def where(self, cond: Any, a: Any, b: Any) -> Any:
         raise NotImplementedError
 
+    def full_like(self, t: Any, value: float) -> Any:
+        raise NotImplementedError
+
     def select(self, t: Any, knots: Sequence[float], branch: Branch, *args: Any) -> Any:
         # A branch may be a plain number: give the first the step's shape and dtype,
         # so that every `where` below has an array on one side.
-        out = branch(len(knots), t, self, *args) + t * 0.0
+        out = branch(len(knots), t, self, *args) + self.full_like(t, 0.0)
         for k in range(len(knots) - 1, -1, -1):
             out = self.where(t < knots[k], branch(k, t, self, *args), out)
         return out
@@ -202,6 +244,9 @@ class JaxNamespace(_ArrayNamespace):
 
     def where(self, cond: Any, a: Any, b: Any) -> Any:
         return self._jnp.where(cond, a, b)
+
+    def full_like(self, t: Any, value: float) -> Any:
+        return self._jnp.full_like(t, value)
 
     def eps(self, t: Any) -> float:
         return float(self._jnp.finfo(t.dtype).eps)  # type: ignore[no-untyped-call]
@@ -238,6 +283,9 @@ class TorchNamespace(_ArrayNamespace):
 
     def eps(self, t: Any) -> float:
         return float(self._torch.finfo(t.dtype).eps)
+
+    def full_like(self, t: Any, value: float) -> Any:
+        return self._torch.full_like(t, value)
 
     def _tensors(self, a: Any, b: Any) -> tuple[Any, Any]:
         """Both operands as tensors of the tensor side's dtype (float64 steps stay float64)."""
@@ -292,6 +340,9 @@ class TensorflowNamespace(_ArrayNamespace):
 
     def eps(self, t: Any) -> float:
         return float(np.finfo(t.dtype.as_numpy_dtype).eps)
+
+    def full_like(self, t: Any, value: float) -> Any:
+        return self._tf.fill(self._tf.shape(t), self._tf.cast(value, t.dtype))
 
     def where(self, cond: Any, a: Any, b: Any) -> Any:
         # tf.where neither broadcasts Python numbers nor mixes dtypes: bring both to
@@ -356,15 +407,28 @@ def namespace_for(step: Any) -> Any:
     )
 
 
-def evaluate(value_fn: Callable[[Any, Any], Any], step: Any) -> Any:
-    """Run `value_fn(t, xp)` on `step` through its namespace; keras tensors are converted."""
+FLOAT_MAX = sys.float_info.max
+
+
+def prepare(step: Any) -> tuple[Any, Any]:
+    """`(t, xp)`: the step as the namespace `xp` computes on it — the one entry point
+    from a step of any type to a schedule's math. Keras tensors are converted first."""
     kind = type(step)
-    if kind is int or kind is float:  # the fast path: direct calls and LambdaLR
-        return float(value_fn(check_scalar_step(step), MATH))
+    # The fast path (direct calls, LambdaLR): one comparison admits every valid Python
+    # step; NaN, inf, negative steps and ints beyond the float range go on to
+    # `MATH.prepare`, which names them.
+    if (kind is int or kind is float) and 0 <= step <= FLOAT_MAX:
+        return float(step), MATH
     module = kind.__module__.split(".", 1)[0]
     if module == "keras" and "keras" in sys.modules:
         import keras
 
         step = keras.ops.convert_to_tensor(step)
     xp = namespace_for(step)
-    return xp.finish(value_fn(xp.prepare(step), xp))
+    return xp.prepare(step), xp
+
+
+def evaluate(value_fn: Callable[[Any, Any], Any], step: Any) -> Any:
+    """`value_fn(t, xp)` on `step`, answered in `step`'s type (see the module docs)."""
+    t, xp = prepare(step)
+    return xp.finish(value_fn(t, xp))

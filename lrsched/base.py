@@ -12,16 +12,25 @@ schedule declares its shape, which the property tests and users can check agains
 - `pieces(until)`: consecutive intervals covering [0, until] on each of which the
   value is monotone (trend +1 non-decreasing, -1 non-increasing, 0 constant, None no
   claim).
+
+Most policies are a shape between two levels, `floor + (peak - floor) * shape(t)` with
+`shape` in [0, 1]: they subclass `Shaped`, give the levels and the shape, and get the
+value, `bounds`, `max_slope` and `pieces` derived from them. Every schedule has a public
+`shape_at(t, xp)` (where its value stands between floor and peak); `inverse_momentum` reads it.
+Parameters are declared once on the fields (`lrsched.params`); `register` makes a policy
+loadable by name from configs and plottable from the command line.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import sys
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, ClassVar, NamedTuple, TypeVar
 
-from lrsched._namespace import MATH, check_scalar_step, evaluate
+from lrsched._namespace import MATH, Namespace, check_scalar_step, evaluate
+from lrsched.params import check_parameters
 
 INF = math.inf
 FLOAT_MAX = sys.float_info.max
@@ -58,16 +67,7 @@ class Schedule:
             return
         if not isinstance(cls.policy, str):
             raise TypeError(f"{cls.__qualname__}.policy must be a string; got {cls.policy!r}")
-        taken = Schedule._registry.get(cls.policy)
-        if taken is not None and (taken.__module__, taken.__qualname__) != (cls.__module__, cls.__qualname__):
-            # Only a re-definition of the same class (a reloaded module, a notebook cell
-            # run again) may take a registered name over: otherwise configs would load
-            # as the wrong schedule.
-            raise TypeError(
-                f"policy name {cls.policy!r} is taken by {taken.__module__}.{taken.__qualname__}; "
-                f"give {cls.__qualname__} a name of its own"
-            )
-        Schedule._registry[cls.policy] = cls
+        _refuse_taken_name(cls)
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Schedule:
         # Checked before the dataclass __init__, whose own message names neither the
@@ -88,35 +88,43 @@ class Schedule:
                     )
         return super().__new__(cls)
 
+    def __post_init__(self) -> None:
+        """Check every declared parameter (`lrsched.params`), in declaration order.
+
+        A policy whose parameters constrain each other checks that after calling this.
+        """
+        check_parameters(self)
+
     # -- values ---------------------------------------------------------------------
     def __call__(self, step: Any) -> Any:
         """The value at `step` (>= 0), in the type of `step` (see the module docs)."""
-        kind = type(step)
-        # The seam's scalar fast path; NaN, inf, negative steps and ints beyond the float
-        # range fall through to `evaluate`, which names them.
-        if (kind is int or kind is float) and 0 <= step <= FLOAT_MAX:
-            return float(self._value(float(step), MATH))
         return evaluate(self._value, step)
 
-    def _value(self, t: Any, xp: Any) -> Any:
+    def _value(self, t: Any, xp: Namespace) -> Any:
         raise NotImplementedError
 
-    def _peak_fraction(self, t: Any, xp: Any) -> Any:
-        """Where the value stands between its floor (0) and its peak (1) at `t`.
+    def shape_at(self, t: Any, xp: Namespace) -> Any:
+        """Where the value stands between its floor (0) and its peak (1) at step `t`
+        (a non-negative float or array), computed with the namespace `xp`.
 
-        `inverse_momentum` reads this. The default normalises by `bounds`; cyclic
-        policies override it with the per-phase position their peers use.
+        `inverse_momentum` reads this. The default normalises the value by `bounds`;
+        cyclic policies give the per-phase position their peers drive momentum by.
         """
         low, high = self.bounds
         if high == low:
-            return self._value(t, xp) * 0.0
+            return xp.full_like(t, 0.0)
         # Clipped only against rounding: the value itself lies within bounds.
-        return xp.minimum(xp.maximum((self._value(t, xp) - low) / (high - low), 0.0), 1.0)
+        return xp.clip((self._value(t, xp) - low) / (high - low), 0.0, 1.0)
 
     @property
-    def _fraction_slope(self) -> float:
+    def shape_slope(self) -> float:
+        """A Lipschitz bound of `shape` between breakpoints."""
         low, high = self.bounds
         return 0.0 if high == low else self.max_slope / (high - low)
+
+    def value_and_shape(self, t: Any, xp: Namespace) -> tuple[Any, Any]:
+        """`(_value(t), shape_at(t))`; policies that compute both from one lookup override it."""
+        return self._value(t, xp), self.shape_at(t, xp)
 
     # -- declared shape ----------------------------------------------------------
     @property
@@ -134,8 +142,8 @@ class Schedule:
     def pieces(self, until: float) -> tuple[Piece, ...]:
         raise NotImplementedError
 
-    def _fraction_pieces(self, until: float) -> tuple[Piece, ...]:
-        """Monotone pieces of `_peak_fraction`; the value's own unless overridden."""
+    def shape_pieces(self, until: float) -> tuple[Piece, ...]:
+        """Monotone pieces of `shape`; the value's own unless overridden."""
         return self.pieces(until)
 
     # -- cycles (snapshot ensembles) -------------------------------------------------
@@ -147,7 +155,7 @@ class Schedule:
         """
         raise ValueError(f"{self.policy} has no cycles: use cosine_restarts or cyclic (or a composition with one)")
 
-    def _cycle_state(self, t: Any, xp: Any) -> tuple[Any, Any]:
+    def _cycle_state(self, t: Any, xp: Namespace) -> tuple[Any, Any]:
         """(cycle index, offset into the cycle) at step t, exact for whole steps.
 
         Raises `NoClosedFormError` where the cycle index is known only by counting
@@ -183,7 +191,7 @@ class Schedule:
         Array-generic (a boolean array, also inside `jax.jit`) for `cosine_restarts` and
         `cyclic`; for compositions, Python steps only.
         """
-        def flag(t: Any, xp: Any) -> Any:
+        def flag(t: Any, xp: Namespace) -> Any:
             index, offset = self._cycle_state(t, xp)
             return xp.where(offset == 0, xp.where(index >= 1, 1.0, 0.0), 0.0)
 
@@ -208,6 +216,112 @@ class Schedule:
     def __repr__(self) -> str:
         args = ", ".join(f"{name}={getattr(self, name)!r}" for name in parameter_names(type(self)))
         return f"{self.policy}({args})"
+
+
+PolicyT = TypeVar("PolicyT", bound=type[Schedule])
+
+
+def _refuse_taken_name(cls: type[Schedule]) -> None:
+    taken = Schedule._registry.get(cls.policy)
+    if taken is not None and (taken.__module__, taken.__qualname__) != (cls.__module__, cls.__qualname__):
+        # Only a re-definition of the same class (a reloaded module, a notebook cell run
+        # again) may use a registered name: otherwise configs would load as the wrong
+        # schedule.
+        raise TypeError(
+            f"policy name {cls.policy!r} is taken by {taken.__module__}.{taken.__qualname__}; "
+            f"give {cls.__qualname__} a name of its own"
+        )
+
+
+def register(cls: PolicyT) -> PolicyT:
+    """Make a policy loadable by its `policy` name (`from_config`, checkpoints, the
+    Keras adapter's saved models) and plottable by `lrsched plot`. Used as a class
+    decorator; a policy that is not registered still works as a value."""
+    if not (isinstance(cls, type) and issubclass(cls, Schedule) and cls.__dict__.get("policy")):
+        raise TypeError(f"register takes a Schedule subclass with its own `policy` name; got {cls!r}")
+    _refuse_taken_name(cls)
+    Schedule._registry[cls.policy] = cls
+    return cls
+
+
+class Shaped(Schedule):
+    """A policy that moves between two levels along a shape in [0, 1]::
+
+        value(t) = floor + (peak - floor) * shape(t)       (linear, the default)
+        value(t) = floor * (peak / floor) ** shape(t)      (geometric: in log-LR)
+
+    A subclass gives `levels` (floor, peak) and `shape_at(t, xp)`, and declares what it
+    knows of the shape: `shape_slope` (a Lipschitz bound; default infinite, no claim),
+    `shape_pieces(until)` (its monotone pieces; default one piece, no claim),
+    `shape_range` (the part of [0, 1] it covers; default all of it) and `breakpoints`
+    (where it may jump; default none). `bounds`, `max_slope` and `pieces` follow; the
+    value is never outside `[floor, peak]`.
+    """
+
+    geometric: ClassVar[bool] = False
+
+    @property
+    def levels(self) -> tuple[float, float]:
+        """(floor, peak): the values at shape 0 and at shape 1."""
+        raise NotImplementedError
+
+    @functools.cached_property
+    def _ends(self) -> tuple[float, float]:
+        # Read on every call: cached in the instance (not a field, so == and repr skip it).
+        return self.levels
+
+    def _value(self, t: Any, xp: Namespace) -> Any:
+        floor, peak = self._ends
+        return self._from_shape(floor, peak, self.shape_at(t, xp), xp)
+
+    def _from_shape(self, floor: float, peak: float, shape: Any, xp: Namespace) -> Any:
+        if self.geometric:
+            low, high = (floor, peak) if floor <= peak else (peak, floor)
+            return xp.clip(floor * xp.exp(math.log(peak / floor) * shape), low, high)
+        return between(floor, peak, shape, xp)
+
+    def value_and_shape(self, t: Any, xp: Namespace) -> tuple[Any, Any]:
+        shape = self.shape_at(t, xp)
+        floor, peak = self._ends
+        return self._from_shape(floor, peak, shape, xp), shape
+
+    def shape_at(self, t: Any, xp: Namespace) -> Any:
+        raise NotImplementedError
+
+    @property
+    def shape_slope(self) -> float:
+        return INF
+
+    def shape_pieces(self, until: float) -> tuple[Piece, ...]:
+        return clip_pieces([Piece(0.0, INF, None)], until)
+
+    @property
+    def shape_range(self) -> tuple[float, float]:
+        return (0.0, 1.0)
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        floor, peak = self.levels
+
+        def level(r: float) -> float:  # the levels themselves at 0 and 1, not a rounding of them
+            return floor if r == 0.0 else peak if r == 1.0 else float(self._from_shape(floor, peak, r, MATH))
+
+        ends = [level(r) for r in self.shape_range]
+        return (min(ends), max(ends))
+
+    @property
+    def max_slope(self) -> float:
+        floor, peak = self.levels
+        if floor == peak:
+            return 0.0
+        if self.geometric:
+            # d/dt floor * (peak/floor)**s = value * log(peak/floor) * s': largest at the top.
+            return max(floor, peak) * abs(math.log(peak / floor)) * self.shape_slope
+        return abs(peak - floor) * self.shape_slope
+
+    def pieces(self, until: float) -> tuple[Piece, ...]:
+        floor, peak = self.levels
+        return tuple(shift_pieces(self.shape_pieces(until), 0.0, trend_sign=sign(peak - floor)))
 
 
 # Parameter names of torch, optax, Keras and timm schedulers, and lrsched's name for each.

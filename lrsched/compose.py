@@ -1,26 +1,15 @@
-"""Compositions: a warmup prefix, and schedules run back to back.
-
-`warmup(schedule, steps, start_lr=0.0, shape=)`: for t < steps the LR ramps from
-`start_lr` to `target = schedule(0)`, then `schedule(t - steps)` runs::
-
-    linear:    start_lr + (target - start_lr) * t / steps      (Goyal et al., 2017)
-    exp:       start_lr * (target / start_lr) ** (t / steps)   ("gradual warmup", seed 003)
-    constant:  start_lr, then a jump to target at `steps`       (constant warmup, seed 003)
-
-`join(schedules, boundaries)`: schedule k runs on [b_{k-1}, b_k), each from its own step
-0 (optax's `join_schedules`): lr(t) = schedules[k](t - b_{k-1}), b_{-1} = 0.
-Flat-then-anneal is `join([constant(lr=a), cosine_decay(initial_lr=a, ...)], [n])`.
-"""
+"""Compositions: a warmup prefix, and schedules run back to back."""
 
 from __future__ import annotations
 
 import dataclasses
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Annotated, Any
 
-from lrsched import _checks
-from lrsched.base import Piece, Schedule, between, clip_pieces, require_schedule, set_field, shift_pieces, sign
+from lrsched._namespace import Namespace
+from lrsched.base import Piece, Schedule, between, clip_pieces, register, set_field, shift_pieces, sign
+from lrsched.params import Interval, OneOf, Part, Parts, StepList
 
 
 def _inner_window(since: float, until: float, shift: float) -> tuple[float, float]:
@@ -31,37 +20,59 @@ def _inner_window(since: float, until: float, shift: float) -> tuple[float, floa
     return max(since - shift - slack, 0.0), until - shift + slack
 
 
+@register
 @dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
 class Warmup(Schedule):
-    """`warmup(schedule=, steps=, start_lr=0.0, shape="linear"|"exp"|"constant")`."""
+    r"""A ramp from `start_lr` up to the schedule's first value, then the schedule.
+
+    For t < steps the LR ramps to :math:`\tau` = schedule(0); from `steps` on,
+    `schedule(t - steps)` runs:
+
+    .. math::
+
+        \text{linear: } s + (\tau - s)\, t / n \qquad
+        \text{exp: } s\, (\tau / s)^{t / n} \qquad
+        \text{constant: } s, \text{ then } \tau \text{ at } n
+
+    Momentum (`inverse_momentum`) holds the schedule's step-0 value through the ramp.
+
+    Args:
+        schedule: the schedule that follows, any lrsched schedule.
+        steps: n, the length of the ramp, > 0.
+        start_lr: s, >= 0 (> 0 for "exp").
+        shape: "linear", "exp" or "constant".
+
+    Reference: Goyal et al., "Accurate, Large Minibatch SGD: Training ImageNet in 1 Hour",
+    2017, section 2.2 ("gradual warmup": linear; "constant warmup": a low constant LR).
+
+    >>> s = warmup(schedule=constant(lr=1.0), steps=10)
+    >>> s(0), s(5), s(10), s(11)
+    (0.0, 0.5, 1.0, 1.0)
+    """
 
     policy = "warmup"
-    schedule: Schedule
-    steps: float
-    start_lr: float = 0.0
-    shape: str = "linear"
+    schedule: Annotated[Schedule, Part()]
+    steps: Annotated[float, Interval(low=0.0, low_open=True, scale="steps")]
+    start_lr: Annotated[float, Interval(low=0.0, scale="lr")] = 0.0
+    shape: Annotated[str, OneOf(("linear", "exp", "constant"))] = "linear"
     _target: float = dataclasses.field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        require_schedule("schedule", self.schedule)
+        super().__post_init__()
         # Derived once: the ramp reads it on every call.
         set_field(self, "_target", float(self.schedule(0.0)))
-        set_field(self, "steps", _checks.real("steps", self.steps, low=0.0, low_open=True))
-        shape = _checks.choice("shape", self.shape, ("linear", "exp", "constant"))
-        if shape == "exp":
-            start = _checks.real("start_lr", self.start_lr, low=0.0, low_open=True)
+        if self.shape == "exp":
+            if self.start_lr <= 0.0:
+                raise ValueError(f"start_lr must be in (0, inf) for shape='exp'; got {self.start_lr!r}")
             if self.target <= 0.0:
                 raise ValueError(f"shape='exp' needs schedule(0) > 0 to ramp to; got {self.target!r}")
-        else:
-            start = _checks.real("start_lr", self.start_lr, low=0.0)
-        set_field(self, "start_lr", start)
 
     @property
     def target(self) -> float:
         """The value the ramp reaches: the wrapped schedule's value at its step 0."""
         return self._target
 
-    def _ramp(self, t: Any, xp: Any) -> Any:
+    def _ramp(self, t: Any, xp: Namespace) -> Any:
         fraction = xp.minimum(t, self.steps) / self.steps
         if self.shape == "linear":
             return between(self.start_lr, self.target, fraction, xp)
@@ -70,25 +81,25 @@ class Warmup(Schedule):
             low, high = math.log(self.start_lr), math.log(self.target)
             ends = sorted((self.start_lr, self.target))
             return xp.clip(xp.exp(low + (high - low) * fraction), ends[0], ends[1])
-        return t * 0.0 + self.start_lr
+        return xp.full_like(t, self.start_lr)
 
-    def _value(self, t: Any, xp: Any) -> Any:
-        def part(k: int, t: Any, xp: Any) -> Any:
+    def _value(self, t: Any, xp: Namespace) -> Any:
+        def part(k: int, t: Any, xp: Namespace) -> Any:
             return self._ramp(t, xp) if k == 0 else self.schedule._value(xp.maximum(t - self.steps, 0.0), xp)
 
         return xp.select(t, (self.steps,), part)
 
-    def _peak_fraction(self, t: Any, xp: Any) -> Any:
+    def shape_at(self, t: Any, xp: Namespace) -> Any:
         # Momentum holds its start value through the ramp, then follows the schedule.
-        def part(k: int, t: Any, xp: Any) -> Any:
+        def part(k: int, t: Any, xp: Namespace) -> Any:
             shifted = xp.maximum(t - self.steps, 0.0)
-            return self.schedule._peak_fraction(shifted if k else shifted * 0.0, xp)
+            return self.schedule.shape_at(shifted if k else xp.full_like(shifted, 0.0), xp)
 
         return xp.select(t, (self.steps,), part)
 
     @property
-    def _fraction_slope(self) -> float:
-        return self.schedule._fraction_slope
+    def shape_slope(self) -> float:
+        return self.schedule.shape_slope
 
     @property
     def bounds(self) -> tuple[float, float]:
@@ -124,59 +135,71 @@ class Warmup(Schedule):
         head = [Piece(0.0, self.steps, trend)]
         if until <= self.steps:
             return clip_pieces(head, until)
-        pieces = self.schedule._fraction_pieces if fraction else self.schedule.pieces
+        pieces = self.schedule.shape_pieces if fraction else self.schedule.pieces
         return clip_pieces(head + shift_pieces(pieces(until - self.steps), self.steps), until)
 
     def pieces(self, until: float) -> tuple[Piece, ...]:
         trend = 0 if self.shape == "constant" else sign(self.target - self.start_lr)
         return self._pieces(until, trend, fraction=False)
 
-    def _fraction_pieces(self, until: float) -> tuple[Piece, ...]:
+    def shape_pieces(self, until: float) -> tuple[Piece, ...]:
         return self._pieces(until, 0, fraction=True)  # held through the ramp
 
 
+@register
 @dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
 class Join(Schedule):
-    """`join(schedules=[...], boundaries=[...])`, len(boundaries) == len(schedules) - 1."""
+    r"""Schedules run back to back, each from its own step 0.
+
+    .. math::
+
+        \mathrm{lr}(t) = \mathrm{schedules}_k(t - b_{k-1}), \qquad b_{k-1} \le t < b_k,\; b_{-1} = 0
+
+    Args:
+        schedules: the parts, a non-empty list of lrsched schedules.
+        boundaries: b, where each next part starts: strictly increasing steps > 0, one
+            fewer than the parts.
+
+    Reference: optax's `join_schedules`. Flat-then-anneal is
+    `join([constant(lr=a), cosine_decay(initial_lr=a, ...)], [n])`.
+
+    >>> s = join(schedules=[constant(lr=1.0), cosine_decay(initial_lr=1.0, decay_steps=10)], boundaries=[5])
+    >>> s(4), s(5), s(10), s(15)
+    (1.0, 1.0, 0.5, 0.0)
+    """
 
     policy = "join"
-    schedules: Sequence[Schedule]  # stored as a tuple
-    boundaries: Sequence[float]  # stored as a tuple
+    schedules: Annotated[Sequence[Schedule], Parts()]  # stored as a tuple
+    boundaries: Annotated[Sequence[float], StepList(strict=True, positive=True)]  # stored as a tuple
 
     def __post_init__(self) -> None:
-        parts = _checks.sequence("schedules", self.schedules)
-        if not parts:
-            raise ValueError("schedules must hold at least one schedule; got []")
-        set_field(self, "schedules", tuple(require_schedule(f"schedules[{i}]", s) for i, s in enumerate(parts)))
-        bounds = _checks.sorted_steps("boundaries", self.boundaries, strict=True)
-        if len(bounds) != len(parts) - 1:
+        super().__post_init__()
+        if len(self.boundaries) != len(self.schedules) - 1:
             raise ValueError(
-                f"boundaries must hold len(schedules) - 1 = {len(parts) - 1} steps; got {len(bounds)}"
+                f"boundaries must hold len(schedules) - 1 = {len(self.schedules) - 1} steps; "
+                f"got {len(self.boundaries)}"
             )
-        if bounds and bounds[0] <= 0:
-            raise ValueError(f"boundaries must be > 0; got {list(bounds)!r}")
-        set_field(self, "boundaries", bounds)
 
     def _starts(self) -> tuple[float, ...]:
         return (0.0, *self.boundaries)
 
-    def _part(self, method: str, t: Any, xp: Any) -> Any:
+    def _part(self, method: str, t: Any, xp: Namespace) -> Any:
         starts = self._starts()
 
-        def part(k: int, t: Any, xp: Any) -> Any:
+        def part(k: int, t: Any, xp: Namespace) -> Any:
             return getattr(self.schedules[k], method)(xp.maximum(t - starts[k], 0.0), xp)
 
         return xp.select(t, self.boundaries, part)
 
-    def _value(self, t: Any, xp: Any) -> Any:
+    def _value(self, t: Any, xp: Namespace) -> Any:
         return self._part("_value", t, xp)
 
-    def _peak_fraction(self, t: Any, xp: Any) -> Any:
-        return self._part("_peak_fraction", t, xp)
+    def shape_at(self, t: Any, xp: Namespace) -> Any:
+        return self._part("shape_at", t, xp)
 
     @property
-    def _fraction_slope(self) -> float:
-        return max(s._fraction_slope for s in self.schedules)
+    def shape_slope(self) -> float:
+        return max(s.shape_slope for s in self.schedules)
 
     @property
     def bounds(self) -> tuple[float, float]:
@@ -213,7 +236,7 @@ class Join(Schedule):
     def _pieces(self, until: float, fraction: bool) -> tuple[Piece, ...]:
         out: list[Piece] = []
         for schedule, start, end in self._segments(until):
-            pieces = schedule._fraction_pieces if fraction else schedule.pieces
+            pieces = schedule.shape_pieces if fraction else schedule.pieces
             for p in shift_pieces(pieces(min(until, end) - start), start):
                 out.append(Piece(p.start, min(p.end, end), p.trend))
         return clip_pieces([p for p in out if p.end > p.start], until)
@@ -221,7 +244,7 @@ class Join(Schedule):
     def pieces(self, until: float) -> tuple[Piece, ...]:
         return self._pieces(until, fraction=False)
 
-    def _fraction_pieces(self, until: float) -> tuple[Piece, ...]:
+    def shape_pieces(self, until: float) -> tuple[Piece, ...]:
         return self._pieces(until, fraction=True)
 
 

@@ -1,17 +1,8 @@
 """Cosine annealing: a single decay, and SGDR's warm restarts.
 
-`cosine_decay`: Loshchilov & Hutter, "SGDR" (ICLR 2017), eq. 5 with one cycle; equal to
-optax's `cosine_decay_schedule` (with `final_lr = alpha * initial_lr`)::
-
-    lr(t) = final_lr + (initial_lr - final_lr) * (1 + cos(pi * min(t, D) / D)) / 2
-
-`cosine_restarts`: SGDR with warm restarts. Cycle i starts at
-`s_i = T0 * (m**i - 1) / (m - 1)` (or `T0 * i` for m = 1), lasts `T_i = T0 * m**i`::
-
-    lr(t) = min_lr + (max_lr - min_lr) * peak_decay**i * (1 + cos(pi * (t - s_i) / T_i)) / 2
-
-Equal to torch's `CosineAnnealingWarmRestarts(T_0=T0, T_mult=m, eta_min=min_lr)` and to
-Keras' `CosineDecayRestarts(max_lr, T0, t_mul=m, m_mul=peak_decay, alpha=min_lr/max_lr)`.
+Loshchilov & Hutter, "SGDR: Stochastic Gradient Descent with Warm Restarts", ICLR 2017,
+section 3, eq. 5. `cosine_restarts` equals torch's `CosineAnnealingWarmRestarts` and
+Keras' `CosineDecayRestarts`; `cosine_decay` equals optax's `cosine_decay_schedule`.
 
 Exact restarts. For m != 1 the start is `T0 * (m**i - 1) / (m - 1)`, computed as
 `T0 * expm1(i * log1p(m - 1)) / (m - 1)` with `m - 1` and `log1p(m - 1)` in float64 (no
@@ -30,74 +21,97 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any
+from typing import Annotated, Any
 
-from lrsched import _checks
-from lrsched._namespace import MATH
-from lrsched.base import INF, Piece, Schedule, between, clip_pieces, cycle_position, set_field
+from lrsched._namespace import MATH, Namespace
+from lrsched.base import INF, Piece, Shaped, clip_pieces, cycle_position, register, set_field
+from lrsched.params import Interval, Length
+
+LR = Interval(low=0.0, low_open=True, scale="lr")
 
 
+@register
 @dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
-class CosineDecay(Schedule):
-    """`cosine_decay(initial_lr=, decay_steps=, final_lr=0.0)`."""
+class CosineDecay(Shaped):
+    r"""Half a cosine from `initial_lr` down to `final_lr` over `decay_steps`, then flat.
+
+    .. math::
+
+        \mathrm{lr}(t) = f + (i - f) \cdot \tfrac12 \left(1 + \cos\left(\pi \tfrac{\min(t, D)}{D}\right)\right)
+
+    Args:
+        initial_lr: the LR at step 0, > 0.
+        decay_steps: D, the steps the decay takes, > 0.
+        final_lr: f, the LR from step D on, in [0, initial_lr] (optax's `alpha * initial_lr`).
+
+    Reference: Loshchilov & Hutter, "SGDR", ICLR 2017, eq. 5 (one cycle, no restart).
+
+    >>> s = cosine_decay(initial_lr=0.1, decay_steps=100, final_lr=0.001)
+    >>> s(0), round(s(50), 6), s(100), s(10**9)
+    (0.1, 0.0505, 0.001, 0.001)
+    """
 
     policy = "cosine_decay"
-    initial_lr: float
-    decay_steps: float
-    final_lr: float = 0.0
+    initial_lr: Annotated[float, LR]
+    decay_steps: Annotated[float, Interval(low=0.0, low_open=True, scale="steps")]
+    final_lr: Annotated[float, Interval(low=0.0, high="initial_lr", scale="lr")] = 0.0
 
-    def __post_init__(self) -> None:
-        initial = _checks.real("initial_lr", self.initial_lr, low=0.0, low_open=True)
-        set_field(self, "initial_lr", initial)
-        set_field(self, "decay_steps", _checks.real("decay_steps", self.decay_steps, low=0.0, low_open=True))
-        set_field(self, "final_lr", _checks.real("final_lr", self.final_lr, low=0.0, high=initial))
+    @property
+    def levels(self) -> tuple[float, float]:
+        return (self.final_lr, self.initial_lr)
 
-    def _peak_fraction(self, t: Any, xp: Any) -> Any:
+    def shape_at(self, t: Any, xp: Namespace) -> Any:
         done = xp.minimum(t, self.decay_steps) / self.decay_steps
         return 0.5 * (1.0 + xp.cos(math.pi * done))
 
-    def _value(self, t: Any, xp: Any) -> Any:
-        return between(self.final_lr, self.initial_lr, self._peak_fraction(t, xp), xp)
-
     @property
-    def bounds(self) -> tuple[float, float]:
-        return (self.final_lr, self.initial_lr)
-
-    @property
-    def _fraction_slope(self) -> float:
+    def shape_slope(self) -> float:
         return math.pi / (2 * self.decay_steps)
 
-    @property
-    def max_slope(self) -> float:
-        return (self.initial_lr - self.final_lr) * self._fraction_slope
-
-    def pieces(self, until: float) -> tuple[Piece, ...]:
+    def shape_pieces(self, until: float) -> tuple[Piece, ...]:
         return clip_pieces([Piece(0.0, self.decay_steps, -1), Piece(self.decay_steps, INF, 0)], until)
 
 
+@register
 @dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
-class CosineRestarts(Schedule):
-    """`cosine_restarts(max_lr=, first_cycle_steps=, min_lr=0.0, cycle_mult=1.0, peak_decay=1.0)`."""
+class CosineRestarts(Shaped):
+    r"""SGDR: cosine cycles, each restarting at the peak; cycle i is m**i times the first.
+
+    .. math::
+
+        s_i = T_0 \frac{m^i - 1}{m - 1} \;(T_0 i \text{ for } m = 1), \qquad T_i = T_0 m^i
+
+        \mathrm{lr}(t) = \eta_{min} + (\eta_{max} - \eta_{min})\, d^{\,i}\,
+            \tfrac12 \left(1 + \cos\left(\pi \tfrac{t - s_i}{T_i}\right)\right),
+            \quad s_i \le t < s_{i+1}
+
+    Args:
+        max_lr: the peak of the first cycle, > 0 (torch's group LR).
+        first_cycle_steps: T0, the first cycle's length, >= 1e-6 (torch `T_0`).
+        min_lr: the floor, in [0, max_lr] (torch `eta_min`; Keras `alpha * max_lr`).
+        cycle_mult: m, each cycle's length over the one before, >= 1 (torch `T_mult`).
+        peak_decay: d, each cycle's amplitude over the one before, in (0, 1] (Keras `m_mul`).
+
+    Reference: Loshchilov & Hutter, "SGDR: Stochastic Gradient Descent with Warm
+    Restarts", ICLR 2017, section 3, eq. 5.
+
+    >>> s = cosine_restarts(max_lr=1.0, first_cycle_steps=10, cycle_mult=2)
+    >>> s(0), s(5), s(10), s(20), s(30), s.cycle_ends(80)
+    (1.0, 0.5, 1.0, 0.5, 1.0, (10.0, 30.0, 70.0))
+    """
 
     policy = "cosine_restarts"
-    max_lr: float
-    first_cycle_steps: float
-    min_lr: float = 0.0
-    cycle_mult: float = 1.0
-    peak_decay: float = 1.0
+    max_lr: Annotated[float, LR]
+    first_cycle_steps: Annotated[float, Length()]
+    min_lr: Annotated[float, Interval(low=0.0, high="max_lr", scale="lr")] = 0.0
+    cycle_mult: Annotated[float, Interval(low=1.0, scale="factor")] = 1.0
+    peak_decay: Annotated[float, Interval(low=0.0, high=1.0, low_open=True)] = 1.0
 
     def __post_init__(self) -> None:
-        peak = _checks.real("max_lr", self.max_lr, low=0.0, low_open=True)
-        set_field(self, "max_lr", peak)
-        first = _checks.length("first_cycle_steps", self.first_cycle_steps)
-        set_field(self, "first_cycle_steps", first)
-        set_field(self, "min_lr", _checks.real("min_lr", self.min_lr, low=0.0, high=peak))
-        set_field(self, "cycle_mult", _checks.real("cycle_mult", self.cycle_mult, low=1.0))
-        decay = _checks.real("peak_decay", self.peak_decay, low=0.0, high=1.0, low_open=True)
-        set_field(self, "peak_decay", decay)
+        super().__post_init__()
         # Derived once: the scalar path reads these on every call.
         set_field(self, "_whole_mult", float(self.cycle_mult).is_integer())
-        set_field(self, "_whole_starts", self._whole_mult and float(first).is_integer())
+        set_field(self, "_whole_starts", self._whole_mult and float(self.first_cycle_steps).is_integer())
 
     _whole_mult: bool = dataclasses.field(init=False, repr=False, compare=False)
     _whole_starts: bool = dataclasses.field(init=False, repr=False, compare=False)
@@ -106,7 +120,7 @@ class CosineRestarts(Schedule):
         """The step where cycle `i` (0-based, a whole number) starts."""
         return float(self._start(float(i), MATH, MATH.eps(0.0)))
 
-    def _start(self, i: Any, xp: Any, eps: float) -> Any:
+    def _start(self, i: Any, xp: Namespace, eps: float) -> Any:
         m, first = self.cycle_mult, self.first_cycle_steps
         if m == 1.0:
             return first * i
@@ -119,7 +133,7 @@ class CosineRestarts(Schedule):
         slack = (2.0 * eps * (4.0 + exponent) + 4.0 * 2.0**-52 * (i + 1.0)) * xp.maximum(start, 1.0)
         return xp.where(xp.abs(start - whole) <= slack, whole, start)
 
-    def _cycle(self, t: Any, xp: Any) -> tuple[Any, Any, Any]:
+    def _cycle(self, t: Any, xp: Namespace) -> tuple[Any, Any, Any]:
         """(index, offset into the cycle, cycle length) at step t."""
         m, first = self.cycle_mult, self.first_cycle_steps
         if m == 1.0:
@@ -141,27 +155,20 @@ class CosineRestarts(Schedule):
         start = self._start(i, xp, eps)
         return i, t - start, self._start(i + 1.0, xp, eps) - start
 
-    def _peak_fraction(self, t: Any, xp: Any) -> Any:
+    @property
+    def levels(self) -> tuple[float, float]:
+        return (self.min_lr, self.max_lr)
+
+    def shape_at(self, t: Any, xp: Namespace) -> Any:
         i, offset, length = self._cycle(t, xp)
         wave = 0.5 * (1.0 + xp.cos(math.pi * offset / length))
         if self.peak_decay == 1.0:
             return wave
         return xp.exp(i * math.log(self.peak_decay)) * wave  # exp-log: well-conditioned in float32
 
-    def _value(self, t: Any, xp: Any) -> Any:
-        return between(self.min_lr, self.max_lr, self._peak_fraction(t, xp), xp)
-
     @property
-    def bounds(self) -> tuple[float, float]:
-        return (self.min_lr, self.max_lr)
-
-    @property
-    def _fraction_slope(self) -> float:
+    def shape_slope(self) -> float:
         return math.pi / (2 * self.first_cycle_steps)
-
-    @property
-    def max_slope(self) -> float:
-        return (self.max_lr - self.min_lr) * self._fraction_slope
 
     def _starts(self, until: float, since: float = 0.0) -> list[float]:
         """Restart steps in [since, until], found from the cycle index at `since`."""
@@ -180,11 +187,11 @@ class CosineRestarts(Schedule):
     def cycle_ends(self, until: float, since: float = 0.0) -> tuple[float, ...]:
         return self.breakpoints(until, since)  # a cycle ends where the next one restarts
 
-    def _cycle_state(self, t: Any, xp: Any) -> tuple[Any, Any]:
+    def _cycle_state(self, t: Any, xp: Namespace) -> tuple[Any, Any]:
         index, offset, _ = self._cycle(t, xp)
         return index, offset
 
-    def pieces(self, until: float) -> tuple[Piece, ...]:
+    def shape_pieces(self, until: float) -> tuple[Piece, ...]:
         edges = [0.0, *self._starts(until), INF]
         return clip_pieces([Piece(a, b, -1) for a, b in zip(edges[:-1], edges[1:], strict=True)], until)
 

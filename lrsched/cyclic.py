@@ -1,62 +1,78 @@
-"""Cyclical learning rates (CLR): Smith, "Cyclical Learning Rates for Training Neural
-Networks", WACV 2017, section 3.1. Equal to `torch.optim.lr_scheduler.CyclicLR` step
-for step (its `scale_mode` is fixed by `mode`, as in torch's defaults).
+"""Cyclical learning rates (CLR): triangular, triangular2 and exp_range.
 
-With `total = step_size_up + step_size_down`, cycle `k = floor(t / total)` and
-position `p = t - k * total` in the cycle::
-
-    rise(t) = p / step_size_up                     if p <= step_size_up
-            = (total - p) / step_size_down         otherwise
-    lr(t)   = base_lr + (max_lr - base_lr) * rise(t) * scale(t)
-
-    scale = 1               (triangular)
-          = 1 / 2**k        (triangular2: the amplitude halves every cycle)
-          = gamma**t        (exp_range: decays per iteration)
+Smith, "Cyclical Learning Rates for Training Neural Networks", WACV 2017, section 3.1.
+Equal to `torch.optim.lr_scheduler.CyclicLR` step for step, momentum included (its
+`scale_mode` is fixed by `mode`, as in torch's defaults).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any
+from typing import Annotated, Any
 
-from lrsched import _checks
-from lrsched.base import Piece, Schedule, between, clip_pieces, cycle_position, set_field
+from lrsched._namespace import Namespace
+from lrsched.base import Piece, Shaped, clip_pieces, cycle_position, register
+from lrsched.params import Interval, Length, OneOf
 
 
+@register
 @dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
-class Cyclic(Schedule):
-    """`cyclic(base_lr=, max_lr=, step_size_up=, step_size_down=None, mode=, gamma=1.0)`."""
+class Cyclic(Shaped):
+    r"""The LR climbs linearly from `base_lr` to `max_lr` and back, cycle after cycle.
+
+    With :math:`u` = step_size_up, :math:`d` = step_size_down, cycle
+    :math:`k = \lfloor t / (u + d) \rfloor` and position :math:`p = t - k (u + d)`:
+
+    .. math::
+
+        \mathrm{rise}(t) = p / u \ (p \le u), \qquad (u + d - p) / d \ (p > u)
+
+        \mathrm{lr}(t) = \mathrm{base} + (\mathrm{max} - \mathrm{base}) \cdot \mathrm{rise}(t) \cdot \mathrm{scale}(t)
+
+    where scale is 1 (triangular), :math:`2^{-k}` (triangular2: the amplitude halves
+    every cycle) or :math:`\gamma^t` (exp_range: decays per step).
+
+    Args:
+        base_lr: the floor of every cycle, >= 0.
+        max_lr: the first cycle's peak, >= base_lr.
+        step_size_up: u, steps from floor to peak, >= 1e-6.
+        step_size_down: d, steps from peak to floor, >= 1e-6; None: equal to u.
+        mode: "triangular", "triangular2" or "exp_range".
+        gamma: the per-step decay of exp_range, in (0, 1]; 1 for the other modes.
+
+    Reference: Smith, "Cyclical Learning Rates for Training Neural Networks", WACV 2017,
+    section 3.1 (the triangular policy; triangular2 and exp_range in its figure 2).
+
+    >>> s = cyclic(base_lr=0.1, max_lr=1.0, step_size_up=10, mode="triangular2")
+    >>> s(0), s(10), s(20), s(30), s.cycle_ends(60)
+    (0.1, 1.0, 0.1, 0.55, (20.0, 40.0, 60.0))
+    """
 
     policy = "cyclic"
-    base_lr: float
-    max_lr: float
-    step_size_up: float
-    step_size_down: float | None = None
-    mode: str = "triangular"
-    gamma: float = 1.0
+    base_lr: Annotated[float, Interval(low=0.0, scale="lr")]
+    max_lr: Annotated[float, Interval(low="base_lr", scale="lr")]
+    step_size_up: Annotated[float, Length()]
+    step_size_down: Annotated[float | None, Length(optional=True)] = None
+    mode: Annotated[str, OneOf(("triangular", "triangular2", "exp_range"))] = "triangular"
+    gamma: Annotated[float, Interval(low=0.0, high=1.0, low_open=True)] = 1.0
 
     def __post_init__(self) -> None:
-        base = _checks.real("base_lr", self.base_lr, low=0.0)
-        set_field(self, "base_lr", base)
-        set_field(self, "max_lr", _checks.real("max_lr", self.max_lr, low=base))
-        up = _checks.length("step_size_up", self.step_size_up)
-        set_field(self, "step_size_up", up)
-        if self.step_size_down is not None:
-            down = _checks.length("step_size_down", self.step_size_down)
-            set_field(self, "step_size_down", down)
-        mode = _checks.choice("mode", self.mode, ("triangular", "triangular2", "exp_range"))
-        set_field(self, "mode", mode)
-        gamma = _checks.real("gamma", self.gamma, low=0.0, high=1.0, low_open=True)
-        if mode != "exp_range" and gamma != 1.0:
-            raise ValueError(f"gamma applies to mode='exp_range' only; got gamma={gamma!r} with mode={mode!r}")
-        set_field(self, "gamma", gamma)
+        super().__post_init__()
+        if self.mode != "exp_range" and self.gamma != 1.0:
+            raise ValueError(
+                f"gamma applies to mode='exp_range' only; got gamma={self.gamma!r} with mode={self.mode!r}"
+            )
 
     @property
     def _down(self) -> float:
         return self.step_size_up if self.step_size_down is None else self.step_size_down
 
-    def _peak_fraction(self, t: Any, xp: Any) -> Any:
+    @property
+    def levels(self) -> tuple[float, float]:
+        return (self.base_lr, self.max_lr)
+
+    def shape_at(self, t: Any, xp: Namespace) -> Any:
         # torch's CyclicLR drives momentum by this same product: rise * scale.
         up, down = self.step_size_up, self._down
         k, p = cycle_position(t, up + down, xp)
@@ -67,7 +83,7 @@ class Cyclic(Schedule):
             return rise * xp.exp(t * math.log(self.gamma))
         return rise
 
-    def _cycle_state(self, t: Any, xp: Any) -> tuple[Any, Any]:
+    def _cycle_state(self, t: Any, xp: Namespace) -> tuple[Any, Any]:
         return cycle_position(t, self.step_size_up + self._down, xp)
 
     def cycle_ends(self, until: float, since: float = 0.0) -> tuple[float, ...]:
@@ -75,27 +91,19 @@ class Cyclic(Schedule):
         first = max(1, math.ceil(since / total))
         return tuple(float(k * total) for k in range(first, int(until // total) + 1))
 
-    def _value(self, t: Any, xp: Any) -> Any:
-        return between(self.base_lr, self.max_lr, self._peak_fraction(t, xp), xp)
-
     @property
-    def bounds(self) -> tuple[float, float]:
-        peak = 1.0
+    def shape_range(self) -> tuple[float, float]:
         if self.mode == "exp_range" and self.gamma < 1.0:
             # (t / up) * gamma**t peaks at t = 1 / |log gamma|, or at the first top.
             top = min(self.step_size_up, -1.0 / math.log(self.gamma))
-            peak = top / self.step_size_up * self.gamma**top
-        return (self.base_lr, self.base_lr + (self.max_lr - self.base_lr) * peak)
+            return (0.0, top / self.step_size_up * self.gamma**top)
+        return (0.0, 1.0)
 
     @property
-    def _fraction_slope(self) -> float:
+    def shape_slope(self) -> float:
         return 1.0 / min(self.step_size_up, self._down) + abs(math.log(self.gamma))
 
-    @property
-    def max_slope(self) -> float:
-        return (self.max_lr - self.base_lr) * self._fraction_slope
-
-    def pieces(self, until: float) -> tuple[Piece, ...]:
+    def shape_pieces(self, until: float) -> tuple[Piece, ...]:
         # In exp_range the rising half multiplies a rise by a decay: no monotone claim.
         rising = None if self.mode == "exp_range" and self.gamma < 1.0 else 1
         out, start, up, down = [], 0.0, self.step_size_up, self._down

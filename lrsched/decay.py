@@ -1,15 +1,10 @@
 """Decay policies: constant, step, multi-step and exponential.
 
-    constant(lr):                       lr(t) = lr
-    step_decay(initial_lr, drop, every):  lr(t) = initial_lr * drop ** floor(t / every)
-    multi_step(initial_lr, milestones, gamma):
-                                        lr(t) = initial_lr * gamma ** #{m in milestones : m <= t}
-    exponential(initial_lr, gamma):     lr(t) = initial_lr * gamma ** t
-
-Step decay is the "most popular" annealing of seed 002 and torch's `StepLR`;
-`multi_step` is torch's `MultiStepLR` (a repeated milestone applies gamma twice, as
-there); `exponential` is torch's `ExponentialLR` and seed 000's "x0.97 after each
-epoch" (`exponential(initial_lr=..., gamma=0.97)` stepped per epoch).
+Step decay ("drop the LR by a factor every few epochs") is the annealing most networks
+were trained with before cyclical schedules (Smith 2017, section 3.1, calls it the most
+popular); these equal torch's `StepLR`, `MultiStepLR` and `ExponentialLR`. Powers are
+computed as `exp(k * log(gamma))`, not `gamma**k`: in float32 the rounding of gamma
+would otherwise grow k-fold.
 """
 
 from __future__ import annotations
@@ -18,63 +13,85 @@ import bisect
 import dataclasses
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Annotated, Any
 
-from lrsched import _checks
-from lrsched.base import INF, Piece, Schedule, clip_pieces, cycle_position, set_field
+from lrsched._namespace import Namespace
+from lrsched.base import INF, Piece, Shaped, clip_pieces, cycle_position, register
+from lrsched.params import Interval, Length, StepList
+
+POSITIVE_LR = Interval(low=0.0, low_open=True, scale="lr")
+FACTOR = Interval(low=0.0, high=1.0, low_open=True)
 
 
+@register
 @dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
-class Constant(Schedule):
-    """`constant(lr=)`."""
+class Constant(Shaped):
+    """The same LR at every step: ``lr(t) = lr``.
+
+    Args:
+        lr: the LR, >= 0.
+
+    >>> constant(lr=0.1)(10**6)
+    0.1
+    """
 
     policy = "constant"
-    lr: float
-
-    def __post_init__(self) -> None:
-        set_field(self, "lr", _checks.real("lr", self.lr, low=0.0))
-
-    def _value(self, t: Any, xp: Any) -> Any:
-        return t * 0.0 + self.lr
+    lr: Annotated[float, Interval(low=0.0, scale="lr")]
 
     @property
-    def bounds(self) -> tuple[float, float]:
+    def levels(self) -> tuple[float, float]:
         return (self.lr, self.lr)
 
+    def shape_at(self, t: Any, xp: Namespace) -> Any:
+        return xp.full_like(t, 0.0)
+
     @property
-    def max_slope(self) -> float:
+    def shape_slope(self) -> float:
         return 0.0
 
-    def pieces(self, until: float) -> tuple[Piece, ...]:
+    def shape_pieces(self, until: float) -> tuple[Piece, ...]:
         return clip_pieces([Piece(0.0, INF, 0)], until)
 
 
+@register
 @dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
-class StepDecay(Schedule):
-    """`step_decay(initial_lr=, drop=, every=)`."""
+class StepDecay(Shaped):
+    r"""Multiply the LR by `drop` every `every` steps.
+
+    .. math::
+
+        \mathrm{lr}(t) = \mathrm{lr}_0 \cdot \mathrm{drop}^{\lfloor t / \mathrm{every} \rfloor}
+
+    Args:
+        initial_lr: lr_0, > 0.
+        drop: the factor applied at each drop, in (0, 1] (torch `gamma`).
+        every: the steps between drops, >= 1e-6 (torch `step_size`).
+
+    Reference: torch `StepLR(step_size=every, gamma=drop)`.
+
+    >>> s = step_decay(initial_lr=1.0, drop=0.5, every=10)
+    >>> s(9), s(10), s(25)
+    (1.0, 0.5, 0.25)
+    """
 
     policy = "step_decay"
-    initial_lr: float
-    drop: float
-    every: float
-
-    def __post_init__(self) -> None:
-        set_field(self, "initial_lr", _checks.real("initial_lr", self.initial_lr, low=0.0, low_open=True))
-        set_field(self, "drop", _checks.real("drop", self.drop, low=0.0, high=1.0, low_open=True))
-        set_field(self, "every", _checks.length("every", self.every))
-
-    def _value(self, t: Any, xp: Any) -> Any:
-        drops, _ = cycle_position(t, self.every, xp)
-        # exp(k log drop), not drop**k: in float32 the rounding of drop would grow k-fold.
-        return self.initial_lr * xp.exp(drops * math.log(self.drop))
+    initial_lr: Annotated[float, POSITIVE_LR]
+    drop: Annotated[float, FACTOR]
+    every: Annotated[float, Length()]
 
     @property
-    def bounds(self) -> tuple[float, float]:
+    def levels(self) -> tuple[float, float]:
         return (0.0 if self.drop < 1.0 else self.initial_lr, self.initial_lr)
 
+    def shape_at(self, t: Any, xp: Namespace) -> Any:
+        if self.drop == 1.0:
+            return xp.full_like(t, 0.0)  # constant: held at the floor, as every flat policy
+        drops, _ = cycle_position(t, self.every, xp)
+        return xp.exp(drops * math.log(self.drop))
+
     @property
-    def max_slope(self) -> float:
-        return 0.0
+    def shape_slope(self) -> float:
+        return 0.0  # flat between drops
 
     def breakpoints(self, until: float, since: float = 0.0) -> tuple[float, ...]:
         if self.drop == 1.0 or until < since:
@@ -82,44 +99,57 @@ class StepDecay(Schedule):
         first = max(1, math.ceil(since / self.every))
         return tuple(float(k * self.every) for k in range(first, int(until // self.every) + 1))
 
-    def pieces(self, until: float) -> tuple[Piece, ...]:
+    def shape_pieces(self, until: float) -> tuple[Piece, ...]:
         return clip_pieces([Piece(0.0, INF, -1)], until)
 
 
+@register
 @dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
-class MultiStep(Schedule):
-    """`multi_step(initial_lr=, milestones=, gamma=0.1)`."""
+class MultiStep(Shaped):
+    r"""Multiply the LR by `gamma` at each milestone (a repeated milestone applies it twice).
+
+    .. math::
+
+        \mathrm{lr}(t) = \mathrm{lr}_0 \cdot \gamma^{\#\{m \in \mathrm{milestones} : m \le t\}}
+
+    Args:
+        initial_lr: lr_0, > 0.
+        milestones: the steps of the drops, sorted, each >= 0.
+        gamma: the factor applied at each milestone, in (0, 1].
+
+    Reference: torch `MultiStepLR(milestones, gamma)`.
+
+    >>> s = multi_step(initial_lr=1.0, milestones=[30, 80], gamma=0.1)
+    >>> s(29), s(30), round(s(80), 12)
+    (1.0, 0.1, 0.01)
+    """
 
     policy = "multi_step"
-    initial_lr: float
-    milestones: Sequence[float]  # stored as a tuple
-    gamma: float = 0.1
+    initial_lr: Annotated[float, POSITIVE_LR]
+    milestones: Annotated[Sequence[float], StepList()]  # stored as a tuple
+    gamma: Annotated[float, FACTOR] = 0.1
 
-    def __post_init__(self) -> None:
-        set_field(self, "initial_lr", _checks.real("initial_lr", self.initial_lr, low=0.0, low_open=True))
-        set_field(self, "milestones", _checks.sorted_steps("milestones", self.milestones, strict=False))
-        set_field(self, "gamma", _checks.real("gamma", self.gamma, low=0.0, high=1.0, low_open=True))
+    @property
+    def levels(self) -> tuple[float, float]:
+        return (self.initial_lr * self.gamma ** len(self.milestones), self.initial_lr)
 
-    def _value(self, t: Any, xp: Any) -> Any:
+    def _value(self, t: Any, xp: Namespace) -> Any:
+        # initial_lr * gamma**passed directly: exact where the levels' difference is not.
         return xp.select(t, self.milestones, lambda passed, t, xp: self.initial_lr * self.gamma**passed)
 
-    def _peak_fraction(self, t: Any, xp: Any) -> Any:
+    def shape_at(self, t: Any, xp: Namespace) -> Any:
         # Per phase, in float64 before any float32 step sees it: with gamma near 1 the
         # range high - low is below float32's resolution of the values themselves.
         low = self.gamma ** len(self.milestones)
 
-        def fraction(passed: int, t: Any, xp: Any) -> Any:
+        def fraction(passed: int, t: Any, xp: Namespace) -> Any:
             return 0.0 if low == 1.0 else (self.gamma**passed - low) / (1.0 - low)
 
         return xp.select(t, self.milestones, fraction)
 
     @property
-    def bounds(self) -> tuple[float, float]:
-        return (self.initial_lr * self.gamma ** len(self.milestones), self.initial_lr)
-
-    @property
-    def max_slope(self) -> float:
-        return 0.0
+    def shape_slope(self) -> float:
+        return 0.0  # flat between milestones
 
     def breakpoints(self, until: float, since: float = 0.0) -> tuple[float, ...]:
         if self.gamma == 1.0:
@@ -128,34 +158,49 @@ class MultiStep(Schedule):
         inside = self.milestones[low:high]
         return tuple(sorted({float(m) for m in inside}))
 
-    def pieces(self, until: float) -> tuple[Piece, ...]:
+    def shape_pieces(self, until: float) -> tuple[Piece, ...]:
         return clip_pieces([Piece(0.0, INF, -1)], until)
 
 
+@register
 @dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
-class Exponential(Schedule):
-    """`exponential(initial_lr=, gamma=)`."""
+class Exponential(Shaped):
+    r"""Multiply the LR by `gamma` at every step.
+
+    .. math::
+
+        \mathrm{lr}(t) = \mathrm{lr}_0 \cdot \gamma^{t}
+
+    Args:
+        initial_lr: lr_0, > 0.
+        gamma: the factor per step, in (0, 1]. Per epoch, step it once an epoch:
+            `exponential(initial_lr=0.1, gamma=0.97)` is "x0.97 after each epoch".
+
+    Reference: torch `ExponentialLR(gamma)`.
+
+    >>> s = exponential(initial_lr=1.0, gamma=0.5)
+    >>> s(0), s(1), s(3), s(0.5) == 0.5**0.5
+    (1.0, 0.5, 0.125, True)
+    """
 
     policy = "exponential"
-    initial_lr: float
-    gamma: float
-
-    def __post_init__(self) -> None:
-        set_field(self, "initial_lr", _checks.real("initial_lr", self.initial_lr, low=0.0, low_open=True))
-        set_field(self, "gamma", _checks.real("gamma", self.gamma, low=0.0, high=1.0, low_open=True))
-
-    def _value(self, t: Any, xp: Any) -> Any:
-        return self.initial_lr * xp.exp(t * math.log(self.gamma))
+    initial_lr: Annotated[float, POSITIVE_LR]
+    gamma: Annotated[float, FACTOR]
 
     @property
-    def bounds(self) -> tuple[float, float]:
+    def levels(self) -> tuple[float, float]:
         return (0.0 if self.gamma < 1.0 else self.initial_lr, self.initial_lr)
 
-    @property
-    def max_slope(self) -> float:
-        return self.initial_lr * abs(math.log(self.gamma))
+    def shape_at(self, t: Any, xp: Namespace) -> Any:
+        if self.gamma == 1.0:
+            return xp.full_like(t, 0.0)  # constant: held at the floor, as every flat policy
+        return xp.exp(t * math.log(self.gamma))
 
-    def pieces(self, until: float) -> tuple[Piece, ...]:
+    @property
+    def shape_slope(self) -> float:
+        return abs(math.log(self.gamma))
+
+    def shape_pieces(self, until: float) -> tuple[Piece, ...]:
         return clip_pieces([Piece(0.0, INF, -1)], until)
 
 

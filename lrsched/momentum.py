@@ -1,63 +1,78 @@
-"""Cyclical momentum, inverse to the LR: Smith, "A disciplined approach to neural
-network hyper-parameters: Part 1" (2018), section 4.2 — "cyclical momentum in the
-opposite direction from cyclical LR" (seed 001)::
+"""Cyclical momentum, inverse to the LR.
 
-    momentum(t) = max_momentum - (max_momentum - base_momentum) * peak(t)
-
-`peak(t)` in [0, 1] is where the LR stands between its cycle floor and its peak: for
-`one_cycle` the position within the current phase (as torch's `OneCycleLR` with
-`cycle_momentum=True`: down to base while the LR rises, up to max while it falls, held
-at max through the annihilation phase), for `cyclic` torch `CyclicLR`'s `rise * scale`,
-for `cosine_decay` and `cosine_restarts` the cosine wave (times the peak decay), for
-`range_sweep` the position along the sweep (log-LR for "exp"), for other schedules
-`(lr - low) / (high - low)` over their `bounds`; a warmup holds the
-momentum of its schedule's step 0.
+Smith, "A disciplined approach to neural network hyper-parameters: Part 1" (2018),
+section 4.2: "cyclical momentum in the opposite direction from cyclical LR" — momentum
+at its highest where the LR is at its floor, at its lowest where the LR peaks.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Annotated, Any
 
-from lrsched import _checks
-from lrsched.base import Piece, Schedule, between, require_schedule, set_field, shift_pieces
+from lrsched._namespace import MATH, Namespace, prepare
+from lrsched.base import Piece, Schedule, Shaped, between, register
+from lrsched.params import Interval, Part
 
 
+@register
 @dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
-class InverseMomentum(Schedule):
-    """`inverse_momentum(schedule=, base_momentum=0.85, max_momentum=0.95)`."""
+class InverseMomentum(Shaped):
+    r"""Momentum that moves opposite to a schedule's shape.
+
+    .. math::
+
+        m(t) = m_{max} - (m_{max} - m_{base}) \cdot \mathrm{shape}(t)
+
+    where shape(t) in [0, 1] is the schedule's public `shape_at`: where its LR stands
+    between its floor and its peak. For `one_cycle` that is the position within the
+    current phase (torch's `OneCycleLR` with `cycle_momentum=True`: down to base while
+    the LR rises, up to max while it falls, held at max through the annihilation phase);
+    for `cyclic` torch `CyclicLR`'s `rise * scale`; for the cosine policies the cosine
+    wave (times the peak decay); for `range_sweep` the position along the sweep (log-LR
+    for "exp"); a warmup holds the momentum of its schedule's step 0.
+
+    Args:
+        schedule: the LR schedule to move against.
+        base_momentum: the lowest momentum (at the LR's peak), in [0, 1].
+        max_momentum: the highest momentum (at the LR's floor), in [base_momentum, 1].
+
+    Reference: Smith, "A disciplined approach to neural network hyper-parameters: Part
+    1", 2018, section 4.2 (0.85 to 0.95 are his recommended bounds).
+
+    >>> lr = cyclic(base_lr=0.1, max_lr=1.0, step_size_up=10)
+    >>> m = inverse_momentum(schedule=lr)
+    >>> m(0), m(10), round(m(5), 12)
+    (0.95, 0.85, 0.9)
+    """
 
     policy = "inverse_momentum"
-    schedule: Schedule
-    base_momentum: float = 0.85
-    max_momentum: float = 0.95
-
-    def __post_init__(self) -> None:
-        require_schedule("schedule", self.schedule)
-        base = _checks.real("base_momentum", self.base_momentum, low=0.0, high=1.0)
-        set_field(self, "base_momentum", base)
-        set_field(self, "max_momentum", _checks.real("max_momentum", self.max_momentum, low=base, high=1.0))
-
-    def _value(self, t: Any, xp: Any) -> Any:
-        return between(self.max_momentum, self.base_momentum, self.schedule._peak_fraction(t, xp), xp)
-
-    def _peak_fraction(self, t: Any, xp: Any) -> Any:
-        return 1.0 - self.schedule._peak_fraction(t, xp)
+    schedule: Annotated[Schedule, Part()]
+    base_momentum: Annotated[float, Interval(low=0.0, high=1.0)] = 0.85
+    max_momentum: Annotated[float, Interval(low="base_momentum", high=1.0)] = 0.95
 
     @property
-    def _fraction_slope(self) -> float:
-        return self.schedule._fraction_slope
-
-    def _fraction_pieces(self, until: float) -> tuple[Piece, ...]:
-        return self.pieces(until)
-
-    @property
-    def bounds(self) -> tuple[float, float]:
+    def levels(self) -> tuple[float, float]:
         return (self.base_momentum, self.max_momentum)
 
+    def _value(self, t: Any, xp: Namespace) -> Any:
+        return self.from_lr_shape(self.schedule.shape_at(t, xp), xp)
+
+    def from_lr_shape(self, shape: Any, xp: Namespace = MATH) -> Any:
+        """The momentum where the schedule's shape is `shape` (e.g. from its
+        `value_and_shape`: one evaluation serves the LR and the momentum)."""
+        return between(self.max_momentum, self.base_momentum, shape, xp)
+
+    def shape_at(self, t: Any, xp: Namespace) -> Any:
+        return 1.0 - self.schedule.shape_at(t, xp)
+
     @property
-    def max_slope(self) -> float:
-        return (self.max_momentum - self.base_momentum) * self.schedule._fraction_slope
+    def shape_slope(self) -> float:
+        return self.schedule.shape_slope
+
+    def shape_pieces(self, until: float) -> tuple[Piece, ...]:
+        return tuple(Piece(p.start, p.end, None if p.trend is None else -p.trend)
+                     for p in self.schedule.shape_pieces(until))
 
     def breakpoints(self, until: float, since: float = 0.0) -> tuple[float, ...]:
         return self.schedule.breakpoints(until, since)
@@ -65,11 +80,23 @@ class InverseMomentum(Schedule):
     def cycle_ends(self, until: float, since: float = 0.0) -> tuple[float, ...]:
         return self.schedule.cycle_ends(until, since)
 
-    def _cycle_state(self, t: Any, xp: Any) -> tuple[Any, Any]:
+    def _cycle_state(self, t: Any, xp: Namespace) -> tuple[Any, Any]:
         return self.schedule._cycle_state(t, xp)
-
-    def pieces(self, until: float) -> tuple[Piece, ...]:
-        return tuple(shift_pieces(self.schedule._fraction_pieces(until), 0.0, trend_sign=-1))
 
 
 inverse_momentum = InverseMomentum
+
+
+def lr_and_momentum(schedule: Schedule, momentum: Schedule | None, step: Any) -> tuple[Any, Any]:
+    """`(schedule(step), momentum(step))` (momentum None: `(schedule(step), None)`).
+
+    Where `momentum` is `inverse_momentum` of this very schedule, the schedule's shape
+    is evaluated once for both: the values are the same, the work half.
+    """
+    if momentum is None:
+        return schedule(step), None
+    if isinstance(momentum, InverseMomentum) and momentum.schedule is schedule:
+        t, xp = prepare(step)
+        value, shape = schedule.value_and_shape(t, xp)
+        return xp.finish(value), xp.finish(momentum.from_lr_shape(shape, xp))
+    return schedule(step), momentum(step)

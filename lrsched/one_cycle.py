@@ -1,64 +1,80 @@
-"""The 1cycle policy: Smith, "Super-Convergence: Very Fast Training of Neural Networks
-Using Large Learning Rates" (2018) and "A disciplined approach to neural network
-hyper-parameters: Part 1" (2018), section 4.
+"""The 1cycle policy, with the annihilation phase.
 
-With `initial = max_lr / div_factor`, `final = initial / final_div_factor` and
-`p = pct_start * total_steps`, the LR anneals between knots::
-
-    two-phase (default):  initial --[0, p]--> max_lr --[p, T]--> final
-    three-phase (Smith):  initial --[0, p]--> max_lr --[p, 2p]--> initial --[2p, T]--> final
-
-    anneal cos:     end + (start - end) * (1 + cos(pi * f)) / 2,  f in [0, 1]
-    anneal linear:  start + (end - start) * f
-
-and holds `final` from `T = total_steps` on. The last phase is the annihilation tail.
-torch's `OneCycleLR` puts every knot one step earlier (at p - 1, 2p - 2 and T - 1); the
-README gives the call that reproduces it. Seed 004: `one_cycle(max_lr=0.8,
-total_steps=95, pct_start=41/95, div_factor=10, final_div_factor=10, anneal="linear",
-three_phase=True)` is 0.08 at 0, 0.8 at 41, 0.08 at 82 and 0.008 at 95.
+Smith, "Super-Convergence: Very Fast Training of Neural Networks Using Large Learning
+Rates" (2018), and "A disciplined approach to neural network hyper-parameters: Part 1"
+(2018), section 4.1. torch's `OneCycleLR` puts every knot one step earlier (at p - 1,
+2p - 2 and T - 1); `lrsched.compat`'s README table gives the call that reproduces it.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any
+from typing import Annotated, Any
 
-from lrsched import _checks
-from lrsched.base import INF, Piece, Schedule, between, clip_pieces, set_field, sign
+from lrsched._namespace import Namespace
+from lrsched.base import INF, Piece, Schedule, between, clip_pieces, register, set_field, sign
+from lrsched.params import Flag, Interval, OneOf
 
 
-def anneal(kind: str, start: Any, end: Any, fraction: Any, xp: Any) -> Any:
+def anneal(kind: str, start: Any, end: Any, fraction: Any, xp: Namespace) -> Any:
     """Move from `start` (fraction 0) to `end` (fraction 1) along a cosine or a line."""
     if kind == "cos":
         return between(end, start, 0.5 * (1.0 + xp.cos(math.pi * fraction)), xp)
     return between(start, end, fraction, xp)
 
 
+@register
 @dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
 class OneCycle(Schedule):
-    """`one_cycle(max_lr=, total_steps=, pct_start=0.3, div_factor=25.0,
-    final_div_factor=1e4, anneal="cos"|"linear", three_phase=False)`."""
+    r"""One cycle up and down, then the annihilation tail far below the start.
+
+    With :math:`i` = max_lr / div_factor, :math:`f = i` / final_div_factor and
+    :math:`p` = pct_start * total_steps, the LR anneals between knots::
+
+        two-phase (default):  i --[0, p]--> max_lr --[p, T]--> f
+        three-phase (Smith):  i --[0, p]--> max_lr --[p, 2p]--> i --[2p, T]--> f
+
+    .. math::
+
+        \text{cos: } e + (s - e) \tfrac12 (1 + \cos \pi x), \qquad
+        \text{linear: } s + (e - s) x, \qquad x \in [0, 1] \text{ through the phase}
+
+    and holds :math:`f` from T = total_steps on. Its momentum shape (read by
+    `inverse_momentum`) is torch's: down to base while the LR rises, back up while it
+    falls, held at max through the annihilation phase.
+
+    Args:
+        max_lr: the peak, > 0.
+        total_steps: T, where the final LR is reached, > 0.
+        pct_start: the share of T spent rising, in (0, 1); (0, 0.5) with three_phase.
+        div_factor: max_lr over the initial LR, >= 1.
+        final_div_factor: the initial LR over the final one, >= 1.
+        anneal: "cos" or "linear".
+        three_phase: Smith's version (up, back down to the initial LR, then the tail).
+
+    Reference: Smith, "A disciplined approach to neural network hyper-parameters: Part
+    1", 2018, section 4.1; his ResNet-56 run on Cifar-10 (LR 0.08 to 0.8 over 41 steps of
+    a 95-step cycle, then down, then the tail to 0.008) is the three-phase example below.
+
+    >>> s = one_cycle(max_lr=0.8, total_steps=95, pct_start=41/95, div_factor=10,
+    ...               final_div_factor=10, anneal="linear", three_phase=True)
+    >>> [round(s(k), 12) for k in (0, 41, 82, 95, 200)]
+    [0.08, 0.8, 0.08, 0.008, 0.008]
+    """
 
     policy = "one_cycle"
-    max_lr: float
-    total_steps: float
-    pct_start: float = 0.3
-    div_factor: float = 25.0
-    final_div_factor: float = 1e4
-    anneal: str = "cos"
-    three_phase: bool = False
+    max_lr: Annotated[float, Interval(low=0.0, low_open=True, scale="lr")]
+    total_steps: Annotated[float, Interval(low=0.0, low_open=True, scale="steps")]
+    pct_start: Annotated[float, Interval(low=0.0, high=1.0, low_open=True, high_open=True)] = 0.3
+    div_factor: Annotated[float, Interval(low=1.0, scale="factor")] = 25.0
+    final_div_factor: Annotated[float, Interval(low=1.0, scale="factor")] = 1e4
+    anneal: Annotated[str, OneOf(("cos", "linear"))] = "cos"
+    three_phase: Annotated[bool, Flag()] = False
 
     def __post_init__(self) -> None:
-        set_field(self, "max_lr", _checks.real("max_lr", self.max_lr, low=0.0, low_open=True))
-        total = _checks.real("total_steps", self.total_steps, low=0.0, low_open=True)
-        set_field(self, "total_steps", total)
-        pct = _checks.real("pct_start", self.pct_start, low=0.0, high=1.0, low_open=True, high_open=True)
-        set_field(self, "pct_start", pct)
-        set_field(self, "div_factor", _checks.real("div_factor", self.div_factor, low=1.0))
-        set_field(self, "final_div_factor", _checks.real("final_div_factor", self.final_div_factor, low=1.0))
-        set_field(self, "anneal", _checks.choice("anneal", self.anneal, ("cos", "linear")))
-        three = _checks.boolean("three_phase", self.three_phase)
+        super().__post_init__()
+        pct, total, three = self.pct_start, self.total_steps, self.three_phase
         if three and 2 * pct >= 1.0:
             raise ValueError(f"pct_start must be in (0, 0.5) when three_phase=True; got {pct!r}")
         # Derived once: the scalar path reads these on every call.
@@ -89,17 +105,19 @@ class OneCycle(Schedule):
         """The steps where the phases end; the last is `total_steps`."""
         return self._knots
 
-    def _phase(self, k: int, t: Any, xp: Any, levels: tuple[float, ...]) -> Any:
+    def _fraction(self, k: int, t: Any, xp: Namespace) -> Any:
+        start = self._starts[k]
+        return xp.clip((t - start) / (self._knots[k] - start), 0.0, 1.0)
+
+    def _phase(self, k: int, t: Any, xp: Namespace, levels: tuple[float, ...]) -> Any:
         if k == len(self._knots):
             return levels[-1]
-        start = self._starts[k]
-        fraction = xp.minimum(xp.maximum((t - start) / (self._knots[k] - start), 0.0), 1.0)
-        return anneal(self.anneal, levels[k], levels[k + 1], fraction, xp)
+        return anneal(self.anneal, levels[k], levels[k + 1], self._fraction(k, t, xp), xp)
 
-    def _value(self, t: Any, xp: Any) -> Any:
+    def _value(self, t: Any, xp: Namespace) -> Any:
         return xp.select(t, self._knots, self._phase, self._levels)
 
-    def _peak_fraction(self, t: Any, xp: Any) -> Any:
+    def shape_at(self, t: Any, xp: Namespace) -> Any:
         return xp.select(t, self._knots, self._phase, self._peak_levels)
 
     def _steepest(self, levels: tuple[float, ...]) -> float:
@@ -119,7 +137,7 @@ class OneCycle(Schedule):
         return self._steepest(self._levels)
 
     @property
-    def _fraction_slope(self) -> float:
+    def shape_slope(self) -> float:
         return self._steepest(self._peak_levels)
 
     def _level_pieces(self, levels: tuple[float, ...], until: float) -> tuple[Piece, ...]:
@@ -133,7 +151,7 @@ class OneCycle(Schedule):
     def pieces(self, until: float) -> tuple[Piece, ...]:
         return self._level_pieces(self._levels, until)
 
-    def _fraction_pieces(self, until: float) -> tuple[Piece, ...]:
+    def shape_pieces(self, until: float) -> tuple[Piece, ...]:
         return self._level_pieces(self._peak_levels, until)
 
 

@@ -52,7 +52,8 @@ def test_cli_table_equals_the_schedule():
     s = l.one_cycle(max_lr=0.8, total_steps=95, pct_start=41 / 95, div_factor=10, final_div_factor=10,
                     anneal="linear", three_phase=True)
     m = l.inverse_momentum(schedule=s)
-    rows = [line.split("\t") for line in done.stdout.strip().splitlines()]
+    header, *rows = [line.split("\t") for line in done.stdout.strip().splitlines()]
+    assert header == ["step", "lr", "momentum"]
     assert len(rows) == 96
     for step, lr, mom in rows:
         assert float(lr) == pytest.approx(s(int(step)), rel=1e-5)

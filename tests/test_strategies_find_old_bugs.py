@@ -15,7 +15,7 @@ from hypothesis.errors import NoSuchExample
 
 import lrsched as l
 import lrsched.testing as lt
-from lrsched import _checks
+from lrsched import params
 from lrsched._namespace import NumpyNamespace
 
 SEARCH = settings(max_examples=2000, database=None, derandomize=True)
@@ -106,13 +106,13 @@ def test_backend_check_finds_half_precision_overflow(monkeypatch):
 
 def test_step_counts_find_integer_parameters_jax_cannot_hold(monkeypatch):
     jax = pytest.importorskip("jax", reason="jax is not installed; CI installs it")
-    real = _checks.real
+    real = params._real
 
-    def old_real(name, value, **kwargs):  # kept every int an int, however large
-        checked = real(name, value, **kwargs)
+    def old_real(name, value, *args):  # kept every int an int, however large
+        checked = real(name, value, *args)
         return int(value) if isinstance(value, int) and not isinstance(value, bool) else checked
 
-    monkeypatch.setattr(_checks, "real", old_real)
+    monkeypatch.setattr(params, "_real", old_real)
     counts = jax.numpy.asarray([0, 1, 1000], dtype=jax.numpy.int32)
 
     def breaks_under_jit(schedule):

@@ -1,0 +1,393 @@
+"""Parameters declared once: a field's annotation carries the values it accepts.
+
+    @register
+    @dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
+    class CosineDecay(Shaped):
+        policy = "cosine_decay"
+        initial_lr: Annotated[float, Interval(low=0.0, low_open=True, scale="lr")]
+        decay_steps: Annotated[float, Interval(low=0.0, low_open=True, scale="steps")]
+        final_lr: Annotated[float, Interval(low=0.0, high="initial_lr", scale="lr")] = 0.0
+
+Everything else is derived from these declarations: the constructor's checks and their
+messages (`Schedule.__post_init__` runs `check_parameters`), the options of `lrsched
+plot` (`cli_type`, `choices`), the ranges shown by `describe`, and the Hypothesis
+strategy of `lrsched.testing.strategy_for`. A bound may name an earlier parameter
+(`high="initial_lr"`): the check and the strategy then use that parameter's value.
+
+Nothing is clamped or coerced silently: a value outside its range raises `ValueError`,
+a value of the wrong kind `TypeError`, each naming the parameter and what it allows.
+NumPy scalars are accepted and stored as Python numbers so configs stay JSON-safe.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import numbers
+import typing
+from collections.abc import Callable, Sequence
+from typing import Any
+
+# The shortest cycle or step interval a policy accepts: below it, step / length
+# overflows for the large steps (up to 2**53) that every schedule must survive.
+MIN_LENGTH = 1e-6
+
+Bound = float | str | None
+
+
+class Param:
+    """What one parameter accepts. Subclasses check, describe, parse and draw values."""
+
+    optional: bool = False
+
+    def check(self, name: str, value: Any, known: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        raise NotImplementedError
+
+    def cli_type(self) -> Callable[[str], Any] | None:
+        """How `lrsched plot` parses the option's text; None: not given on the command line."""
+        return None
+
+    def choices(self) -> Sequence[str] | None:
+        return None
+
+    def strategy(self, known: dict[str, Any]) -> Any:
+        """A Hypothesis strategy of valid values, given the parameters drawn before."""
+        raise NotImplementedError
+
+
+def _number_text(text: str) -> int | float:
+    value = float(text)
+    return int(value) if value.is_integer() and "." not in text and "e" not in text.lower() else value
+
+
+def _numbers_text(text: str) -> list[int | float]:
+    return [_number_text(part) for part in text.split(",") if part.strip()]
+
+
+def _bool_text(text: str) -> bool:
+    if text.lower() not in ("true", "false"):
+        raise ValueError(f"expected true or false; got {text!r}")
+    return text.lower() == "true"
+
+
+def _real(name: str, value: Any, allowed: str, too_low: Callable[[float], bool],
+          too_high: Callable[[float], bool]) -> Any:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number; got {type(value).__name__} {value!r}")
+    try:
+        number = float(value)
+    except OverflowError:
+        message = f"{name} must be a finite number in {allowed}; got an integer beyond the float range"
+        raise ValueError(message) from None
+    if not math.isfinite(number):
+        raise ValueError(f"{name} must be a finite number in {allowed}; got {value!r}")
+    if too_low(number) or too_high(number):
+        raise ValueError(f"{name} must be in {allowed}; got {value!r}")
+    # An int below 2**31 in size stays an int (step counts read naturally in reprs and
+    # configs); every other real becomes a float, which every backend computes with
+    # (JAX takes Python ints as int32 and torch as int64: a larger one would overflow).
+    if isinstance(value, numbers.Integral) and abs(number) < 2**31:
+        return int(value)
+    return number
+
+
+@dataclasses.dataclass(frozen=True)
+class Interval(Param):
+    """A finite real number in [low, high] (an end is open if `low_open`/`high_open`;
+    None: unbounded). An end given as a string is the value of that earlier parameter.
+
+    `scale` tells strategies what kind of number it is: "lr" (spread over decades),
+    "steps" (step counts, huge ones too), "factor" (a ratio >= 1), "linear" (uniform).
+    `optional`: None is accepted too (e.g. `step_size_down`: None means "as up").
+    """
+
+    low: Bound = None
+    high: Bound = None
+    low_open: bool = False
+    high_open: bool = False
+    scale: str = "linear"
+    optional: bool = False
+
+    def limits(self, known: dict[str, Any]) -> tuple[float | None, float | None]:
+        def resolve(end: Bound) -> float | None:
+            return float(known[end]) if isinstance(end, str) else None if end is None else float(end)
+
+        return resolve(self.low), resolve(self.high)
+
+    def _text(self, low: float | str | None, high: float | str | None) -> str:
+        left = "(" if self.low_open or low is None else "["
+        right = ")" if self.high_open or high is None else "]"
+        lo = "-inf" if low is None else low if isinstance(low, str) else f"{low:g}"
+        hi = "inf" if high is None else high if isinstance(high, str) else f"{high:g}"
+        return f"{left}{lo}, {hi}{right}"
+
+    def check(self, name: str, value: Any, known: dict[str, Any]) -> Any:
+        if value is None and self.optional:
+            return None
+        low, high = self.limits(known)
+        return _real(
+            name, value, self._text(low, high),
+            lambda x: low is not None and (x <= low if self.low_open else x < low),
+            lambda x: high is not None and (x >= high if self.high_open else x > high),
+        )
+
+    def describe(self) -> str:
+        text = f"a real number in {self._text(self.low, self.high)}"
+        return f"{text}, or None" if self.optional else text
+
+    def cli_type(self) -> Callable[[str], Any]:
+        return _number_text
+
+    def strategy(self, known: dict[str, Any]) -> Any:
+        from hypothesis import strategies as st
+
+        low, high = self.limits(known)
+        lo = -1e6 if low is None else low
+        if self.scale == "steps" and high is None:
+            from lrsched.testing import step_counts
+
+            drawn = step_counts(max(math.ceil(lo), 1), max(math.ceil(lo), 1) + 2000)
+        elif self.scale in ("lr", "factor") and lo >= 0 and (high is None or high > 0):
+            # Spread over decades: from the low end (or 1e-6) to the high end (or 1e4 x).
+            bottom = max(lo, 1e-6) if self.scale == "lr" else max(lo, 1.0)
+            top = high if high is not None else (10.0 if self.scale == "lr" and lo < 10.0 else bottom * 1e4)
+            bottom = min(bottom, top)
+            drawn = st.floats(math.log10(bottom), math.log10(top)).map(lambda e: 10.0**e)
+            drawn = st.one_of(drawn, st.sampled_from([v for v in (lo, top) if v is not None]))
+        else:
+            hi = lo + 1e6 if high is None else high
+            drawn = st.floats(lo, hi, exclude_min=self.low_open, exclude_max=self.high_open and hi > lo)
+        drawn = drawn.filter(lambda x: self._allows(x, low, high))
+        return st.one_of(st.none(), drawn) if self.optional else drawn
+
+    def _allows(self, x: float, low: float | None, high: float | None) -> bool:
+        above = low is None or (x > low if self.low_open else x >= low)
+        below = high is None or (x < high if self.high_open else x <= high)
+        return math.isfinite(x) and above and below
+
+
+def Length(*, optional: bool = False) -> Interval:  # noqa: N802 - reads as a kind, like Interval
+    """A cycle length or interval in steps: finite and >= MIN_LENGTH (1e-6)."""
+    return Interval(low=MIN_LENGTH, scale="steps", optional=optional)
+
+
+@dataclasses.dataclass(frozen=True)
+class OneOf(Param):
+    """One of a few names."""
+
+    options: tuple[str, ...]
+
+    def check(self, name: str, value: Any, known: dict[str, Any]) -> str:
+        if not isinstance(value, str) or value not in self.options:
+            allowed = ", ".join(repr(o) for o in self.options)
+            raise ValueError(f"{name} must be one of {allowed}; got {value!r}")
+        return value
+
+    def describe(self) -> str:
+        return "one of " + ", ".join(repr(o) for o in self.options)
+
+    def cli_type(self) -> Callable[[str], Any]:
+        return str
+
+    def choices(self) -> Sequence[str]:
+        return self.options
+
+    def strategy(self, known: dict[str, Any]) -> Any:
+        from hypothesis import strategies as st
+
+        return st.sampled_from(self.options)
+
+
+@dataclasses.dataclass(frozen=True)
+class Flag(Param):
+    """True or False."""
+
+    def check(self, name: str, value: Any, known: dict[str, Any]) -> bool:
+        if not isinstance(value, bool):
+            raise TypeError(f"{name} must be True or False; got {type(value).__name__} {value!r}")
+        return value
+
+    def describe(self) -> str:
+        return "True or False"
+
+    def cli_type(self) -> Callable[[str], Any]:
+        return _bool_text
+
+    def choices(self) -> Sequence[str]:
+        return ("true", "false")
+
+    def strategy(self, known: dict[str, Any]) -> Any:
+        from hypothesis import strategies as st
+
+        return st.booleans()
+
+
+def _sequence(name: str, value: Any) -> tuple[Any, ...]:
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+        raise TypeError(f"{name} must be a list or tuple; got {type(value).__name__} {value!r}")
+    return tuple(value)
+
+
+@dataclasses.dataclass(frozen=True)
+class StepList(Param):
+    """A sorted list of finite steps >= 0 (> 0 with `positive`), strictly increasing
+    with `strict`. Stored as a tuple."""
+
+    strict: bool = False
+    positive: bool = False
+
+    def check(self, name: str, value: Any, known: dict[str, Any]) -> tuple[Any, ...]:
+        step = Interval(low=0.0)
+        items = tuple(step.check(f"{name}[{i}]", v, known) for i, v in enumerate(_sequence(name, value)))
+        if self.positive and items and items[0] <= 0:
+            raise ValueError(f"{name} must be > 0; got {list(value)!r}")
+        for i in range(1, len(items)):
+            if items[i] < items[i - 1] or (self.strict and items[i] == items[i - 1]):
+                order = "strictly increasing" if self.strict else "sorted (non-decreasing)"
+                raise ValueError(f"{name} must be {order}; got {list(value)!r}")
+        return items
+
+    def describe(self) -> str:
+        order = "strictly increasing" if self.strict else "sorted"
+        return f"a {order} list of steps {'> 0' if self.positive else '>= 0'}"
+
+    def cli_type(self) -> Callable[[str], Any]:
+        return _numbers_text
+
+    def strategy(self, known: dict[str, Any]) -> Any:
+        from hypothesis import strategies as st
+
+        low = 1 if self.positive else 0
+        items = st.lists(st.integers(low, 2000), max_size=6, unique=self.strict)
+        return items.map(sorted)
+
+
+@dataclasses.dataclass(frozen=True)
+class Part(Param):
+    """An lrsched schedule (with `nonnegative`, one whose bounds stay >= 0)."""
+
+    nonnegative: bool = False
+
+    def check(self, name: str, value: Any, known: dict[str, Any]) -> Any:
+        from lrsched.base import require_schedule
+
+        return require_schedule(name, value, nonnegative=self.nonnegative)
+
+    def describe(self) -> str:
+        return "an lrsched schedule"
+
+    def strategy(self, known: dict[str, Any]) -> Any:
+        from lrsched.testing import primitives
+
+        return primitives()
+
+
+@dataclasses.dataclass(frozen=True)
+class Parts(Param):
+    """A non-empty list of lrsched schedules. Stored as a tuple."""
+
+    def check(self, name: str, value: Any, known: dict[str, Any]) -> tuple[Any, ...]:
+        from lrsched.base import require_schedule
+
+        parts = _sequence(name, value)
+        if not parts:
+            raise ValueError(f"{name} must hold at least one schedule; got []")
+        return tuple(require_schedule(f"{name}[{i}]", s) for i, s in enumerate(parts))
+
+    def describe(self) -> str:
+        return "a non-empty list of lrsched schedules"
+
+    def strategy(self, known: dict[str, Any]) -> Any:
+        from hypothesis import strategies as st
+
+        from lrsched.testing import primitives
+
+        return st.lists(primitives(), min_size=1, max_size=3)
+
+
+@dataclasses.dataclass(frozen=True)
+class Declared:
+    """One declared parameter of a policy."""
+
+    name: str
+    param: Param | None  # None: a field without a declaration (a user's plain field)
+    default: Any  # dataclasses.MISSING when required
+
+    @property
+    def required(self) -> bool:
+        return self.default is dataclasses.MISSING
+
+
+_declarations: dict[type, tuple[Declared, ...]] = {}
+
+
+def declared(cls: type) -> tuple[Declared, ...]:
+    """The constructor's parameters of a dataclass policy, in order, with their declarations."""
+    found = _declarations.get(cls)
+    if found is None:
+        try:
+            hints = typing.get_type_hints(cls, include_extras=True)
+        except Exception:  # a user's annotation naming something not importable: no declarations
+            hints = {}
+        out = []
+        for field in dataclasses.fields(cls):
+            if not field.init:
+                continue
+            metadata = getattr(hints.get(field.name), "__metadata__", ())
+            param = next((m for m in metadata if isinstance(m, Param)), None)
+            default = field.default
+            if default is dataclasses.MISSING and field.default_factory is not dataclasses.MISSING:
+                default = field.default_factory()
+            out.append(Declared(field.name, param, default))
+        found = _declarations[cls] = tuple(out)
+    return found
+
+
+def check_parameters(obj: Any) -> None:
+    """Check every declared parameter of `obj` in order; store the normalised values."""
+    known: dict[str, Any] = {}
+    for item in declared(type(obj)):
+        value = getattr(obj, item.name)
+        if item.param is not None:
+            value = item.param.check(item.name, value, known)
+            object.__setattr__(obj, item.name, value)
+        known[item.name] = value
+
+
+def argument_docs(cls: type) -> dict[str, str]:
+    """Each parameter's line(s) from the "Args:" section of the policy's docstring."""
+    import inspect
+
+    docs: dict[str, str] = {}
+    lines = inspect.cleandoc(cls.__doc__ or "").splitlines()
+    inside, name = False, ""
+    for line in lines:
+        if line.strip() == "Args:":
+            inside = True
+            continue
+        if not inside:
+            continue
+        if not line.strip() or not line.startswith(" "):
+            if docs:
+                break
+            continue
+        head, colon, rest = line.strip().partition(":")
+        if line.startswith("    ") and not line.startswith("     ") and colon and head.isidentifier():
+            name = head
+            docs[name] = rest.strip()
+        elif name:
+            docs[name] += " " + line.strip()
+    return docs
+
+
+def describe(cls: type) -> str:
+    """The parameters of a policy, one per line: name, what it accepts, the default."""
+    lines = []
+    for item in declared(cls):
+        what = item.param.describe() if item.param is not None else "any value"
+        default = "required" if item.required else f"default {item.default!r}"
+        lines.append(f"{item.name}: {what}; {default}")
+    return "\n".join(lines)
