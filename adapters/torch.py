@@ -16,6 +16,7 @@ resumes the identical sequence. The values all come from the core; no math here.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -23,7 +24,7 @@ from typing import Any
 
 import torch
 
-from lrsched import Schedule, from_config
+from lrsched import InverseMomentum, Schedule, from_config, lr_and_momentum
 from lrsched.base import require_schedule
 from lrsched.range_test import RangeTestResult, run_sweep
 from lrsched.snapshots import SnapshotKeeper
@@ -50,6 +51,14 @@ def _check_momentum_for(keys: Sequence[str], momentum: Schedule | None) -> None:
             f"momentum reaches {momentum.bounds[1]!r} (max_momentum), but it drives Adam-family betas[0], "
             "which must stay below 1: use max_momentum < 1 (e.g. 0.95)"
         )
+
+
+def _sharing_shape(schedule: Schedule, momentum: Schedule | None) -> Schedule | None:
+    """`momentum`, holding this very `schedule` object when it is `inverse_momentum` of an
+    equal one: then each step evaluates the schedule's shape once for LR and momentum."""
+    if isinstance(momentum, InverseMomentum) and momentum.schedule is not schedule and momentum.schedule == schedule:
+        return dataclasses.replace(momentum, schedule=schedule)
+    return momentum
 
 
 def _per_group(label: str, value: Any, groups: int) -> list[float]:
@@ -92,7 +101,8 @@ class ScheduleLR(torch.optim.lr_scheduler.LambdaLR):
         if not isinstance(optimizer, torch.optim.Optimizer):
             raise TypeError(f"optimizer must be a torch.optim.Optimizer; got {type(optimizer).__name__}")
         self.schedule = require_schedule("schedule", schedule, nonnegative=True)
-        self.momentum = momentum if momentum is None else require_schedule("momentum", momentum, nonnegative=True)
+        momentum = momentum if momentum is None else require_schedule("momentum", momentum, nonnegative=True)
+        self.momentum = _sharing_shape(self.schedule, momentum)
         groups = optimizer.param_groups
         factors = [1.0] * len(groups) if group_factors is None else group_factors
         self.group_factors = _check_group_factors(factors, len(groups))
@@ -107,17 +117,51 @@ class ScheduleLR(torch.optim.lr_scheduler.LambdaLR):
         # LambdaLR's per-group callables; here they give the absolute LR at a step.
         return lambda step: self.schedule(step) * self.group_factors[group]
 
-    def get_lr(self) -> list[float]:  # type: ignore[override]
-        step = self.last_epoch
-        lr = self.schedule(step)
-        if self.momentum is not None:
-            value = self.momentum(step)
+    def _values(self, step: int) -> list[float]:
+        """Set the momentum of every group for `step`; return every group's LR."""
+        if self.momentum is None:
+            lr = self.schedule(step)
+        else:
+            lr, momentum = lr_and_momentum(self.schedule, self.momentum, step)
             for group, key in zip(self.optimizer.param_groups, self._momentum_keys, strict=True):
                 if key == "betas":
-                    group["betas"] = (value, *group["betas"][1:])
+                    group["betas"] = (momentum, *group["betas"][1:])
                 else:
-                    group["momentum"] = value
-        return [lr * factor for factor in self.group_factors]
+                    group["momentum"] = momentum
+        factors = self.group_factors
+        return [lr] if len(factors) == 1 and factors[0] == 1.0 else [lr * factor for factor in factors]
+
+    def get_lr(self) -> list[float]:  # type: ignore[override]
+        return self._values(self.last_epoch)
+
+    def step(self, epoch: int | None = None) -> None:
+        """One step, as `LambdaLR.step()` does, without its per-call machinery.
+
+        The first call (torch's checks of the call order) and the deprecated `epoch`
+        argument go through torch's own `step`.
+        """
+        if epoch is not None or self._step_count == 1:
+            super().step(epoch)
+            return
+        self._step_count += 1
+        step = self.last_epoch = self.last_epoch + 1
+        factors = self.group_factors
+        if self.momentum is None and len(factors) == 1 and factors[0] == 1.0:
+            lrs = [self.schedule(step)]  # the common case, without the general path's call
+        else:
+            lrs = self._values(step)
+        groups = self.optimizer.param_groups  # as many as lrs: checked at construction and on load
+        tensors = False
+        for index, group in enumerate(groups):
+            current = group["lr"]
+            if type(current) is not float and isinstance(current, torch.Tensor):
+                current.fill_(lrs[index])  # a tensor LR (capturable optimizers) is filled in place
+                tensors = True
+            else:
+                group["lr"] = lrs[index]
+        # What the groups hold after every fill (groups may share one LR tensor), never aliased.
+        self._last_lr = [g["lr"].clone() if isinstance(g["lr"], torch.Tensor) else g["lr"]
+                         for g in groups] if tensors else lrs
 
     _get_closed_form_lr = get_lr
 
@@ -166,7 +210,8 @@ class ScheduleLR(torch.optim.lr_scheduler.LambdaLR):
         step_count = _check_count("_step_count", state_dict["_step_count"], 0)
         base_lrs = _check_lrs("base_lrs", state_dict["base_lrs"], groups)
         last_lr = _check_lrs("_last_lr", state_dict["_last_lr"], groups)
-        self.schedule, self.momentum, self.group_factors = schedule, loaded_momentum, group_factors
+        self.schedule, self.group_factors = schedule, group_factors
+        self.momentum = _sharing_shape(schedule, loaded_momentum)
         self.last_epoch, self._step_count = last_epoch, step_count
         self.base_lrs, self._last_lr = list[float | torch.Tensor](base_lrs), list[float | torch.Tensor](last_lr)
 

@@ -8,7 +8,7 @@
   `NAME:key=value,...` (lists in brackets: `multi_step:initial_lr=0.1,milestones=[30,80]`)
   or as a JSON config. `lrsched plot config '{"policy": ...}'` takes a whole config.
   `--momentum BASE,MAX` adds inverse momentum.
-- `lrsched preview` (the default): the seeds' policies as a table and a plot.
+- `lrsched preview` (the default): the policies with their sources' numbers, as a table and a plot.
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ def _add_option(parser: argparse.ArgumentParser, item: Declared, doc: str) -> No
     option = f"--{item.name.replace('_', '-')}"
     default = "required" if item.required else f"default {item.default!r}"
     what = param.describe() if param is not None else "a number"
-    help_text = f"{doc} ({what}; {default})" if doc else f"{what}; {default}"
+    help_text = doc or f"{what}; {default}"  # a registered policy's doc states the range
     kwargs: dict[str, Any] = {"dest": item.name, "required": item.required, "default": argparse.SUPPRESS,
                               "help": help_text.replace("%", "%%")}
     if isinstance(param, Part):
@@ -168,7 +168,8 @@ def _plot(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="lrsched", description="Learning-rate and momentum schedules.")
     commands = parser.add_subparsers(dest="command")
-    preview = commands.add_parser("preview", help="print and plot the seeds' policies (the default)")
+    preview = commands.add_parser(
+        "preview", help="print and plot the policies with their sources' numbers (the default)")
     preview.add_argument("--steps", type=int, nargs="+", default=[0, 10, 20, 41, 60, 82, 90, 95, 120])
     preview.add_argument("-o", "--output", default="lrsched-preview.png", help="PNG path for the plot")
     demo_args = commands.add_parser("demo", help="range test + five training arms on scikit-learn's digits")

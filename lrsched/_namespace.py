@@ -56,6 +56,9 @@ class Namespace(Protocol):
     def maximum(self, a: Any, b: Any, /) -> Any: ...
     def where(self, cond: Any, a: Any, b: Any, /) -> Any: ...
     def clip(self, x: Any, low: float, high: float, /) -> Any: ...
+    def between(self, low: float, high: float, fraction: Any, /) -> Any:
+        """`low + (high - low) * fraction`, held inside [low, high] against rounding."""
+        ...
     def full_like(self, t: Any, value: float, /) -> Any:
         """`value` everywhere, in the shape and floating type of the step `t`."""
         ...
@@ -64,6 +67,9 @@ class Namespace(Protocol):
         ...
     def select(self, t: Any, knots: Sequence[float], branch: Branch, /, *args: Any) -> Any:
         """`branch(k, t, xp, *args)` on `[knots[k-1], knots[k])`, k = #knots <= t."""
+        ...
+    def select_pair(self, t: Any, knots: Sequence[float], branch: Branch, /, *args: Any) -> tuple[Any, Any]:
+        """`select` for a branch that returns two values (e.g. a value and a shape)."""
         ...
 
 
@@ -93,6 +99,22 @@ def _dtype_error(dtype: Any) -> TypeError:
 MIN_FLOAT_BITS = 32
 
 
+def _select_pair(xp: Any, t: Any, knots: Sequence[float], branch: Branch, *args: Any) -> tuple[Any, Any]:
+    """Arrays: each of the two values selected on its own (a branch may be a number)."""
+    def first(*call: Any) -> Any:
+        return branch(*call)[0]
+
+    def second(*call: Any) -> Any:
+        return branch(*call)[1]
+
+    return xp.select(t, knots, first, *args), xp.select(t, knots, second, *args)
+
+
+def _between(xp: Any, low: float, high: float, fraction: Any) -> Any:
+    value = low + (high - low) * fraction
+    return xp.clip(value, low, high) if low <= high else xp.clip(value, high, low)
+
+
 class MathNamespace:
     """Python floats through `math`: the fast path for direct calls and `LambdaLR`."""
 
@@ -116,6 +138,13 @@ class MathNamespace:
         return low if x < low else high if x > high else x
 
     @staticmethod
+    def between(low: float, high: float, fraction: Any) -> Any:
+        x = low + (high - low) * fraction
+        if low > high:
+            low, high = high, low
+        return low if x < low else high if x > high else x
+
+    @staticmethod
     def full_like(t: Any, value: float) -> float:
         return float(value)
 
@@ -126,6 +155,8 @@ class MathNamespace:
     @classmethod
     def select(cls, t: float, knots: Sequence[float], branch: Branch, *args: Any) -> Any:
         return branch(bisect.bisect_right(knots, t), t, cls, *args)
+
+    select_pair = select  # one branch call gives both values
 
     @staticmethod
     def prepare(step: Any) -> float:
@@ -151,6 +182,14 @@ class NumpyNamespace:
     maximum = staticmethod(np.maximum)
     where = staticmethod(np.where)
     clip = staticmethod(np.clip)
+
+    @classmethod
+    def between(cls, low: float, high: float, fraction: Any) -> Any:
+        return _between(cls, low, high, fraction)
+
+    @classmethod
+    def select_pair(cls, t: Any, knots: Sequence[float], branch: Branch, *args: Any) -> tuple[Any, Any]:
+        return _select_pair(cls, t, knots, branch, *args)
 
     @staticmethod
     def full_like(t: Any, value: float) -> Any:
@@ -216,6 +255,12 @@ class _ArrayNamespace:
 
     def full_like(self, t: Any, value: float) -> Any:
         raise NotImplementedError
+
+    def between(self, low: float, high: float, fraction: Any) -> Any:
+        return _between(self, low, high, fraction)
+
+    def select_pair(self, t: Any, knots: Sequence[float], branch: Branch, *args: Any) -> tuple[Any, Any]:
+        return _select_pair(self, t, knots, branch, *args)
 
     def select(self, t: Any, knots: Sequence[float], branch: Branch, *args: Any) -> Any:
         # A branch may be a plain number: give the first the step's shape and dtype,
@@ -430,5 +475,8 @@ def prepare(step: Any) -> tuple[Any, Any]:
 
 def evaluate(value_fn: Callable[[Any, Any], Any], step: Any) -> Any:
     """`value_fn(t, xp)` on `step`, answered in `step`'s type (see the module docs)."""
+    kind = type(step)
+    if (kind is int or kind is float) and 0 <= step <= FLOAT_MAX:  # `prepare`'s fast path, inlined
+        return float(value_fn(float(step), MATH))
     t, xp = prepare(step)
     return xp.finish(value_fn(t, xp))

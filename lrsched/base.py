@@ -30,7 +30,7 @@ import sys
 from typing import Any, ClassVar, NamedTuple, TypeVar
 
 from lrsched._namespace import MATH, Namespace, check_scalar_step, evaluate
-from lrsched.params import check_parameters
+from lrsched.params import check_parameters, document
 
 INF = math.inf
 FLOAT_MAX = sys.float_info.max
@@ -241,6 +241,7 @@ def register(cls: PolicyT) -> PolicyT:
         raise TypeError(f"register takes a Schedule subclass with its own `policy` name; got {cls!r}")
     _refuse_taken_name(cls)
     Schedule._registry[cls.policy] = cls
+    cls.__doc__ = document(cls)  # each parameter's entry states its declared range
     return cls
 
 
@@ -270,7 +271,16 @@ class Shaped(Schedule):
         # Read on every call: cached in the instance (not a field, so == and repr skip it).
         return self.levels
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("geometric") is True and "_value" not in cls.__dict__:
+            cls._value = Shaped._geometric_value  # type: ignore[method-assign]
+
     def _value(self, t: Any, xp: Namespace) -> Any:
+        floor, peak = self._ends
+        return xp.between(floor, peak, self.shape_at(t, xp))
+
+    def _geometric_value(self, t: Any, xp: Namespace) -> Any:
         floor, peak = self._ends
         return self._from_shape(floor, peak, self.shape_at(t, xp), xp)
 
@@ -278,9 +288,11 @@ class Shaped(Schedule):
         if self.geometric:
             low, high = (floor, peak) if floor <= peak else (peak, floor)
             return xp.clip(floor * xp.exp(math.log(peak / floor) * shape), low, high)
-        return between(floor, peak, shape, xp)
+        return xp.between(floor, peak, shape)
 
     def value_and_shape(self, t: Any, xp: Namespace) -> tuple[Any, Any]:
+        if type(self)._value not in (Shaped._value, Shaped._geometric_value):  # a value formula of its own
+            return self._value(t, xp), self.shape_at(t, xp)
         shape = self.shape_at(t, xp)
         floor, peak = self._ends
         return self._from_shape(floor, peak, shape, xp), shape
@@ -418,16 +430,6 @@ def shift_pieces(pieces: tuple[Piece, ...], offset: float, trend_sign: int = 1) 
         return None if trend is None else trend * trend_sign
 
     return [Piece(p.start + offset, p.end + offset, flip(p.trend)) for p in pieces]
-
-
-def between(low: float, high: float, fraction: Any, xp: Any) -> Any:
-    """`low + (high - low) * fraction` for a fraction in [0, 1], never outside [low, high].
-
-    The sum can round a few ulp past `high` (or `low`); a value that runs for days must
-    not leave the bounds it declares, so the rounding is held inside the two levels.
-    """
-    value = low + (high - low) * fraction
-    return xp.clip(value, low, high) if low <= high else xp.clip(value, high, low)
 
 
 def sign(x: float) -> int:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Annotated, Any
 
 from lrsched._namespace import Namespace
-from lrsched.base import Piece, Schedule, between, clip_pieces, register, set_field, shift_pieces, sign
+from lrsched.base import Piece, Schedule, clip_pieces, register, set_field, shift_pieces, sign
 from lrsched.params import Interval, OneOf, Part, Parts, StepList
 
 
@@ -37,13 +37,14 @@ class Warmup(Schedule):
     Momentum (`inverse_momentum`) holds the schedule's step-0 value through the ramp.
 
     Args:
-        schedule: the schedule that follows, any lrsched schedule.
-        steps: n, the length of the ramp, > 0.
-        start_lr: s, >= 0 (> 0 for "exp").
-        shape: "linear", "exp" or "constant".
+        schedule: the schedule that follows the ramp.
+        steps: n, the length of the ramp.
+        start_lr: s, where the ramp starts (> 0 for "exp").
+        shape: the ramp's shape.
 
     Reference: Goyal et al., "Accurate, Large Minibatch SGD: Training ImageNet in 1 Hour",
-    2017, section 2.2 ("gradual warmup": linear; "constant warmup": a low constant LR).
+    2017, section 2.2: "constant warmup" (a low constant LR) and "gradual warmup" (a
+    linear ramp); "exp" is the ramp that grows by a constant factor per step.
 
     >>> s = warmup(schedule=constant(lr=1.0), steps=10)
     >>> s(0), s(5), s(10), s(11)
@@ -75,7 +76,7 @@ class Warmup(Schedule):
     def _ramp(self, t: Any, xp: Namespace) -> Any:
         fraction = xp.minimum(t, self.steps) / self.steps
         if self.shape == "linear":
-            return between(self.start_lr, self.target, fraction, xp)
+            return xp.between(self.start_lr, self.target, fraction)
         if self.shape == "exp":
             # In logs: target / start_lr may overflow for a tiny start_lr.
             low, high = math.log(self.start_lr), math.log(self.target)
@@ -156,9 +157,8 @@ class Join(Schedule):
         \mathrm{lr}(t) = \mathrm{schedules}_k(t - b_{k-1}), \qquad b_{k-1} \le t < b_k,\; b_{-1} = 0
 
     Args:
-        schedules: the parts, a non-empty list of lrsched schedules.
-        boundaries: b, where each next part starts: strictly increasing steps > 0, one
-            fewer than the parts.
+        schedules: the parts, in order.
+        boundaries: b, where each next part starts: one fewer than the parts.
 
     Reference: optax's `join_schedules`. Flat-then-anneal is
     `join([constant(lr=a), cosine_decay(initial_lr=a, ...)], [n])`.

@@ -40,9 +40,9 @@ class CosineDecay(Shaped):
         \mathrm{lr}(t) = f + (i - f) \cdot \tfrac12 \left(1 + \cos\left(\pi \tfrac{\min(t, D)}{D}\right)\right)
 
     Args:
-        initial_lr: the LR at step 0, > 0.
-        decay_steps: D, the steps the decay takes, > 0.
-        final_lr: f, the LR from step D on, in [0, initial_lr] (optax's `alpha * initial_lr`).
+        initial_lr: the LR at step 0.
+        decay_steps: D, the steps the decay takes.
+        final_lr: f, the LR from step D on (optax's `alpha * initial_lr`).
 
     Reference: Loshchilov & Hutter, "SGDR", ICLR 2017, eq. 5 (one cycle, no restart).
 
@@ -86,11 +86,11 @@ class CosineRestarts(Shaped):
             \quad s_i \le t < s_{i+1}
 
     Args:
-        max_lr: the peak of the first cycle, > 0 (torch's group LR).
-        first_cycle_steps: T0, the first cycle's length, >= 1e-6 (torch `T_0`).
-        min_lr: the floor, in [0, max_lr] (torch `eta_min`; Keras `alpha * max_lr`).
-        cycle_mult: m, each cycle's length over the one before, >= 1 (torch `T_mult`).
-        peak_decay: d, each cycle's amplitude over the one before, in (0, 1] (Keras `m_mul`).
+        max_lr: the peak of the first cycle (torch's group LR).
+        first_cycle_steps: T0, the first cycle's length (torch `T_0`).
+        min_lr: the floor (torch `eta_min`; Keras `alpha * max_lr`).
+        cycle_mult: m, each cycle's length over the one before (torch `T_mult`).
+        peak_decay: d, each cycle's amplitude over the one before (Keras `m_mul`).
 
     Reference: Loshchilov & Hutter, "SGDR: Stochastic Gradient Descent with Warm
     Restarts", ICLR 2017, section 3, eq. 5.
@@ -112,9 +112,11 @@ class CosineRestarts(Shaped):
         # Derived once: the scalar path reads these on every call.
         set_field(self, "_whole_mult", float(self.cycle_mult).is_integer())
         set_field(self, "_whole_starts", self._whole_mult and float(self.first_cycle_steps).is_integer())
+        set_field(self, "_log_mult", math.log1p(self.cycle_mult - 1.0))
 
     _whole_mult: bool = dataclasses.field(init=False, repr=False, compare=False)
     _whole_starts: bool = dataclasses.field(init=False, repr=False, compare=False)
+    _log_mult: float = dataclasses.field(init=False, repr=False, compare=False)
 
     def cycle_start(self, i: Any) -> float:
         """The step where cycle `i` (0-based, a whole number) starts."""
@@ -126,7 +128,7 @@ class CosineRestarts(Shaped):
             return first * i
         if self._whole_starts:
             return first * (m**i - 1.0) / (m - 1.0)  # whole, and exact while below 2**53
-        exponent = i * math.log1p(m - 1.0)
+        exponent = i * self._log_mult
         grown = m**i - 1.0 if self._whole_mult else xp.expm1(exponent)
         start = first * grown / (m - 1.0)
         whole = xp.floor(start + 0.5)
@@ -139,14 +141,14 @@ class CosineRestarts(Shaped):
         if m == 1.0:
             i, offset = cycle_position(t, first, xp)
             return i, offset, first
-        guess = xp.floor(xp.log1p(t * (m - 1.0) / first) / math.log1p(m - 1.0))
+        guess = xp.floor(xp.log1p(t * (m - 1.0) / first) / self._log_mult)
         if self._whole_starts:
-            # Whole starts, exact from one pow: m**(i -+ 1) is m**i / m or m**i * m exactly.
+            # Whole starts, exact: m**i of a whole m and i is a whole number (below 2**53),
+            # and the next start is this start plus this cycle's length.
             power = m**guess
-            below = t < first * (power - 1.0) / (m - 1.0)
-            above = t >= first * (power * m - 1.0) / (m - 1.0)
-            i = xp.where(below, guess - 1.0, xp.where(above, guess + 1.0, guess))
-            power = xp.where(below, power / m, xp.where(above, power * m, power))
+            start = first * (power - 1.0) / (m - 1.0)
+            i = xp.where(t < start, guess - 1.0, xp.where(t >= start + first * power, guess + 1.0, guess))
+            power = m**i
             return i, t - first * (power - 1.0) / (m - 1.0), first * power
         eps = xp.eps(t)
         # The logarithm may land one cycle off near a start: correct it against the starts.

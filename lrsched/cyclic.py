@@ -34,12 +34,12 @@ class Cyclic(Shaped):
     every cycle) or :math:`\gamma^t` (exp_range: decays per step).
 
     Args:
-        base_lr: the floor of every cycle, >= 0.
-        max_lr: the first cycle's peak, >= base_lr.
-        step_size_up: u, steps from floor to peak, >= 1e-6.
-        step_size_down: d, steps from peak to floor, >= 1e-6; None: equal to u.
-        mode: "triangular", "triangular2" or "exp_range".
-        gamma: the per-step decay of exp_range, in (0, 1]; 1 for the other modes.
+        base_lr: the floor of every cycle.
+        max_lr: the first cycle's peak.
+        step_size_up: u, steps from floor to peak.
+        step_size_down: d, steps from peak to floor; None: equal to u.
+        mode: how the amplitude changes from cycle to cycle.
+        gamma: the per-step decay of exp_range; 1 for the other modes.
 
     Reference: Smith, "Cyclical Learning Rates for Training Neural Networks", WACV 2017,
     section 3.1 (the triangular policy; triangular2 and exp_range in its figure 2).

@@ -1,10 +1,10 @@
-"""The demo: the seeds' experiment on scikit-learn's digits, with a small torch network.
+"""The demo: the range test and the schedules it feeds, on scikit-learn's digits, with a small torch network.
 
 1. Run the LR range test and print its suggestions (plot: `range_test.png`).
 2. Train five arms on the same epoch budget, several seeds each:
-   (a) a constant LR of 0.01 (seed 000's "before"), (b) the suggested LR (min / 10, the
-   seeds' recipe) held constant, (c) 1cycle with annihilation between the suggested
-   bounds, with inverse cyclical momentum (seed 004's shape), (d) triangular CLR between
+   (a) a constant LR of 0.01 (an untuned default), (b) the suggested LR (min / 10, the
+   usual recipe) held constant, (c) 1cycle with annihilation between the suggested
+   bounds, with inverse cyclical momentum (Smith 2018's shape), (d) triangular CLR between
    the same bounds,
    (e) SGDR (`cosine_restarts`, 4 cycles) with a snapshot ensemble (Huang et al. 2017):
    the weights at each cycle end, softmax outputs averaged, against that run's final model.
@@ -136,7 +136,7 @@ def run(epochs: int = EPOCHS, seeds: tuple[int, ...] = SEEDS, output_dir: str | 
 
     def one_cycle_arm(steps_per_epoch: int) -> tuple[l.Schedule, l.Schedule | None]:
         total = epochs * steps_per_epoch
-        # Seed 004's shape: up over ~43%, back down over ~43%, annihilate to 1/10 of base.
+        # Smith 2018's ResNet-56 shape: up over ~43%, back down over ~43%, annihilate to 1/10 of base.
         schedule = l.one_cycle(max_lr=max_lr, total_steps=total, pct_start=0.43, div_factor=max_lr / base_lr,
                                final_div_factor=10.0, anneal="linear", three_phase=True)
         return schedule, l.inverse_momentum(schedule=schedule, base_momentum=0.85, max_momentum=0.95)

@@ -11,7 +11,7 @@ import dataclasses
 from typing import Annotated, Any
 
 from lrsched._namespace import MATH, Namespace, prepare
-from lrsched.base import Piece, Schedule, Shaped, between, register
+from lrsched.base import Piece, Schedule, Shaped, register
 from lrsched.params import Interval, Part
 
 
@@ -34,8 +34,8 @@ class InverseMomentum(Shaped):
 
     Args:
         schedule: the LR schedule to move against.
-        base_momentum: the lowest momentum (at the LR's peak), in [0, 1].
-        max_momentum: the highest momentum (at the LR's floor), in [base_momentum, 1].
+        base_momentum: the lowest momentum (at the LR's peak).
+        max_momentum: the highest momentum (at the LR's floor).
 
     Reference: Smith, "A disciplined approach to neural network hyper-parameters: Part
     1", 2018, section 4.2 (0.85 to 0.95 are his recommended bounds).
@@ -61,7 +61,7 @@ class InverseMomentum(Shaped):
     def from_lr_shape(self, shape: Any, xp: Namespace = MATH) -> Any:
         """The momentum where the schedule's shape is `shape` (e.g. from its
         `value_and_shape`: one evaluation serves the LR and the momentum)."""
-        return between(self.max_momentum, self.base_momentum, shape, xp)
+        return xp.between(self.max_momentum, self.base_momentum, shape)
 
     def shape_at(self, t: Any, xp: Namespace) -> Any:
         return 1.0 - self.schedule.shape_at(t, xp)

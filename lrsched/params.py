@@ -357,6 +357,40 @@ def check_parameters(obj: Any) -> None:
         known[item.name] = value
 
 
+def _allowed(item: Declared) -> str:
+    what = item.param.describe() if item.param is not None else "any value"
+    return f"{what}; " + ("required" if item.required else f"default {item.default!r}")
+
+
+def document(cls: type) -> str | None:
+    """The policy's docstring with each parameter's entry in "Args:" followed by what
+    the declaration accepts, so the docs state the ranges the constructor checks."""
+    doc = cls.__doc__
+    if not doc or "Args:" not in doc:
+        return doc
+    allowed = {item.name: _allowed(item) for item in declared(cls)}
+    lines = doc.split("\n")
+    start = next(i for i, line in enumerate(lines) if line.strip() == "Args:")
+    entry_indent = len(lines[start]) - len(lines[start].lstrip()) + 4
+    last: dict[str, int] = {}
+    name = ""
+    for i in range(start + 1, len(lines)):
+        line = lines[i]
+        if not line.strip():
+            break
+        indent = len(line) - len(line.lstrip())
+        head = line.strip().partition(":")[0]
+        if indent == entry_indent and head in allowed:
+            name = head
+        elif indent <= entry_indent:
+            break
+        if name:
+            last[name] = i
+    for name, i in last.items():
+        lines[i] += f" [{allowed[name]}]"
+    return "\n".join(lines)
+
+
 def argument_docs(cls: type) -> dict[str, str]:
     """Each parameter's line(s) from the "Args:" section of the policy's docstring."""
     import inspect
@@ -375,7 +409,7 @@ def argument_docs(cls: type) -> dict[str, str]:
                 break
             continue
         head, colon, rest = line.strip().partition(":")
-        if line.startswith("    ") and not line.startswith("     ") and colon and head.isidentifier():
+        if line.startswith("    ") and not line.startswith("     ") and colon and head.isidentifier() and rest:
             name = head
             docs[name] = rest.strip()
         elif name:

@@ -1,4 +1,4 @@
-"""A preview of the seeds' policies: a table of values and, with matplotlib, a plot."""
+"""A preview of the policies with the numbers their sources use: a table and, with matplotlib, a plot."""
 
 from __future__ import annotations
 
@@ -8,19 +8,19 @@ import numpy as np
 
 import lrsched as l
 
-# The policies the five seeds describe, each with the seed's own numbers where it gives them.
+# Each policy with the numbers of the paper or practice it comes from.
 SEED_POLICIES: dict[str, l.Schedule] = {
     "range_sweep 1e-7 -> 10 (LR finder)": l.range_sweep(start_lr=1e-7, end_lr=10.0, num_steps=95),
-    "exponential x0.97/epoch (seed 000)": l.exponential(initial_lr=0.01, gamma=0.97),
-    "cyclic triangular 0.08-0.8 (seed 004)": l.cyclic(base_lr=0.08, max_lr=0.8, step_size_up=20),
-    "one_cycle 3-phase (seed 004)": l.one_cycle(
+    "exponential x0.97/epoch": l.exponential(initial_lr=0.01, gamma=0.97),
+    "cyclic triangular 0.08-0.8 (Smith 2017)": l.cyclic(base_lr=0.08, max_lr=0.8, step_size_up=20),
+    "one_cycle 3-phase (Smith 2018)": l.one_cycle(
         max_lr=0.8, total_steps=95, pct_start=41 / 95, div_factor=10, final_div_factor=10,
         anneal="linear", three_phase=True,
     ),
-    "cosine_restarts SGDR (seed 002)": l.cosine_restarts(max_lr=0.8, first_cycle_steps=15, cycle_mult=2),
-    "step_decay /2 every 20 (seed 002)": l.step_decay(initial_lr=0.8, drop=0.5, every=20),
+    "cosine_restarts (SGDR, 2017)": l.cosine_restarts(max_lr=0.8, first_cycle_steps=15, cycle_mult=2),
+    "step_decay /2 every 20": l.step_decay(initial_lr=0.8, drop=0.5, every=20),
 }
-MOMENTUM = l.inverse_momentum(schedule=SEED_POLICIES["one_cycle 3-phase (seed 004)"])
+MOMENTUM = l.inverse_momentum(schedule=SEED_POLICIES["one_cycle 3-phase (Smith 2018)"])
 
 
 def table(steps: list[int], out: TextIO) -> None:

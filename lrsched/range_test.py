@@ -11,7 +11,7 @@ before the loss explodes; then cycle between that LR and a tenth of it.
   loss is not finite. A ratio of losses would misbehave on negative losses; this does not.
 - Suggestions (on the smoothed curve before divergence, against log-LR for exponential
   sweeps): `steepest` — where the loss falls fastest, after trimming the first and last
-  `trim` fraction; `min_div_10` — the LR at the lowest loss, divided by 10 (the seeds'
+  `trim` fraction; `min_div_10` — the LR at the lowest loss, divided by 10 (the usual
   recipe); `valley` — fastai's rule: the longest stretch of falling loss, two thirds of
   the way down it; `min` — the LR at the lowest loss itself.
 - `cyclic_bounds(rule, ratio)` — `(max_lr / ratio, max_lr)` for CLR and 1cycle, with

@@ -33,10 +33,10 @@ class RangeSweep(Shaped):
     `inverse_momentum`) is the position along the sweep: in log-LR for "exp".
 
     Args:
-        start_lr: s, > 0.
-        end_lr: e, > start_lr (and e / s finite).
-        num_steps: n, > 0.
-        mode: "exp" (geometric) or "linear".
+        start_lr: s, the LR at step 0.
+        end_lr: e, the LR from step n on (e / s must be finite).
+        num_steps: n, the steps of the sweep.
+        mode: geometric ("exp") or arithmetic ("linear") steps.
 
     Reference: Smith, "Cyclical Learning Rates for Training Neural Networks", WACV 2017,
     section 3.3.

@@ -26,20 +26,21 @@ from typing import Any
 import numpy as np
 
 from lrsched import (
+    Constant,
+    CosineDecay,
+    Exponential,
+    MultiStep,
     Schedule,
-    constant,
-    cosine_decay,
+    StepDecay,
     cosine_restarts,
     cyclic,
-    exponential,
     inverse_momentum,
     join,
-    multi_step,
     one_cycle,
     range_sweep,
-    step_decay,
     warmup,
 )
+from lrsched.params import declared
 
 # Large steps that every schedule must survive: up to 2**53, the last integer a
 # float64 step holds exactly.
@@ -431,10 +432,7 @@ def one_cycles() -> Any:
 
 
 def cosine_decays() -> Any:
-    return _st().builds(
-        lambda lr, n, alpha: cosine_decay(initial_lr=lr, decay_steps=n, final_lr=lr * alpha),
-        learning_rates(), step_counts(), _fractions(0.0, 1.0),
-    )
+    return strategy_for(CosineDecay)
 
 
 def cosine_restarts_schedules() -> Any:
@@ -476,28 +474,51 @@ def restart_schedules() -> Any:
 
 
 def step_decays() -> Any:
-    return _st().builds(
-        lambda lr, drop, every: step_decay(initial_lr=lr, drop=drop, every=every),
-        learning_rates(), _fractions(0.01, 1.0), step_counts(1, 500),
-    )
+    return strategy_for(StepDecay)
 
 
 def multi_steps() -> Any:
-    st = _st()
-    return st.builds(
-        lambda lr, ms, gamma: multi_step(initial_lr=lr, milestones=sorted(ms), gamma=gamma),
-        learning_rates(), st.lists(st.integers(0, 2000), max_size=6), _fractions(0.01, 1.0),
-    )
+    return strategy_for(MultiStep)
 
 
 def exponentials() -> Any:
-    return _st().builds(
-        lambda lr, gamma: exponential(initial_lr=lr, gamma=gamma), learning_rates(), _fractions(0.5, 1.0)
-    )
+    return strategy_for(Exponential)
 
 
 def constants() -> Any:
-    return _st().builds(lambda lr: constant(lr=lr), learning_rates())
+    return strategy_for(Constant)
+
+
+def strategy_for(policy: type[Schedule]) -> Any:
+    """Valid schedules of `policy`, drawn from its parameters' declarations
+    (`lrsched.params`): each parameter in order, a bound that names an earlier parameter
+    drawn against that parameter's value. A user's own policy gets one for free.
+
+    Draws that a check tying parameters together refuses are rejected; where such ties
+    refuse most draws, a hand-written strategy is used instead (see `TIED`)."""
+    st = _st()
+    if policy.policy in TIED and Schedule._registry.get(policy.policy) is policy:
+        return TIED[policy.policy]()
+    items = declared(policy)
+
+    @st.composite  # type: ignore[untyped-decorator]
+    def build(draw: Callable[[Any], Any]) -> Schedule:
+        from hypothesis import reject
+
+        known: dict[str, Any] = {}
+        for item in items:
+            if item.param is None:
+                if item.required:
+                    raise TypeError(f"{policy.__qualname__}.{item.name} has no declaration to draw from")
+                known[item.name] = item.default
+                continue
+            known[item.name] = draw(item.param.strategy(known))
+        try:
+            return policy(**known)
+        except ValueError:
+            reject()
+
+    return build()
 
 
 def primitives() -> Any:
@@ -544,6 +565,15 @@ def inverse_momentums(inner: Any | None = None) -> Any:
         ),
         inner if inner is not None else primitives(), _fractions(0.0, 0.95), _fractions(0.0, 0.2),
     )
+
+
+# Policies whose parameters are tied by more than a bound naming another parameter: their
+# strategies are written by hand, so that draws are not mostly rejected.
+TIED: dict[str, Callable[[], Any]] = {
+    "range_sweep": range_sweeps, "cyclic": cyclics, "one_cycle": one_cycles,
+    "cosine_restarts": cosine_restarts_schedules, "warmup": warmups, "join": joins,
+    "inverse_momentum": inverse_momentums,
+}
 
 
 def schedules(max_depth: int = 2) -> Any:

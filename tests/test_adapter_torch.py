@@ -224,3 +224,39 @@ def test_bad_input_is_rejected_clearly():
     with pytest.raises(ValueError, match="format"):
         sched.load_state_dict({"last_epoch": 3})
     assert math.isfinite(opt.param_groups[0]["lr"])
+
+
+@pytest.mark.parametrize("tensor_lr", [False, True])
+@pytest.mark.parametrize("factors", [None, [1.0, 0.5]])
+@pytest.mark.parametrize("with_momentum", [False, True])
+def test_lean_step_does_what_lambdalr_step_does(tensor_lr, factors, with_momentum):
+    # ScheduleLR.step skips LambdaLR's per-call machinery: every observable must stay the
+    # same as torch's own LambdaLR.step on the same lambdas (LRs, momentum, _last_lr,
+    # counters, tensor LRs filled in place and never aliased).
+    schedule = l.one_cycle(max_lr=0.1, total_steps=50)
+    momentum = l.inverse_momentum(schedule=l.one_cycle(max_lr=0.1, total_steps=50)) if with_momentum else None
+
+    def optimizer():
+        lr = torch.tensor(0.1) if tensor_lr else 0.1
+        groups = [{"params": [torch.nn.Parameter(torch.zeros(2))]}, {"params": [torch.nn.Parameter(torch.zeros(2))]}]
+        return torch.optim.Adam(groups, lr=lr, betas=(0.9, 0.99), capturable=tensor_lr)
+
+    ours_opt, peer_opt = optimizer(), optimizer()
+    ours = lambda_lr(ours_opt, schedule, momentum=momentum, group_factors=factors)
+    assert ours.momentum is None or ours.momentum.schedule is ours.schedule  # the shape is shared
+    peer = torch.optim.lr_scheduler.LambdaLR(peer_opt, list(ours.lr_lambdas))
+    peer.base_lrs = [1.0, 1.0]  # the lambdas give absolute LRs
+    for step in range(60):
+        ours_opt.step()
+        peer_opt.step()
+        ours.step()
+        peer.step()
+        for a, b in zip(ours_opt.param_groups, peer_opt.param_groups, strict=True):
+            assert type(a["lr"]) is type(b["lr"]) if not tensor_lr else isinstance(a["lr"], torch.Tensor)
+            assert float(a["lr"]) == pytest.approx(float(b["lr"]) * 1.0, rel=1e-15, abs=0)
+        if momentum is not None:
+            assert ours_opt.param_groups[0]["betas"][0] == momentum(step + 1)
+        assert [float(v) for v in ours.get_last_lr()] == pytest.approx([float(v) for v in peer.get_last_lr()])
+        assert (ours.last_epoch, ours._step_count) == (peer.last_epoch, peer._step_count)
+        if tensor_lr:
+            assert all(v is not g["lr"] for v, g in zip(ours.get_last_lr(), ours_opt.param_groups, strict=True))

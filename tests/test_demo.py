@@ -31,10 +31,10 @@ def test_cli_bad_arguments_give_usage_not_traceback(args):
     assert done.returncode == 2 and "usage:" in done.stderr and "Traceback" not in done.stderr
 
 
-def test_preview_prints_the_seed_table(tmp_path):
+def test_preview_prints_the_policy_table(tmp_path):
     done = subprocess.run([sys.executable, "-m", "lrsched", "-o", str(tmp_path / "p.png")],
                           capture_output=True, text=True)
-    assert done.returncode == 0 and "one_cycle 3-phase (seed 004)" in done.stdout
+    assert done.returncode == 0 and "one_cycle 3-phase (Smith 2018)" in done.stdout
     assert "0.008" in done.stdout
 
 
