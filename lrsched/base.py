@@ -30,7 +30,7 @@ import sys
 from typing import Any, ClassVar, NamedTuple, TypeVar
 
 from lrsched._namespace import MATH, Namespace, check_scalar_step, evaluate
-from lrsched.params import check_parameters, document
+from lrsched.params import DocumentedOnRead, check_parameters
 
 INF = math.inf
 FLOAT_MAX = sys.float_info.max
@@ -241,7 +241,7 @@ def register(cls: PolicyT) -> PolicyT:
         raise TypeError(f"register takes a Schedule subclass with its own `policy` name; got {cls!r}")
     _refuse_taken_name(cls)
     Schedule._registry[cls.policy] = cls
-    cls.__doc__ = document(cls)  # each parameter's entry states its declared range
+    cls.__doc__ = DocumentedOnRead(cls.__doc__)  # type: ignore[assignment]  # each Arg gets its declared range
     return cls
 
 

@@ -12,6 +12,11 @@ from lrsched.base import Piece, Schedule, clip_pieces, register, set_field, shif
 from lrsched.params import Interval, OneOf, Part, Parts, StepList
 
 
+# The smallest normal float32 number: a step computed in float32 (JAX's default, half
+# precision steps) holds nothing smaller at full precision.
+FLOAT32_TINY = 2.0**-126
+
+
 def _inner_window(since: float, until: float, shift: float) -> tuple[float, float]:
     """The inner schedule's steps [since - shift, until - shift], widened by the rounding
     of the subtraction: the caller filters on the shifted values themselves, so an end
@@ -78,10 +83,15 @@ class Warmup(Schedule):
         if self.shape == "linear":
             return xp.between(self.start_lr, self.target, fraction)
         if self.shape == "exp":
-            # In logs: target / start_lr may overflow for a tiny start_lr.
-            low, high = math.log(self.start_lr), math.log(self.target)
+            # start_lr * (target / start_lr) ** fraction, with the logs taken apart (the
+            # ratio may overflow). Where float32 holds start_lr and exp(gap), exp's argument
+            # stays within the gap; exp(log(start_lr) + ...) would lose |log start_lr|
+            # float32 ulps. Otherwise in logs, which no float range can break.
+            gap = math.log(self.target) - math.log(self.start_lr)
             ends = sorted((self.start_lr, self.target))
-            return xp.clip(xp.exp(low + (high - low) * fraction), ends[0], ends[1])
+            if self.start_lr >= FLOAT32_TINY and abs(gap) < 80.0:
+                return xp.clip(self.start_lr * xp.exp(gap * fraction), ends[0], ends[1])
+            return xp.clip(xp.exp(math.log(self.start_lr) + gap * fraction), ends[0], ends[1])
         return xp.full_like(t, self.start_lr)
 
     def _value(self, t: Any, xp: Namespace) -> Any:

@@ -36,9 +36,27 @@ Bound = float | str | None
 
 
 class Param:
-    """What one parameter accepts. Subclasses check, describe, parse and draw values."""
+    """What one parameter accepts. Subclasses check, describe, parse and draw values.
 
+    Plain classes with `__slots__` rather than dataclasses: `import lrsched` builds a
+    few dozen of them, and a dataclass costs a compile of its methods per class.
+    """
+
+    __slots__: tuple[str, ...] = ()
     optional: bool = False
+
+    def _fields(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
+        return f"{type(self).__name__}({args})"
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash((type(self), self._fields()))
 
     def check(self, name: str, value: Any, known: dict[str, Any]) -> Any:
         raise NotImplementedError
@@ -94,7 +112,6 @@ def _real(name: str, value: Any, allowed: str, too_low: Callable[[float], bool],
     return number
 
 
-@dataclasses.dataclass(frozen=True)
 class Interval(Param):
     """A finite real number in [low, high] (an end is open if `low_open`/`high_open`;
     None: unbounded). An end given as a string is the value of that earlier parameter.
@@ -104,12 +121,12 @@ class Interval(Param):
     `optional`: None is accepted too (e.g. `step_size_down`: None means "as up").
     """
 
-    low: Bound = None
-    high: Bound = None
-    low_open: bool = False
-    high_open: bool = False
-    scale: str = "linear"
-    optional: bool = False
+    __slots__ = ("low", "high", "low_open", "high_open", "scale", "optional")
+
+    def __init__(self, *, low: Bound = None, high: Bound = None, low_open: bool = False,
+                 high_open: bool = False, scale: str = "linear", optional: bool = False) -> None:
+        self.low, self.high, self.low_open, self.high_open = low, high, low_open, high_open
+        self.scale, self.optional = scale, optional
 
     def limits(self, known: dict[str, Any]) -> tuple[float | None, float | None]:
         def resolve(end: Bound) -> float | None:
@@ -174,11 +191,13 @@ def Length(*, optional: bool = False) -> Interval:  # noqa: N802 - reads as a ki
     return Interval(low=MIN_LENGTH, scale="steps", optional=optional)
 
 
-@dataclasses.dataclass(frozen=True)
 class OneOf(Param):
     """One of a few names."""
 
-    options: tuple[str, ...]
+    __slots__ = ("options",)
+
+    def __init__(self, options: tuple[str, ...]) -> None:
+        self.options = tuple(options)
 
     def check(self, name: str, value: Any, known: dict[str, Any]) -> str:
         if not isinstance(value, str) or value not in self.options:
@@ -201,9 +220,10 @@ class OneOf(Param):
         return st.sampled_from(self.options)
 
 
-@dataclasses.dataclass(frozen=True)
 class Flag(Param):
     """True or False."""
+
+    __slots__ = ()
 
     def check(self, name: str, value: Any, known: dict[str, Any]) -> bool:
         if not isinstance(value, bool):
@@ -231,13 +251,14 @@ def _sequence(name: str, value: Any) -> tuple[Any, ...]:
     return tuple(value)
 
 
-@dataclasses.dataclass(frozen=True)
 class StepList(Param):
     """A sorted list of finite steps >= 0 (> 0 with `positive`), strictly increasing
     with `strict`. Stored as a tuple."""
 
-    strict: bool = False
-    positive: bool = False
+    __slots__ = ("strict", "positive")
+
+    def __init__(self, *, strict: bool = False, positive: bool = False) -> None:
+        self.strict, self.positive = strict, positive
 
     def check(self, name: str, value: Any, known: dict[str, Any]) -> tuple[Any, ...]:
         step = Interval(low=0.0)
@@ -265,11 +286,13 @@ class StepList(Param):
         return items.map(sorted)
 
 
-@dataclasses.dataclass(frozen=True)
 class Part(Param):
     """An lrsched schedule (with `nonnegative`, one whose bounds stay >= 0)."""
 
-    nonnegative: bool = False
+    __slots__ = ("nonnegative",)
+
+    def __init__(self, *, nonnegative: bool = False) -> None:
+        self.nonnegative = nonnegative
 
     def check(self, name: str, value: Any, known: dict[str, Any]) -> Any:
         from lrsched.base import require_schedule
@@ -285,9 +308,10 @@ class Part(Param):
         return primitives()
 
 
-@dataclasses.dataclass(frozen=True)
 class Parts(Param):
     """A non-empty list of lrsched schedules. Stored as a tuple."""
+
+    __slots__ = ()
 
     def check(self, name: str, value: Any, known: dict[str, Any]) -> tuple[Any, ...]:
         from lrsched.base import require_schedule
@@ -308,8 +332,7 @@ class Parts(Param):
         return st.lists(primitives(), min_size=1, max_size=3)
 
 
-@dataclasses.dataclass(frozen=True)
-class Declared:
+class Declared(typing.NamedTuple):
     """One declared parameter of a policy."""
 
     name: str
@@ -362,10 +385,23 @@ def _allowed(item: Declared) -> str:
     return f"{what}; " + ("required" if item.required else f"default {item.default!r}")
 
 
-def document(cls: type) -> str | None:
-    """The policy's docstring with each parameter's entry in "Args:" followed by what
-    the declaration accepts, so the docs state the ranges the constructor checks."""
-    doc = cls.__doc__
+class DocumentedOnRead:
+    """A policy's `__doc__`, completed by `document` when first read: reading the
+    declarations at import would cost `import lrsched` a few milliseconds."""
+
+    def __init__(self, raw: str | None) -> None:
+        self.raw: str | None = raw
+        self.text: str | None = None
+
+    def __get__(self, obj: Any, cls: type | None = None) -> str | None:
+        if self.text is None and cls is not None:
+            self.text = document(cls, self.raw)
+        return self.text if self.text is not None else self.raw
+
+
+def document(cls: type, doc: str | None) -> str | None:
+    """The docstring `doc` of a policy with each parameter's entry in "Args:" followed by
+    what its declaration accepts, so the docs state the ranges the constructor checks."""
     if not doc or "Args:" not in doc:
         return doc
     allowed = {item.name: _allowed(item) for item in declared(cls)}
