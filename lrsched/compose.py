@@ -11,7 +11,6 @@ from lrsched._namespace import Namespace
 from lrsched.base import Piece, Schedule, clip_pieces, register, set_field, shift_pieces, sign
 from lrsched.params import Interval, OneOf, Part, Parts, StepList
 
-
 # The smallest normal float32 number: a step computed in float32 (JAX's default, half
 # precision steps) holds nothing smaller at full precision.
 FLOAT32_TINY = 2.0**-126
