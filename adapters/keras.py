@@ -101,8 +101,9 @@ class CyclicalMomentum(keras.callbacks.Callback):  # type: ignore[misc]
         _refuse_multi_step_execution(self.model, "CyclicalMomentum")
         if self._variable is None:
             start = optimizer.beta_1
-            self._variable = keras.Variable(float(keras.ops.convert_to_numpy(start)), trainable=False,
-                                            name="lrsched_beta_1")
+            self._variable = keras.Variable(
+                float(keras.ops.convert_to_numpy(start)), trainable=False, name="lrsched_beta_1"
+            )
         # Set past Keras' attribute tracking: the variable must not become one of the
         # optimizer's saved variables, or a saved optimizer state no longer loads.
         object.__setattr__(optimizer, "beta_1", self._variable)
@@ -132,7 +133,7 @@ def _batches_of(x: Any, y: Any, batch_size: int) -> Iterable[Any]:
     if y is None:
         return cast(Iterable[Any], x)  # already batches: a tf.data.Dataset or (x, y) pairs
     n = len(x)
-    return [(x[i:i + batch_size], y[i:i + batch_size]) for i in range(0, n, batch_size)]
+    return [(x[i : i + batch_size], y[i : i + batch_size]) for i in range(0, n, batch_size)]
 
 
 def range_test(
@@ -187,8 +188,17 @@ def range_test(
     saved_model = [v.numpy() for v in model.variables]
     saved_optimizer = [v.numpy() for v in optimizer.variables]
     try:
-        return run_sweep(train_step, _batches_of(x, y, batch_size), start_lr=start_lr, end_lr=end_lr,
-                         num_steps=num_steps, mode=mode, smoothing=smoothing, diverge=diverge, progress=progress)
+        return run_sweep(
+            train_step,
+            _batches_of(x, y, batch_size),
+            start_lr=start_lr,
+            end_lr=end_lr,
+            num_steps=num_steps,
+            mode=mode,
+            smoothing=smoothing,
+            diverge=diverge,
+            progress=progress,
+        )
     finally:
         for variable, value in zip(model.variables, saved_model, strict=True):
             variable.assign(value)
@@ -203,8 +213,9 @@ class SnapshotCallback(keras.callbacks.Callback):  # type: ignore[misc]
     The step count is the optimizer's `iterations`, so a resumed `fit` keeps counting.
     """
 
-    def __init__(self, schedule: Schedule, *, keep: int = 5, directory: str | None = None,
-                 prefix: str = "snapshot") -> None:
+    def __init__(
+        self, schedule: Schedule, *, keep: int = 5, directory: str | None = None, prefix: str = "snapshot"
+    ) -> None:
         super().__init__()
         self.keeper = SnapshotKeeper(schedule, keep=keep, directory=directory, prefix=prefix, suffix=".weights.h5")
 
@@ -233,8 +244,9 @@ class SnapshotCallback(keras.callbacks.Callback):  # type: ignore[misc]
         return out
 
 
-def ensemble_predict(model: Any, weights: list[list[Any]], x: Any, *, average: str = "softmax",
-                     batch_size: int = 256) -> Any:
+def ensemble_predict(
+    model: Any, weights: list[list[Any]], x: Any, *, average: str = "softmax", batch_size: int = 256
+) -> Any:
     """The snapshot ensemble's prediction: the mean over snapshots of softmax(outputs)
     (`"softmax"`; use it for a model that outputs logits) or of the raw outputs
     (`"logits"`, also right for a model that already ends in a softmax). The model's
@@ -249,8 +261,7 @@ def ensemble_predict(model: Any, weights: list[list[Any]], x: Any, *, average: s
         for snapshot in weights:
             model.set_weights(snapshot)
             out = model.predict(x, batch_size=batch_size, verbose=0)
-            outputs.append(keras.ops.convert_to_numpy(keras.ops.softmax(out, axis=-1)) if average == "softmax"
-                           else out)
+            outputs.append(keras.ops.convert_to_numpy(keras.ops.softmax(out, axis=-1)) if average == "softmax" else out)
     finally:
         model.set_weights(original)
     return sum(outputs) / len(outputs)

@@ -152,8 +152,9 @@ def range_test(
     current = {"params": params, "state": state}
 
     def train_step(lr: float, batches: Iterator[Any]) -> tuple[float, float]:
-        new_params, new_state, loss = step_fn(current["params"], current["state"], next(batches),
-                                              jnp.asarray(lr, dtype=jnp.float32))
+        new_params, new_state, loss = step_fn(
+            current["params"], current["state"], next(batches), jnp.asarray(lr, dtype=jnp.float32)
+        )
         current["params"], current["state"] = new_params, new_state
         applied = float(jnp.ravel(jnp.asarray(_injected_states(new_state)[0].hyperparams["learning_rate"]))[0])
         if val_data is not None:
@@ -163,5 +164,14 @@ def range_test(
             return applied, sum(losses) / len(losses)
         return applied, float(jnp.mean(loss))
 
-    return run_sweep(train_step, data, start_lr=start_lr, end_lr=end_lr, num_steps=num_steps, mode=mode,
-                     smoothing=smoothing, diverge=diverge, progress=progress)
+    return run_sweep(
+        train_step,
+        data,
+        start_lr=start_lr,
+        end_lr=end_lr,
+        num_steps=num_steps,
+        mode=mode,
+        smoothing=smoothing,
+        diverge=diverge,
+        progress=progress,
+    )

@@ -64,8 +64,10 @@ def _sharing_shape(schedule: Schedule, momentum: Schedule | None) -> Schedule | 
 def _per_group(label: str, value: Any, groups: int) -> list[float]:
     """One finite number >= 0 per param group (group factors, LRs): the same rule at
     construction and on load; `label` names the value and what it holds."""
-    ok = isinstance(value, (list, tuple)) and len(value) == groups and all(
-        isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v < float("inf") for v in value
+    ok = (
+        isinstance(value, (list, tuple))
+        and len(value) == groups
+        and all(isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v < float("inf") for v in value)
     )
     if not ok:
         raise ValueError(f"{label} >= 0 per param group ({groups}); got {value!r}")
@@ -106,9 +108,7 @@ class ScheduleLR(torch.optim.lr_scheduler.LambdaLR):
         groups = optimizer.param_groups
         factors = [1.0] * len(groups) if group_factors is None else group_factors
         self.group_factors = _check_group_factors(factors, len(groups))
-        self._momentum_keys = (
-            [] if momentum is None else [_momentum_key(g, i, optimizer) for i, g in enumerate(groups)]
-        )
+        self._momentum_keys = [] if momentum is None else [_momentum_key(g, i, optimizer) for i, g in enumerate(groups)]
         _check_momentum_for(self._momentum_keys, self.momentum)
         lambdas = [self._absolute_lr(i) for i in range(len(groups))]
         super().__init__(optimizer, lambdas, last_epoch=last_epoch)
@@ -160,8 +160,9 @@ class ScheduleLR(torch.optim.lr_scheduler.LambdaLR):
             else:
                 group["lr"] = lrs[index]
         # What the groups hold after every fill (groups may share one LR tensor), never aliased.
-        self._last_lr = [g["lr"].clone() if isinstance(g["lr"], torch.Tensor) else g["lr"]
-                         for g in groups] if tensors else lrs
+        self._last_lr = (
+            [g["lr"].clone() if isinstance(g["lr"], torch.Tensor) else g["lr"] for g in groups] if tensors else lrs
+        )
 
     _get_closed_form_lr = get_lr
 
@@ -187,8 +188,10 @@ class ScheduleLR(torch.optim.lr_scheduler.LambdaLR):
         if not isinstance(state_dict, dict) or state_dict.get("format") != STATE_FORMAT:
             found = state_dict.get("format") if isinstance(state_dict, dict) else type(state_dict).__name__
             raise ValueError(f"state_dict format must be {STATE_FORMAT} (an lrsched ScheduleLR state); got {found!r}")
-        missing = sorted({"momentum", "schedule", "group_factors", "last_epoch", "_step_count", "base_lrs",
-                          "_last_lr"} - set(state_dict))
+        missing = sorted(
+            {"momentum", "schedule", "group_factors", "last_epoch", "_step_count", "base_lrs", "_last_lr"}
+            - set(state_dict)
+        )
         if missing:
             raise ValueError(f"state_dict lacks {missing}: it is not a complete lrsched ScheduleLR state")
         groups = len(self.optimizer.param_groups)
@@ -203,8 +206,9 @@ class ScheduleLR(torch.optim.lr_scheduler.LambdaLR):
             raise ValueError(f"state_dict has {len(factors)} param groups; this optimizer has {groups}")
         group_factors = _check_group_factors(factors, groups)
         schedule = require_schedule("schedule", from_config(state_dict["schedule"]), nonnegative=True)
-        loaded_momentum = None if momentum is None else require_schedule(
-            "momentum", from_config(momentum), nonnegative=True)
+        loaded_momentum = (
+            None if momentum is None else require_schedule("momentum", from_config(momentum), nonnegative=True)
+        )
         _check_momentum_for(self._momentum_keys, loaded_momentum)
         last_epoch = _check_count("last_epoch", state_dict["last_epoch"], -1)
         step_count = _check_count("_step_count", state_dict["_step_count"], 0)
@@ -294,8 +298,17 @@ def range_test(
     saved = _TrainingState(model, optimizer)
     try:
         model.train()
-        return run_sweep(train_step, data, start_lr=start_lr, end_lr=end_lr, num_steps=num_steps, mode=mode,
-                         smoothing=smoothing, diverge=diverge, progress=progress)
+        return run_sweep(
+            train_step,
+            data,
+            start_lr=start_lr,
+            end_lr=end_lr,
+            num_steps=num_steps,
+            mode=mode,
+            smoothing=smoothing,
+            diverge=diverge,
+            progress=progress,
+        )
     finally:
         saved.restore()
 
@@ -360,8 +373,9 @@ def _mean_over_ranks(loss: float) -> float:
     return float(total.item()) / distributed.get_world_size()
 
 
-def _validation_loss(model: torch.nn.Module, loss_fn: Callable[[torch.nn.Module, Any], torch.Tensor],
-                     val_data: Iterable[Any]) -> float:
+def _validation_loss(
+    model: torch.nn.Module, loss_fn: Callable[[torch.nn.Module, Any], torch.Tensor], val_data: Iterable[Any]
+) -> float:
     model.eval()
     total, count = 0.0, 0
     with torch.no_grad():
@@ -386,8 +400,15 @@ class Snapshots:
     of the same name is never overwritten).
     """
 
-    def __init__(self, model: torch.nn.Module, schedule: Schedule, *, keep: int = 5,
-                 directory: str | os.PathLike[str] | None = None, prefix: str = "snapshot") -> None:
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        schedule: Schedule,
+        *,
+        keep: int = 5,
+        directory: str | os.PathLike[str] | None = None,
+        prefix: str = "snapshot",
+    ) -> None:
         self.model = model
         self.keeper = SnapshotKeeper(schedule, keep=keep, directory=directory, prefix=prefix, suffix=".pt")
 
@@ -412,8 +433,9 @@ class Snapshots:
         return [torch.load(s, weights_only=True) if isinstance(s, Path) else s for _, s in self.keeper.existing]
 
 
-def ensemble_predict(model: torch.nn.Module, state_dicts: Sequence[dict[str, torch.Tensor]], inputs: Any,
-                     *, average: str = "softmax") -> torch.Tensor:
+def ensemble_predict(
+    model: torch.nn.Module, state_dicts: Sequence[dict[str, torch.Tensor]], inputs: Any, *, average: str = "softmax"
+) -> torch.Tensor:
     """The snapshot ensemble's prediction: the mean over snapshots of softmax(outputs)
     (`average="softmax"`, class probabilities) or of the raw outputs (`"logits"`). The
     model's own weights and train/eval mode are restored afterwards."""

@@ -47,8 +47,7 @@ def torch_steps() -> None:
         ),
         "CyclicLR triangular2 (+momentum)": (
             lambda o: torch.optim.lr_scheduler.CyclicLR(o, 0.01, 0.1, step_size_up=2000, mode="triangular2"),
-            lambda o: lambda_lr(o, clr, momentum=l.inverse_momentum(schedule=clr, base_momentum=0.8,
-                                                                     max_momentum=0.9)),
+            lambda o: lambda_lr(o, clr, momentum=l.inverse_momentum(schedule=clr, base_momentum=0.8, max_momentum=0.9)),
         ),
         "CosineAnnealingWarmRestarts T_mult=2": (
             lambda o: torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(o, T_0=100, T_mult=2),
@@ -64,8 +63,10 @@ def torch_steps() -> None:
             opt.step()
             times[label] = _median_us(sched.step, 20_000)
         ratio = times["lrsched"] / times["native"]
-        print(f"  {name:38} native {times['native']:6.2f} us  lrsched {times['lrsched']:6.2f} us  "
-              f"ratio {ratio:.2f}x (target <= 1.0x)")
+        print(
+            f"  {name:38} native {times['native']:6.2f} us  lrsched {times['lrsched']:6.2f} us  "
+            f"ratio {ratio:.2f}x (target <= 1.0x)"
+        )
 
 
 def optax_updates() -> None:
@@ -78,8 +79,7 @@ def optax_updates() -> None:
     steps = 10_000
     schedules = {
         "optax.cosine_onecycle_schedule": optax.cosine_onecycle_schedule(steps, 0.1),
-        "to_optax(one_cycle)": to_optax(l.one_cycle(max_lr=0.1, total_steps=steps,
-                                                    pct_start=int(0.3 * steps) / steps)),
+        "to_optax(one_cycle)": to_optax(l.one_cycle(max_lr=0.1, total_steps=steps, pct_start=int(0.3 * steps) / steps)),
     }
     params = {"w": jnp.ones((256, 256)), "b": jnp.ones(256)}
     results = {}
@@ -106,8 +106,10 @@ def optax_updates() -> None:
     print("jitted optax SGD update (256x256 params), median over 9 x 2000 updates")
     for name, (us, compile_s) in results.items():
         print(f"  {name:32} update {us:7.2f} us  compile {compile_s * 1e3:7.1f} ms")
-    print(f"  ratio update {ours[0] / native[0]:.3f}x (target <= 1.02x), "
-          f"compile {ours[1] / native[1]:.2f}x (target <= 1.2x)")
+    print(
+        f"  ratio update {ours[0] / native[0]:.3f}x (target <= 1.02x), "
+        f"compile {ours[1] / native[1]:.2f}x (target <= 1.2x)"
+    )
 
 
 if __name__ == "__main__":

@@ -76,10 +76,14 @@ def main() -> None:
         worst_scalar, worst_numpy = max(worst_scalar, us), max(worst_numpy, ms)
         print(f"{name:28} {us:9.2f} us {ms:7.1f} ms")
     numpy_s, lrsched_s = import_seconds("numpy"), import_seconds("lrsched")
-    print(f"\nworst scalar call {worst_scalar:.2f} us (target <= 2 us); "
-          f"worst NumPy 1e6 steps {worst_numpy:.1f} ms (target <= 30 ms)")
-    print(f"import numpy {numpy_s * 1e3:.1f} ms, import lrsched {lrsched_s * 1e3:.1f} ms: "
-          f"ratio {lrsched_s / numpy_s:.2f}x (target <= 1.2x)")
+    print(
+        f"\nworst scalar call {worst_scalar:.2f} us (target <= 2 us); "
+        f"worst NumPy 1e6 steps {worst_numpy:.1f} ms (target <= 30 ms)"
+    )
+    print(
+        f"import numpy {numpy_s * 1e3:.1f} ms, import lrsched {lrsched_s * 1e3:.1f} ms: "
+        f"ratio {lrsched_s / numpy_s:.2f}x (target <= 1.2x)"
+    )
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ from lrsched.one_cycle import OneCycle, one_cycle
 from lrsched.plotting import plot
 from lrsched.sweep import RangeSweep, range_sweep
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "Constant",

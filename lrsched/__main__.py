@@ -88,8 +88,12 @@ def _add_option(parser: argparse.ArgumentParser, item: Declared, doc: str) -> No
     default = "required" if item.required else f"default {item.default!r}"
     what = param.describe() if param is not None else "a number"
     help_text = doc or f"{what}; {default}"  # a registered policy's doc states the range
-    kwargs: dict[str, Any] = {"dest": item.name, "required": item.required, "default": argparse.SUPPRESS,
-                              "help": help_text.replace("%", "%%")}
+    kwargs: dict[str, Any] = {
+        "dest": item.name,
+        "required": item.required,
+        "default": argparse.SUPPRESS,
+        "help": help_text.replace("%", "%%"),
+    }
     if isinstance(param, Part):
         kwargs.update(type=_schedules_text, metavar="NAME:key=value,...")
     elif isinstance(param, Parts):
@@ -118,18 +122,31 @@ def _policy_parser(commands: Any, cls: type[Schedule]) -> None:
 
 def _output_options(parser: argparse.ArgumentParser, *, steps_alias: bool = True) -> None:
     parser.add_argument("-o", "--output", default=None, help="PNG path (default POLICY.png)")
-    parser.add_argument("--table", type=int, default=None, metavar="N",
-                        help="print a table of steps 0..N (step, lr[, momentum]) instead of plotting")
+    parser.add_argument(
+        "--table",
+        type=int,
+        default=None,
+        metavar="N",
+        help="print a table of steps 0..N (step, lr[, momentum]) instead of plotting",
+    )
     names = ["--until", "--steps"] if steps_alias else ["--until"]
     parser.add_argument(*names, dest="until", type=float, default=None, help="plot steps 0..UNTIL")
-    parser.add_argument("--momentum", type=_numbers, default=None, metavar="BASE,MAX",
-                        help="also draw inverse_momentum(base_momentum=BASE, max_momentum=MAX)")
+    parser.add_argument(
+        "--momentum",
+        type=_numbers,
+        default=None,
+        metavar="BASE,MAX",
+        help="also draw inverse_momentum(base_momentum=BASE, max_momentum=MAX)",
+    )
     parser.add_argument("--log", action="store_true", help="log scale for the LR")
 
 
 def _plot(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
-    options = {k: v for k, v in vars(args).items()
-               if k not in ("command", "policy", "output", "table", "until", "momentum", "log", "config")}
+    options = {
+        k: v
+        for k, v in vars(args).items()
+        if k not in ("command", "policy", "output", "table", "until", "momentum", "log", "config")
+    }
     try:
         if args.policy == "config":
             try:
@@ -145,8 +162,9 @@ def _plot(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
                 raise ValueError("--momentum takes BASE,MAX")
             from lrsched import inverse_momentum
 
-            momentum = inverse_momentum(schedule=schedule, base_momentum=args.momentum[0],
-                                        max_momentum=args.momentum[1])
+            momentum = inverse_momentum(
+                schedule=schedule, base_momentum=args.momentum[0], max_momentum=args.momentum[1]
+            )
         if args.table is not None and args.table < 0:
             raise ValueError("--table must be >= 0")
     except (ValueError, TypeError) as error:
@@ -169,15 +187,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="lrsched", description="Learning-rate and momentum schedules.")
     commands = parser.add_subparsers(dest="command")
     preview = commands.add_parser(
-        "preview", help="print and plot the policies with their sources' numbers (the default)")
+        "preview", help="print and plot the policies with their sources' numbers (the default)"
+    )
     preview.add_argument("--steps", type=int, nargs="+", default=[0, 10, 20, 41, 60, 82, 90, 95, 120])
     preview.add_argument("-o", "--output", default="lrsched-preview.png", help="PNG path for the plot")
     demo_args = commands.add_parser("demo", help="range test + five training arms on scikit-learn's digits")
     demo_args.add_argument("--epochs", type=int, default=20)
     demo_args.add_argument("--seeds", type=int, default=3)
     demo_args.add_argument("--output-dir", default=".", help="where the PNG plots go")
-    demo_args.add_argument("--bounds-rule", default="steepest", choices=["steepest", "min_div_10", "valley", "min"],
-                           help="the range-test rule that gives max_lr of the CLR and 1cycle arms")
+    demo_args.add_argument(
+        "--bounds-rule",
+        default="steepest",
+        choices=["steepest", "min_div_10", "valley", "min"],
+        help="the range-test rule that gives max_lr of the CLR and 1cycle arms",
+    )
     plot_args = commands.add_parser("plot", help="plot (or tabulate) any policy")
     policies = plot_args.add_subparsers(dest="policy", required=True)
     for _, cls in sorted(Schedule._registry.items()):
@@ -195,8 +218,9 @@ def main(argv: list[str] | None = None) -> int:
 
         if args.epochs < 1 or args.seeds < 1:
             parser.error("--epochs and --seeds must be >= 1")
-        demo.run(epochs=args.epochs, seeds=tuple(range(args.seeds)), output_dir=args.output_dir,
-                 bounds_rule=args.bounds_rule)
+        demo.run(
+            epochs=args.epochs, seeds=tuple(range(args.seeds)), output_dir=args.output_dir, bounds_rule=args.bounds_rule
+        )
         return 0
     if args.command == "plot":
         return _plot(plot_args, args)

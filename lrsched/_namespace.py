@@ -59,15 +59,19 @@ class Namespace(Protocol):
     def between(self, low: float, high: float, fraction: Any, /) -> Any:
         """`low + (high - low) * fraction`, held inside [low, high] against rounding."""
         ...
+
     def full_like(self, t: Any, value: float, /) -> Any:
         """`value` everywhere, in the shape and floating type of the step `t`."""
         ...
+
     def eps(self, t: Any, /) -> float:
         """The machine epsilon of the step's floating type."""
         ...
+
     def select(self, t: Any, knots: Sequence[float], branch: Branch, /, *args: Any) -> Any:
         """`branch(k, t, xp, *args)` on `[knots[k-1], knots[k])`, k = #knots <= t."""
         ...
+
     def select_pair(self, t: Any, knots: Sequence[float], branch: Branch, /, *args: Any) -> tuple[Any, Any]:
         """`select` for a branch that returns two values (e.g. a value and a shape)."""
         ...
@@ -101,6 +105,7 @@ MIN_FLOAT_BITS = 32
 
 def _select_pair(xp: Any, t: Any, knots: Sequence[float], branch: Branch, *args: Any) -> tuple[Any, Any]:
     """Arrays: each of the two values selected on its own (a branch may be a number)."""
+
     def first(*call: Any) -> Any:
         return branch(*call)[0]
 
@@ -234,9 +239,7 @@ class NumpyNamespace:
     @staticmethod
     def prepare(step: Any) -> np.ndarray:
         t = np.asarray(step)
-        if t.dtype == np.bool_ or not (
-            np.issubdtype(t.dtype, np.integer) or np.issubdtype(t.dtype, np.floating)
-        ):
+        if t.dtype == np.bool_ or not (np.issubdtype(t.dtype, np.integer) or np.issubdtype(t.dtype, np.floating)):
             raise _dtype_error(t.dtype)
         t = t.astype(np.float64, copy=False)
         if not np.all(np.isfinite(t) & (t >= 0.0)):
@@ -419,9 +422,7 @@ class TensorflowNamespace(_ArrayNamespace):
         tf = self._tf
         dtype = a.dtype if tf.is_tensor(a) else b.dtype if tf.is_tensor(b) else tf.float32
         a, b = tf.cast(a, dtype), tf.cast(b, dtype)
-        shape = tf.broadcast_dynamic_shape(
-            tf.shape(cond), tf.broadcast_dynamic_shape(tf.shape(a), tf.shape(b))
-        )
+        shape = tf.broadcast_dynamic_shape(tf.shape(cond), tf.broadcast_dynamic_shape(tf.shape(a), tf.shape(b)))
         return tf.where(tf.broadcast_to(cond, shape), tf.broadcast_to(a, shape), tf.broadcast_to(b, shape))
 
     def prepare(self, step: Any) -> Any:

@@ -62,7 +62,7 @@ class Schedule:
                 # Its config would name the parent's policy and load as the parent.
                 raise TypeError(
                     f"{cls.__qualname__} subclasses the policy {inherited!r}: declare its own "
-                    f"`policy = \"...\"` name, so that its config loads as {cls.__qualname__}"
+                    f'`policy = "..."` name, so that its config loads as {cls.__qualname__}'
                 )
             return
         if not isinstance(cls.policy, str):
@@ -191,6 +191,7 @@ class Schedule:
         Array-generic (a boolean array, also inside `jax.jit`) for `cosine_restarts` and
         `cyclic`; for compositions, Python steps only.
         """
+
         def flag(t: Any, xp: Namespace) -> Any:
             index, offset = self._cycle_state(t, xp)
             return xp.where(offset == 0, xp.where(index >= 1, 1.0, 0.0), 0.0)
@@ -338,15 +339,35 @@ class Shaped(Schedule):
 
 # Parameter names of torch, optax, Keras and timm schedulers, and lrsched's name for each.
 PEER_NAMES = {
-    "T_0": "first_cycle_steps", "T_mult": "cycle_mult", "eta_min": "min_lr / final_lr", "T_max": "decay_steps",
-    "base_momentum": "inverse_momentum(base_momentum=...)", "max_momentum": "inverse_momentum(max_momentum=...)",
-    "cycle_momentum": "inverse_momentum(...)", "anneal_strategy": "anneal", "step_size": "every",
-    "init_value": "initial_lr / start_lr", "end_value": "final_lr / end_lr", "decay_rate": "gamma / drop",
-    "peak_value": "max_lr", "transition_steps": "decay_steps / num_steps", "first_decay_steps": "first_cycle_steps",
-    "t_mul": "cycle_mult", "m_mul": "peak_decay", "initial_learning_rate": "initial_lr", "learning_rate": "initial_lr",
-    "lr": "initial_lr / max_lr", "t_initial": "first_cycle_steps", "lr_min": "min_lr", "cycle_mul": "cycle_mult",
-    "cycle_decay": "peak_decay", "warmup_t": "warmup(steps=...)", "warmup_steps": "warmup(steps=...)",
-    "boundaries_and_scales": "multi_step(milestones=...)", "scale_mode": "mode", "scale_fn": "mode",
+    "T_0": "first_cycle_steps",
+    "T_mult": "cycle_mult",
+    "eta_min": "min_lr / final_lr",
+    "T_max": "decay_steps",
+    "base_momentum": "inverse_momentum(base_momentum=...)",
+    "max_momentum": "inverse_momentum(max_momentum=...)",
+    "cycle_momentum": "inverse_momentum(...)",
+    "anneal_strategy": "anneal",
+    "step_size": "every",
+    "init_value": "initial_lr / start_lr",
+    "end_value": "final_lr / end_lr",
+    "decay_rate": "gamma / drop",
+    "peak_value": "max_lr",
+    "transition_steps": "decay_steps / num_steps",
+    "first_decay_steps": "first_cycle_steps",
+    "t_mul": "cycle_mult",
+    "m_mul": "peak_decay",
+    "initial_learning_rate": "initial_lr",
+    "learning_rate": "initial_lr",
+    "lr": "initial_lr / max_lr",
+    "t_initial": "first_cycle_steps",
+    "lr_min": "min_lr",
+    "cycle_mul": "cycle_mult",
+    "cycle_decay": "peak_decay",
+    "warmup_t": "warmup(steps=...)",
+    "warmup_steps": "warmup(steps=...)",
+    "boundaries_and_scales": "multi_step(milestones=...)",
+    "scale_mode": "mode",
+    "scale_fn": "mode",
 }
 
 
@@ -437,14 +458,14 @@ def sign(x: float) -> int:
 
 
 def cycle_position(t: Any, length: float, xp: Any) -> tuple[Any, Any]:
-    """Cycle index k = floor(t / length) and offset t - k * length, both exact.
+    """Cycle index k and offset t - k * length: k is the cycle whose start, the float
+    product `k * length`, is the last at or before t.
 
-    The float quotient can round across a cycle boundary for large t; one correction
-    either way makes 0 <= offset < length hold exactly when t and length are whole.
+    The float quotient can round across a cycle boundary (for large t, or a length that
+    is not a binary fraction: 13 * 2.9 is 37.699999999999996, whose quotient by 2.9 is
+    12.999999999999998); one correction either way against the same products that
+    `cycle_ends` and `breakpoints` give makes them agree at every step.
     """
     k = xp.floor(t / length)
-    offset = t - k * length
-    k = xp.where(offset < 0, k - 1, xp.where(offset >= length, k + 1, k))
+    k = xp.where(t < k * length, k - 1.0, xp.where(t >= (k + 1.0) * length, k + 1.0, k))
     return k, t - k * length
-
-

@@ -185,8 +185,7 @@ class Join(Schedule):
         super().__post_init__()
         if len(self.boundaries) != len(self.schedules) - 1:
             raise ValueError(
-                f"boundaries must hold len(schedules) - 1 = {len(self.schedules) - 1} steps; "
-                f"got {len(self.boundaries)}"
+                f"boundaries must hold len(schedules) - 1 = {len(self.schedules) - 1} steps; got {len(self.boundaries)}"
             )
 
     def _starts(self) -> tuple[float, ...]:

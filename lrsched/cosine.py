@@ -152,8 +152,11 @@ class CosineRestarts(Shaped):
             return i, t - first * (power - 1.0) / (m - 1.0), first * power
         eps = xp.eps(t)
         # The logarithm may land one cycle off near a start: correct it against the starts.
-        i = xp.where(t < self._start(guess, xp, eps), guess - 1.0,
-                     xp.where(t >= self._start(guess + 1.0, xp, eps), guess + 1.0, guess))
+        i = xp.where(
+            t < self._start(guess, xp, eps),
+            guess - 1.0,
+            xp.where(t >= self._start(guess + 1.0, xp, eps), guess + 1.0, guess),
+        )
         start = self._start(i, xp, eps)
         return i, t - start, self._start(i + 1.0, xp, eps) - start
 

@@ -39,6 +39,7 @@ def _data() -> tuple[Any, Any, Any, Any]:
 
     x, y = load_digits(return_X_y=True)
     x_train, x_test, y_train, y_test = train_test_split(x / 16.0, y, test_size=0.25, random_state=0, stratify=y)
+
     def as_x(a: Any) -> Any:
         return torch.tensor(a, dtype=torch.float32)
 
@@ -59,7 +60,7 @@ def _batches(x: Any, y: Any, seed: int) -> list[tuple[Any, Any]]:
     import torch
 
     order = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))
-    return [(x[order[i:i + BATCH]], y[order[i:i + BATCH]]) for i in range(0, len(x), BATCH)]
+    return [(x[order[i : i + BATCH]], y[order[i : i + BATCH]]) for i in range(0, len(x), BATCH)]
 
 
 def _loss(model: Any, batch: tuple[Any, Any]) -> Any:
@@ -68,8 +69,13 @@ def _loss(model: Any, batch: tuple[Any, Any]) -> Any:
     return torch.nn.functional.cross_entropy(model(batch[0]), batch[1])
 
 
-def _train(arm: Callable[[int], tuple[l.Schedule, l.Schedule | None]], seed: int, epochs: int,
-           data: tuple[Any, Any, Any, Any], ensemble: list[float] | None = None) -> list[float]:
+def _train(
+    arm: Callable[[int], tuple[l.Schedule, l.Schedule | None]],
+    seed: int,
+    epochs: int,
+    data: tuple[Any, Any, Any, Any],
+    ensemble: list[float] | None = None,
+) -> list[float]:
     """Train one arm; return test accuracy after each epoch. With `ensemble` (a list),
     keep snapshots at the schedule's cycle ends and append the snapshot ensemble's
     final test accuracy to it."""
@@ -103,9 +109,14 @@ def _train(arm: Callable[[int], tuple[l.Schedule, l.Schedule | None]], seed: int
     return accuracy
 
 
-def run(epochs: int = EPOCHS, seeds: tuple[int, ...] = SEEDS, output_dir: str | Path = ".",
-        range_steps: int = 100, bounds_rule: str = "steepest", out: TextIO = sys.stdout
-        ) -> dict[str, list[list[float]]]:
+def run(
+    epochs: int = EPOCHS,
+    seeds: tuple[int, ...] = SEEDS,
+    output_dir: str | Path = ".",
+    range_steps: int = 100,
+    bounds_rule: str = "steepest",
+    out: TextIO = sys.stdout,
+) -> dict[str, list[list[float]]]:
     import torch
 
     from lrsched.adapters.torch import range_test
@@ -120,8 +131,16 @@ def run(epochs: int = EPOCHS, seeds: tuple[int, ...] = SEEDS, output_dir: str | 
     # 1. The range test, on a fresh model (restored afterwards), sweeping 1e-5 .. 10.
     model = _model(0)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    result = range_test(model, optimizer, _loss, _batches(x_train, y_train, 0), start_lr=1e-5, end_lr=10.0,
-                        num_steps=range_steps, progress=False)
+    result = range_test(
+        model,
+        optimizer,
+        _loss,
+        _batches(x_train, y_train, 0),
+        start_lr=1e-5,
+        end_lr=10.0,
+        num_steps=range_steps,
+        progress=False,
+    )
     out.write(f"LR range test: {len(result.lrs)} steps, {result.stopped}\n")
     for rule, found in result.suggestions().items():
         text = f"{found.lr:.4g}" if found.lr is not None else f"none ({found.reason})"
@@ -129,16 +148,25 @@ def run(epochs: int = EPOCHS, seeds: tuple[int, ...] = SEEDS, output_dir: str | 
     base_lr, max_lr = result.cyclic_bounds(bounds_rule, ratio=10.0)
     suggested = result.suggest("min_div_10").lr
     assert suggested is not None
-    out.write(f"  CLR / 1cycle bounds (max by {bounds_rule!r}, base = max / 10): "
-              f"base_lr {base_lr:.4g}, max_lr {max_lr:.4g}\n\n")
+    out.write(
+        f"  CLR / 1cycle bounds (max by {bounds_rule!r}, base = max / 10): "
+        f"base_lr {base_lr:.4g}, max_lr {max_lr:.4g}\n\n"
+    )
     with contextlib.suppress(ImportError):
         result.plot(str(output / "range_test.png"))
 
     def one_cycle_arm(steps_per_epoch: int) -> tuple[l.Schedule, l.Schedule | None]:
         total = epochs * steps_per_epoch
         # Smith 2018's ResNet-56 shape: up over ~43%, back down over ~43%, annihilate to 1/10 of base.
-        schedule = l.one_cycle(max_lr=max_lr, total_steps=total, pct_start=0.43, div_factor=max_lr / base_lr,
-                               final_div_factor=10.0, anneal="linear", three_phase=True)
+        schedule = l.one_cycle(
+            max_lr=max_lr,
+            total_steps=total,
+            pct_start=0.43,
+            div_factor=max_lr / base_lr,
+            final_div_factor=10.0,
+            anneal="linear",
+            three_phase=True,
+        )
         return schedule, l.inverse_momentum(schedule=schedule, base_momentum=0.85, max_momentum=0.95)
 
     arms: dict[str, Callable[[int], tuple[l.Schedule, l.Schedule | None]]] = {
@@ -160,20 +188,30 @@ def run(epochs: int = EPOCHS, seeds: tuple[int, ...] = SEEDS, output_dir: str | 
     ]
 
     target = statistics.mean(c[-1] for c in curves["(a) constant 0.01"])
-    out.write(f"Digits test accuracy after {epochs} epochs, {len(seeds)} seeds each "
-              f"(target = (a)'s final mean {target:.4f})\n")
+    out.write(
+        f"Digits test accuracy after {epochs} epochs, {len(seeds)} seeds each "
+        f"(target = (a)'s final mean {target:.4f})\n"
+    )
     out.write(f"{'arm':36} {'final accuracy':>18} {'epochs to target':>18}\n")
     for name, runs in curves.items():
         finals = [c[-1] for c in runs]
         reach = [next((e + 1 for e, a in enumerate(c) if a >= target), None) for c in runs]
         reached = [r for r in reach if r is not None]
-        reach_text = (f"{statistics.mean(reached):.1f}" + ("" if len(reached) == len(runs) else
-                      f" ({len(reached)}/{len(runs)} seeds)")) if reached else "never"
+        reach_text = (
+            (
+                f"{statistics.mean(reached):.1f}"
+                + ("" if len(reached) == len(runs) else f" ({len(reached)}/{len(runs)} seeds)")
+            )
+            if reached
+            else "never"
+        )
         spread = statistics.stdev(finals) if len(finals) > 1 else 0.0
         out.write(f"{name:36} {statistics.mean(finals):10.4f} +- {spread:.4f} {reach_text:>18}\n")
     spread = statistics.stdev(ensemble_finals) if len(ensemble_finals) > 1 else 0.0
-    out.write(f"{f'(e) SGDR, ensemble of {SNAPSHOTS} snapshots':36} "
-              f"{statistics.mean(ensemble_finals):10.4f} +- {spread:.4f} {'-':>18}\n")
+    out.write(
+        f"{f'(e) SGDR, ensemble of {SNAPSHOTS} snapshots':36} "
+        f"{statistics.mean(ensemble_finals):10.4f} +- {spread:.4f} {'-':>18}\n"
+    )
     out.write(f"\ntook {time.perf_counter() - started:.1f} s\n")
     _plot_curves(curves, output / "demo_accuracy.png")
     return curves

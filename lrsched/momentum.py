@@ -71,8 +71,9 @@ class InverseMomentum(Shaped):
         return self.schedule.shape_slope
 
     def shape_pieces(self, until: float) -> tuple[Piece, ...]:
-        return tuple(Piece(p.start, p.end, None if p.trend is None else -p.trend)
-                     for p in self.schedule.shape_pieces(until))
+        return tuple(
+            Piece(p.start, p.end, None if p.trend is None else -p.trend) for p in self.schedule.shape_pieces(until)
+        )
 
     def breakpoints(self, until: float, since: float = 0.0) -> tuple[float, ...]:
         return self.schedule.breakpoints(until, since)

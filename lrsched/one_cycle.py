@@ -124,8 +124,10 @@ class OneCycle(Schedule):
         start = self._starts[k]
         fraction = xp.clip((t - start) / (knots[k] - start), 0.0, 1.0)
         kind = self.anneal
-        return (anneal(kind, levels[k], levels[k + 1], fraction, xp),
-                anneal(kind, shape[k], shape[k + 1], fraction, xp))
+        return (
+            anneal(kind, levels[k], levels[k + 1], fraction, xp),
+            anneal(kind, shape[k], shape[k + 1], fraction, xp),
+        )
 
     def value_and_shape(self, t: Any, xp: Namespace) -> tuple[Any, Any]:
         return xp.select_pair(t, self._knots, self._phase_pair)  # one phase lookup for both
@@ -137,8 +139,7 @@ class OneCycle(Schedule):
         factor = math.pi / 2 if self.anneal == "cos" else 1.0
         starts = (0.0, *self.knots[:-1])
         return max(
-            factor * abs(levels[k + 1] - levels[k]) / (self.knots[k] - starts[k])
-            for k in range(len(self.knots))
+            factor * abs(levels[k + 1] - levels[k]) / (self.knots[k] - starts[k]) for k in range(len(self.knots))
         )
 
     @property
@@ -155,10 +156,7 @@ class OneCycle(Schedule):
 
     def _level_pieces(self, levels: tuple[float, ...], until: float) -> tuple[Piece, ...]:
         starts = (0.0, *self.knots)
-        out = [
-            Piece(starts[k], self.knots[k], sign(levels[k + 1] - levels[k]))
-            for k in range(len(self.knots))
-        ]
+        out = [Piece(starts[k], self.knots[k], sign(levels[k + 1] - levels[k])) for k in range(len(self.knots))]
         return clip_pieces([*out, Piece(self.total_steps, INF, 0)], until)
 
     def pieces(self, until: float) -> tuple[Piece, ...]:

@@ -91,8 +91,9 @@ def _bool_text(text: str) -> bool:
     return text.lower() == "true"
 
 
-def _real(name: str, value: Any, allowed: str, too_low: Callable[[float], bool],
-          too_high: Callable[[float], bool]) -> Any:
+def _real(
+    name: str, value: Any, allowed: str, too_low: Callable[[float], bool], too_high: Callable[[float], bool]
+) -> Any:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number; got {type(value).__name__} {value!r}")
     try:
@@ -123,8 +124,16 @@ class Interval(Param):
 
     __slots__ = ("low", "high", "low_open", "high_open", "scale", "optional")
 
-    def __init__(self, *, low: Bound = None, high: Bound = None, low_open: bool = False,
-                 high_open: bool = False, scale: str = "linear", optional: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        low: Bound = None,
+        high: Bound = None,
+        low_open: bool = False,
+        high_open: bool = False,
+        scale: str = "linear",
+        optional: bool = False,
+    ) -> None:
         self.low, self.high, self.low_open, self.high_open = low, high, low_open, high_open
         self.scale, self.optional = scale, optional
 
@@ -146,7 +155,9 @@ class Interval(Param):
             return None
         low, high = self.limits(known)
         return _real(
-            name, value, self._text(low, high),
+            name,
+            value,
+            self._text(low, high),
             lambda x: low is not None and (x <= low if self.low_open else x < low),
             lambda x: high is not None and (x >= high if self.high_open else x > high),
         )

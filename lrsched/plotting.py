@@ -9,8 +9,15 @@ import numpy as np
 from lrsched.base import Schedule, require_schedule
 
 
-def plot(schedule: Schedule, steps: int | Any = None, *, momentum: Schedule | None = None,
-         path: str | None = None, log: bool = False, title: str | None = None) -> Any:
+def plot(
+    schedule: Schedule,
+    steps: int | Any = None,
+    *,
+    momentum: Schedule | None = None,
+    path: str | None = None,
+    log: bool = False,
+    title: str | None = None,
+) -> Any:
     """Draw `schedule` over `steps` (an int N for 0..N, or an array of steps).
 
     Returns the matplotlib figure; with `path`, also saves it (PNG by extension).

@@ -125,8 +125,9 @@ class RangeTestResult:
         if rule in ("min", "min_div_10"):
             index = int(np.argmin(smoothed))
             divisor = 10.0 if rule == "min_div_10" else 1.0
-            return Suggestion(rule, float(lrs[index] / divisor), index, "lowest smoothed loss" +
-                              (" / 10" if divisor != 1.0 else ""))
+            return Suggestion(
+                rule, float(lrs[index] / divisor), index, "lowest smoothed loss" + (" / 10" if divisor != 1.0 else "")
+            )
         if rule == "steepest":
             start, stop = int(n * self.trim), n - int(n * self.trim)
             if stop - start < 3:
@@ -206,8 +207,13 @@ class RangeTestResult:
 
     # -- serialisation --------------------------------------------------------------
     def _settings(self) -> dict[str, Any]:
-        return {"smoothing": self.smoothing, "diverge": self.diverge, "trim": self.trim,
-                "log_lr": self.log_lr, "stopped": self.stopped}
+        return {
+            "smoothing": self.smoothing,
+            "diverge": self.diverge,
+            "trim": self.trim,
+            "log_lr": self.log_lr,
+            "stopped": self.stopped,
+        }
 
     def to_json(self) -> str:
         # NaN and inf losses are part of the record: written as null / strings.
@@ -240,8 +246,11 @@ class RangeTestResult:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, RangeTestResult):
             return NotImplemented
-        return (self._settings() == other._settings() and np.array_equal(self.lrs, other.lrs)
-                and np.array_equal(self.losses, other.losses, equal_nan=True))
+        return (
+            self._settings() == other._settings()
+            and np.array_equal(self.lrs, other.lrs)
+            and np.array_equal(self.losses, other.losses, equal_nan=True)
+        )
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -336,8 +345,10 @@ def run_sweep(
             try:
                 applied, loss = train_step(schedule(step), batches)
             except DataExhaustedError:
-                stopped = (f"data ran out after {step} steps: single-pass data (a generator) with fewer "
-                           f"batches than num_steps={num_steps}; the curve so far is kept")
+                stopped = (
+                    f"data ran out after {step} steps: single-pass data (a generator) with fewer "
+                    f"batches than num_steps={num_steps}; the curve so far is kept"
+                )
                 break
             lrs.append(float(applied))
             losses.append(float(loss))

@@ -22,8 +22,15 @@ from lrsched.base import Schedule, require_schedule
 class SnapshotKeeper:
     """Counts optimizer updates; at each cycle end keeps a snapshot (in memory or a file)."""
 
-    def __init__(self, schedule: Schedule, *, keep: int = 5, directory: str | os.PathLike[str] | None = None,
-                 prefix: str = "snapshot", suffix: str = ".pt") -> None:
+    def __init__(
+        self,
+        schedule: Schedule,
+        *,
+        keep: int = 5,
+        directory: str | os.PathLike[str] | None = None,
+        prefix: str = "snapshot",
+        suffix: str = ".pt",
+    ) -> None:
         require_schedule("schedule", schedule)
         if not schedule.has_cycles:
             raise ValueError(f"schedule must have cycles (cosine_restarts, cyclic, ...); {schedule.policy} has none")

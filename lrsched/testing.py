@@ -74,9 +74,7 @@ def check_bounded(schedule: Schedule, steps: Any, *, rtol: float = 0.0) -> None:
     bad = (values < low - tol) | (values > high + tol)
     if bad.any():
         i = int(np.argmax(bad))
-        raise AssertionError(
-            f"{schedule!r} gives {values[i]!r} at step {steps[i]!r}, outside bounds {(low, high)!r}"
-        )
+        raise AssertionError(f"{schedule!r} gives {values[i]!r} at step {steps[i]!r}, outside bounds {(low, high)!r}")
 
 
 def check_continuous(schedule: Schedule, steps: Any, *, rtol: float = 1e-9) -> None:
@@ -158,10 +156,18 @@ def check_backends_agree(
             rounded = half.double().numpy()
             values = schedule(half).double().numpy()
             reference = np.array([schedule(float(s)) for s in rounded])
-            allowed = rtol32 * np.maximum(np.abs(reference), _tolerance(schedule, 1.0)) + 2.0**-125 + (
-                schedule.max_slope * 8 * 2.0**-24 * np.maximum(rounded, 1.0))
-            checked = np.array([not schedule.breakpoints(t * (1 + 2.0**-22) + 1e-6, max(t * (1 - 2.0**-22) - 1e-6, 0))
-                                for t in rounded.tolist()], dtype=bool)
+            allowed = (
+                rtol32 * np.maximum(np.abs(reference), _tolerance(schedule, 1.0))
+                + 2.0**-125
+                + (schedule.max_slope * 8 * 2.0**-24 * np.maximum(rounded, 1.0))
+            )
+            checked = np.array(
+                [
+                    not schedule.breakpoints(t * (1 + 2.0**-22) + 1e-6, max(t * (1 - 2.0**-22) - 1e-6, 0))
+                    for t in rounded.tolist()
+                ],
+                dtype=bool,
+            )
             bad = checked & ~(np.abs(values - reference) <= allowed)
             if bad.any():
                 i = int(np.argmax(bad))
@@ -170,8 +176,11 @@ def check_backends_agree(
                     f"scalar gives {reference[i]!r}"
                 )
     for name, (values, rtol) in answers.items():
-        allowed = rtol * np.maximum(np.abs(scalar), _tolerance(schedule, 1.0)) + 4e-16 * np.abs(scalar) + (
-            schedule.max_slope * 4 * 2.0**-52 * np.maximum(steps, 1.0))
+        allowed = (
+            rtol * np.maximum(np.abs(scalar), _tolerance(schedule, 1.0))
+            + 4e-16 * np.abs(scalar)
+            + (schedule.max_slope * 4 * 2.0**-52 * np.maximum(steps, 1.0))
+        )
         # A step within a few ulp of a breakpoint may fall on either side of it: NumPy's
         # vectorised expm1/log1p may place a fractional cycle start an ulp from libm's.
         # (Whole-step restarts are exact on every backend: see check_cycles.)
@@ -240,8 +249,13 @@ def check_cycles(schedule: Schedule, until: float) -> None:
     steps = np.unique(np.concatenate([whole, np.asarray(ends, dtype=np.float64)]))
     expected_index = np.searchsorted(np.asarray(ends, dtype=np.float64), steps, side="right")
     expected_end = np.isin(steps, np.asarray(ends, dtype=np.float64))
-    answers = [("Python", np.array([schedule.ends_cycle(float(t)) for t in steps]),
-                np.array([schedule.cycle_index(float(t)) for t in steps]))]
+    answers = [
+        (
+            "Python",
+            np.array([schedule.ends_cycle(float(t)) for t in steps]),
+            np.array([schedule.cycle_index(float(t)) for t in steps]),
+        )
+    ]
     with contextlib.suppress(NoClosedFormError):  # compositions answer Python steps only
         answers.append(("NumPy", np.asarray(schedule.ends_cycle(steps)), np.asarray(schedule.cycle_index(steps))))
     is_whole = steps == np.floor(steps)
@@ -331,16 +345,29 @@ def learning_rates(low_exp: float = -6.0, high_exp: float = 1.0) -> Any:
 
 
 def step_counts(low: float = 1, high: float = 2000, *, huge: bool = True) -> Any:
-    """Step counts: whole numbers mostly, fractional ones too (per-epoch schedules), and
-    (with `huge`) integers from 2**31 to 2**64, beyond what JAX's int32 and torch's int64
-    hold: a parameter that size must still compute on every backend."""
+    """Step counts: whole numbers mostly, fractional ones too (per-epoch schedules; decimal
+    ones like 1.9 whose multiples are not binary fractions), and (with `huge`) integers
+    from 2**31 to 2**64, beyond what JAX's int32 and torch's int64 hold: a parameter that
+    size must still compute on every backend."""
     st = _st()
-    normal = st.one_of(st.integers(int(low), int(high)), st.floats(float(low), float(high)))
+    decimals = st.integers(int(math.ceil(low * 10)), int(high * 10)).map(lambda k: k / 10)
+    normal = st.one_of(st.integers(int(low), int(high)), st.floats(float(low), float(high)), decimals)
     return st.one_of(normal, normal, st.integers(2**31, 2**64)) if huge else normal
 
 
-STEP_DTYPES = ("float64", "float32", "float16", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
-               "uint64")
+STEP_DTYPES = (
+    "float64",
+    "float32",
+    "float16",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+)
 LAYOUTS = ("C", "Fortran", "strided", "reversed", "transposed", "broadcast")
 
 
@@ -396,7 +423,10 @@ def range_sweeps() -> Any:
     st = _st()
     return st.builds(
         lambda start, decades, n, mode: range_sweep(start_lr=start, end_lr=start * 10**decades, num_steps=n, mode=mode),
-        learning_rates(-8, 0), _fractions(0.01, 10), step_counts(), st.sampled_from(["exp", "linear"]),
+        learning_rates(-8, 0),
+        _fractions(0.01, 10),
+        step_counts(),
+        st.sampled_from(["exp", "linear"]),
     )
 
 
@@ -405,13 +435,21 @@ def cyclics() -> Any:
 
     def build(base: float, ratio: float, up: float, down: float | None, mode: str, gamma: float) -> Schedule:
         return cyclic(
-            base_lr=base, max_lr=base * ratio, step_size_up=up, step_size_down=down, mode=mode,
+            base_lr=base,
+            max_lr=base * ratio,
+            step_size_up=up,
+            step_size_down=down,
+            mode=mode,
             gamma=gamma if mode == "exp_range" else 1.0,
         )
 
     return st.builds(
-        build, learning_rates(), _fractions(1.0, 100.0), step_counts(1, 500),
-        st.none() | step_counts(1, 500), st.sampled_from(["triangular", "triangular2", "exp_range"]),
+        build,
+        learning_rates(),
+        _fractions(1.0, 100.0),
+        step_counts(1, 500),
+        st.none() | step_counts(1, 500),
+        st.sampled_from(["triangular", "triangular2", "exp_range"]),
         _fractions(0.9, 1.0),
     )
 
@@ -421,13 +459,24 @@ def one_cycles() -> Any:
 
     def build(lr: float, total: float, pct: float, div: float, final_div: float, kind: str, three: bool) -> Schedule:
         return one_cycle(
-            max_lr=lr, total_steps=total, pct_start=pct * 0.5 if three else pct, div_factor=div,
-            final_div_factor=final_div, anneal=kind, three_phase=three,
+            max_lr=lr,
+            total_steps=total,
+            pct_start=pct * 0.5 if three else pct,
+            div_factor=div,
+            final_div_factor=final_div,
+            anneal=kind,
+            three_phase=three,
         )
 
     return st.builds(
-        build, learning_rates(), step_counts(2, 5000), _fractions(0.01, 0.98), _fractions(1.0, 100.0),
-        _fractions(1.0, 1e5), st.sampled_from(["cos", "linear"]), st.booleans(),
+        build,
+        learning_rates(),
+        step_counts(2, 5000),
+        _fractions(0.01, 0.98),
+        _fractions(1.0, 100.0),
+        _fractions(1.0, 1e5),
+        st.sampled_from(["cos", "linear"]),
+        st.booleans(),
     )
 
 
@@ -441,7 +490,11 @@ def cosine_restarts_schedules() -> Any:
         lambda lr, n, alpha, mult, decay: cosine_restarts(
             max_lr=lr, first_cycle_steps=n, min_lr=lr * alpha, cycle_mult=mult, peak_decay=decay
         ),
-        learning_rates(), step_counts(1, 500), _fractions(0.0, 1.0), cycle_mults(), _fractions(0.1, 1.0),
+        learning_rates(),
+        step_counts(1, 500),
+        _fractions(0.0, 1.0),
+        cycle_mults(),
+        _fractions(0.1, 1.0),
     )
 
 
@@ -467,9 +520,15 @@ def restart_schedules() -> Any:
         lambda lr, n, alpha, mult, decay: cosine_restarts(
             max_lr=lr, first_cycle_steps=n, min_lr=lr * alpha, cycle_mult=mult, peak_decay=decay
         ),
-        learning_rates(), st.integers(1, 100), _fractions(0.0, 1.0),
-        st.one_of(st.integers(10, 40).map(lambda k: k / 10), st.integers(100, 400).map(lambda k: k / 100),
-                  st.integers(4, 16).map(lambda k: k / 4)), _fractions(0.1, 1.0),
+        learning_rates(),
+        st.integers(1, 100),
+        _fractions(0.0, 1.0),
+        st.one_of(
+            st.integers(10, 40).map(lambda k: k / 10),
+            st.integers(100, 400).map(lambda k: k / 100),
+            st.integers(4, 16).map(lambda k: k / 4),
+        ),
+        _fractions(0.1, 1.0),
     )
 
 
@@ -524,8 +583,15 @@ def strategy_for(policy: type[Schedule]) -> Any:
 def primitives() -> Any:
     """Any single policy (no composition)."""
     return _st().one_of(
-        range_sweeps(), cyclics(), one_cycles(), cosine_decays(), cosine_restarts_schedules(),
-        step_decays(), multi_steps(), exponentials(), constants(),
+        range_sweeps(),
+        cyclics(),
+        one_cycles(),
+        cosine_decays(),
+        cosine_restarts_schedules(),
+        step_decays(),
+        multi_steps(),
+        exponentials(),
+        constants(),
     )
 
 
@@ -540,8 +606,11 @@ def warmups(inner: Any | None = None) -> Any:
         return warmup(schedule=schedule, steps=steps, start_lr=start, shape=shape)
 
     return st.builds(
-        build, inner if inner is not None else primitives(), step_counts(1, 500),
-        _fractions(0.0, 1.0), st.sampled_from(["linear", "exp", "constant"]),
+        build,
+        inner if inner is not None else primitives(),
+        step_counts(1, 500),
+        _fractions(0.0, 1.0),
+        st.sampled_from(["linear", "exp", "constant"]),
     )
 
 
@@ -563,15 +632,21 @@ def inverse_momentums(inner: Any | None = None) -> Any:
         lambda schedule, low, span: inverse_momentum(
             schedule=schedule, base_momentum=low, max_momentum=min(1.0, low + span)
         ),
-        inner if inner is not None else primitives(), _fractions(0.0, 0.95), _fractions(0.0, 0.2),
+        inner if inner is not None else primitives(),
+        _fractions(0.0, 0.95),
+        _fractions(0.0, 0.2),
     )
 
 
 # Policies whose parameters are tied by more than a bound naming another parameter: their
 # strategies are written by hand, so that draws are not mostly rejected.
 TIED: dict[str, Callable[[], Any]] = {
-    "range_sweep": range_sweeps, "cyclic": cyclics, "one_cycle": one_cycles,
-    "cosine_restarts": cosine_restarts_schedules, "warmup": warmups, "join": joins,
+    "range_sweep": range_sweeps,
+    "cyclic": cyclics,
+    "one_cycle": one_cycles,
+    "cosine_restarts": cosine_restarts_schedules,
+    "warmup": warmups,
+    "join": joins,
     "inverse_momentum": inverse_momentums,
 }
 

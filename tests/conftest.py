@@ -8,14 +8,17 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 from hypothesis import HealthCheck, settings  # noqa: E402
 
-settings.register_profile(
-    "dev", max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+settings.register_profile("dev", max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 # CI draws more examples, derandomized: a run's verdict does not depend on luck, and a
 # failure reproduces exactly. Development runs keep exploring new random examples.
 settings.register_profile(
-    "ci", max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True,
-    derandomize=True, database=None,
+    "ci",
+    max_examples=400,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    print_blob=True,
+    derandomize=True,
+    database=None,
 )
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 

@@ -15,11 +15,12 @@ def worker(rank: int, world: int, port: int, out: str) -> None:
     dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world)
     torch.manual_seed(0)  # the same initial weights on every rank
     model = torch.nn.parallel.DistributedDataParallel(
-        torch.nn.Sequential(torch.nn.Linear(4, 16), torch.nn.ReLU(), torch.nn.Linear(16, 1)))
+        torch.nn.Sequential(torch.nn.Linear(4, 16), torch.nn.ReLU(), torch.nn.Linear(16, 1))
+    )
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     gen = torch.Generator().manual_seed(100 + rank)  # each rank its own shard
     x = torch.randn(256, 4, generator=gen)
-    data = [(x[i:i + 32], x[i:i + 32].sum(1, keepdim=True)) for i in range(0, 256, 32)]
+    data = [(x[i : i + 32], x[i : i + 32].sum(1, keepdim=True)) for i in range(0, 256, 32)]
     before = {k: v.clone() for k, v in model.state_dict().items()}
 
     def loss_fn(model, batch):
@@ -38,8 +39,15 @@ def worker(rank: int, world: int, port: int, out: str) -> None:
         scheduler.step()
         lrs.append((optimizer.param_groups[0]["lr"], optimizer.param_groups[0]["momentum"]))
     with open(f"{out}/rank{rank}.json", "w") as f:
-        json.dump({"result": result.to_json(), "suggestions": {k: v.lr for k, v in result.suggestions().items()},
-                   "restored": restored, "lrs": lrs}, f)
+        json.dump(
+            {
+                "result": result.to_json(),
+                "suggestions": {k: v.lr for k, v in result.suggestions().items()},
+                "restored": restored,
+                "lrs": lrs,
+            },
+            f,
+        )
     dist.destroy_process_group()
 
 

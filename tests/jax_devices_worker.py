@@ -53,9 +53,25 @@ def loss_fn(params, batch):
     return jnp.mean((inputs @ params["w"] - targets) ** 2)
 
 
-result = range_test(loss_fn, {"w": jnp.zeros(4)}, inject_schedules(optax.sgd, learning_rate=0.0), data,
-                    start_lr=1e-4, end_lr=10.0, num_steps=40, progress=False)
-print(json.dumps({"per_device": per_device, "pmapped": np.asarray(pmapped).tolist(),
-                  "expected": [schedule(k) for k in range(8)], "result": result.to_json(),
-                  "devices": len(data[0][0].sharding.device_set)}))
+result = range_test(
+    loss_fn,
+    {"w": jnp.zeros(4)},
+    inject_schedules(optax.sgd, learning_rate=0.0),
+    data,
+    start_lr=1e-4,
+    end_lr=10.0,
+    num_steps=40,
+    progress=False,
+)
+print(
+    json.dumps(
+        {
+            "per_device": per_device,
+            "pmapped": np.asarray(pmapped).tolist(),
+            "expected": [schedule(k) for k in range(8)],
+            "result": result.to_json(),
+            "devices": len(data[0][0].sharding.device_set),
+        }
+    )
+)
 sys.exit(0)

@@ -34,8 +34,10 @@ def torch_run(start: int, stop: int, checkpoint_in: str | None, checkpoint_out: 
         scheduler.step()
         record.append([optimizer.param_groups[0]["lr"], optimizer.param_groups[0]["momentum"]])
     if checkpoint_out:
-        torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                    "scheduler": scheduler.state_dict()}, checkpoint_out)
+        torch.save(
+            {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict()},
+            checkpoint_out,
+        )
     return {"record": record, "weights": [p.detach().tolist() for p in model.parameters()]}
 
 

@@ -29,8 +29,7 @@ def _compare(ours, peer, horizon, scale):
 
 @pytest.mark.parametrize("t_mul, m_mul, alpha", [(1.0, 1.0, 0.0), (2.0, 0.5, 0.1), (3.0, 0.8, 0.0)])
 def test_cosine_decay_restarts(t_mul, m_mul, alpha):
-    ours = l.cosine_restarts(max_lr=0.1, first_cycle_steps=10, min_lr=0.1 * alpha, cycle_mult=t_mul,
-                             peak_decay=m_mul)
+    ours = l.cosine_restarts(max_lr=0.1, first_cycle_steps=10, min_lr=0.1 * alpha, cycle_mult=t_mul, peak_decay=m_mul)
     peer = keras.optimizers.schedules.CosineDecayRestarts(0.1, 10, t_mul=t_mul, m_mul=m_mul, alpha=alpha)
     _compare(ours, peer, 130, 0.1)
 
@@ -90,7 +89,7 @@ def test_fit_save_load_and_continue_with_same_lr_sequence(tmp_path):
         class R(keras.callbacks.Callback):
             def on_train_batch_begin(self, b, logs=None):
                 rec.append(float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)))
-        x = np.load({str(tmp_path / 'x.npy')!r}); y = np.load({str(tmp_path / 'y.npy')!r})
+        x = np.load({str(tmp_path / "x.npy")!r}); y = np.load({str(tmp_path / "y.npy")!r})
         m.fit(x, y, batch_size=8, epochs=2, verbose=0, shuffle=False, callbacks=[R()])
         print(repr(rec)); print(repr([w.tolist() for w in m.get_weights()]))
     """)

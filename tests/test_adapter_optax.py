@@ -25,24 +25,42 @@ def _compare(ours, peer, horizon, scale):
 
 def optax_cosine_onecycle(transition_steps, peak_value, pct_start=0.3, div_factor=25.0, final_div_factor=1e4):
     """The lrsched call equal to optax.cosine_onecycle_schedule (its knot is int(pct*T))."""
-    return l.one_cycle(max_lr=peak_value, total_steps=transition_steps,
-                       pct_start=int(pct_start * transition_steps) / transition_steps,
-                       div_factor=div_factor, final_div_factor=final_div_factor)
+    return l.one_cycle(
+        max_lr=peak_value,
+        total_steps=transition_steps,
+        pct_start=int(pct_start * transition_steps) / transition_steps,
+        div_factor=div_factor,
+        final_div_factor=final_div_factor,
+    )
 
 
-def optax_linear_onecycle(transition_steps, peak_value, pct_start=0.3, pct_final=0.85, div_factor=25.0,
-                          final_div_factor=1e4):
+def optax_linear_onecycle(
+    transition_steps, peak_value, pct_start=0.3, pct_final=0.85, div_factor=25.0, final_div_factor=1e4
+):
     """The lrsched composition equal to optax.linear_onecycle_schedule: up and back down
     to the initial LR (knots at int(pct_start*T), int(pct_final*T)), then a linear
     annihilation to initial/final_div_factor at T."""
     up, back = int(pct_start * transition_steps), int(pct_final * transition_steps)
     initial = peak_value / div_factor
-    return l.join(schedules=[
-        l.one_cycle(max_lr=peak_value, total_steps=back, pct_start=up / back, div_factor=div_factor,
-                    final_div_factor=1.0, anneal="linear"),
-        l.warmup(schedule=l.constant(lr=initial / final_div_factor), steps=transition_steps - back,
-                 start_lr=initial, shape="linear"),
-    ], boundaries=[back])
+    return l.join(
+        schedules=[
+            l.one_cycle(
+                max_lr=peak_value,
+                total_steps=back,
+                pct_start=up / back,
+                div_factor=div_factor,
+                final_div_factor=1.0,
+                anneal="linear",
+            ),
+            l.warmup(
+                schedule=l.constant(lr=initial / final_div_factor),
+                steps=transition_steps - back,
+                start_lr=initial,
+                shape="linear",
+            ),
+        ],
+        boundaries=[back],
+    )
 
 
 @pytest.mark.parametrize("steps, pct", [(100, 0.3), (257, 0.25)])
@@ -65,24 +83,50 @@ def test_cosine_decay_schedule():
 
 
 def test_exponential_decay_staircase_and_smooth():
-    _compare(l.step_decay(initial_lr=0.2, drop=0.5, every=30),
-             optax.exponential_decay(0.2, transition_steps=30, decay_rate=0.5, staircase=True), 300, 0.2)
-    _compare(l.exponential(initial_lr=0.2, gamma=0.5 ** (1 / 30)),
-             optax.exponential_decay(0.2, transition_steps=30, decay_rate=0.5), 300, 0.2)
+    _compare(
+        l.step_decay(initial_lr=0.2, drop=0.5, every=30),
+        optax.exponential_decay(0.2, transition_steps=30, decay_rate=0.5, staircase=True),
+        300,
+        0.2,
+    )
+    _compare(
+        l.exponential(initial_lr=0.2, gamma=0.5 ** (1 / 30)),
+        optax.exponential_decay(0.2, transition_steps=30, decay_rate=0.5),
+        300,
+        0.2,
+    )
 
 
 def test_join_schedules():
-    ours = l.join(schedules=[l.constant(lr=0.1), l.cosine_decay(initial_lr=0.1, decay_steps=50),
-                             l.exponential(initial_lr=0.05, gamma=0.99)], boundaries=[20, 70])
+    ours = l.join(
+        schedules=[
+            l.constant(lr=0.1),
+            l.cosine_decay(initial_lr=0.1, decay_steps=50),
+            l.exponential(initial_lr=0.05, gamma=0.99),
+        ],
+        boundaries=[20, 70],
+    )
     peer = optax.join_schedules(
-        [optax.constant_schedule(0.1), optax.cosine_decay_schedule(0.1, 50),
-         optax.exponential_decay(0.05, transition_steps=1, decay_rate=0.99)], boundaries=[20, 70])
+        [
+            optax.constant_schedule(0.1),
+            optax.cosine_decay_schedule(0.1, 50),
+            optax.exponential_decay(0.05, transition_steps=1, decay_rate=0.99),
+        ],
+        boundaries=[20, 70],
+    )
     _compare(ours, peer, 100, 0.1)
 
 
 def test_jit_int32_count_float32_out():
-    s = l.one_cycle(max_lr=0.8, total_steps=95, pct_start=41 / 95, div_factor=10, final_div_factor=10,
-                    anneal="linear", three_phase=True)
+    s = l.one_cycle(
+        max_lr=0.8,
+        total_steps=95,
+        pct_start=41 / 95,
+        div_factor=10,
+        final_div_factor=10,
+        anneal="linear",
+        three_phase=True,
+    )
     out = jax.jit(to_optax(s))(jnp.int32(41))
     assert out.dtype == jnp.float32 and float(out) == pytest.approx(0.8, rel=1e-6)
     assert to_optax(s) == to_optax(s)  # a value, not a closure

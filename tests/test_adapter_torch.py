@@ -36,7 +36,7 @@ def _run_side_by_side(make_peer, ours, steps, momentum=None, rel=1e-9):
         for k in range(steps):
             for group_p, group_m in zip(peer_opt.param_groups, our_opt.param_groups, strict=True):
                 assert group_m["lr"] == pytest.approx(group_p["lr"], rel=rel, abs=1e-15), k
-                assert group_m["lr"] == pytest.approx(ours(k) , rel=1e-15)
+                assert group_m["lr"] == pytest.approx(ours(k), rel=1e-15)
                 if momentum is not None:
                     assert group_m["momentum"] == pytest.approx(group_p["momentum"], rel=rel), k
             peer_opt.step()
@@ -49,8 +49,13 @@ def torch_one_cycle(max_lr, total_steps, pct_start, anneal, div_factor, final_di
     """The lrsched call that reproduces torch's OneCycleLR: torch's knots sit one step
     earlier (at pct_start*T - 1, [2*pct_start*T - 2,] T - 1)."""
     return l.one_cycle(
-        max_lr=max_lr, total_steps=total_steps - 1, pct_start=(pct_start * total_steps - 1) / (total_steps - 1),
-        div_factor=div_factor, final_div_factor=final_div_factor, anneal=anneal, three_phase=three_phase,
+        max_lr=max_lr,
+        total_steps=total_steps - 1,
+        pct_start=(pct_start * total_steps - 1) / (total_steps - 1),
+        div_factor=div_factor,
+        final_div_factor=final_div_factor,
+        anneal=anneal,
+        three_phase=three_phase,
     )
 
 
@@ -63,8 +68,15 @@ def test_one_cycle_lr_and_momentum_match_onecyclelr(anneal, three_phase):
 
     def peer(opt):
         return torch.optim.lr_scheduler.OneCycleLR(
-            opt, max_lr=1.0, total_steps=total, pct_start=pct, anneal_strategy=anneal, three_phase=three_phase,
-            cycle_momentum=True, base_momentum=0.85, max_momentum=0.95,
+            opt,
+            max_lr=1.0,
+            total_steps=total,
+            pct_start=pct,
+            anneal_strategy=anneal,
+            three_phase=three_phase,
+            cycle_momentum=True,
+            base_momentum=0.85,
+            max_momentum=0.95,
         )
 
     # OneCycleLR raises past total_steps; lrsched holds the final value from there on.
@@ -80,8 +92,16 @@ def test_cyclic_lr_and_momentum_match_cycliclr(mode):
 
     def peer(opt):
         return torch.optim.lr_scheduler.CyclicLR(
-            opt, base_lr=0.01, max_lr=0.1, step_size_up=7, step_size_down=13, mode=mode, gamma=gamma,
-            cycle_momentum=True, base_momentum=0.8, max_momentum=0.9,
+            opt,
+            base_lr=0.01,
+            max_lr=0.1,
+            step_size_up=7,
+            step_size_down=13,
+            mode=mode,
+            gamma=gamma,
+            cycle_momentum=True,
+            base_momentum=0.8,
+            max_momentum=0.9,
         )
 
     _run_side_by_side(peer, ours, 200, momentum=momentum)
@@ -116,12 +136,15 @@ def test_cosine_decay_matches_cosineannealinglr_within_t_max():
 @pytest.mark.parametrize(
     "ours, make_peer",
     [
-        (l.step_decay(initial_lr=LR, drop=0.5, every=7),
-         lambda opt: torch.optim.lr_scheduler.StepLR(opt, step_size=7, gamma=0.5)),
-        (l.multi_step(initial_lr=LR, milestones=[5, 20, 20, 60], gamma=0.3),
-         lambda opt: torch.optim.lr_scheduler.MultiStepLR(opt, milestones=[5, 20, 20, 60], gamma=0.3)),
-        (l.exponential(initial_lr=LR, gamma=0.97),
-         lambda opt: torch.optim.lr_scheduler.ExponentialLR(opt, gamma=0.97)),
+        (
+            l.step_decay(initial_lr=LR, drop=0.5, every=7),
+            lambda opt: torch.optim.lr_scheduler.StepLR(opt, step_size=7, gamma=0.5),
+        ),
+        (
+            l.multi_step(initial_lr=LR, milestones=[5, 20, 20, 60], gamma=0.3),
+            lambda opt: torch.optim.lr_scheduler.MultiStepLR(opt, milestones=[5, 20, 20, 60], gamma=0.3),
+        ),
+        (l.exponential(initial_lr=LR, gamma=0.97), lambda opt: torch.optim.lr_scheduler.ExponentialLR(opt, gamma=0.97)),
     ],
     ids=["StepLR", "MultiStepLR", "ExponentialLR"],
 )

@@ -10,8 +10,15 @@ import lrsched as l
 
 def test_seed_004_three_phase_one_cycle():
     # Seed 004: 0.08 -> 0.8 over 41 epochs, back to 0.08 over 41, then 13 to 1/10th.
-    s = l.one_cycle(max_lr=0.8, total_steps=95, pct_start=41 / 95, div_factor=10,
-                    final_div_factor=10, anneal="linear", three_phase=True)
+    s = l.one_cycle(
+        max_lr=0.8,
+        total_steps=95,
+        pct_start=41 / 95,
+        div_factor=10,
+        final_div_factor=10,
+        anneal="linear",
+        three_phase=True,
+    )
     assert [round(s(i), 6) for i in (0, 41, 82, 95, 200)] == [0.08, 0.8, 0.08, 0.008, 0.008]
     # Linear in between: halfway up, halfway down, halfway through annihilation.
     assert s(20.5) == pytest.approx(0.44, rel=1e-12)
@@ -54,8 +61,14 @@ def test_range_sweep_linear():
 @pytest.mark.parametrize("mode", ["triangular", "triangular2", "exp_range"])
 def test_cyclic_formula(mode):
     base, peak, up, down, gamma = 0.001, 0.006, 4, 6, 0.99
-    s = l.cyclic(base_lr=base, max_lr=peak, step_size_up=up, step_size_down=down, mode=mode,
-                 gamma=gamma if mode == "exp_range" else 1.0)
+    s = l.cyclic(
+        base_lr=base,
+        max_lr=peak,
+        step_size_up=up,
+        step_size_down=down,
+        mode=mode,
+        gamma=gamma if mode == "exp_range" else 1.0,
+    )
     for t in range(0, 60):
         k, p = divmod(t, up + down)
         rise = p / up if p <= up else (up + down - p) / down
@@ -87,8 +100,9 @@ def test_cosine_decay_and_constant_after():
 
 
 def test_step_multi_step_exponential_constant():
-    assert [l.step_decay(initial_lr=1.0, drop=0.5, every=3)(t) for t in (0, 2, 3, 5, 6, 9)] == pytest.approx([
-        1.0, 1.0, 0.5, 0.5, 0.25, 0.125], rel=1e-15)
+    assert [l.step_decay(initial_lr=1.0, drop=0.5, every=3)(t) for t in (0, 2, 3, 5, 6, 9)] == pytest.approx(
+        [1.0, 1.0, 0.5, 0.5, 0.25, 0.125], rel=1e-15
+    )
     m = l.multi_step(initial_lr=1.0, milestones=[2, 5, 5], gamma=0.1)  # 5 twice: gamma twice
     assert [m(t) for t in (0, 1, 2, 4)] == [1.0, 1.0, 0.1, 0.1]
     assert m(5) == pytest.approx(1e-3, rel=1e-15)
@@ -121,8 +135,15 @@ def test_join_runs_each_from_its_own_zero():
 
 
 def test_inverse_momentum_one_cycle_and_cyclic():
-    s = l.one_cycle(max_lr=0.8, total_steps=95, pct_start=41 / 95, div_factor=10,
-                    final_div_factor=10, anneal="linear", three_phase=True)
+    s = l.one_cycle(
+        max_lr=0.8,
+        total_steps=95,
+        pct_start=41 / 95,
+        div_factor=10,
+        final_div_factor=10,
+        anneal="linear",
+        three_phase=True,
+    )
     m = l.inverse_momentum(schedule=s, base_momentum=0.85, max_momentum=0.95)
     assert m(0) == pytest.approx(0.95) and m(41) == pytest.approx(0.85) and m(82) == pytest.approx(0.95)
     assert m(90) == pytest.approx(0.95) and m(20.5) == pytest.approx(0.90)

@@ -17,23 +17,30 @@ def test_tiny_demo_runs_and_reports_every_arm(tmp_path):
     text = out.getvalue()
     assert "LR range test" in text and "base_lr" in text and "took" in text
     assert len(curves) == 5 and all(len(runs) == 2 and len(runs[0]) == 2 for runs in curves.values())
-    for name in ("(a) constant 0.01", "(c) 1cycle + inverse momentum", "(d) triangular CLR",
-                 "(e) SGDR, its final model", "(e) SGDR, ensemble of 4 snapshots"):
+    for name in (
+        "(a) constant 0.01",
+        "(c) 1cycle + inverse momentum",
+        "(d) triangular CLR",
+        "(e) SGDR, its final model",
+        "(e) SGDR, ensemble of 4 snapshots",
+    ):
         assert name in text
     assert (tmp_path / "range_test.png").stat().st_size > 0
     assert (tmp_path / "demo_accuracy.png").stat().st_size > 0
 
 
-@pytest.mark.parametrize("args", [["demo", "--epochs", "0"], ["demo", "--bounds-rule", "best"],
-                                  ["preview", "--steps", "-1"], ["nonsense"]])
+@pytest.mark.parametrize(
+    "args", [["demo", "--epochs", "0"], ["demo", "--bounds-rule", "best"], ["preview", "--steps", "-1"], ["nonsense"]]
+)
 def test_cli_bad_arguments_give_usage_not_traceback(args):
     done = subprocess.run([sys.executable, "-m", "lrsched", *args], capture_output=True, text=True)
     assert done.returncode == 2 and "usage:" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_preview_prints_the_policy_table(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "lrsched", "-o", str(tmp_path / "p.png")],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "lrsched", "-o", str(tmp_path / "p.png")], capture_output=True, text=True
+    )
     assert done.returncode == 0 and "one_cycle 3-phase (Smith 2018)" in done.stdout
     assert "0.008" in done.stdout
 
@@ -45,12 +52,38 @@ def _cli(*args, cwd=None):
 def test_cli_table_equals_the_schedule():
     import lrsched as l
 
-    done = _cli("plot", "one_cycle", "--max-lr", "0.8", "--total-steps", "95", "--pct-start", str(41 / 95),
-                "--div-factor", "10", "--final-div-factor", "10", "--anneal", "linear", "--three-phase", "true",
-                "--table", "95", "--momentum", "0.85,0.95")
+    done = _cli(
+        "plot",
+        "one_cycle",
+        "--max-lr",
+        "0.8",
+        "--total-steps",
+        "95",
+        "--pct-start",
+        str(41 / 95),
+        "--div-factor",
+        "10",
+        "--final-div-factor",
+        "10",
+        "--anneal",
+        "linear",
+        "--three-phase",
+        "true",
+        "--table",
+        "95",
+        "--momentum",
+        "0.85,0.95",
+    )
     assert done.returncode == 0, done.stderr
-    s = l.one_cycle(max_lr=0.8, total_steps=95, pct_start=41 / 95, div_factor=10, final_div_factor=10,
-                    anneal="linear", three_phase=True)
+    s = l.one_cycle(
+        max_lr=0.8,
+        total_steps=95,
+        pct_start=41 / 95,
+        div_factor=10,
+        final_div_factor=10,
+        anneal="linear",
+        three_phase=True,
+    )
     m = l.inverse_momentum(schedule=s)
     header, *rows = [line.split("\t") for line in done.stdout.strip().splitlines()]
     assert header == ["step", "lr", "momentum"]
@@ -77,20 +110,25 @@ def test_cli_plot_every_primitive_policy_and_a_config(tmp_path):
         done = _cli("plot", policy, *args, "-o", str(tmp_path / f"{policy}.png"))
         assert done.returncode == 0, (policy, done.stderr)
         assert (tmp_path / f"{policy}.png").stat().st_size > 0
-    config = '{"policy": "join", "schedules": [{"policy": "constant", "lr": 0.1}, ' \
-             '{"policy": "cosine_decay", "initial_lr": 0.1, "decay_steps": 10}], "boundaries": [5]}'
+    config = (
+        '{"policy": "join", "schedules": [{"policy": "constant", "lr": 0.1}, '
+        '{"policy": "cosine_decay", "initial_lr": 0.1, "decay_steps": 10}], "boundaries": [5]}'
+    )
     done = _cli("plot", "config", config, "-o", str(tmp_path / "join.png"))
     assert done.returncode == 0 and (tmp_path / "join.png").stat().st_size > 0
 
 
-@pytest.mark.parametrize("args", [
-    ["plot", "cyclic", "--base-lr", "1", "--max-lr", "0.5", "--step-size-up", "3"],
-    ["plot", "cyclic", "--base-lr", "0.1"],
-    ["plot", "one_cycle", "--max-lr", "x", "--total-steps", "5"],
-    ["plot", "one_cycle", "--max-lr", "1", "--total-steps", "5", "--three-phase", "maybe"],
-    ["plot", "config", "{not json"],
-    ["plot", "no_such_policy"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["plot", "cyclic", "--base-lr", "1", "--max-lr", "0.5", "--step-size-up", "3"],
+        ["plot", "cyclic", "--base-lr", "0.1"],
+        ["plot", "one_cycle", "--max-lr", "x", "--total-steps", "5"],
+        ["plot", "one_cycle", "--max-lr", "1", "--total-steps", "5", "--three-phase", "maybe"],
+        ["plot", "config", "{not json"],
+        ["plot", "no_such_policy"],
+    ],
+)
 def test_cli_plot_bad_arguments_give_usage(args):
     done = _cli(*args)
     assert done.returncode == 2 and "usage:" in done.stderr and "Traceback" not in done.stderr

@@ -15,12 +15,21 @@ from lrsched.base import parameter_names
 POLICIES = [cls for name, cls in sorted(l.Schedule._registry.items()) if not name.startswith("test_")]
 
 ANYTHING = st.one_of(
-    st.floats(allow_nan=True, allow_infinity=True), st.integers(-10**6, 10**20), st.booleans(), st.none(),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(-(10**6), 10**20),
+    st.booleans(),
+    st.none(),
     # Beyond int32 / int64 (stored as floats) and beyond the float range (a named ValueError).
-    st.integers(2**31, 2**64), st.integers(-(10**400), 10**400), st.sampled_from([10**400, -(10**400), 2**63]),
-    st.text(max_size=6), st.sampled_from(["exp", "linear", "cos", "triangular2", "exp_range", "constant"]),
-    st.lists(st.floats(-10, 1e4, allow_nan=False), max_size=4), lt.constants(), lt.one_cycles(),
-    st.floats(0, 1), st.floats(1, 1e4),
+    st.integers(2**31, 2**64),
+    st.integers(-(10**400), 10**400),
+    st.sampled_from([10**400, -(10**400), 2**63]),
+    st.text(max_size=6),
+    st.sampled_from(["exp", "linear", "cos", "triangular2", "exp_range", "constant"]),
+    st.lists(st.floats(-10, 1e4, allow_nan=False), max_size=4),
+    lt.constants(),
+    lt.one_cycles(),
+    st.floats(0, 1),
+    st.floats(1, 1e4),
 )
 
 

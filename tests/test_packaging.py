@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+# Subprocesses, fresh interpreters or long searches: `pytest -m "not slow"` skips them locally; CI runs them.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 CHECK = (
     "import importlib.util, lrsched, lrsched.adapters; "

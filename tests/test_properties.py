@@ -72,8 +72,14 @@ def test_half_precision_steps_compute_in_float32(name):
 def test_cycle_index_ends_cycle_and_cycle_ends_agree():
     cyclic_schedules = st.one_of(lt.cosine_restarts_schedules(), lt.restart_schedules(), lt.cyclics())
 
-    @given(st.one_of(cyclic_schedules, lt.warmups(cyclic_schedules), lt.joins(cyclic_schedules),
-                     lt.inverse_momentums(cyclic_schedules)))
+    @given(
+        st.one_of(
+            cyclic_schedules,
+            lt.warmups(cyclic_schedules),
+            lt.joins(cyclic_schedules),
+            lt.inverse_momentums(cyclic_schedules),
+        )
+    )
     def run(schedule):
         lt.check_cycles(schedule, 600.0)
 

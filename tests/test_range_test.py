@@ -51,7 +51,7 @@ def test_divergence_and_non_finite_losses():
     lrs, losses = _u_curve()
     r = RangeTestResult(lrs=lrs, losses=losses, smoothing=0.0, diverge=4.0)
     d = r.divergence_index
-    assert losses[d] > 4.0 * losses[:d].min() and losses[d - 1] <= 4.0 * losses[:d - 1].min()
+    assert losses[d] > 4.0 * losses[:d].min() and losses[d - 1] <= 4.0 * losses[: d - 1].min()
     nan = losses.copy()
     nan[30] = np.nan
     r = RangeTestResult(lrs=lrs, losses=nan)
@@ -78,11 +78,14 @@ def test_valley_follows_fastai_rule():
     assert r.suggest("valley") == ("valley", lrs[14], 14, "fastai valley: 2/3 down the longest descent")
 
 
-@pytest.mark.parametrize("losses, reason", [
-    ([1.0, 2.0], "need >= 3"),
-    ([np.nan, np.nan, np.nan, np.nan], "need >= 3"),
-    ([2.0] * 20, "did not change"),
-])
+@pytest.mark.parametrize(
+    "losses, reason",
+    [
+        ([1.0, 2.0], "need >= 3"),
+        ([np.nan, np.nan, np.nan, np.nan], "need >= 3"),
+        ([2.0] * 20, "did not change"),
+    ],
+)
 def test_no_suggestion_says_why(losses, reason):
     r = RangeTestResult(lrs=np.geomspace(1e-4, 1, len(losses)), losses=np.array(losses))
     for rule in ("steepest", "min", "min_div_10", "valley"):
@@ -119,8 +122,7 @@ def test_json_and_csv_round_trip_with_nan_and_inf():
     assert RangeTestResult.from_csv(r.to_csv()) == r
 
 
-@given(st.lists(st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.floats(-1e300, 1e300)),
-                max_size=60))
+@given(st.lists(st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.floats(-1e300, 1e300)), max_size=60))
 def test_any_curve_gives_a_suggestion_or_a_reason(losses):
     lrs = np.geomspace(1e-6, 10, max(len(losses), 1))[: len(losses)]
     r = RangeTestResult(lrs=lrs, losses=np.array(losses, dtype=float))

@@ -16,7 +16,7 @@ def _problem():
     key = jax.random.PRNGKey(0)
     x = jax.random.normal(key, (128, 4))
     y = x @ jnp.array([1.0, -2.0, 0.5, 0.0])
-    data = [(x[i:i + 32], y[i:i + 32]) for i in range(0, 128, 32)]
+    data = [(x[i : i + 32], y[i : i + 32]) for i in range(0, 128, 32)]
     params = {"w": jnp.zeros(4), "b": jnp.zeros(())}
 
     def loss_fn(params, batch):
@@ -31,8 +31,7 @@ def test_sweep_records_applied_lrs_and_leaves_params_alone():
     before = jax.tree_util.tree_map(np.array, params)
     opt = inject_schedules(optax.sgd, learning_rate=0.0, momentum=0.9)
     r = range_test(loss_fn, params, opt, data, start_lr=1e-4, end_lr=1e-1, num_steps=12, progress=False)
-    np.testing.assert_allclose(r.lrs, l.range_sweep(start_lr=1e-4, end_lr=1e-1, num_steps=11)(np.arange(12)),
-                               rtol=1e-6)
+    np.testing.assert_allclose(r.lrs, l.range_sweep(start_lr=1e-4, end_lr=1e-1, num_steps=11)(np.arange(12)), rtol=1e-6)
     assert r.stopped == "completed" and r.losses[-1] < 0.5 * r.losses[0]  # it really trains
     for a, b in zip(jax.tree_util.tree_leaves(params), jax.tree_util.tree_leaves(before), strict=True):
         np.testing.assert_array_equal(np.asarray(a), b)
@@ -44,8 +43,9 @@ def test_divergence_and_validation_mode():
     r = range_test(loss_fn, params, opt, data, start_lr=1e-3, end_lr=1e3, num_steps=100, progress=False)
     assert r.stopped.startswith(("diverged", "non-finite")) and len(r.lrs) < 100
     assert r.suggest("min").lr is not None
-    v = range_test(loss_fn, params, opt, data, start_lr=1e-3, end_lr=0.1, num_steps=5, val_data=data[:1],
-                   progress=False)
+    v = range_test(
+        loss_fn, params, opt, data, start_lr=1e-3, end_lr=0.1, num_steps=5, val_data=data[:1], progress=False
+    )
     assert v.losses[-1] == pytest.approx(float(loss_fn(params, data[0])), rel=0.9)  # a real validation loss
 
 
@@ -95,8 +95,7 @@ def test_the_injected_lr_is_found_inside_a_chain():
     params, loss_fn, data = _problem()
     opt = optax.chain(optax.clip_by_global_norm(1.0), inject_schedules(optax.sgd, learning_rate=0.0, momentum=0.9))
     r = range_test(loss_fn, params, opt, data, start_lr=1e-4, end_lr=1e-1, num_steps=12, progress=False)
-    np.testing.assert_allclose(r.lrs, l.range_sweep(start_lr=1e-4, end_lr=1e-1, num_steps=11)(np.arange(12)),
-                               rtol=1e-6)
+    np.testing.assert_allclose(r.lrs, l.range_sweep(start_lr=1e-4, end_lr=1e-1, num_steps=11)(np.arange(12)), rtol=1e-6)
     two = optax.chain(inject_schedules(optax.sgd, learning_rate=0.0), inject_schedules(optax.sgd, learning_rate=0.0))
     with pytest.raises(ValueError, match="exactly one injected"):
         range_test(loss_fn, params, two, data, progress=False)

@@ -12,8 +12,15 @@ from lrsched.adapters.keras import range_test, to_keras  # noqa: E402
 
 def _model(optimizer=None):
     keras.utils.set_random_seed(0)
-    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu"),
-                              keras.layers.BatchNormalization(), keras.layers.Dropout(0.1), keras.layers.Dense(1)])
+    model = keras.Sequential(
+        [
+            keras.Input((4,)),
+            keras.layers.Dense(8, activation="relu"),
+            keras.layers.BatchNormalization(),
+            keras.layers.Dropout(0.1),
+            keras.layers.Dense(1),
+        ]
+    )
     model.compile(optimizer=optimizer or keras.optimizers.Adam(learning_rate=0.01), loss="mse")
     rng = np.random.default_rng(0)
     x = rng.normal(size=(96, 4)).astype("float32")
@@ -37,8 +44,7 @@ def test_records_applied_lr_and_per_batch_loss_then_restores():
     model, x, y = _model()
     before = _snapshot(model)
     r = range_test(model, x, y, batch_size=32, start_lr=1e-4, end_lr=1e-2, num_steps=9, progress=False)
-    np.testing.assert_allclose(r.lrs, l.range_sweep(start_lr=1e-4, end_lr=1e-2, num_steps=8)(np.arange(9)),
-                               rtol=1e-6)
+    np.testing.assert_allclose(r.lrs, l.range_sweep(start_lr=1e-4, end_lr=1e-2, num_steps=8)(np.arange(9)), rtol=1e-6)
     _assert_restored(model, before)
     # Step 0's loss is batch 0's own loss: the restored model, trained once on batch 0 at
     # the sweep's first LR, reports the same value.
@@ -52,8 +58,7 @@ def test_per_batch_losses_are_not_running_means():
     model, x, y = _model(keras.optimizers.SGD(learning_rate=1e-9))
     y2 = y.copy()
     y2[32:64] *= 100.0
-    r = range_test(model, x, y2, batch_size=32, start_lr=1e-9, end_lr=1e-8, num_steps=3, progress=False,
-                   diverge=1e9)
+    r = range_test(model, x, y2, batch_size=32, start_lr=1e-9, end_lr=1e-8, num_steps=3, progress=False, diverge=1e9)
     assert r.losses[1] > 100 * r.losses[0] and r.losses[2] < r.losses[1] / 100
 
 
@@ -72,7 +77,7 @@ def test_an_exception_or_interrupt_mid_sweep_restores(error):
 
     def batches():
         for i in range(0, 96, 32):
-            yield x[i:i + 32], y[i:i + 32]
+            yield x[i : i + 32], y[i : i + 32]
         raise error  # after two optimizer steps' worth of training
 
     with pytest.raises(type(error)):
@@ -119,7 +124,7 @@ def test_nan_loss_and_an_exception_inside_the_loss_restore():
 def test_single_pass_data_keeps_the_partial_curve():
     model, x, y = _model()
     before = _snapshot(model)
-    batches = ((x[i:i + 32], y[i:i + 32]) for i in range(0, 96, 32))
+    batches = ((x[i : i + 32], y[i : i + 32]) for i in range(0, 96, 32))
     r = range_test(model, batches, start_lr=1e-5, end_lr=1e-4, num_steps=20, progress=False)
     assert r.lrs.size == 3 and r.stopped.startswith("data ran out after 3 steps")
     _assert_restored(model, before)

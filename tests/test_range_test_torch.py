@@ -11,12 +11,13 @@ from lrsched.adapters.torch import range_test  # noqa: E402
 
 def _setup(optimizer="adam", groups=False):
     torch.manual_seed(0)
-    model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.BatchNorm1d(8), torch.nn.ReLU(),
-                                torch.nn.Linear(8, 1))
-    params = ([{"params": model[0].parameters()}, {"params": model[3].parameters(), "lr": 0.005}]
-              if groups else model.parameters())
-    opt = (torch.optim.Adam(params, lr=0.01) if optimizer == "adam"
-           else torch.optim.SGD(params, lr=0.01, momentum=0.9))
+    model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.BatchNorm1d(8), torch.nn.ReLU(), torch.nn.Linear(8, 1))
+    params = (
+        [{"params": model[0].parameters()}, {"params": model[3].parameters(), "lr": 0.005}]
+        if groups
+        else model.parameters()
+    )
+    opt = torch.optim.Adam(params, lr=0.01) if optimizer == "adam" else torch.optim.SGD(params, lr=0.01, momentum=0.9)
     # Existing optimizer state and gradients, as in the middle of training.
     x = torch.randn(16, 4)
     model(x).pow(2).mean().backward()
@@ -24,15 +25,17 @@ def _setup(optimizer="adam", groups=False):
     model(x).pow(2).mean().backward()
     gen = torch.Generator().manual_seed(1)
     xs = torch.randn(64, 4, generator=gen)
-    data = [(xs[i:i + 16], xs[i:i + 16].sum(1, keepdim=True)) for i in range(0, 64, 16)]
+    data = [(xs[i : i + 16], xs[i : i + 16].sum(1, keepdim=True)) for i in range(0, 64, 16)]
     return model, opt, data
 
 
 def _snapshot(model, opt):
     state = {k: v.clone() for k, v in model.state_dict().items()}
     grads = [p.grad.clone() for p in model.parameters()]
-    opt_state = {id_: {k: (v.clone() if torch.is_tensor(v) else v) for k, v in s.items()}
-                 for id_, s in opt.state_dict()["state"].items()}
+    opt_state = {
+        id_: {k: (v.clone() if torch.is_tensor(v) else v) for k, v in s.items()}
+        for id_, s in opt.state_dict()["state"].items()
+    }
     groups = [{k: v for k, v in g.items() if k != "params"} for g in opt.param_groups]
     return state, grads, opt_state, groups, torch.get_rng_state(), model.training
 
@@ -107,8 +110,18 @@ def test_dict_batches_accumulation_groups_and_validation_loss():
     def loss(model, batch):
         return torch.nn.functional.mse_loss(model(batch["inputs"]), batch["targets"])
 
-    r = range_test(model, opt, loss, dict_data, start_lr=1e-4, end_lr=1e-2, num_steps=6, accumulation_steps=2,
-                   val_data=dict_data[:2], progress=False)
+    r = range_test(
+        model,
+        opt,
+        loss,
+        dict_data,
+        start_lr=1e-4,
+        end_lr=1e-2,
+        num_steps=6,
+        accumulation_steps=2,
+        val_data=dict_data[:2],
+        progress=False,
+    )
     np.testing.assert_allclose(r.lrs, l.range_sweep(start_lr=1e-4, end_lr=1e-2, num_steps=5)(np.arange(6)))
     assert len(r.losses) == 6 and np.all(np.isfinite(r.losses))
     _assert_restored(before, model, opt)

@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+# Subprocesses, fresh interpreters or long searches: `pytest -m "not slow"` skips them locally; CI runs them.
+pytestmark = pytest.mark.slow
+
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
 BLOCKS = re.findall(r"```python\n(.*?)```", README, flags=re.S)
 
@@ -18,6 +21,7 @@ def test_readme_example_runs(index, tmp_path):
     for name in ("torch", "jax", "keras"):
         if f"import {name}" in code:
             pytest.importorskip(name, reason=f"{name} is not installed; CI installs it")
-    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
-                          env=dict(os.environ), timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, env=dict(os.environ), timeout=300
+    )
     assert done.returncode == 0, f"README example {index} failed:\n{code}\n{done.stderr[-3000:]}"

@@ -111,13 +111,16 @@ def test_sweep_lands_on_end_lr_and_never_leaves_its_bounds(start, mode):
 # 8. Policy names cannot be taken over ----------------------------------------------------
 def test_a_registered_policy_name_is_refused():
     with pytest.raises(TypeError, match="'constant' is taken"):
+
         class Impostor(l.Schedule):
             policy = "constant"
+
     assert l.from_config({"policy": "constant", "lr": 0.5}) == l.constant(lr=0.5)
 
 
 def test_a_subclass_of_a_policy_must_name_itself():
     with pytest.raises(TypeError, match="declare its own"):
+
         class Quieter(l.Cyclic):
             pass
 
@@ -136,8 +139,12 @@ def test_integers_beyond_float_range_are_named_errors():
 def test_integer_parameters_beyond_int32_and_int64_compute_everywhere(big):
     jax = pytest.importorskip("jax", reason="jax is not installed; CI installs it")
     torch = pytest.importorskip("torch", reason="torch is not installed; CI installs it")
-    for s in (l.multi_step(initial_lr=1.0, milestones=[3, big]), l.cyclic(base_lr=0.0, max_lr=1.0, step_size_up=big),
-              l.cosine_restarts(max_lr=1.0, first_cycle_steps=big), l.one_cycle(max_lr=1.0, total_steps=big)):
+    for s in (
+        l.multi_step(initial_lr=1.0, milestones=[3, big]),
+        l.cyclic(base_lr=0.0, max_lr=1.0, step_size_up=big),
+        l.cosine_restarts(max_lr=1.0, first_cycle_steps=big),
+        l.one_cycle(max_lr=1.0, total_steps=big),
+    ):
         steps = np.array([0, 5, 2**20, 2**30], dtype=np.int32)
         expected = np.array([s(int(t)) for t in steps])
         np.testing.assert_allclose(np.asarray(jax.jit(s)(jax.numpy.asarray(steps))), expected, rtol=1e-5, atol=1e-7)
@@ -174,14 +181,28 @@ def test_bool_complex_and_meta_steps_are_refused_everywhere():
     jnp = pytest.importorskip("jax.numpy", reason="jax is not installed; CI installs it")
     tf = pytest.importorskip("tensorflow", reason="tensorflow is not installed; CI installs it")
     s = l.range_sweep(start_lr=1e-7, end_lr=10, num_steps=100)
-    refused = [True, np.array([True]), np.array([1 + 0j]), torch.tensor(True), torch.tensor([1 + 0j]),
-               torch.empty(3, device="meta"), jnp.asarray(True), jnp.asarray([1 + 0j]), tf.constant(True),
-               tf.constant([1 + 0j])]
+    refused = [
+        True,
+        np.array([True]),
+        np.array([1 + 0j]),
+        torch.tensor(True),
+        torch.tensor([1 + 0j]),
+        torch.empty(3, device="meta"),
+        jnp.asarray(True),
+        jnp.asarray([1 + 0j]),
+        tf.constant(True),
+        tf.constant([1 + 0j]),
+    ]
     for step in refused:
         with pytest.raises(TypeError, match="step"):
             s(step)
-    accepted = [np.array([3], dtype=np.uint64), np.array([3], dtype=np.int8), torch.tensor([3], dtype=torch.uint8),
-                jnp.asarray([3], dtype=jnp.int8), tf.constant([3], dtype=tf.int16)]
+    accepted = [
+        np.array([3], dtype=np.uint64),
+        np.array([3], dtype=np.int8),
+        torch.tensor([3], dtype=torch.uint8),
+        jnp.asarray([3], dtype=jnp.int8),
+        tf.constant([3], dtype=tf.int16),
+    ]
     for step in accepted:
         assert float(np.asarray(s(step))[0]) == pytest.approx(s(3), rel=1e-6)
 
@@ -199,8 +220,23 @@ def test_plotting_a_schedule_with_tiny_cycles_builds_few_pieces(monkeypatch, tmp
     monkeypatch.setattr(l.Cyclic, "pieces", lambda self, until: built.append(len(out := pieces(self, until))) or out)
     s = l.cyclic(base_lr=0.0, max_lr=1.0, step_size_up=1e-6)
     l.plot(s, path=str(tmp_path / "a.png"))
-    assert main(["plot", "cyclic", "--base-lr", "0", "--max-lr", "1", "--step-size-up", "1e-6",
-                 "-o", str(tmp_path / "b.png")]) == 0
+    assert (
+        main(
+            [
+                "plot",
+                "cyclic",
+                "--base-lr",
+                "0",
+                "--max-lr",
+                "1",
+                "--step-size-up",
+                "1e-6",
+                "-o",
+                str(tmp_path / "b.png"),
+            ]
+        )
+        == 0
+    )
     # Over the default span of 10 steps there are 10 million pieces; the horizon asks
     # for a few thousand at most.
     assert sum(built) < 10_000
@@ -210,7 +246,10 @@ def test_momentum_of_a_multi_step_with_gamma_near_one_in_float32():
     # high - low = 1e-16 is below float32's resolution of the values: the peak fraction
     # is computed per phase in float64 (found by the widened property suite).
     jnp = pytest.importorskip("jax.numpy", reason="jax is not installed; CI installs it")
-    s = l.inverse_momentum(schedule=l.multi_step(initial_lr=1.0, milestones=[1], gamma=0.9999999999999999),
-                           base_momentum=0.0, max_momentum=0.125)
+    s = l.inverse_momentum(
+        schedule=l.multi_step(initial_lr=1.0, milestones=[1], gamma=0.9999999999999999),
+        base_momentum=0.0,
+        max_momentum=0.125,
+    )
     np.testing.assert_allclose(np.asarray(s(jnp.asarray([0.0, 1.0, 5.0]))), [s(0), s(1), s(5)], atol=1e-7)
     assert (s(0), s(1)) == (0.0, 0.125)

@@ -22,7 +22,8 @@ class Net(torch.nn.Module):
     def __init__(self, eval_blocks, non_persistent):
         super().__init__()
         self.blocks = torch.nn.ModuleList(
-            [torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.BatchNorm1d(4)) for _ in range(3)])
+            [torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.BatchNorm1d(4)) for _ in range(3)]
+        )
         self.head = torch.nn.Linear(4, 1)
         if non_persistent:
             self.register_buffer("calls", torch.zeros(1), persistent=False)
@@ -59,8 +60,15 @@ def training_setups(draw):
     batches = [(torch.randn(8, 4), torch.randn(8, 1)) for _ in range(draw(st.integers(2, 12)))]
     single_pass = draw(st.booleans())
     frozen = [p for p, lr in zip(parts, lrs, strict=True) if lr == 0]
-    return {"model": model, "optimizer": optimizer, "temperature": temperature, "outside": outside,
-            "batches": batches, "single_pass": single_pass, "frozen": frozen}
+    return {
+        "model": model,
+        "optimizer": optimizer,
+        "temperature": temperature,
+        "outside": outside,
+        "batches": batches,
+        "single_pass": single_pass,
+        "frozen": frozen,
+    }
 
 
 def loss_fn_for(setup):
@@ -103,8 +111,9 @@ def test_range_test_restores_everything_and_keeps_frozen_groups_frozen(setup):
         return loss_fn_for(setup)(model, batch)
 
     data = iter(setup["batches"]) if setup["single_pass"] else setup["batches"]
-    result = range_test(setup["model"], setup["optimizer"], loss, data, start_lr=1e-4, end_lr=1e-1,
-                        num_steps=20, progress=False)
+    result = range_test(
+        setup["model"], setup["optimizer"], loss, data, start_lr=1e-4, end_lr=1e-1, num_steps=20, progress=False
+    )
     assert_same(before, everything(setup))
     for values in seen_frozen:  # a group at lr 0 never moved during the sweep
         for a, b in zip(frozen, values, strict=True):
@@ -117,8 +126,9 @@ def test_range_test_restores_everything_and_keeps_frozen_groups_frozen(setup):
 
 def test_the_lr_recorded_is_the_reference_groups_and_frozen_groups_stay_at_zero():
     model = torch.nn.Sequential(torch.nn.Linear(3, 3), torch.nn.Linear(3, 1))
-    optimizer = torch.optim.SGD([{"params": model[0].parameters(), "lr": 0.0},
-                                 {"params": model[1].parameters(), "lr": 0.01}])
+    optimizer = torch.optim.SGD(
+        [{"params": model[0].parameters(), "lr": 0.0}, {"params": model[1].parameters(), "lr": 0.01}]
+    )
     frozen = [p.detach().clone() for p in model[0].parameters()]
     applied = []
 
@@ -127,8 +137,9 @@ def test_the_lr_recorded_is_the_reference_groups_and_frozen_groups_stay_at_zero(
         assert all(torch.equal(a, b) for a, b in zip(frozen, m[0].parameters(), strict=True))
         return torch.mean(m(batch) ** 2)
 
-    result = range_test(model, optimizer, loss, [torch.randn(4, 3)], start_lr=1e-5, end_lr=1e-2, num_steps=5,
-                        progress=False)
+    result = range_test(
+        model, optimizer, loss, [torch.randn(4, 3)], start_lr=1e-5, end_lr=1e-2, num_steps=5, progress=False
+    )
     assert all(lrs[0] == 0.0 for lrs in applied)
     np.testing.assert_allclose(result.lrs, [lrs[1] for lrs in applied])
     assert optimizer.param_groups[0]["lr"] == 0.0 and optimizer.param_groups[1]["lr"] == 0.01
@@ -140,8 +151,16 @@ def test_single_pass_data_keeps_the_partial_curve():
     model = torch.nn.Linear(3, 1)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
     batches = (torch.randn(4, 3) for _ in range(7))
-    result = range_test(model, optimizer, lambda m, b: torch.mean(m(b) ** 2), batches, num_steps=50,
-                        start_lr=1e-6, end_lr=1e-5, progress=False)
+    result = range_test(
+        model,
+        optimizer,
+        lambda m, b: torch.mean(m(b) ** 2),
+        batches,
+        num_steps=50,
+        start_lr=1e-6,
+        end_lr=1e-5,
+        progress=False,
+    )
     assert result.lrs.size == 7 and result.stopped.startswith("data ran out after 7 steps")
     with pytest.raises(ValueError, match="data is empty"):
         range_test(model, optimizer, lambda m, b: torch.mean(m(b) ** 2), iter([]), progress=False)
@@ -158,16 +177,30 @@ def test_ensemble_predict_restores_each_submodules_mode():
 # -- ScheduleLR: checkpoints and Adam's beta1 -----------------------------------------------
 def _scheduler(**kwargs):
     model = torch.nn.Linear(2, 1)
-    return lambda_lr(torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9),
-                     l.one_cycle(max_lr=0.1, total_steps=100), **kwargs)
+    return lambda_lr(
+        torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9), l.one_cycle(max_lr=0.1, total_steps=100), **kwargs
+    )
 
 
-@pytest.mark.parametrize("key, value", [
-    ("group_factors", [-2.0]), ("group_factors", [float("nan")]), ("group_factors", ["3"]),
-    ("group_factors", [1.0, 1.0]), ("group_factors", "1"), ("last_epoch", -5), ("last_epoch", 2.5),
-    ("last_epoch", True), ("_step_count", -1), ("base_lrs", [float("inf")]), ("_last_lr", [-0.1]),
-    ("_last_lr", ["x"]), ("schedule", {"policy": "constant", "lr": -1.0}), ("schedule", {"policy": "nope"}),
-])
+@pytest.mark.parametrize(
+    "key, value",
+    [
+        ("group_factors", [-2.0]),
+        ("group_factors", [float("nan")]),
+        ("group_factors", ["3"]),
+        ("group_factors", [1.0, 1.0]),
+        ("group_factors", "1"),
+        ("last_epoch", -5),
+        ("last_epoch", 2.5),
+        ("last_epoch", True),
+        ("_step_count", -1),
+        ("base_lrs", [float("inf")]),
+        ("_last_lr", [-0.1]),
+        ("_last_lr", ["x"]),
+        ("schedule", {"policy": "constant", "lr": -1.0}),
+        ("schedule", {"policy": "nope"}),
+    ],
+)
 def test_loaded_state_is_checked_like_the_constructor(key, value):
     scheduler = _scheduler()
     for _ in range(3):
@@ -226,8 +259,9 @@ def test_sweep_bookkeeping_smooths_each_loss_once(monkeypatch):
     calls = []
     add = rt.CurveTracker.add
     monkeypatch.setattr(rt.CurveTracker, "add", lambda self, loss: calls.append(1) or add(self, loss))
-    result = rt.run_sweep(lambda lr, batches: (lr, 1.0 + next(batches)), [0.0], num_steps=8000, end_lr=1e-6,
-                          progress=False)
+    result = rt.run_sweep(
+        lambda lr, batches: (lr, 1.0 + next(batches)), [0.0], num_steps=8000, end_lr=1e-6, progress=False
+    )
     assert result.lrs.size == 8000 and len(calls) == 8000
     result.suggestions()
     assert len(calls) == 16000  # the analysis smooths the finished curve once more, once

@@ -13,6 +13,9 @@ import pytest
 
 from lrsched.range_test import RangeTestResult
 
+# Subprocesses, fresh interpreters or long searches: `pytest -m "not slow"` skips them locally; CI runs them.
+pytestmark = pytest.mark.slow
+
 HERE = Path(__file__).resolve().parent
 
 
@@ -24,8 +27,12 @@ def _free_port() -> int:
 
 def test_ddp_ranks_record_the_same_curve_and_suggestion(tmp_path):
     pytest.importorskip("torch", reason="torch is not installed; CI installs it")
-    done = subprocess.run([sys.executable, str(HERE / "ddp_worker.py"), str(_free_port()), str(tmp_path)],
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, str(HERE / "ddp_worker.py"), str(_free_port()), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     ranks = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1)]
     results = [RangeTestResult.from_json(r["result"]) for r in ranks]
@@ -38,8 +45,9 @@ def test_ddp_ranks_record_the_same_curve_and_suggestion(tmp_path):
 def test_jax_two_devices_same_lr_everywhere_and_sharded_range_test():
     pytest.importorskip("jax", reason="jax is not installed; CI installs it")
     env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=2", JAX_PLATFORMS="cpu")
-    done = subprocess.run([sys.executable, str(HERE / "jax_devices_worker.py")], capture_output=True, text=True,
-                          timeout=300, env=env)
+    done = subprocess.run(
+        [sys.executable, str(HERE / "jax_devices_worker.py")], capture_output=True, text=True, timeout=300, env=env
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     out = json.loads(done.stdout.strip().splitlines()[-1])
     for k, lrs in enumerate(out["per_device"]):

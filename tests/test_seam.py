@@ -9,8 +9,9 @@ import pytest
 import lrsched as l
 import lrsched.testing as lt
 
-SEED_004 = l.one_cycle(max_lr=0.8, total_steps=95, pct_start=41 / 95, div_factor=10, final_div_factor=10,
-                       anneal="linear", three_phase=True)
+SEED_004 = l.one_cycle(
+    max_lr=0.8, total_steps=95, pct_start=41 / 95, div_factor=10, final_div_factor=10, anneal="linear", three_phase=True
+)
 
 
 def test_import_lrsched_imports_no_framework():
@@ -40,10 +41,17 @@ def test_numpy_gives_float64_arrays_and_scalars():
     assert SEED_004([0, 41]).tolist() == pytest.approx([0.08, 0.8])
 
 
-@pytest.mark.parametrize("schedule", [SEED_004, l.inverse_momentum(schedule=SEED_004),
-                                      l.cosine_restarts(max_lr=1.0, first_cycle_steps=7, cycle_mult=2),
-                                      l.multi_step(initial_lr=1.0, milestones=[3, 9]), l.constant(lr=0.2),
-                                      l.join(schedules=[l.constant(lr=0.5), l.constant(lr=0.1)], boundaries=[4])])
+@pytest.mark.parametrize(
+    "schedule",
+    [
+        SEED_004,
+        l.inverse_momentum(schedule=SEED_004),
+        l.cosine_restarts(max_lr=1.0, first_cycle_steps=7, cycle_mult=2),
+        l.multi_step(initial_lr=1.0, milestones=[3, 9]),
+        l.constant(lr=0.2),
+        l.join(schedules=[l.constant(lr=0.5), l.constant(lr=0.1)], boundaries=[4]),
+    ],
+)
 def test_jax_jit_vmap_int32_count_and_grad(schedule):
     jax = pytest.importorskip("jax", reason="jax is not installed; CI installs it")
     jnp = jax.numpy

@@ -51,8 +51,11 @@ def test_ends_cycle_inside_jax_jit():
 
 
 def test_policies_without_cycles_say_so():
-    for s in (l.one_cycle(max_lr=1.0, total_steps=10), l.constant(lr=0.1),
-              l.join(schedules=[l.constant(lr=0.1), l.constant(lr=0.2)], boundaries=[3])):
+    for s in (
+        l.one_cycle(max_lr=1.0, total_steps=10),
+        l.constant(lr=0.1),
+        l.join(schedules=[l.constant(lr=0.1), l.constant(lr=0.2)], boundaries=[3]),
+    ):
         assert not s.has_cycles
         with pytest.raises(ValueError, match="no cycles"):
             s.cycle_ends(100)
@@ -160,8 +163,10 @@ def test_keras_snapshot_callback_and_ensemble(in_directory, tmp_path):
         for a, b in zip(weights, truth[step], strict=True):
             np.testing.assert_array_equal(a, b)
     if in_directory:
-        assert sorted(os.listdir(tmp_path / "k")) == ["snapshot-000000000012.weights.h5",
-                                                      "snapshot-000000000028.weights.h5"]
+        assert sorted(os.listdir(tmp_path / "k")) == [
+            "snapshot-000000000012.weights.h5",
+            "snapshot-000000000028.weights.h5",
+        ]
     before = model.get_weights()
     probs = keras_ensemble(model, callback.weights, x)
     expected = []

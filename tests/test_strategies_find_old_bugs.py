@@ -18,6 +18,9 @@ import lrsched.testing as lt
 from lrsched import params
 from lrsched._namespace import NumpyNamespace
 
+# Subprocesses, fresh interpreters or long searches: `pytest -m "not slow"` skips them locally; CI runs them.
+pytestmark = pytest.mark.slow
+
 SEARCH = settings(max_examples=2000, database=None, derandomize=True)
 
 
@@ -52,7 +55,7 @@ def old_select(cls, t, knots, branch, *args):
     target = out.ravel()
     for k in range(len(knots) + 1):
         if edges[k + 1] > edges[k]:
-            target[edges[k]:edges[k + 1]] = branch(k, flat[edges[k]:edges[k + 1]], cls, *args)
+            target[edges[k] : edges[k + 1]] = branch(k, flat[edges[k] : edges[k + 1]], cls, *args)
     return out
 
 
@@ -63,8 +66,11 @@ def test_step_arrays_find_the_layout_bug(monkeypatch):
     assert not found.flags.c_contiguous
     # The steps the old suite drew (1-D, C-ordered float64) never show it.
     with pytest.raises(NoSuchExample):
-        find(st.lists(st.floats(0, 1e4), min_size=1).map(np.array), fails(lambda a: lt.check_any_array(schedule, a)),
-             settings=SEARCH)
+        find(
+            st.lists(st.floats(0, 1e4), min_size=1).map(np.array),
+            fails(lambda a: lt.check_any_array(schedule, a)),
+            settings=SEARCH,
+        )
 
 
 def old_start(self, i, xp, eps):
@@ -76,6 +82,25 @@ def test_restart_strategy_finds_inexact_whole_restarts(monkeypatch):
     monkeypatch.setattr(l.CosineRestarts, "_start", old_start)
     found = find(lt.restart_schedules(), fails(lambda s: lt.check_restarts_exact(s, 2000)), settings=SEARCH)
     assert not float(found.cycle_mult).is_integer()
+
+
+# The old cycle position: corrected its index against `offset >= length`, not against the
+# product `(k + 1) * length` that cycle_ends gives: with a decimal length (1 + 1.9 = 2.9)
+# cycle 13 ends at 13 * 2.9 = 37.699999999999996, where the old index still said 12.
+def old_cycle_position(t, length, xp):
+    k = xp.floor(t / length)
+    offset = t - k * length
+    k = xp.where(offset < 0, k - 1, xp.where(offset >= length, k + 1, k))
+    return k, t - k * length
+
+
+def test_decimal_step_counts_find_the_cycle_end_the_index_missed(monkeypatch):
+    import sys
+
+    monkeypatch.setattr(sys.modules["lrsched.cyclic"], "cycle_position", old_cycle_position)
+    found = find(lt.cyclics(), fails(lambda s: lt.check_cycles(s, 200)), settings=SEARCH)
+    total = found.step_size_up + (found.step_size_down or found.step_size_up)
+    assert not float(total).is_integer()
 
 
 def test_sweep_strategy_finds_the_overshoot(monkeypatch):
@@ -100,8 +125,11 @@ def test_backend_check_finds_half_precision_overflow(monkeypatch):
 
     monkeypatch.setattr(TorchNamespace, "prepare", old_prepare)
     steps = np.array([0.0, 1.0, 2048.0, 60000.0, 65504.0])
-    find(lt.schedules(), fails(lambda s: lt.check_backends_agree(s, steps, frameworks=("float16", "bfloat16"))),
-         settings=SEARCH)
+    find(
+        lt.schedules(),
+        fails(lambda s: lt.check_backends_agree(s, steps, frameworks=("float16", "bfloat16"))),
+        settings=SEARCH,
+    )
 
 
 def test_step_counts_find_integer_parameters_jax_cannot_hold(monkeypatch):

@@ -21,8 +21,12 @@ CASES = [
     (l.cyclic, dict(base_lr=0.1, max_lr=0.5, step_size_up=0), ValueError, ["step_size_up", "[1e-06, inf)"]),
     (l.cyclic, dict(base_lr=0.1, max_lr=0.5, step_size_up=2, step_size_down=-1), ValueError, ["step_size_down"]),
     (l.cyclic, dict(base_lr=0.1, max_lr=0.5, step_size_up=2, mode="tri"), ValueError, ["mode", "'triangular2'"]),
-    (l.cyclic, dict(base_lr=0.1, max_lr=0.5, step_size_up=2, mode="exp_range", gamma=1.5), ValueError,
-     ["gamma", "(0, 1]", "1.5"]),
+    (
+        l.cyclic,
+        dict(base_lr=0.1, max_lr=0.5, step_size_up=2, mode="exp_range", gamma=1.5),
+        ValueError,
+        ["gamma", "(0, 1]", "1.5"],
+    ),
     (l.cyclic, dict(base_lr=0.1, max_lr=0.5, step_size_up=2, gamma=0.9), ValueError, ["gamma", "exp_range"]),
     (l.one_cycle, dict(OK_ONE_CYCLE, max_lr=math.inf), ValueError, ["max_lr", "finite", "inf"]),
     (l.one_cycle, dict(OK_ONE_CYCLE, max_lr=math.nan), ValueError, ["max_lr", "finite"]),
@@ -39,10 +43,8 @@ CASES = [
     (l.cosine_decay, dict(initial_lr=0.1, decay_steps=0), ValueError, ["decay_steps", "(0, inf)"]),
     (l.cosine_decay, dict(initial_lr=0.1, decay_steps=10, final_lr=0.2), ValueError, ["final_lr", "[0, 0.1]"]),
     (l.cosine_restarts, dict(max_lr=0.1, first_cycle_steps=10, min_lr=0.2), ValueError, ["min_lr", "[0, 0.1]"]),
-    (l.cosine_restarts, dict(max_lr=0.1, first_cycle_steps=10, cycle_mult=0.5), ValueError,
-     ["cycle_mult", "[1, inf)"]),
-    (l.cosine_restarts, dict(max_lr=0.1, first_cycle_steps=10, peak_decay=1.5), ValueError,
-     ["peak_decay", "(0, 1]"]),
+    (l.cosine_restarts, dict(max_lr=0.1, first_cycle_steps=10, cycle_mult=0.5), ValueError, ["cycle_mult", "[1, inf)"]),
+    (l.cosine_restarts, dict(max_lr=0.1, first_cycle_steps=10, peak_decay=1.5), ValueError, ["peak_decay", "(0, 1]"]),
     (l.cosine_restarts, dict(max_lr=0.1, first_cycle_steps=-10), ValueError, ["first_cycle_steps"]),
     (l.step_decay, dict(initial_lr=0.1, drop=0.0, every=3), ValueError, ["drop", "(0, 1]"]),
     (l.step_decay, dict(initial_lr=0.1, drop=0.5, every=0), ValueError, ["every", "[1e-06, inf)"]),
@@ -57,23 +59,30 @@ CASES = [
     (l.warmup, dict(schedule=l.constant(lr=0.1), steps=0), ValueError, ["steps", "(0, inf)"]),
     (l.warmup, dict(schedule=l.constant(lr=0.1), steps=5, shape="cos"), ValueError, ["shape", "'exp'"]),
     (l.warmup, dict(schedule=l.constant(lr=0.1), steps=5, shape="exp"), ValueError, ["start_lr", "(0, inf)"]),
-    (l.warmup, dict(schedule=l.constant(lr=0.0), steps=5, start_lr=0.1, shape="exp"), ValueError,
-     ["schedule(0) > 0"]),
+    (l.warmup, dict(schedule=l.constant(lr=0.0), steps=5, start_lr=0.1, shape="exp"), ValueError, ["schedule(0) > 0"]),
     (l.join, dict(schedules=[], boundaries=[]), ValueError, ["schedules", "at least one"]),
     (l.join, dict(schedules=[l.constant(lr=1)], boundaries=[3]), ValueError, ["boundaries", "len(schedules) - 1"]),
-    (l.join, dict(schedules=[l.constant(lr=1)] * 3, boundaries=[5, 5]), ValueError,
-     ["boundaries", "strictly increasing"]),
+    (
+        l.join,
+        dict(schedules=[l.constant(lr=1)] * 3, boundaries=[5, 5]),
+        ValueError,
+        ["boundaries", "strictly increasing"],
+    ),
     (l.join, dict(schedules=[l.constant(lr=1)] * 2, boundaries=[0]), ValueError, ["boundaries", "> 0"]),
     (l.join, dict(schedules=[l.constant(lr=1), 0.1], boundaries=[3]), TypeError, ["schedules[1]"]),
-    (l.inverse_momentum, dict(schedule=l.constant(lr=1), base_momentum=0.95, max_momentum=0.85), ValueError,
-     ["max_momentum", "[0.95, 1]", "0.85"]),
-    (l.inverse_momentum, dict(schedule=l.constant(lr=1), base_momentum=-0.1), ValueError,
-     ["base_momentum", "[0, 1]"]),
+    (
+        l.inverse_momentum,
+        dict(schedule=l.constant(lr=1), base_momentum=0.95, max_momentum=0.85),
+        ValueError,
+        ["max_momentum", "[0.95, 1]", "0.85"],
+    ),
+    (l.inverse_momentum, dict(schedule=l.constant(lr=1), base_momentum=-0.1), ValueError, ["base_momentum", "[0, 1]"]),
 ]
 
 
-@pytest.mark.parametrize("factory, kwargs, error, words", CASES,
-                         ids=[f"{c[0].policy}-{i}" for i, c in enumerate(CASES)])
+@pytest.mark.parametrize(
+    "factory, kwargs, error, words", CASES, ids=[f"{c[0].policy}-{i}" for i, c in enumerate(CASES)]
+)
 def test_bad_parameters_raise_naming_parameter_and_range(factory, kwargs, error, words):
     with pytest.raises(error) as caught:
         factory(**kwargs)

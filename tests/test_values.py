@@ -28,8 +28,14 @@ def test_nested_config_shape():
     assert config["policy"] == "inverse_momentum"
     assert config["schedule"]["policy"] == "warmup"
     assert config["schedule"]["schedule"] == {
-        "policy": "one_cycle", "max_lr": 1.0, "total_steps": 10, "pct_start": 0.3, "div_factor": 25.0,
-        "final_div_factor": 1e4, "anneal": "cos", "three_phase": False,
+        "policy": "one_cycle",
+        "max_lr": 1.0,
+        "total_steps": 10,
+        "pct_start": 0.3,
+        "div_factor": 25.0,
+        "final_div_factor": 1e4,
+        "anneal": "cos",
+        "three_phase": False,
     }
     j = l.join(schedules=[l.constant(lr=0.1), l.exponential(initial_lr=0.1, gamma=0.9)], boundaries=[5])
     assert j.to_config()["schedules"][1] == {"policy": "exponential", "initial_lr": 0.1, "gamma": 0.9}
