@@ -1,6 +1,6 @@
 """Speed of the core, measured side by side in one run (figures, not tests).
 
-Prints, for each policy: the median time of one scalar call (target <= 2 us), the time
+Prints, for each policy: the median time of one scalar call (target <= 1 us), the time
 to evaluate 1e6 NumPy steps (target <= 30 ms), and `import lrsched` time as a ratio to
 `import numpy` (target <= 1.2x), each import timed in fresh interpreters.
 
@@ -77,7 +77,7 @@ def main() -> None:
         print(f"{name:28} {us:9.2f} us {ms:7.1f} ms")
     numpy_s, lrsched_s = import_seconds("numpy"), import_seconds("lrsched")
     print(
-        f"\nworst scalar call {worst_scalar:.2f} us (target <= 2 us); "
+        f"\nworst scalar call {worst_scalar:.2f} us (target <= 1 us); "
         f"worst NumPy 1e6 steps {worst_numpy:.1f} ms (target <= 30 ms)"
     )
     print(

@@ -61,11 +61,13 @@ class Warmup(Schedule):
     start_lr: Annotated[float, Interval(low=0.0, scale="lr")] = 0.0
     shape: Annotated[str, OneOf(("linear", "exp", "constant"))] = "linear"
     _target: float = dataclasses.field(init=False, repr=False, compare=False)
+    _knots: tuple[float] = dataclasses.field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        # Derived once: the ramp reads it on every call.
+        # Derived once: every call reads them.
         set_field(self, "_target", float(self.schedule(0.0)))
+        set_field(self, "_knots", (self.steps,))
         if self.shape == "exp":
             if self.start_lr <= 0.0:
                 raise ValueError(f"start_lr must be in (0, inf) for shape='exp'; got {self.start_lr!r}")
@@ -93,19 +95,19 @@ class Warmup(Schedule):
             return xp.clip(xp.exp(math.log(self.start_lr) + gap * fraction), ends[0], ends[1])
         return xp.full_like(t, self.start_lr)
 
-    def _value(self, t: Any, xp: Namespace) -> Any:
-        def part(k: int, t: Any, xp: Namespace) -> Any:
-            return self._ramp(t, xp) if k == 0 else self.schedule._value(xp.maximum(t - self.steps, 0.0), xp)
+    def _value_of(self, k: int, t: Any, xp: Namespace) -> Any:
+        return self._ramp(t, xp) if k == 0 else self.schedule._value(xp.maximum(t - self.steps, 0.0), xp)
 
-        return xp.select(t, (self.steps,), part)
+    def _value(self, t: Any, xp: Namespace) -> Any:
+        return xp.select(t, self._knots, self._value_of)
+
+    def _shape_of(self, k: int, t: Any, xp: Namespace) -> Any:
+        # Momentum holds its start value through the ramp, then follows the schedule.
+        shifted = xp.maximum(t - self.steps, 0.0)
+        return self.schedule.shape_at(shifted if k else xp.full_like(shifted, 0.0), xp)
 
     def shape_at(self, t: Any, xp: Namespace) -> Any:
-        # Momentum holds its start value through the ramp, then follows the schedule.
-        def part(k: int, t: Any, xp: Namespace) -> Any:
-            shifted = xp.maximum(t - self.steps, 0.0)
-            return self.schedule.shape_at(shifted if k else xp.full_like(shifted, 0.0), xp)
-
-        return xp.select(t, (self.steps,), part)
+        return xp.select(t, self._knots, self._shape_of)
 
     @property
     def shape_slope(self) -> float:
@@ -191,19 +193,19 @@ class Join(Schedule):
     def _starts(self) -> tuple[float, ...]:
         return (0.0, *self.boundaries)
 
-    def _part(self, method: str, t: Any, xp: Namespace) -> Any:
-        starts = self._starts()
+    def _value_of(self, k: int, t: Any, xp: Namespace) -> Any:
+        start = self.boundaries[k - 1] if k else 0.0
+        return self.schedules[k]._value(xp.maximum(t - start, 0.0), xp)
 
-        def part(k: int, t: Any, xp: Namespace) -> Any:
-            return getattr(self.schedules[k], method)(xp.maximum(t - starts[k], 0.0), xp)
-
-        return xp.select(t, self.boundaries, part)
+    def _shape_of(self, k: int, t: Any, xp: Namespace) -> Any:
+        start = self.boundaries[k - 1] if k else 0.0
+        return self.schedules[k].shape_at(xp.maximum(t - start, 0.0), xp)
 
     def _value(self, t: Any, xp: Namespace) -> Any:
-        return self._part("_value", t, xp)
+        return xp.select(t, self.boundaries, self._value_of)
 
     def shape_at(self, t: Any, xp: Namespace) -> Any:
-        return self._part("shape_at", t, xp)
+        return xp.select(t, self.boundaries, self._shape_of)
 
     @property
     def shape_slope(self) -> float:

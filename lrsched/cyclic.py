@@ -12,7 +12,7 @@ import math
 from typing import Annotated, Any
 
 from lrsched._namespace import Namespace
-from lrsched.base import Piece, Shaped, clip_pieces, cycle_position, register
+from lrsched.base import Piece, Shaped, clip_pieces, cycle_position, register, set_field
 from lrsched.params import Interval, Length, OneOf
 
 
@@ -63,10 +63,12 @@ class Cyclic(Shaped):
             raise ValueError(
                 f"gamma applies to mode='exp_range' only; got gamma={self.gamma!r} with mode={self.mode!r}"
             )
+        # Derived once: every call reads them.
+        set_field(self, "_down", self.step_size_up if self.step_size_down is None else self.step_size_down)
+        set_field(self, "_log_gamma", math.log(self.gamma))
 
-    @property
-    def _down(self) -> float:
-        return self.step_size_up if self.step_size_down is None else self.step_size_down
+    _down: float = dataclasses.field(init=False, repr=False, compare=False)
+    _log_gamma: float = dataclasses.field(init=False, repr=False, compare=False)
 
     @property
     def levels(self) -> tuple[float, float]:
@@ -80,7 +82,7 @@ class Cyclic(Shaped):
         if self.mode == "triangular2":
             return rise * 0.5**k
         if self.mode == "exp_range":
-            return rise * xp.exp(t * math.log(self.gamma))
+            return rise * xp.exp(t * self._log_gamma)
         return rise
 
     def _cycle_state(self, t: Any, xp: Namespace) -> tuple[Any, Any]:

@@ -291,7 +291,7 @@ def check_restarts_exact(schedule: Schedule, until: float) -> None:
         t = int(start)
         peak = p["min_lr"] + (p["max_lr"] - p["min_lr"]) * p["peak_decay"] ** i
         found = (float(t) in ends, schedule.ends_cycle(t), schedule.cycle_index(t), schedule(t))
-        if found[:3] != (True, True, i) or not math.isclose(found[3], peak, rel_tol=1e-12):
+        if found[:3] != (True, True, i) or not math.isclose(found[3], peak, rel_tol=1e-12, abs_tol=1e-300):
             raise AssertionError(
                 f"{schedule!r}: restart {i} is step {t} exactly, but there cycle_ends holds it: {found[0]}, "
                 f"ends_cycle {found[1]!r}, cycle_index {found[2]!r}, value {found[3]!r} (peak {peak!r})"

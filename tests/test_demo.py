@@ -143,3 +143,18 @@ def test_lrsched_plot_returns_a_figure(tmp_path):
     assert len(fig.axes) == 2 and (tmp_path / "s.png").stat().st_size > 0
     line = fig.axes[0].lines[0]
     assert list(line.get_ydata()) == pytest.approx(list(s(line.get_xdata())))
+
+
+def test_accuracy_plot_shows_every_arm_and_the_ensemble(tmp_path):
+    pytest.importorskip("matplotlib", reason="matplotlib is not installed; CI installs it")
+    from lrsched.demo import _plot_curves
+
+    curves = {"slow starter": [[0.3, 0.7, 0.9], [0.5, 0.8, 0.92]], "fast": [[0.9, 0.95, 0.97], [0.91, 0.96, 0.97]]}
+    fig = _plot_curves(curves, tmp_path / "acc.png", [0.975, 0.98], "a title")
+    ax = fig.axes[0]
+    assert ax.get_title() == "a title" and (tmp_path / "acc.png").stat().st_size > 0
+    low, high = ax.get_ylim()
+    assert low <= 0.4 and high == 1.0  # the slow starter's first epoch (mean 0.4) is in view
+    assert all(float(t).is_integer() for t in ax.get_xticks())
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert any("ensemble" in label for label in labels) and "slow starter" in labels
