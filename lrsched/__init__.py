@@ -23,6 +23,7 @@ from lrsched.decay import (
 from lrsched.momentum import InverseMomentum, inverse_momentum, lr_and_momentum
 from lrsched.one_cycle import OneCycle, one_cycle
 from lrsched.plotting import plot
+from lrsched.polynomial import Polynomial, polynomial
 from lrsched.sweep import RangeSweep, range_sweep
 
 __version__ = "0.2.0"
@@ -38,6 +39,7 @@ __all__ = [
     "MultiStep",
     "OneCycle",
     "Piece",
+    "Polynomial",
     "RangeSweep",
     "Schedule",
     "Shaped",
@@ -55,6 +57,7 @@ __all__ = [
     "multi_step",
     "one_cycle",
     "plot",
+    "polynomial",
     "range_sweep",
     "register",
     "step_decay",

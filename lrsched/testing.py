@@ -581,18 +581,16 @@ def strategy_for(policy: type[Schedule]) -> Any:
 
 
 def primitives() -> Any:
-    """Any single policy (no composition)."""
-    return _st().one_of(
-        range_sweeps(),
-        cyclics(),
-        one_cycles(),
-        cosine_decays(),
-        cosine_restarts_schedules(),
-        step_decays(),
-        multi_steps(),
-        exponentials(),
-        constants(),
-    )
+    """Any single registered policy (no composition: none that takes a schedule), each
+    drawn by `strategy_for`: a newly registered policy is drawn with no change here."""
+    from lrsched.params import Part, Parts
+
+    policies = [
+        cls
+        for _, cls in sorted(Schedule._registry.items())
+        if not any(isinstance(item.param, (Part, Parts)) for item in declared(cls))
+    ]
+    return _st().one_of(*(strategy_for(cls) for cls in policies))
 
 
 def warmups(inner: Any | None = None) -> Any:

@@ -109,3 +109,36 @@ def test_lr_and_momentum_from_one_shape_equal_the_two_calls(schedule, t):
     lr, mom = l.lr_and_momentum(schedule, momentum, steps)
     assert np.array_equal(lr, schedule(steps)) and np.array_equal(mom, momentum(steps))
     assert l.lr_and_momentum(schedule, None, t) == (schedule(t), None)
+
+
+def _valid_example(cls):
+    from hypothesis import find
+
+    return find(lt.strategy_for(cls), lambda s: True, settings=settings(database=None, derandomize=True))
+
+
+@pytest.mark.parametrize("name, cls", POLICIES, ids=[n for n, _ in POLICIES])
+def test_every_declared_range_is_enforced_naming_the_parameter(name, cls):
+    # Derived from the declarations, so a new policy is covered with no hand-written case.
+    from lrsched.params import Interval as Range
+
+    example = _valid_example(cls)
+    config = {item.name: getattr(example, item.name) for item in declared(cls)}
+    checked = 0
+    for item in declared(cls):
+        if not isinstance(item.param, Range):
+            continue
+        low, high = item.param.limits(config)
+        bad = []
+        if low is not None:
+            bad.append(low if item.param.low_open else low - max(1.0, abs(low)))
+        if high is not None:
+            bad.append(high if item.param.high_open else high + max(1.0, abs(high)))
+        bad += [math.nan, math.inf]
+        for value in bad:
+            with pytest.raises(ValueError, match=rf"^{item.name} must be"):
+                cls(**{**config, item.name: value})
+            checked += 1
+        with pytest.raises(TypeError, match=rf"^{item.name} must be a real number"):
+            cls(**{**config, item.name: "0.1"})
+    assert checked or not any(isinstance(item.param, Range) for item in declared(cls))

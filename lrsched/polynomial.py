@@ -1,0 +1,95 @@
+"""Polynomial decay: the LR falls as a power of the steps left.
+
+The default decay of torch (`PolynomialLR`), optax (`polynomial_schedule`), Keras
+(`PolynomialDecay`), timm (`PolyLRScheduler`) and Hugging Face (`polynomial`); power 1
+is the linear decay most fine-tuning recipes use.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Annotated, Any
+
+from lrsched._namespace import Namespace
+from lrsched.base import INF, Piece, Shaped, clip_pieces, register
+from lrsched.params import Flag, Interval
+
+
+@register
+@dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
+class Polynomial(Shaped):
+    r"""From `initial_lr` down to `final_lr` as :math:`(1 - t/D)^p`, then flat.
+
+    .. math::
+
+        \mathrm{lr}(t) = f + (i - f) \left(1 - \tfrac{\min(t, D)}{D}\right)^{p}
+
+    With `cycle` (Keras' `cycle=True`) the horizon grows to the next multiple of D
+    instead: :math:`D_t = D \lceil t / D \rceil` (D at t = 0), so the LR climbs back at
+    each multiple of D and decays again, each time from a lower point.
+
+    Args:
+        initial_lr: i, the LR at step 0.
+        decay_steps: D, where the LR reaches final_lr.
+        final_lr: f, the LR from step D on.
+        power: p; 1 is a straight line, 2 a parabola, 0.5 a square root.
+        cycle: restart the decay at every multiple of D (Keras).
+
+    Reference: torch `PolynomialLR(total_iters=D, power=p)` (f = 0), optax
+    `polynomial_schedule`, Keras `PolynomialDecay`; polynomial ("poly") decay
+    popularised by Chen et al., "DeepLab", TPAMI 2018, section 4.1.
+
+    >>> s = polynomial(initial_lr=1.0, decay_steps=10, power=2.0)
+    >>> s(0), s(5), s(10), s(100)
+    (1.0, 0.25, 0.0, 0.0)
+    """
+
+    policy = "polynomial"
+    initial_lr: Annotated[float, Interval(low=0.0, low_open=True, scale="lr")]
+    decay_steps: Annotated[float, Interval(low=1e-6, scale="steps")]
+    final_lr: Annotated[float, Interval(low=0.0, high="initial_lr", scale="lr")] = 0.0
+    power: Annotated[float, Interval(low=0.0, low_open=True, scale="lr")] = 1.0
+    cycle: Annotated[bool, Flag()] = False
+
+    @property
+    def levels(self) -> tuple[float, float]:
+        return (self.final_lr, self.initial_lr)
+
+    def _horizon(self, t: Any, xp: Namespace) -> Any:
+        if not self.cycle:
+            return self.decay_steps
+        # The next multiple of D at or after t (D itself at t = 0), counted exactly.
+        k = xp.floor(t / self.decay_steps)
+        k = xp.where(k * self.decay_steps < t, k + 1.0, k)
+        return xp.maximum(k, 1.0) * self.decay_steps
+
+    def shape_at(self, t: Any, xp: Namespace) -> Any:
+        horizon = self._horizon(t, xp)
+        left = 1.0 - xp.minimum(t, horizon) / horizon
+        if self.power == 1.0:
+            return left
+        # left**p as exp(p log left), with left = 0 kept at 0 (and no log(0) evaluated).
+        positive = left > 0.0
+        safe = xp.where(positive, left, 1.0)
+        return xp.where(positive, xp.exp(self.power * xp.log(safe)), 0.0)
+
+    @property
+    def shape_slope(self) -> float:
+        # d/dt (1 - t/D)**p is at most p / D for p >= 1; below 1 it is unbounded at t = D.
+        return self.power / self.decay_steps if self.power >= 1.0 else INF
+
+    def breakpoints(self, until: float, since: float = 0.0) -> tuple[float, ...]:
+        if not self.cycle or until < since:
+            return ()
+        first = max(1, math.ceil(since / self.decay_steps))
+        return tuple(float(k * self.decay_steps) for k in range(first, int(until // self.decay_steps) + 1))
+
+    def shape_pieces(self, until: float) -> tuple[Piece, ...]:
+        if not self.cycle:
+            return clip_pieces([Piece(0.0, self.decay_steps, -1), Piece(self.decay_steps, INF, 0)], until)
+        ends = [0.0, *self.breakpoints(until), INF]
+        return clip_pieces([Piece(a, b, -1) for a, b in zip(ends[:-1], ends[1:], strict=True)], until)
+
+
+polynomial = Polynomial
