@@ -1,0 +1,191 @@
+"""lrsched.compat, side by side with the real peer: each torch scheduler and the schedule
+its `compat.torch_*` function gives, step for step, over the horizon and past it."""
+
+import warnings
+
+import pytest
+
+import lrsched as l
+from lrsched import compat
+
+torch = pytest.importorskip("torch", reason="torch is not installed; CI installs it")
+sched = torch.optim.lr_scheduler
+LR = 0.1
+
+
+def _peer_lrs(make, steps, lr=LR):
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=lr, momentum=0.9)
+    scheduler = make(opt)
+    values = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # SequentialLR's own deprecation notes
+        for _ in range(steps):
+            values.append(opt.param_groups[0]["lr"])
+            opt.step()
+            scheduler.step()
+    return values
+
+
+def _assert_equal(ours, peer_values):
+    for step, expected in enumerate(peer_values):
+        assert ours(step) == pytest.approx(expected, rel=1e-9, abs=1e-15), (step, ours(step), expected)
+
+
+CASES = {
+    "OneCycleLR": (
+        lambda o: sched.OneCycleLR(o, max_lr=0.3, total_steps=100),
+        compat.torch_OneCycleLR(max_lr=0.3, total_steps=100),
+        100,
+    ),
+    "OneCycleLR three-phase linear": (
+        lambda o: sched.OneCycleLR(
+            o, max_lr=0.3, total_steps=95, pct_start=0.4, anneal_strategy="linear", three_phase=True
+        ),
+        compat.torch_OneCycleLR(max_lr=0.3, total_steps=95, pct_start=0.4, anneal_strategy="linear", three_phase=True),
+        95,
+    ),
+    "OneCycleLR epochs": (
+        lambda o: sched.OneCycleLR(o, max_lr=0.3, epochs=4, steps_per_epoch=25, div_factor=10),
+        compat.torch_OneCycleLR(max_lr=0.3, epochs=4, steps_per_epoch=25, div_factor=10),
+        100,
+    ),
+    "CyclicLR exp_range": (
+        lambda o: sched.CyclicLR(o, 0.01, 0.1, step_size_up=7, step_size_down=5, mode="exp_range", gamma=0.99),
+        compat.torch_CyclicLR(0.01, 0.1, step_size_up=7, step_size_down=5, mode="exp_range", gamma=0.99),
+        60,
+    ),
+    "CyclicLR triangular2": (
+        lambda o: sched.CyclicLR(o, 0.01, 0.1, step_size_up=6, mode="triangular2"),
+        compat.torch_CyclicLR(0.01, 0.1, step_size_up=6, mode="triangular2"),
+        60,
+    ),
+    "CosineAnnealingWarmRestarts": (
+        lambda o: sched.CosineAnnealingWarmRestarts(o, T_0=5, T_mult=2, eta_min=0.001),
+        compat.torch_CosineAnnealingWarmRestarts(LR, T_0=5, T_mult=2, eta_min=0.001),
+        80,
+    ),
+    "CosineAnnealingLR (to T_max)": (
+        lambda o: sched.CosineAnnealingLR(o, T_max=30, eta_min=0.001),
+        compat.torch_CosineAnnealingLR(LR, T_max=30, eta_min=0.001),
+        31,
+    ),
+    "StepLR": (lambda o: sched.StepLR(o, step_size=7, gamma=0.5), compat.torch_StepLR(LR, step_size=7, gamma=0.5), 60),
+    "MultiStepLR": (
+        lambda o: sched.MultiStepLR(o, milestones=[20, 5, 20], gamma=0.5),
+        compat.torch_MultiStepLR(LR, milestones=[20, 5, 20], gamma=0.5),
+        60,
+    ),
+    "ExponentialLR": (lambda o: sched.ExponentialLR(o, gamma=0.9), compat.torch_ExponentialLR(LR, gamma=0.9), 60),
+    "LinearLR up": (lambda o: sched.LinearLR(o, total_iters=10), compat.torch_LinearLR(LR, total_iters=10), 30),
+    "LinearLR down": (
+        lambda o: sched.LinearLR(o, start_factor=1.0, end_factor=0.1, total_iters=10),
+        compat.torch_LinearLR(LR, start_factor=1.0, end_factor=0.1, total_iters=10),
+        30,
+    ),
+    "ConstantLR": (lambda o: sched.ConstantLR(o, factor=0.5, total_iters=4), compat.torch_ConstantLR(LR, 0.5, 4), 12),
+    "PolynomialLR": (
+        lambda o: sched.PolynomialLR(o, total_iters=20, power=2.0),
+        compat.torch_PolynomialLR(LR, total_iters=20, power=2.0),
+        50,
+    ),
+    "SequentialLR (linear warmup, then exponential)": (
+        lambda o: sched.SequentialLR(
+            o,
+            [sched.LinearLR(o, start_factor=0.1, total_iters=5), sched.ExponentialLR(o, gamma=0.9)],
+            milestones=[5],
+        ),
+        compat.torch_SequentialLR(
+            [compat.torch_LinearLR(LR, start_factor=0.1, total_iters=5), compat.torch_ExponentialLR(LR, gamma=0.9)],
+            milestones=[5],
+        ),
+        40,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_torch_compat_equals_the_torch_scheduler(name):
+    make, ours, steps = CASES[name]
+    assert isinstance(ours, l.Schedule)
+    _assert_equal(ours, _peer_lrs(make, steps))
+
+
+def test_torch_compat_refuses_what_has_no_frozen_equivalent():
+    with pytest.raises(TypeError, match="scale_fn"):
+        compat.torch_CyclicLR(0.01, 0.1, scale_fn=lambda x: 1.0)
+    with pytest.raises(ValueError, match="epochs and steps_per_epoch"):
+        compat.torch_OneCycleLR(max_lr=0.1)
+
+
+# -- optax ---------------------------------------------------------------------------------
+def _optax_case(name):
+    optax = pytest.importorskip("optax", reason="optax is not installed; CI installs it")
+    cases = {
+        "constant": (optax.constant_schedule(0.2), compat.optax_constant_schedule(0.2)),
+        "linear down, delayed": (
+            optax.linear_schedule(0.5, 0.01, 30, transition_begin=10),
+            compat.optax_linear_schedule(0.5, 0.01, 30, transition_begin=10),
+        ),
+        "linear up": (optax.linear_schedule(0.0, 0.3, 20), compat.optax_linear_schedule(0.0, 0.3, 20)),
+        "polynomial": (
+            optax.polynomial_schedule(0.5, 0.01, 2.0, 40, transition_begin=5),
+            compat.optax_polynomial_schedule(0.5, 0.01, 2.0, 40, transition_begin=5),
+        ),
+        "cosine_decay": (
+            optax.cosine_decay_schedule(0.4, 50, alpha=0.1),
+            compat.optax_cosine_decay_schedule(0.4, 50, alpha=0.1),
+        ),
+        "exponential": (
+            optax.exponential_decay(0.4, 10, 0.5, transition_begin=7),
+            compat.optax_exponential_decay(0.4, 10, 0.5, transition_begin=7),
+        ),
+        "exponential staircase": (
+            optax.exponential_decay(0.4, 10, 0.5, staircase=True),
+            compat.optax_exponential_decay(0.4, 10, 0.5, staircase=True),
+        ),
+        "piecewise_constant": (
+            optax.piecewise_constant_schedule(0.4, {10: 0.5, 30: 0.1}),
+            compat.optax_piecewise_constant_schedule(0.4, {10: 0.5, 30: 0.1}),
+        ),
+        "warmup_constant": (
+            optax.warmup_constant_schedule(0.0, 0.3, 15),
+            compat.optax_warmup_constant_schedule(0.0, 0.3, 15),
+        ),
+        "warmup_cosine_decay": (
+            optax.warmup_cosine_decay_schedule(0.0, 0.3, 10, 60, end_value=0.01),
+            compat.optax_warmup_cosine_decay_schedule(0.0, 0.3, 10, 60, end_value=0.01),
+        ),
+        "cosine_onecycle": (
+            optax.cosine_onecycle_schedule(75, 0.3, pct_start=0.25),
+            compat.optax_cosine_onecycle_schedule(75, 0.3, pct_start=0.25),
+        ),
+        "join": (
+            optax.join_schedules([optax.constant_schedule(0.3), optax.cosine_decay_schedule(0.3, 20)], [15]),
+            compat.optax_join_schedules(
+                [compat.optax_constant_schedule(0.3), compat.optax_cosine_decay_schedule(0.3, 20)], [15]
+            ),
+        ),
+    }
+    return cases[name]
+
+
+OPTAX = [
+    "constant", "linear down, delayed", "linear up", "polynomial", "cosine_decay", "exponential",
+    "exponential staircase", "piecewise_constant", "warmup_constant", "warmup_cosine_decay", "cosine_onecycle", "join",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", OPTAX)
+def test_optax_compat_equals_the_optax_schedule(name):
+    import numpy as np
+
+    jnp = pytest.importorskip("jax.numpy", reason="jax is not installed; CI installs it")
+    peer, ours = _optax_case(name)
+    jax = pytest.importorskip("jax", reason="jax is not installed; CI installs it")
+    steps = np.arange(0, 130)
+    # one step at a time, as optax calls a schedule (its piecewise schedules index their
+    # boundaries against a scalar count, not a vector of them)
+    expected = np.asarray(jax.vmap(peer)(jnp.asarray(steps)), dtype=np.float64)
+    # float32 peers: 1e-6 of the value, or of the schedule's scale where the value is
+    # near zero (a float32 cosine near its floor holds only ~1e-8 of the peak).
+    np.testing.assert_allclose(ours(steps), expected, rtol=1e-6, atol=1e-7 * np.max(np.abs(expected)))
