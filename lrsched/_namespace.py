@@ -47,6 +47,7 @@ class Namespace(Protocol):
 
     def floor(self, x: Any, /) -> Any: ...
     def cos(self, x: Any, /) -> Any: ...
+    def sin(self, x: Any, /) -> Any: ...
     def exp(self, x: Any, /) -> Any: ...
     def log(self, x: Any, /) -> Any: ...
     def expm1(self, x: Any, /) -> Any: ...
@@ -126,6 +127,7 @@ class MathNamespace:
     name = "math"
     floor = staticmethod(math.floor)
     cos = staticmethod(math.cos)
+    sin = staticmethod(math.sin)
     exp = staticmethod(math.exp)
     log = staticmethod(math.log)
     expm1 = staticmethod(math.expm1)
@@ -186,6 +188,7 @@ class NumpyNamespace:
     name = "numpy"
     floor = staticmethod(np.floor)
     cos = staticmethod(np.cos)
+    sin = staticmethod(np.sin)
     exp = staticmethod(np.exp)
     log = staticmethod(np.log)
     expm1 = staticmethod(np.expm1)
@@ -311,6 +314,7 @@ class JaxNamespace(_ArrayNamespace):
 
         self._jax, self._jnp = jax, jnp
         self.floor, self.cos, self.exp, self.log = jnp.floor, jnp.cos, jnp.exp, jnp.log
+        self.sin = jnp.sin
         self.expm1, self.log1p, self.abs = jnp.expm1, jnp.log1p, jnp.abs
         self.minimum, self.maximum, self.clip = jnp.minimum, jnp.maximum, jnp.clip
 
@@ -346,6 +350,7 @@ class TorchNamespace(_ArrayNamespace):
 
         self._torch = torch
         self.floor, self.cos, self.exp, self.log = torch.floor, torch.cos, torch.exp, torch.log
+        self.sin = torch.sin
         self.expm1, self.log1p, self.abs = torch.expm1, torch.log1p, torch.abs
 
     def clip(self, x: Any, low: float, high: float) -> Any:
@@ -404,6 +409,7 @@ class TensorflowNamespace(_ArrayNamespace):
 
         self._tf = tf
         self.floor, self.cos, self.exp = tf.math.floor, tf.math.cos, tf.math.exp
+        self.sin = tf.math.sin
         self.log, self.minimum, self.maximum = tf.math.log, tf.math.minimum, tf.math.maximum
         self.expm1, self.log1p, self.abs = tf.math.expm1, tf.math.log1p, tf.math.abs
 

@@ -453,6 +453,24 @@ def shift_pieces(pieces: tuple[Piece, ...], offset: float, trend_sign: int = 1) 
     return [Piece(p.start + offset, p.end + offset, flip(p.trend)) for p in pieces]
 
 
+def multiples(every: float, until: float, since: float = 0.0) -> tuple[float, ...]:
+    """The multiples k * every (k >= 1) in [since, until]: the steps where a staircase or a
+    cyclic policy jumps, as the same float products that `cycle_position` counts against."""
+    if until < since:
+        return ()
+    first = max(1, math.ceil(since / every))
+    return tuple(float(k * every) for k in range(first, int(until // every) + 1))
+
+
+def power_of(x: Any, p: float, xp: Any) -> Any:
+    """x**p for x in [0, 1] and p > 0, computed as exp(p log x) with x = 0 kept at 0 (and
+    no log(0) evaluated, which would warn or give NaN gradients)."""
+    if p == 1.0:
+        return x
+    positive = x > 0.0
+    return xp.where(positive, xp.exp(p * xp.log(xp.where(positive, x, 1.0))), 0.0)
+
+
 def sign(x: float) -> int:
     return (x > 0) - (x < 0)
 

@@ -91,9 +91,9 @@ def torch_CosineAnnealingWarmRestarts(lr: float, T_0: int, T_mult: int = 1, eta_
 
 
 def torch_CosineAnnealingLR(lr: float, T_max: int, eta_min: float = 0.0) -> Schedule:
-    """`torch.optim.lr_scheduler.CosineAnnealingLR`, equal up to `T_max`; past it torch's
-    cosine climbs back up, lrsched holds `eta_min`."""
-    return cosine_decay(initial_lr=lr, decay_steps=T_max, final_lr=eta_min)
+    """`torch.optim.lr_scheduler.CosineAnnealingLR`: past `T_max` the cosine climbs back
+    up (period `2 * T_max`), as torch's does."""
+    return cosine_decay(initial_lr=lr, decay_steps=T_max, final_lr=eta_min, periodic=True)
 
 
 def torch_StepLR(lr: float, step_size: int, gamma: float = 0.1) -> Schedule:
@@ -184,10 +184,8 @@ def optax_polynomial_schedule(
 def optax_cosine_decay_schedule(
     init_value: float, decay_steps: int, alpha: float = 0.0, exponent: float = 1.0
 ) -> Schedule:
-    """`optax.cosine_decay_schedule` (exponent 1; other exponents have no lrsched policy yet)."""
-    if exponent != 1.0:
-        raise ValueError(f"cosine_decay_schedule with exponent={exponent!r} has no lrsched policy yet; exponent=1 does")
-    return cosine_decay(initial_lr=init_value, decay_steps=decay_steps, final_lr=alpha * init_value)
+    """`optax.cosine_decay_schedule`."""
+    return cosine_decay(initial_lr=init_value, decay_steps=decay_steps, final_lr=alpha * init_value, exponent=exponent)
 
 
 def optax_exponential_decay(

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from typing import Annotated, Any
 
 from lrsched._namespace import Namespace
-from lrsched.base import Piece, Schedule, clip_pieces, register, set_field, shift_pieces, sign
-from lrsched.params import Interval, OneOf, Part, Parts, StepList
+from lrsched.base import INF, Piece, Schedule, clip_pieces, power_of, register, set_field, shift_pieces, sign
+from lrsched.params import Flag, Interval, OneOf, Part, Parts, StepList
 
 # The smallest normal float32 number: a step computed in float32 (JAX's default, half
 # precision steps) holds nothing smaller at full precision.
@@ -29,46 +29,60 @@ def _inner_window(since: float, until: float, shift: float) -> tuple[float, floa
 class Warmup(Schedule):
     r"""A ramp from `start_lr` up to the schedule's first value, then the schedule.
 
-    For t < steps the LR ramps to :math:`\tau` = schedule(0); from `steps` on,
-    `schedule(t - steps)` runs:
+    For t < n the LR ramps to :math:`\tau` = schedule(0), along :math:`r = t / n`; from
+    n on the schedule runs, from its own step 0 (`prefix`, the default: `schedule(t - n)`)
+    or on its own clock (`schedule(t)`: the ramp covers its first n steps, timm's
+    `warmup_prefix=False`):
 
     .. math::
 
-        \text{linear: } s + (\tau - s)\, t / n \qquad
-        \text{exp: } s\, (\tau / s)^{t / n} \qquad
-        \text{constant: } s, \text{ then } \tau \text{ at } n
+        \text{linear: } s + (\tau - s)\, r \qquad
+        \text{cosine: } s + (\tau - s)\, \tfrac12 (1 - \cos \pi r) \qquad
+        \text{1-sqrt: } s + (\tau - s) (1 - \sqrt{1 - r})
 
-    Momentum (`inverse_momentum`) holds the schedule's step-0 value through the ramp.
+        \text{exp: } s\, (\tau / s)^{r} \qquad
+        \text{constant: } s, \text{ then the schedule at } n
+
+    `steps=0` is no ramp at all (the default of Hugging Face and timm). Momentum
+    (`inverse_momentum`) holds the schedule's step-0 value through the ramp.
 
     Args:
         schedule: the schedule that follows the ramp.
         steps: n, the length of the ramp.
         start_lr: s, where the ramp starts (> 0 for "exp").
         shape: the ramp's shape.
+        prefix: the schedule starts after the ramp (else the ramp lies over its first n steps).
 
     Reference: Goyal et al., "Accurate, Large Minibatch SGD: Training ImageNet in 1 Hour",
     2017, section 2.2: "constant warmup" (a low constant LR) and "gradual warmup" (a
-    linear ramp); "exp" is the ramp that grows by a constant factor per step.
+    linear ramp); "exp" grows by a constant factor per step; "cosine" and "1-sqrt" are
+    the warmups of Hugging Face's warmup-stable-decay.
 
     >>> s = warmup(schedule=constant(lr=1.0), steps=10)
     >>> s(0), s(5), s(10), s(11)
     (0.0, 0.5, 1.0, 1.0)
+    >>> s = warmup(schedule=cosine_decay(initial_lr=1.0, decay_steps=20), steps=10, prefix=False)
+    >>> s(5), s(10), s(20)
+    (0.5, 0.5, 0.0)
     """
 
     policy = "warmup"
     schedule: Annotated[Schedule, Part()]
-    steps: Annotated[float, Interval(low=0.0, low_open=True, scale="steps")]
+    steps: Annotated[float, Interval(low=0.0, scale="steps")]
     start_lr: Annotated[float, Interval(low=0.0, scale="lr")] = 0.0
-    shape: Annotated[str, OneOf(("linear", "exp", "constant"))] = "linear"
+    shape: Annotated[str, OneOf(("linear", "cosine", "1-sqrt", "exp", "constant"))] = "linear"
+    prefix: Annotated[bool, Flag()] = True
     _target: float = dataclasses.field(init=False, repr=False, compare=False)
     _knots: tuple[float] = dataclasses.field(init=False, repr=False, compare=False)
+    _shift: float = dataclasses.field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         super().__post_init__()
         # Derived once: every call reads them.
         set_field(self, "_target", float(self.schedule(0.0)))
         set_field(self, "_knots", (self.steps,))
-        if self.shape == "exp":
+        set_field(self, "_shift", self.steps if self.prefix else 0.0)
+        if self.shape == "exp" and self.steps > 0.0:
             if self.start_lr <= 0.0:
                 raise ValueError(f"start_lr must be in (0, inf) for shape='exp'; got {self.start_lr!r}")
             if self.target <= 0.0:
@@ -80,9 +94,14 @@ class Warmup(Schedule):
         return self._target
 
     def _ramp(self, t: Any, xp: Namespace) -> Any:
-        fraction = xp.minimum(t, self.steps) / self.steps
+        # steps = 0: this branch is never chosen, but tracing frameworks evaluate it.
+        fraction = xp.minimum(t, self.steps) / (self.steps or 1.0)
         if self.shape == "linear":
             return xp.between(self.start_lr, self.target, fraction)
+        if self.shape == "cosine":
+            return xp.between(self.start_lr, self.target, 0.5 * (1.0 - xp.cos(math.pi * fraction)))
+        if self.shape == "1-sqrt":
+            return xp.between(self.start_lr, self.target, 1.0 - power_of(1.0 - fraction, 0.5, xp))
         if self.shape == "exp":
             # start_lr * (target / start_lr) ** fraction, with the logs taken apart (the
             # ratio may overflow). Where float32 holds start_lr and exp(gap), exp's argument
@@ -96,15 +115,15 @@ class Warmup(Schedule):
         return xp.full_like(t, self.start_lr)
 
     def _value_of(self, k: int, t: Any, xp: Namespace) -> Any:
-        return self._ramp(t, xp) if k == 0 else self.schedule._value(xp.maximum(t - self.steps, 0.0), xp)
+        return self._ramp(t, xp) if k == 0 else self.schedule._value(xp.maximum(t - self._shift, 0.0), xp)
 
     def _value(self, t: Any, xp: Namespace) -> Any:
         return xp.select(t, self._knots, self._value_of)
 
     def _shape_of(self, k: int, t: Any, xp: Namespace) -> Any:
         # Momentum holds its start value through the ramp, then follows the schedule.
-        shifted = xp.maximum(t - self.steps, 0.0)
-        return self.schedule.shape_at(shifted if k else xp.full_like(shifted, 0.0), xp)
+        inner = xp.maximum(t - self._shift, 0.0)
+        return self.schedule.shape_at(inner if k else xp.full_like(inner, 0.0), xp)
 
     def shape_at(self, t: Any, xp: Namespace) -> Any:
         return xp.select(t, self._knots, self._shape_of)
@@ -116,39 +135,58 @@ class Warmup(Schedule):
     @property
     def bounds(self) -> tuple[float, float]:
         low, high = self.schedule.bounds
+        if self.steps == 0.0:
+            return (low, high)
         return (min(low, self.start_lr), max(high, self.start_lr))
 
     @property
     def max_slope(self) -> float:
-        ramp = 0.0
-        if self.shape == "linear":
-            ramp = abs(self.target - self.start_lr) / self.steps
-        elif self.shape == "exp":
+        ramp, rise = 0.0, abs(self.target - self.start_lr)
+        if self.steps == 0.0 or self.shape == "constant":
+            ramp = 0.0
+        elif self.shape == "linear":
+            ramp = rise / self.steps
+        elif self.shape == "cosine":
+            ramp = math.pi / 2 * rise / self.steps
+        elif self.shape == "1-sqrt":
+            ramp = INF if rise else 0.0  # d/dr (1 - sqrt(1 - r)) is unbounded at r = 1
+        else:
             log_gap = abs(math.log(self.target) - math.log(self.start_lr))
             ramp = max(self.start_lr, self.target) * log_gap / self.steps
         return max(ramp, self.schedule.max_slope)
 
     def breakpoints(self, until: float, since: float = 0.0) -> tuple[float, ...]:
-        jump = (self.steps,) if self.shape == "constant" and self.start_lr != self.target else ()
-        shifted: tuple[float, ...] = ()
+        jump: tuple[float, ...] = ()
+        if self.steps > 0.0 and (not self.prefix or (self.shape == "constant" and self.start_lr != self.target)):
+            jump = (self.steps,)  # on its own clock, the schedule resumes wherever it has got to
+        inner: tuple[float, ...] = ()
         if until >= self.steps:
-            shifted = self.schedule.breakpoints(until - self.steps, max(since - self.steps, 0.0))
-        return tuple(b for b in (*jump, *(b + self.steps for b in shifted)) if since <= b <= until)
+            inner = self.schedule.breakpoints(until - self._shift, max(since - self._shift, 0.0))
+        later = (b + self._shift for b in inner if b + self._shift > self.steps or self.steps == 0.0)
+        return tuple(b for b in (*jump, *later) if since <= b <= until)
 
     def cycle_ends(self, until: float, since: float = 0.0) -> tuple[float, ...]:
         if until < self.steps:
             self.schedule.cycle_ends(0.0)  # raises for a schedule without cycles
             return ()
-        low, high = _inner_window(since, until, self.steps)
+        low, high = _inner_window(since, until, self._shift)
         inner = self.schedule.cycle_ends(high, low)
-        return tuple(e + self.steps for e in inner if since <= e + self.steps <= until)
+        # On its own clock, an end the ramp covers is no end.
+        return tuple(
+            e + self._shift for e in inner if since <= e + self._shift <= until and e + self._shift > self.steps
+        )
 
     def _pieces(self, until: float, trend: int, fraction: bool) -> tuple[Piece, ...]:
-        head = [Piece(0.0, self.steps, trend)]
+        head = [Piece(0.0, self.steps, trend)] if self.steps > 0.0 else []
         if until <= self.steps:
             return clip_pieces(head, until)
         pieces = self.schedule.shape_pieces if fraction else self.schedule.pieces
-        return clip_pieces(head + shift_pieces(pieces(until - self.steps), self.steps), until)
+        tail = [
+            Piece(max(p.start, self.steps), p.end, p.trend)
+            for p in shift_pieces(pieces(until - self._shift), self._shift)
+            if p.end > self.steps
+        ]
+        return clip_pieces(head + tail, until)
 
     def pieces(self, until: float) -> tuple[Piece, ...]:
         trend = 0 if self.shape == "constant" else sign(self.target - self.start_lr)

@@ -24,8 +24,17 @@ import math
 from typing import Annotated, Any
 
 from lrsched._namespace import MATH, Namespace
-from lrsched.base import INF, Piece, Shaped, clip_pieces, cycle_position, register, set_field
-from lrsched.params import Interval, Length
+from lrsched.base import (
+    INF,
+    Piece,
+    Shaped,
+    clip_pieces,
+    cycle_position,
+    multiples,
+    register,
+    set_field,
+)
+from lrsched.params import Flag, Interval, Length
 
 LR = Interval(low=0.0, low_open=True, scale="lr")
 
@@ -37,39 +46,65 @@ class CosineDecay(Shaped):
 
     .. math::
 
-        \mathrm{lr}(t) = f + (i - f) \cdot \tfrac12 \left(1 + \cos\left(\pi \tfrac{\min(t, D)}{D}\right)\right)
+        c(t) = \tfrac12 \left(1 + \cos\left(\pi \tfrac{\min(t, D)}{D}\right)\right), \qquad
+        \mathrm{lr}(t) = f + (i - f)\, c(t)^{e}
+
+    With `periodic` the cosine goes on past D instead of holding: it climbs back to `i`
+    at 2D, and so on with period 2D (torch's `CosineAnnealingLR` past `T_max`, Hugging
+    Face's cosine past its horizon).
 
     Args:
-        initial_lr: the LR at step 0.
+        initial_lr: i, the LR at step 0.
         decay_steps: D, the steps the decay takes.
         final_lr: f, the LR from step D on (optax's `alpha * initial_lr`).
+        exponent: e, a power on the cosine (optax's `exponent`); 1 is the plain cosine.
+        periodic: go on along the cosine past D rather than hold f.
 
     Reference: Loshchilov & Hutter, "SGDR", ICLR 2017, eq. 5 (one cycle, no restart).
 
     >>> s = cosine_decay(initial_lr=0.1, decay_steps=100, final_lr=0.001)
     >>> s(0), round(s(50), 6), s(100), s(10**9)
     (0.1, 0.0505, 0.001, 0.001)
+    >>> cosine_decay(initial_lr=1.0, decay_steps=10, periodic=True)(20)
+    1.0
     """
 
     policy = "cosine_decay"
     initial_lr: Annotated[float, LR]
     decay_steps: Annotated[float, Interval(low=0.0, low_open=True, scale="steps")]
     final_lr: Annotated[float, Interval(low=0.0, high="initial_lr", scale="lr")] = 0.0
+    exponent: Annotated[float, Interval(low=0.0, low_open=True, scale="factor")] = 1.0
+    periodic: Annotated[bool, Flag()] = False
 
     @property
     def levels(self) -> tuple[float, float]:
         return (self.final_lr, self.initial_lr)
 
     def shape_at(self, t: Any, xp: Namespace) -> Any:
-        done = xp.minimum(t, self.decay_steps) / self.decay_steps
-        return 0.5 * (1.0 + xp.cos(math.pi * done))
+        done = (t if self.periodic else xp.minimum(t, self.decay_steps)) / self.decay_steps
+        if self.exponent == 1.0:
+            return 0.5 * (1.0 + xp.cos(math.pi * done))
+        # c = cos(x/2)**2 = 1 - sin(x/2)**2, so c**e = exp(e log1p(-sin(x/2)**2)): accurate
+        # near c = 1, where a large e would magnify the rounding of c itself.
+        half_sine = xp.sin(0.5 * math.pi * done)
+        fall = half_sine * half_sine
+        below_one = fall < 1.0
+        return xp.where(below_one, xp.exp(self.exponent * xp.log1p(-xp.where(below_one, fall, 0.0))), 0.0)
 
     @property
     def shape_slope(self) -> float:
-        return math.pi / (2 * self.decay_steps)
+        # d/dt c**e = e c**(e-1) c' with |c'| <= pi / 2D: bounded by e pi / 2D for e >= 1;
+        # below 1 it is unbounded where c reaches 0.
+        return self.exponent * math.pi / (2 * self.decay_steps) if self.exponent >= 1.0 else INF
 
     def shape_pieces(self, until: float) -> tuple[Piece, ...]:
-        return clip_pieces([Piece(0.0, self.decay_steps, -1), Piece(self.decay_steps, INF, 0)], until)
+        if not self.periodic:
+            return clip_pieces([Piece(0.0, self.decay_steps, -1), Piece(self.decay_steps, INF, 0)], until)
+        ends = [0.0, *multiples(self.decay_steps, until), INF]
+        return clip_pieces(
+            [Piece(a, b, -1 if k % 2 == 0 else 1) for k, (a, b) in enumerate(zip(ends[:-1], ends[1:], strict=True))],
+            until,
+        )
 
 
 @register

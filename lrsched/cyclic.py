@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import sys
 from typing import Annotated, Any
 
 from lrsched._namespace import Namespace
-from lrsched.base import Piece, Shaped, clip_pieces, cycle_position, register, set_field
+from lrsched.base import Piece, Shaped, clip_pieces, cycle_position, multiples, register, set_field
 from lrsched.params import Interval, Length, OneOf
 
 
@@ -89,16 +90,18 @@ class Cyclic(Shaped):
         return cycle_position(t, self.step_size_up + self._down, xp)
 
     def cycle_ends(self, until: float, since: float = 0.0) -> tuple[float, ...]:
-        total = self.step_size_up + self._down
-        first = max(1, math.ceil(since / total))
-        return tuple(float(k * total) for k in range(first, int(until // total) + 1))
+        return multiples(self.step_size_up + self._down, until, since)
 
     @property
     def shape_range(self) -> tuple[float, float]:
         if self.mode == "exp_range" and self.gamma < 1.0:
             # (t / up) * gamma**t peaks at t = 1 / |log gamma|, or at the first top.
-            top = min(self.step_size_up, -1.0 / math.log(self.gamma))
-            return (0.0, top / self.step_size_up * self.gamma**top)
+            # Computed as shape_at computes it (exp of t log gamma, not gamma**t, which
+            # differ in the last bit), and widened by a few ulps: steps beside the top
+            # round their own way on so flat a peak.
+            top = min(self.step_size_up, -1.0 / self._log_gamma)
+            peak = top / self.step_size_up * math.exp(top * self._log_gamma)
+            return (0.0, min(1.0, peak * (1.0 + 8 * sys.float_info.epsilon)))
         return (0.0, 1.0)
 
     @property

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Annotated, Any
 
 from lrsched._namespace import Namespace
-from lrsched.base import INF, Piece, Shaped, clip_pieces, cycle_position, register
+from lrsched.base import INF, Piece, Shaped, clip_pieces, cycle_position, multiples, register
 from lrsched.params import Interval, Length, StepList
 
 POSITIVE_LR = Interval(low=0.0, low_open=True, scale="lr")
@@ -98,10 +98,7 @@ class StepDecay(Shaped):
         return 0.0  # flat between drops
 
     def breakpoints(self, until: float, since: float = 0.0) -> tuple[float, ...]:
-        if self.drop == 1.0 or until < since:
-            return ()
-        first = max(1, math.ceil(since / self.every))
-        return tuple(float(k * self.every) for k in range(first, int(until // self.every) + 1))
+        return () if self.drop == 1.0 else multiples(self.every, until, since)
 
     def shape_pieces(self, until: float) -> tuple[Piece, ...]:
         return clip_pieces([Piece(0.0, INF, -1)], until)

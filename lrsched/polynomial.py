@@ -8,11 +8,10 @@ is the linear decay most fine-tuning recipes use.
 from __future__ import annotations
 
 import dataclasses
-import math
 from typing import Annotated, Any
 
 from lrsched._namespace import Namespace
-from lrsched.base import INF, Piece, Shaped, clip_pieces, register
+from lrsched.base import INF, Piece, Shaped, clip_pieces, multiples, power_of, register
 from lrsched.params import Flag, Interval
 
 
@@ -66,13 +65,7 @@ class Polynomial(Shaped):
 
     def shape_at(self, t: Any, xp: Namespace) -> Any:
         horizon = self._horizon(t, xp)
-        left = 1.0 - xp.minimum(t, horizon) / horizon
-        if self.power == 1.0:
-            return left
-        # left**p as exp(p log left), with left = 0 kept at 0 (and no log(0) evaluated).
-        positive = left > 0.0
-        safe = xp.where(positive, left, 1.0)
-        return xp.where(positive, xp.exp(self.power * xp.log(safe)), 0.0)
+        return power_of(1.0 - xp.minimum(t, horizon) / horizon, self.power, xp)
 
     @property
     def shape_slope(self) -> float:
@@ -80,10 +73,7 @@ class Polynomial(Shaped):
         return self.power / self.decay_steps if self.power >= 1.0 else INF
 
     def breakpoints(self, until: float, since: float = 0.0) -> tuple[float, ...]:
-        if not self.cycle or until < since:
-            return ()
-        first = max(1, math.ceil(since / self.decay_steps))
-        return tuple(float(k * self.decay_steps) for k in range(first, int(until // self.decay_steps) + 1))
+        return multiples(self.decay_steps, until, since) if self.cycle else ()
 
     def shape_pieces(self, until: float) -> tuple[Piece, ...]:
         if not self.cycle:

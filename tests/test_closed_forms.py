@@ -163,3 +163,14 @@ def test_cosine_restarts_cycle_index_at_large_steps():
         assert s(start - 1) < 1e-6  # the end of the previous cycle
     big = 2**53 - 1
     assert 0.0 <= s(big) <= 1.0
+
+
+def test_exp_range_bound_holds_at_its_own_peak():
+    # The top of exp_range's first rise, computed as the schedule computes it: a decimal
+    # step_size_up put the value one ulp above the declared bound (gamma**t vs exp(t log gamma)).
+    s = l.cyclic(base_lr=1.0, max_lr=2.0, step_size_up=21.6, mode="exp_range", gamma=0.9812406424137488)
+    low, high = s.bounds
+    steps = np.linspace(0.0, 200.0, 20001)
+    values = np.asarray(s(np.concatenate([steps, [21.6]])))
+    assert low <= values.min() and values.max() <= high
+    assert high - values.max() <= 1e-14  # a bound, not a loose one

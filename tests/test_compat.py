@@ -64,10 +64,10 @@ CASES = {
         compat.torch_CosineAnnealingWarmRestarts(LR, T_0=5, T_mult=2, eta_min=0.001),
         80,
     ),
-    "CosineAnnealingLR (to T_max)": (
+    "CosineAnnealingLR (past T_max: climbs back)": (
         lambda o: sched.CosineAnnealingLR(o, T_max=30, eta_min=0.001),
         compat.torch_CosineAnnealingLR(LR, T_max=30, eta_min=0.001),
-        31,
+        130,
     ),
     "StepLR": (lambda o: sched.StepLR(o, step_size=7, gamma=0.5), compat.torch_StepLR(LR, step_size=7, gamma=0.5), 60),
     "MultiStepLR": (
@@ -135,6 +135,10 @@ def _optax_case(name):
             optax.cosine_decay_schedule(0.4, 50, alpha=0.1),
             compat.optax_cosine_decay_schedule(0.4, 50, alpha=0.1),
         ),
+        "cosine_decay exponent": (
+            optax.cosine_decay_schedule(0.4, 50, alpha=0.1, exponent=3.0),
+            compat.optax_cosine_decay_schedule(0.4, 50, alpha=0.1, exponent=3.0),
+        ),
         "exponential": (
             optax.exponential_decay(0.4, 10, 0.5, transition_begin=7),
             compat.optax_exponential_decay(0.4, 10, 0.5, transition_begin=7),
@@ -170,8 +174,9 @@ def _optax_case(name):
 
 
 OPTAX = [
-    "constant", "linear down, delayed", "linear up", "polynomial", "cosine_decay", "exponential",
-    "exponential staircase", "piecewise_constant", "warmup_constant", "warmup_cosine_decay", "cosine_onecycle", "join",
+    "constant", "linear down, delayed", "linear up", "polynomial", "cosine_decay", "cosine_decay exponent",
+    "exponential", "exponential staircase", "piecewise_constant", "warmup_constant", "warmup_cosine_decay",
+    "cosine_onecycle", "join",
 ]  # fmt: skip
 
 

@@ -56,7 +56,7 @@ CASES = [
     (l.exponential, dict(initial_lr=0.0, gamma=0.9), ValueError, ["initial_lr", "(0, inf)"]),
     (l.constant, dict(lr=-1.0), ValueError, ["lr", "[0, inf)"]),
     (l.warmup, dict(schedule=lambda t: 0.1, steps=5), TypeError, ["schedule", "lrsched schedule"]),
-    (l.warmup, dict(schedule=l.constant(lr=0.1), steps=0), ValueError, ["steps", "(0, inf)"]),
+    (l.warmup, dict(schedule=l.constant(lr=0.1), steps=-1), ValueError, ["steps", "[0, inf)"]),
     (l.warmup, dict(schedule=l.constant(lr=0.1), steps=5, shape="cos"), ValueError, ["shape", "'exp'"]),
     (l.warmup, dict(schedule=l.constant(lr=0.1), steps=5, shape="exp"), ValueError, ["start_lr", "(0, inf)"]),
     (l.warmup, dict(schedule=l.constant(lr=0.0), steps=5, start_lr=0.1, shape="exp"), ValueError, ["schedule(0) > 0"]),
