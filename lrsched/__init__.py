@@ -20,11 +20,13 @@ from lrsched.decay import (
     multi_step,
     step_decay,
 )
+from lrsched.inverse import InverseDecay, inverse_decay
 from lrsched.momentum import InverseMomentum, inverse_momentum, lr_and_momentum
 from lrsched.one_cycle import OneCycle, one_cycle
 from lrsched.plotting import plot
 from lrsched.polynomial import Polynomial, polynomial
 from lrsched.sweep import RangeSweep, range_sweep
+from lrsched.wsd import WarmupStableDecay, warmup_stable_decay
 
 __version__ = "0.2.0"
 
@@ -34,6 +36,7 @@ __all__ = [
     "CosineRestarts",
     "Cyclic",
     "Exponential",
+    "InverseDecay",
     "InverseMomentum",
     "Join",
     "MultiStep",
@@ -45,12 +48,14 @@ __all__ = [
     "Shaped",
     "StepDecay",
     "Warmup",
+    "WarmupStableDecay",
     "constant",
     "cosine_decay",
     "cosine_restarts",
     "cyclic",
     "exponential",
     "from_config",
+    "inverse_decay",
     "inverse_momentum",
     "join",
     "lr_and_momentum",
@@ -62,4 +67,5 @@ __all__ = [
     "register",
     "step_decay",
     "warmup",
+    "warmup_stable_decay",
 ]

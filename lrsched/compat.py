@@ -12,7 +12,9 @@ param group: pass it as `lr`. Nothing here imports a framework.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+import sys
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from lrsched.base import Schedule
@@ -20,8 +22,10 @@ from lrsched.compose import join, warmup
 from lrsched.cosine import cosine_decay, cosine_restarts
 from lrsched.cyclic import cyclic
 from lrsched.decay import constant, exponential, multi_step, step_decay
+from lrsched.inverse import inverse_decay
 from lrsched.one_cycle import one_cycle
 from lrsched.polynomial import polynomial
+from lrsched.wsd import warmup_stable_decay
 
 # ruff: noqa: N802, N803 - the peers' own names (OneCycleLR, T_0, ...) are the point here.
 
@@ -196,15 +200,38 @@ def optax_exponential_decay(
     staircase: bool = False,
     end_value: float | None = None,
 ) -> Schedule:
-    """`optax.exponential_decay` with decay_rate <= 1 and no `end_value` floor."""
-    if end_value is not None:
-        raise ValueError("exponential_decay's end_value floor has no lrsched policy yet; leave it None")
+    """`optax.exponential_decay` with decay_rate <= 1 (a growth has no lrsched policy);
+    an `end_value` floor is a constant from the step where the decay reaches it."""
+    if not 0.0 < decay_rate <= 1.0:
+        raise ValueError(f"decay_rate must be in (0, 1] (a decay); got {decay_rate!r}")
     schedule: Schedule
     if staircase:
         schedule = step_decay(initial_lr=init_value, drop=decay_rate, every=transition_steps)
     else:
         schedule = exponential(initial_lr=init_value, gamma=decay_rate ** (1.0 / transition_steps))
+    if end_value is not None and end_value > 0.0 and decay_rate < 1.0 and end_value < init_value:
+        periods = math.log(end_value / init_value) / math.log(decay_rate)
+        # The floor takes over where the decay crosses it: at a whole period for a staircase.
+        crossing = math.ceil(periods) * transition_steps if staircase else periods * transition_steps
+        schedule = join(schedules=[schedule, constant(lr=end_value)], boundaries=[crossing])
+    elif end_value is not None and end_value >= init_value:
+        schedule = constant(lr=end_value)
     return _delayed(init_value, schedule, transition_begin)
+
+
+def optax_warmup_exponential_decay_schedule(
+    init_value: float,
+    peak_value: float,
+    warmup_steps: int,
+    transition_steps: int,
+    decay_rate: float,
+    transition_begin: int = 0,
+    staircase: bool = False,
+    end_value: float | None = None,
+) -> Schedule:
+    """`optax.warmup_exponential_decay_schedule`: a linear warmup, then `exponential_decay`."""
+    decay = optax_exponential_decay(peak_value, transition_steps, decay_rate, transition_begin, staircase, end_value)
+    return warmup(schedule=decay, steps=warmup_steps, start_lr=init_value) if warmup_steps > 0 else decay
 
 
 def optax_join_schedules(schedules: Sequence[Schedule], boundaries: Sequence[int]) -> Schedule:
@@ -270,3 +297,464 @@ def optax_cosine_onecycle_schedule(
         div_factor=div_factor,
         final_div_factor=final_div_factor,
     )
+
+
+def _segment(kind: str, start: float, end: float, steps: float) -> Schedule:
+    """From `start` to `end` over `steps` along a line or half a cosine, then `end`."""
+    if kind == "linear" or start == end:
+        return _line(start, end, steps)
+    if start > end:
+        return cosine_decay(initial_lr=start, decay_steps=steps, final_lr=end)
+    return warmup(schedule=constant(lr=end), steps=steps, start_lr=start, shape="cosine")
+
+
+def optax_piecewise_interpolate_schedule(
+    interpolate_type: str, init_value: float, boundaries_and_scales: Mapping[int, float] | None = None
+) -> Schedule:
+    """`optax.piecewise_interpolate_schedule`: the value is multiplied by each scale by its
+    boundary, reached along a line or half a cosine from the boundary before."""
+    if interpolate_type not in ("linear", "cosine"):
+        raise ValueError(f"interpolate_type must be 'linear' or 'cosine'; got {interpolate_type!r}")
+    points = sorted((boundaries_and_scales or {}).items())
+    if any(boundary < 0 or scale < 0 for boundary, scale in points):
+        raise ValueError("boundaries and scales must be >= 0")
+    bounds, values = [0.0], [init_value]
+    for boundary, scale in points:
+        bounds.append(float(boundary))
+        values.append(values[-1] * scale)
+    parts: list[Schedule] = []
+    starts: list[float] = []
+    for a, b, start, end in zip(bounds[:-1], bounds[1:], values[:-1], values[1:], strict=True):
+        if b > a:  # an empty interval is never in force
+            parts.append(_segment(interpolate_type, start, end, b - a))
+            starts.append(a)
+    parts.append(constant(lr=values[-1]))
+    starts.append(bounds[-1])
+    if len(parts) == 1:
+        return parts[0]
+    return join(schedules=parts, boundaries=starts[1:])
+
+
+def optax_linear_onecycle_schedule(
+    transition_steps: int,
+    peak_value: float,
+    pct_start: float = 0.3,
+    pct_final: float = 0.85,
+    div_factor: float = 25.0,
+    final_div_factor: float = 1e4,
+) -> Schedule:
+    """`optax.linear_onecycle_schedule`, with its knots at the whole steps
+    `int(pct_start * T)` and `int(pct_final * T)` (so it is `one_cycle(three_phase=True)`
+    only where `int(2 * pct_start * T) == 2 * int(pct_start * T)`)."""
+    return optax_piecewise_interpolate_schedule(
+        "linear",
+        peak_value / div_factor,
+        {
+            int(pct_start * transition_steps): div_factor,
+            int(pct_final * transition_steps): 1.0 / div_factor,
+            transition_steps: 1.0 / final_div_factor,
+        },
+    )
+
+
+def optax_sgdr_schedule(cosine_kwargs: Iterable[Mapping[str, Any]]) -> Schedule:
+    """`optax.sgdr_schedule`: `warmup_cosine_decay_schedule(**kwargs)` for each, back to back."""
+    parts, boundaries, step = [], [], 0.0
+    for kwargs in cosine_kwargs:
+        parts.append(optax_warmup_cosine_decay_schedule(**kwargs))
+        step += kwargs["decay_steps"]
+        boundaries.append(step)
+    return join(schedules=parts, boundaries=boundaries[:-1]) if len(parts) > 1 else parts[0]
+
+
+# -- Keras (keras.optimizers.schedules) ------------------------------------------------
+def keras_CosineDecay(
+    initial_learning_rate: float,
+    decay_steps: int,
+    alpha: float = 0.0,
+    name: str = "CosineDecay",
+    warmup_target: float | None = None,
+    warmup_steps: int = 0,
+) -> Schedule:
+    """`keras.optimizers.schedules.CosineDecay`: with `warmup_target`, a linear warmup
+    from `initial_learning_rate` to it, then the cosine from there."""
+    if warmup_target is None:
+        return cosine_decay(
+            initial_lr=initial_learning_rate, decay_steps=decay_steps, final_lr=alpha * initial_learning_rate
+        )
+    decay = cosine_decay(initial_lr=warmup_target, decay_steps=decay_steps, final_lr=alpha * warmup_target)
+    return warmup(schedule=decay, steps=warmup_steps, start_lr=initial_learning_rate)
+
+
+def keras_CosineDecayRestarts(
+    initial_learning_rate: float,
+    first_decay_steps: int,
+    t_mul: float = 2.0,
+    m_mul: float = 1.0,
+    alpha: float = 0.0,
+    name: str = "SGDRDecay",
+) -> Schedule:
+    """`keras.optimizers.schedules.CosineDecayRestarts` (m_mul <= 1). Keras finds the
+    cycle from a float32 logarithm, which can put a restart a step late far into
+    training; lrsched's restarts are exact."""
+    return cosine_restarts(
+        max_lr=initial_learning_rate,
+        first_cycle_steps=first_decay_steps,
+        cycle_mult=t_mul,
+        peak_decay=m_mul,
+        min_lr=alpha * initial_learning_rate,
+    )
+
+
+def keras_ExponentialDecay(
+    initial_learning_rate: float,
+    decay_steps: int,
+    decay_rate: float,
+    staircase: bool = False,
+    name: str = "ExponentialDecay",
+) -> Schedule:
+    """`keras.optimizers.schedules.ExponentialDecay` (decay_rate <= 1)."""
+    return optax_exponential_decay(initial_learning_rate, decay_steps, decay_rate, staircase=staircase)
+
+
+def keras_InverseTimeDecay(
+    initial_learning_rate: float,
+    decay_steps: int,
+    decay_rate: float,
+    staircase: bool = False,
+    name: str = "InverseTimeDecay",
+) -> Schedule:
+    """`keras.optimizers.schedules.InverseTimeDecay`."""
+    return inverse_decay(
+        initial_lr=initial_learning_rate, decay_steps=decay_steps, decay_rate=decay_rate, power=1.0, staircase=staircase
+    )
+
+
+def keras_PiecewiseConstantDecay(
+    boundaries: Sequence[int], values: Sequence[float], name: str = "PiecewiseConstant"
+) -> Schedule:
+    """`keras.optimizers.schedules.PiecewiseConstantDecay`: Keras switches after a
+    boundary (`values[k+1]` from step `boundaries[k] + 1` on whole steps)."""
+    if len(values) != len(boundaries) + 1:
+        raise ValueError("values must hold one more entry than boundaries")
+    return join(schedules=[constant(lr=v) for v in values], boundaries=[b + 1 for b in boundaries])
+
+
+def keras_PolynomialDecay(
+    initial_learning_rate: float,
+    decay_steps: int,
+    end_learning_rate: float = 0.0001,
+    power: float = 1.0,
+    cycle: bool = False,
+    name: str = "PolynomialDecay",
+) -> Schedule:
+    """`keras.optimizers.schedules.PolynomialDecay`."""
+    return polynomial(
+        initial_lr=initial_learning_rate, decay_steps=decay_steps, final_lr=end_learning_rate, power=power, cycle=cycle
+    )
+
+
+# -- Hugging Face transformers (get_scheduler) ----------------------------------------
+HF_NAMES = (
+    "linear",
+    "cosine",
+    "cosine_with_restarts",
+    "polynomial",
+    "constant",
+    "constant_with_warmup",
+    "inverse_sqrt",
+    "cosine_with_min_lr",
+    "cosine_warmup_with_min_lr",
+    "warmup_stable_decay",
+)
+
+
+def _hf_required(name: str, value: int | None, what: str) -> int:
+    if value is None:
+        raise ValueError(f"{name} requires `{what}`, as transformers' get_scheduler does")
+    return value
+
+
+def hf_get_scheduler(
+    name: str,
+    lr: float,
+    num_warmup_steps: int | None = None,
+    num_training_steps: int | None = None,
+    scheduler_specific_kwargs: Mapping[str, Any] | None = None,
+) -> Schedule:
+    """`transformers.get_scheduler(name, optimizer, ...)` on an optimizer whose LR is `lr`:
+    every name but the metric-driven `reduce_lr_on_plateau` and `greedy`. Warmups ramp
+    from 0 (`step / num_warmup_steps`) before the schedule, which then counts from the
+    end of the warmup."""
+    name = getattr(name, "value", name)  # a SchedulerType member
+    kwargs = dict(scheduler_specific_kwargs or {})
+    if name not in HF_NAMES:
+        raise ValueError(
+            f"name must be one of {', '.join(HF_NAMES)} (the metric-driven ones are not schedules); got {name!r}"
+        )
+    if name == "constant":
+        return constant(lr=lr)
+    warm = _hf_required(name, num_warmup_steps, "num_warmup_steps")
+    after: Schedule
+    if name == "constant_with_warmup":
+        after = constant(lr=lr)
+    elif name == "inverse_sqrt":
+        timescale = kwargs.pop("timescale", None) or warm or 10_000
+        after = inverse_decay(initial_lr=lr, decay_steps=timescale, power=0.5)
+    elif name == "warmup_stable_decay":
+        return _hf_wsd(lr, warm, num_training_steps, **kwargs)
+    else:
+        total = _hf_required(name, num_training_steps, "num_training_steps")
+        horizon = max(1, total - warm)
+        if name == "linear":
+            after = polynomial(initial_lr=lr, decay_steps=horizon, power=1.0)
+        elif name == "polynomial":
+            lr_end, power = kwargs.pop("lr_end", 1e-7), kwargs.pop("power", 1.0)
+            if not lr_end < lr:
+                raise ValueError(f"lr_end ({lr_end}) must be smaller than the initial lr ({lr})")
+            after = polynomial(initial_lr=lr, decay_steps=total - warm, final_lr=lr_end, power=power)
+        elif name == "cosine_with_restarts":
+            cycles = kwargs.pop("num_cycles", 1)
+            restarts = cosine_restarts(max_lr=lr, first_cycle_steps=horizon / cycles)
+            after = join(schedules=[restarts, constant(lr=0.0)], boundaries=[horizon])
+        else:
+            cycles = kwargs.pop("num_cycles", 0.5)
+            floor = _hf_min_lr(name, lr, kwargs)
+            cosine = cosine_decay(initial_lr=lr, decay_steps=horizon / (2 * cycles), final_lr=floor, periodic=True)
+            if name == "cosine_warmup_with_min_lr":
+                return _hf_cosine_warmup_with_min_lr(cosine, lr, warm, kwargs.pop("warmup_lr_rate", None))
+            after = cosine
+    if kwargs:
+        raise TypeError(f"{name} takes no scheduler_specific_kwargs {sorted(kwargs)}")
+    return warmup(schedule=after, steps=warm)
+
+
+def _hf_min_lr(name: str, lr: float, kwargs: dict[str, Any]) -> float:
+    if name == "cosine":
+        return 0.0
+    min_lr, min_lr_rate = kwargs.pop("min_lr", None), kwargs.pop("min_lr_rate", None)
+    if (min_lr is None) == (min_lr_rate is None):
+        raise ValueError(f"{name} takes one of min_lr or min_lr_rate")
+    return float(min_lr) if min_lr is not None else lr * min_lr_rate
+
+
+def _hf_cosine_warmup_with_min_lr(cosine: Schedule, lr: float, warm: int, warmup_lr_rate: float | None) -> Schedule:
+    # Its warmup reaches lr one step early ((step + 1) / W, or rate + (1 - rate) step / (W - 1)),
+    # and its cosine counts from step W - 1.
+    if warm < 1 or (warmup_lr_rate is not None and warm < 2):
+        raise ValueError(
+            "cosine_warmup_with_min_lr has an lrsched equal for num_warmup_steps >= 1 (>= 2 with warmup_lr_rate)"
+        )
+    start = lr / warm if warmup_lr_rate is None else lr * warmup_lr_rate
+    return warmup(schedule=cosine, steps=warm - 1, start_lr=start)
+
+
+def _hf_wsd(
+    lr: float,
+    num_warmup_steps: int,
+    num_training_steps: int | None = None,
+    num_decay_steps: int | None = None,
+    num_stable_steps: int | None = None,
+    warmup_type: str = "linear",
+    decay_type: str = "cosine",
+    min_lr_ratio: float = 0.0,
+    num_cycles: float = 0.5,
+) -> Schedule:
+    if num_decay_steps is None or num_decay_steps <= 0:
+        raise ValueError(f"warmup_stable_decay needs num_decay_steps > 0; got {num_decay_steps!r}")
+    if num_stable_steps is None:
+        if num_training_steps is None:
+            raise ValueError("warmup_stable_decay needs num_training_steps or num_stable_steps")
+        num_stable_steps = num_training_steps - num_warmup_steps - num_decay_steps
+    if num_stable_steps < 0:
+        raise ValueError("num_training_steps must cover num_warmup_steps + num_decay_steps")
+    if decay_type == "cosine" and num_cycles != 0.5:
+        raise ValueError("a cosine cooldown of num_cycles != 0.5 does not end at min_lr; lrsched's ends there")
+    return warmup_stable_decay(
+        peak_lr=lr,
+        warmup_steps=num_warmup_steps,
+        stable_steps=num_stable_steps,
+        decay_steps=num_decay_steps,
+        start_lr=lr * min_lr_ratio,
+        final_lr=lr * min_lr_ratio,
+        warmup_shape=warmup_type,
+        decay_shape=decay_type,
+    )
+
+
+# -- timm (timm.scheduler) -------------------------------------------------------------
+def _timm_plain(noise_range_t: Any, cycle_decay: float = 1.0, lr_min: float = 0.0, k_decay: float = 1.0) -> None:
+    if noise_range_t is not None:
+        raise ValueError("noise_range_t: a random LR noise is not a pure function of the step")
+    if k_decay != 1.0:
+        raise ValueError("k_decay != 1 has no lrsched policy yet")
+    if cycle_decay != 1.0 and lr_min != 0.0:
+        raise ValueError("cycle_decay scaling the peak above lr_min > 0 has no lrsched policy yet (lr_min=0 has)")
+
+
+def _timm_warmup(schedule: Schedule, warmup_t: float, warmup_lr_init: float, warmup_prefix: bool) -> Schedule:
+    # timm ramps linearly from warmup_lr_init to the base LR: lr_init + t * (lr - lr_init) / warmup_t.
+    return warmup(schedule=schedule, steps=warmup_t, start_lr=warmup_lr_init, prefix=warmup_prefix)
+
+
+def _timm_cycles(restarts: Schedule, t_initial: float, cycle_mul: float, cycle_limit: int, lr_min: float) -> Schedule:
+    """After its `cycle_limit` cycles timm holds lr_min."""
+    whole = cycle_mul == 1.0
+    end = t_initial * cycle_limit if whole else t_initial * (cycle_mul**cycle_limit - 1) / (cycle_mul - 1)
+    return join(schedules=[restarts, constant(lr=lr_min)], boundaries=[end])
+
+
+def timm_CosineLRScheduler(
+    lr: float,
+    t_initial: float,
+    lr_min: float = 0.0,
+    cycle_mul: float = 1.0,
+    cycle_decay: float = 1.0,
+    cycle_limit: int = 1,
+    warmup_t: float = 0,
+    warmup_lr_init: float = 0.0,
+    warmup_prefix: bool = False,
+    t_in_epochs: bool = True,
+    noise_range_t: Any = None,
+    k_decay: float = 1.0,
+) -> Schedule:
+    """`timm.scheduler.CosineLRScheduler` on a group with LR `lr`, per epoch or per
+    update alike: call the schedule with the epoch (fractional too) or the update count.
+    Its cycle index comes from a float `log`, which can put a restart one step late for
+    a decimal cycle_mul; lrsched's restarts are exact."""
+    _timm_plain(noise_range_t, cycle_decay, lr_min, k_decay)
+    if cycle_limit <= 1:
+        cycles: Schedule = cosine_decay(initial_lr=lr, decay_steps=t_initial, final_lr=lr_min)
+    else:
+        restarts = cosine_restarts(
+            max_lr=lr, first_cycle_steps=t_initial, cycle_mult=cycle_mul, peak_decay=cycle_decay, min_lr=lr_min
+        )
+        cycles = _timm_cycles(restarts, t_initial, cycle_mul, cycle_limit, lr_min)
+    return _timm_warmup(cycles, warmup_t, warmup_lr_init, warmup_prefix)
+
+
+def timm_PolyLRScheduler(
+    lr: float,
+    t_initial: float,
+    power: float = 0.5,
+    lr_min: float = 0.0,
+    cycle_mul: float = 1.0,
+    cycle_decay: float = 1.0,
+    cycle_limit: int = 1,
+    warmup_t: float = 0,
+    warmup_lr_init: float = 0.0,
+    warmup_prefix: bool = False,
+    t_in_epochs: bool = True,
+    noise_range_t: Any = None,
+    k_decay: float = 1.0,
+) -> Schedule:
+    """`timm.scheduler.PolyLRScheduler` (one cycle: cycle_limit=1, its default)."""
+    _timm_plain(noise_range_t, cycle_decay, lr_min, k_decay)
+    if cycle_limit > 1:
+        raise ValueError("restarts of a polynomial decay have no lrsched policy yet; cycle_limit=1 has")
+    decay = polynomial(initial_lr=lr, decay_steps=t_initial, final_lr=lr_min, power=power)
+    return _timm_warmup(decay, warmup_t, warmup_lr_init, warmup_prefix)
+
+
+def timm_StepLRScheduler(
+    lr: float,
+    decay_t: float,
+    decay_rate: float = 1.0,
+    warmup_t: float = 0,
+    warmup_lr_init: float = 0.0,
+    warmup_prefix: bool = True,
+    t_in_epochs: bool = True,
+    noise_range_t: Any = None,
+) -> Schedule:
+    """`timm.scheduler.StepLRScheduler`."""
+    _timm_plain(noise_range_t)
+    return _timm_warmup(
+        step_decay(initial_lr=lr, drop=decay_rate, every=decay_t), warmup_t, warmup_lr_init, warmup_prefix
+    )
+
+
+def timm_MultiStepLRScheduler(
+    lr: float,
+    decay_t: Sequence[int],
+    decay_rate: float = 1.0,
+    warmup_t: float = 0,
+    warmup_lr_init: float = 0.0,
+    warmup_prefix: bool = True,
+    t_in_epochs: bool = True,
+    noise_range_t: Any = None,
+) -> Schedule:
+    """`timm.scheduler.MultiStepLRScheduler`: timm applies milestone m at t = m - 1 (its
+    documented convention, one step before torch's MultiStepLR)."""
+    _timm_plain(noise_range_t)
+    drops = multi_step(initial_lr=lr, milestones=sorted(max(m - 1, 0) for m in decay_t), gamma=decay_rate)
+    return _timm_warmup(drops, warmup_t, warmup_lr_init, warmup_prefix)
+
+
+def timm_WSDLRScheduler(
+    lr: float,
+    t_initial: float,
+    decay_t: float,
+    lr_min: float = 0.0,
+    stable_fn: str = "constant",
+    stable_timescale: float | None = None,
+    stable_power: float = 0.5,
+    decay_fn: str = "1-sqrt",
+    decay_power: float = 0.5,
+    decay_ratio: float = 0.1,
+    warmup_t: float = 0,
+    warmup_lr_init: float = 0.0,
+    t_in_epochs: bool = True,
+    noise_range_t: Any = None,
+) -> Schedule:
+    """`timm.scheduler.WSDLRScheduler` (stable_fn 'constant'; the rsqrt stable phase has
+    no lrsched policy yet). Its warmup is a prefix: the schedule lasts warmup_t + t_initial."""
+    _timm_plain(noise_range_t)
+    if stable_fn != "constant" or not isinstance(decay_fn, str):
+        raise ValueError("stable_fn other than 'constant', or a callable decay_fn, has no lrsched policy yet")
+    return warmup_stable_decay(
+        peak_lr=lr,
+        warmup_steps=warmup_t,
+        stable_steps=t_initial - decay_t,
+        decay_steps=decay_t,
+        start_lr=warmup_lr_init,
+        final_lr=lr_min,
+        decay_shape=decay_fn,
+        decay_power=decay_power,
+        decay_ratio=decay_ratio,
+    )
+
+
+# -- the README's migration table --------------------------------------------------------
+_PEER_PREFIXES = {
+    "torch_": "torch.optim.lr_scheduler.",
+    "optax_": "optax.",
+    "keras_": "keras.optimizers.schedules.",
+    "timm_": "timm.scheduler.",
+    "hf_": "transformers.",
+}
+
+
+def migration_table() -> str:
+    """The README's migration table, one row per function of this module: the peer, the
+    call, and what its docstring says of the match. `tests/test_compat_peers.py` checks
+    that each function equals its peer and that the README holds this very text."""
+    import inspect
+
+    rows = ["| peer | lrsched | notes |", "|---|---|---|"]
+    for name, function in inspect.getmembers(sys.modules[__name__], inspect.isfunction):
+        prefix = next((p for p in _PEER_PREFIXES if name.startswith(p)), None)
+        if prefix is None or function.__module__ != __name__ or name == "migration_table":
+            continue
+        peer = _PEER_PREFIXES[prefix] + name.removeprefix(prefix)
+        parameters = inspect.signature(function).parameters.values()
+        names = [p.name for p in parameters if not (prefix == "keras_" and p.name == "name")]
+        paragraph = " ".join((function.__doc__ or "").split("\n\n")[0].split())
+        notes = paragraph.split("`", 2)[-1].lstrip(":., ") if paragraph.startswith("`") else paragraph
+        rows.append(f"| `{peer}` | `compat.{name}({', '.join(names)})` | {notes.replace('|', '/')} |")
+    if HF_NAMES:
+        rows.append(f"| | `hf_get_scheduler` names | {', '.join(f'`{n}`' for n in HF_NAMES)} |")
+    return "\n".join(rows) + "\n"
+
+
+if __name__ == "__main__":
+    print(migration_table(), end="")

@@ -24,6 +24,47 @@ def _inner_window(since: float, until: float, shift: float) -> tuple[float, floa
     return max(since - shift - slack, 0.0), until - shift + slack
 
 
+RAMPS = ("linear", "cosine", "1-sqrt", "exp", "constant")
+
+
+def ramp(shape: str, start: float, end: float, fraction: Any, xp: Namespace) -> Any:
+    """From `start` toward `end` along a warmup's shape, at `fraction` in [0, 1] of it.
+
+    linear r, cosine (1 - cos(pi r)) / 2, 1-sqrt 1 - sqrt(1 - r) (as a share of the way),
+    exp start * (end / start) ** r (start > 0), constant (start throughout)."""
+    if shape == "linear":
+        return xp.between(start, end, fraction)
+    if shape == "cosine":
+        return xp.between(start, end, 0.5 * (1.0 - xp.cos(math.pi * fraction)))
+    if shape == "1-sqrt":
+        return xp.between(start, end, 1.0 - power_of(1.0 - fraction, 0.5, xp))
+    if shape == "exp":
+        # start * (end / start) ** fraction, with the logs taken apart (the ratio may
+        # overflow). Where float32 holds start and exp(gap), exp's argument stays within
+        # the gap; exp(log(start) + ...) would lose |log start| float32 ulps. Otherwise in
+        # logs, which no float range can break.
+        gap = math.log(end) - math.log(start)
+        low, high = sorted((start, end))
+        if start >= FLOAT32_TINY and abs(gap) < 80.0:
+            return xp.clip(start * xp.exp(gap * fraction), low, high)
+        return xp.clip(xp.exp(math.log(start) + gap * fraction), low, high)
+    return xp.full_like(fraction, start)
+
+
+def ramp_slope(shape: str, start: float, end: float, steps: float) -> float:
+    """The steepest slope of `ramp` laid over `steps` steps."""
+    rise = abs(end - start)
+    if steps == 0.0 or shape == "constant" or rise == 0.0:
+        return 0.0
+    if shape == "linear":
+        return rise / steps
+    if shape == "cosine":
+        return math.pi / 2 * rise / steps
+    if shape == "1-sqrt":
+        return INF  # d/dr (1 - sqrt(1 - r)) is unbounded at r = 1
+    return max(start, end) * abs(math.log(end) - math.log(start)) / steps
+
+
 @register
 @dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
 class Warmup(Schedule):
@@ -70,7 +111,7 @@ class Warmup(Schedule):
     schedule: Annotated[Schedule, Part()]
     steps: Annotated[float, Interval(low=0.0, scale="steps")]
     start_lr: Annotated[float, Interval(low=0.0, scale="lr")] = 0.0
-    shape: Annotated[str, OneOf(("linear", "cosine", "1-sqrt", "exp", "constant"))] = "linear"
+    shape: Annotated[str, OneOf(RAMPS)] = "linear"
     prefix: Annotated[bool, Flag()] = True
     _target: float = dataclasses.field(init=False, repr=False, compare=False)
     _knots: tuple[float] = dataclasses.field(init=False, repr=False, compare=False)
@@ -95,24 +136,7 @@ class Warmup(Schedule):
 
     def _ramp(self, t: Any, xp: Namespace) -> Any:
         # steps = 0: this branch is never chosen, but tracing frameworks evaluate it.
-        fraction = xp.minimum(t, self.steps) / (self.steps or 1.0)
-        if self.shape == "linear":
-            return xp.between(self.start_lr, self.target, fraction)
-        if self.shape == "cosine":
-            return xp.between(self.start_lr, self.target, 0.5 * (1.0 - xp.cos(math.pi * fraction)))
-        if self.shape == "1-sqrt":
-            return xp.between(self.start_lr, self.target, 1.0 - power_of(1.0 - fraction, 0.5, xp))
-        if self.shape == "exp":
-            # start_lr * (target / start_lr) ** fraction, with the logs taken apart (the
-            # ratio may overflow). Where float32 holds start_lr and exp(gap), exp's argument
-            # stays within the gap; exp(log(start_lr) + ...) would lose |log start_lr|
-            # float32 ulps. Otherwise in logs, which no float range can break.
-            gap = math.log(self.target) - math.log(self.start_lr)
-            ends = sorted((self.start_lr, self.target))
-            if self.start_lr >= FLOAT32_TINY and abs(gap) < 80.0:
-                return xp.clip(self.start_lr * xp.exp(gap * fraction), ends[0], ends[1])
-            return xp.clip(xp.exp(math.log(self.start_lr) + gap * fraction), ends[0], ends[1])
-        return xp.full_like(t, self.start_lr)
+        return ramp(self.shape, self.start_lr, self.target, xp.minimum(t, self.steps) / (self.steps or 1.0), xp)
 
     def _value_of(self, k: int, t: Any, xp: Namespace) -> Any:
         return self._ramp(t, xp) if k == 0 else self.schedule._value(xp.maximum(t - self._shift, 0.0), xp)
@@ -141,19 +165,7 @@ class Warmup(Schedule):
 
     @property
     def max_slope(self) -> float:
-        ramp, rise = 0.0, abs(self.target - self.start_lr)
-        if self.steps == 0.0 or self.shape == "constant":
-            ramp = 0.0
-        elif self.shape == "linear":
-            ramp = rise / self.steps
-        elif self.shape == "cosine":
-            ramp = math.pi / 2 * rise / self.steps
-        elif self.shape == "1-sqrt":
-            ramp = INF if rise else 0.0  # d/dr (1 - sqrt(1 - r)) is unbounded at r = 1
-        else:
-            log_gap = abs(math.log(self.target) - math.log(self.start_lr))
-            ramp = max(self.start_lr, self.target) * log_gap / self.steps
-        return max(ramp, self.schedule.max_slope)
+        return max(ramp_slope(self.shape, self.start_lr, self.target, self.steps), self.schedule.max_slope)
 
     def breakpoints(self, until: float, since: float = 0.0) -> tuple[float, ...]:
         jump: tuple[float, ...] = ()

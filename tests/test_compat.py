@@ -121,49 +121,88 @@ def test_torch_compat_refuses_what_has_no_frozen_equivalent():
 def _optax_case(name):
     optax = pytest.importorskip("optax", reason="optax is not installed; CI installs it")
     cases = {
-        "constant": (optax.constant_schedule(0.2), compat.optax_constant_schedule(0.2)),
-        "linear down, delayed": (
+        "constant_schedule": (optax.constant_schedule(0.2), compat.optax_constant_schedule(0.2)),
+        "linear_schedule down, delayed": (
             optax.linear_schedule(0.5, 0.01, 30, transition_begin=10),
             compat.optax_linear_schedule(0.5, 0.01, 30, transition_begin=10),
         ),
-        "linear up": (optax.linear_schedule(0.0, 0.3, 20), compat.optax_linear_schedule(0.0, 0.3, 20)),
-        "polynomial": (
+        "linear_schedule up": (optax.linear_schedule(0.0, 0.3, 20), compat.optax_linear_schedule(0.0, 0.3, 20)),
+        "polynomial_schedule": (
             optax.polynomial_schedule(0.5, 0.01, 2.0, 40, transition_begin=5),
             compat.optax_polynomial_schedule(0.5, 0.01, 2.0, 40, transition_begin=5),
         ),
-        "cosine_decay": (
+        "cosine_decay_schedule": (
             optax.cosine_decay_schedule(0.4, 50, alpha=0.1),
             compat.optax_cosine_decay_schedule(0.4, 50, alpha=0.1),
         ),
-        "cosine_decay exponent": (
+        "cosine_decay_schedule exponent": (
             optax.cosine_decay_schedule(0.4, 50, alpha=0.1, exponent=3.0),
             compat.optax_cosine_decay_schedule(0.4, 50, alpha=0.1, exponent=3.0),
         ),
-        "exponential": (
+        "exponential_decay": (
             optax.exponential_decay(0.4, 10, 0.5, transition_begin=7),
             compat.optax_exponential_decay(0.4, 10, 0.5, transition_begin=7),
         ),
-        "exponential staircase": (
+        "exponential_decay staircase": (
             optax.exponential_decay(0.4, 10, 0.5, staircase=True),
             compat.optax_exponential_decay(0.4, 10, 0.5, staircase=True),
         ),
-        "piecewise_constant": (
+        "exponential_decay end_value": (
+            optax.exponential_decay(0.4, 10, 0.5, transition_begin=3, end_value=0.03),
+            compat.optax_exponential_decay(0.4, 10, 0.5, transition_begin=3, end_value=0.03),
+        ),
+        "exponential_decay staircase end_value": (
+            optax.exponential_decay(0.4, 10, 0.5, staircase=True, end_value=0.03),
+            compat.optax_exponential_decay(0.4, 10, 0.5, staircase=True, end_value=0.03),
+        ),
+        "warmup_exponential_decay_schedule": (
+            optax.warmup_exponential_decay_schedule(0.0, 0.4, 10, 15, 0.5, transition_begin=5, end_value=0.02),
+            compat.optax_warmup_exponential_decay_schedule(0.0, 0.4, 10, 15, 0.5, transition_begin=5, end_value=0.02),
+        ),
+        "piecewise_constant_schedule": (
             optax.piecewise_constant_schedule(0.4, {10: 0.5, 30: 0.1}),
             compat.optax_piecewise_constant_schedule(0.4, {10: 0.5, 30: 0.1}),
         ),
-        "warmup_constant": (
+        "piecewise_interpolate_schedule linear": (
+            optax.piecewise_interpolate_schedule("linear", 0.1, {0: 2.0, 10: 3.0, 25: 0.1, 60: 1.0}),
+            compat.optax_piecewise_interpolate_schedule("linear", 0.1, {0: 2.0, 10: 3.0, 25: 0.1, 60: 1.0}),
+        ),
+        "piecewise_interpolate_schedule cosine": (
+            optax.piecewise_interpolate_schedule("cosine", 0.1, {10: 3.0, 25: 0.1, 60: 2.0}),
+            compat.optax_piecewise_interpolate_schedule("cosine", 0.1, {10: 3.0, 25: 0.1, 60: 2.0}),
+        ),
+        "warmup_constant_schedule": (
             optax.warmup_constant_schedule(0.0, 0.3, 15),
             compat.optax_warmup_constant_schedule(0.0, 0.3, 15),
         ),
-        "warmup_cosine_decay": (
+        "warmup_cosine_decay_schedule": (
             optax.warmup_cosine_decay_schedule(0.0, 0.3, 10, 60, end_value=0.01),
             compat.optax_warmup_cosine_decay_schedule(0.0, 0.3, 10, 60, end_value=0.01),
         ),
-        "cosine_onecycle": (
+        "cosine_onecycle_schedule": (
             optax.cosine_onecycle_schedule(75, 0.3, pct_start=0.25),
             compat.optax_cosine_onecycle_schedule(75, 0.3, pct_start=0.25),
         ),
-        "join": (
+        # int(2 p T) != 2 int(p T): no three-phase one_cycle is this schedule.
+        "linear_onecycle_schedule": (
+            optax.linear_onecycle_schedule(75, 0.3, pct_start=0.25, pct_final=0.5),
+            compat.optax_linear_onecycle_schedule(75, 0.3, pct_start=0.25, pct_final=0.5),
+        ),
+        "sgdr_schedule": (
+            optax.sgdr_schedule(
+                [
+                    dict(init_value=0.0, peak_value=0.3, warmup_steps=5, decay_steps=40, end_value=0.01),
+                    dict(init_value=0.01, peak_value=0.2, warmup_steps=3, decay_steps=30),
+                ]
+            ),
+            compat.optax_sgdr_schedule(
+                [
+                    dict(init_value=0.0, peak_value=0.3, warmup_steps=5, decay_steps=40, end_value=0.01),
+                    dict(init_value=0.01, peak_value=0.2, warmup_steps=3, decay_steps=30),
+                ]
+            ),
+        ),
+        "join_schedules": (
             optax.join_schedules([optax.constant_schedule(0.3), optax.cosine_decay_schedule(0.3, 20)], [15]),
             compat.optax_join_schedules(
                 [compat.optax_constant_schedule(0.3), compat.optax_cosine_decay_schedule(0.3, 20)], [15]
@@ -174,9 +213,12 @@ def _optax_case(name):
 
 
 OPTAX = [
-    "constant", "linear down, delayed", "linear up", "polynomial", "cosine_decay", "cosine_decay exponent",
-    "exponential", "exponential staircase", "piecewise_constant", "warmup_constant", "warmup_cosine_decay",
-    "cosine_onecycle", "join",
+    "constant_schedule", "linear_schedule down, delayed", "linear_schedule up", "polynomial_schedule",
+    "cosine_decay_schedule", "cosine_decay_schedule exponent", "exponential_decay", "exponential_decay staircase",
+    "exponential_decay end_value", "exponential_decay staircase end_value", "warmup_exponential_decay_schedule",
+    "piecewise_constant_schedule", "piecewise_interpolate_schedule linear", "piecewise_interpolate_schedule cosine",
+    "warmup_constant_schedule", "warmup_cosine_decay_schedule", "cosine_onecycle_schedule",
+    "linear_onecycle_schedule", "sgdr_schedule", "join_schedules",
 ]  # fmt: skip
 
 

@@ -1,0 +1,161 @@
+"""Warmup-stable-decay: a warmup, a long flat stretch at the peak, and a short cooldown.
+
+The shape of most recent large-model training (and timm's and Hugging Face's WSD): the
+flat stretch can be extended or branched from without knowing the run's length, and
+the cooldown recovers what a cosine would have given.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Annotated, Any
+
+from lrsched._namespace import Namespace
+from lrsched.base import INF, Piece, Shaped, clip_pieces, power_of, register, set_field
+from lrsched.compose import RAMPS, ramp, ramp_slope
+from lrsched.params import Interval, OneOf
+
+COOLDOWNS = ("linear", "cosine", "1-sqrt", "power", "exp")
+
+
+@register
+@dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
+class WarmupStableDecay(Shaped):
+    r"""A warmup to `peak_lr` over W steps, the peak for S steps, a cooldown to `final_lr`
+    over D steps, then `final_lr`.
+
+    .. math::
+
+        \mathrm{lr}(t) = \begin{cases}
+            \mathrm{ramp}(s \to p,\; t / W) & t < W \\
+            p & W \le t < W + S \\
+            f + (p - f)\, d\left(\tfrac{t - W - S}{D}\right) & W + S \le t < W + S + D \\
+            f & \text{after}
+        \end{cases}
+
+    Cooldowns d(x), from 1 at x = 0 to 0 at x = 1: linear 1 - x; cosine
+    :math:`\tfrac12(1 + \cos \pi x)`; 1-sqrt :math:`1 - \sqrt{x}`; power
+    :math:`1 - x^{q}`; exp :math:`(\rho^x - \rho) / (1 - \rho)`. The warmup's shapes are
+    `warmup`'s: linear, cosine, 1-sqrt, exp, constant.
+
+    Args:
+        peak_lr: p, the LR of the stable stretch.
+        stable_steps: S.
+        decay_steps: D, the cooldown's length.
+        warmup_steps: W (0: none).
+        start_lr: s, where the warmup starts (> 0 for an "exp" warmup).
+        final_lr: f, where the cooldown ends.
+        warmup_shape: the warmup's shape.
+        decay_shape: the cooldown's shape d.
+        decay_power: q, for decay_shape "power".
+        decay_ratio: rho, for decay_shape "exp".
+
+    Reference: Hu et al., "MiniCPM", 2024, section 4 (warmup-stable-decay); Hägele et
+    al., "Scaling Laws and Compute-Optimal Training Beyond Fixed Training Durations",
+    NeurIPS 2024, section 3 (the 1-sqrt cooldown). timm `WSDLRScheduler`, Hugging Face
+    `warmup_stable_decay`.
+
+    >>> s = warmup_stable_decay(peak_lr=1.0, warmup_steps=10, stable_steps=70, decay_steps=20)
+    >>> s(5), s(10), s(79), s(85), s(100)
+    (0.5, 1.0, 1.0, 0.5, 0.0)
+    """
+
+    policy = "warmup_stable_decay"
+    peak_lr: Annotated[float, Interval(low=0.0, low_open=True, scale="lr")]
+    stable_steps: Annotated[float, Interval(low=0.0, scale="steps")]
+    decay_steps: Annotated[float, Interval(low=0.0, low_open=True, scale="steps")]
+    warmup_steps: Annotated[float, Interval(low=0.0, scale="steps")] = 0.0
+    start_lr: Annotated[float, Interval(low=0.0, high="peak_lr", scale="lr")] = 0.0
+    final_lr: Annotated[float, Interval(low=0.0, high="peak_lr", scale="lr")] = 0.0
+    warmup_shape: Annotated[str, OneOf(RAMPS)] = "linear"
+    decay_shape: Annotated[str, OneOf(COOLDOWNS)] = "1-sqrt"
+    decay_power: Annotated[float, Interval(low=0.0, low_open=True, scale="factor")] = 0.5
+    decay_ratio: Annotated[float, Interval(low=0.0, high=1.0, low_open=True, high_open=True)] = 0.1
+    _knots: tuple[float, float, float] = dataclasses.field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.warmup_shape == "exp" and self.warmup_steps > 0.0 and self.start_lr <= 0.0:
+            raise ValueError(f"start_lr must be in (0, peak_lr] for warmup_shape='exp'; got {self.start_lr!r}")
+        cooldown = self.warmup_steps + self.stable_steps
+        set_field(self, "_knots", (self.warmup_steps, cooldown, cooldown + self.decay_steps))
+
+    @property
+    def levels(self) -> tuple[float, float]:
+        low = min(self.start_lr, self.final_lr) if self.warmup_steps > 0.0 else self.final_lr
+        return (low, self.peak_lr)
+
+    def _cooldown(self, x: Any, xp: Namespace) -> Any:
+        """d(x): from 1 at x = 0 to 0 at x = 1."""
+        if self.decay_shape == "linear":
+            return 1.0 - x
+        if self.decay_shape == "cosine":
+            return 0.5 * (1.0 + xp.cos(math.pi * x))
+        if self.decay_shape in ("1-sqrt", "power"):
+            return 1.0 - power_of(x, 0.5 if self.decay_shape == "1-sqrt" else self.decay_power, xp)
+        rho = self.decay_ratio
+        return (xp.exp(math.log(rho) * x) - rho) / (1.0 - rho)
+
+    def _phase(self, k: int, t: Any, xp: Namespace) -> Any:
+        warmup_end, cooldown_start, _ = self._knots
+        if k == 0:
+            # warmup_steps = 0: never chosen, but tracing frameworks evaluate it.
+            fraction = xp.minimum(t, warmup_end) / (warmup_end or 1.0)
+            return ramp(self.warmup_shape, self.start_lr, self.peak_lr, fraction, xp)
+        if k == 1:
+            return xp.full_like(t, self.peak_lr)
+        if k == 2:
+            x = xp.clip((t - cooldown_start) / self.decay_steps, 0.0, 1.0)
+            return xp.between(self.final_lr, self.peak_lr, self._cooldown(x, xp))
+        return xp.full_like(t, self.final_lr)
+
+    def _value(self, t: Any, xp: Namespace) -> Any:
+        return xp.select(t, self._knots, self._phase)
+
+    def shape_at(self, t: Any, xp: Namespace) -> Any:
+        low, peak = self.levels
+        if peak == low:
+            return xp.full_like(t, 1.0)
+        return xp.clip((self._value(t, xp) - low) / (peak - low), 0.0, 1.0)
+
+    @property
+    def shape_slope(self) -> float:
+        low, peak = self.levels
+        if peak == low:
+            return 0.0
+        fall = self.peak_lr - self.final_lr
+        if fall == 0.0:
+            cooldown = 0.0
+        elif self.decay_shape == "linear":
+            cooldown = fall / self.decay_steps
+        elif self.decay_shape == "cosine":
+            cooldown = math.pi / 2 * fall / self.decay_steps
+        elif self.decay_shape == "1-sqrt" or (self.decay_shape == "power" and self.decay_power < 1.0):
+            cooldown = INF  # d/dx x**q is unbounded at x = 0 for q < 1
+        elif self.decay_shape == "power":
+            cooldown = self.decay_power * fall / self.decay_steps
+        else:
+            rho = self.decay_ratio
+            cooldown = abs(math.log(rho)) / (1.0 - rho) * fall / self.decay_steps
+        warmup = ramp_slope(self.warmup_shape, self.start_lr, self.peak_lr, self.warmup_steps)
+        return max(warmup, cooldown) / (peak - low)
+
+    def breakpoints(self, until: float, since: float = 0.0) -> tuple[float, ...]:
+        jumps = self.warmup_shape == "constant" and self.warmup_steps > 0.0 and self.start_lr != self.peak_lr
+        return (self.warmup_steps,) if jumps and since <= self.warmup_steps <= until else ()
+
+    def shape_pieces(self, until: float) -> tuple[Piece, ...]:
+        warmup_end, cooldown_start, end = self._knots
+        rising = 0 if self.warmup_shape == "constant" or self.start_lr == self.peak_lr else 1
+        falling = -1 if self.final_lr < self.peak_lr else 0
+        pieces = [
+            Piece(0.0, warmup_end, rising),
+            Piece(warmup_end, cooldown_start, 0),
+            Piece(cooldown_start, end, falling),
+            Piece(end, INF, 0),
+        ]
+        return clip_pieces([p for p in pieces if p.end > p.start], until)
+
+
+warmup_stable_decay = WarmupStableDecay

@@ -1,0 +1,289 @@
+"""lrsched.compat for Keras, timm and Hugging Face, side by side with the real peer over
+its horizon and past it (fractional epochs for timm's per-epoch mode).
+
+timm and transformers run in a worker process (`peer_values_worker.py`): timm beside
+TensorFlow-backed Keras and torch in one process has crashed here."""
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lrsched import compat
+
+LR = 0.1
+WORKER = Path(__file__).with_name("peer_values_worker.py")
+
+
+def _halves(until):
+    return [k / 2 for k in range(2 * until + 1)]
+
+
+def _quarters(until):
+    return [k / 4 for k in range(4 * until + 1)]
+
+
+# name: (timm class, its keyword arguments, clock, steps)
+TIMM = {
+    "cosine, per epoch (fractional), warmup on its own clock": (
+        "CosineLRScheduler",
+        dict(t_initial=40, lr_min=0.001, warmup_t=5, warmup_lr_init=1e-4),
+        "epochs",
+        _halves(80),
+    ),
+    "cosine, per update, warmup as a prefix": (
+        "CosineLRScheduler",
+        dict(t_initial=60, warmup_t=10, warmup_prefix=True, warmup_lr_init=0.01),
+        "updates",
+        list(range(141)),
+    ),
+    "cosine restarts: cycle_mul 2, cycle_decay 0.5, cycle_limit 3": (
+        "CosineLRScheduler",
+        dict(t_initial=10, cycle_mul=2.0, cycle_decay=0.5, cycle_limit=3),
+        "updates",
+        list(range(141)),
+    ),
+    "cosine restarts: 4 equal cycles above lr_min": (
+        "CosineLRScheduler",
+        dict(t_initial=15, cycle_limit=4, lr_min=0.005),
+        "epochs",
+        _halves(120),
+    ),
+    "poly, power 2, warmup": (
+        "PolyLRScheduler",
+        dict(t_initial=50, power=2.0, lr_min=0.001, warmup_t=5),
+        "updates",
+        list(range(101)),
+    ),
+    "poly, default power 0.5, per epoch": ("PolyLRScheduler", dict(t_initial=30), "epochs", _quarters(60)),
+    "step, warmup prefix, fractional epochs": (
+        "StepLRScheduler",
+        dict(decay_t=7, decay_rate=0.5, warmup_t=3, warmup_lr_init=0.01),
+        "epochs",
+        _quarters(40),
+    ),
+    "multistep": (
+        "MultiStepLRScheduler",
+        dict(decay_t=[10, 25, 40], decay_rate=0.3, warmup_t=2),
+        "epochs",
+        _halves(60),
+    ),
+    "wsd, 1-sqrt cooldown (default), warmup": (
+        "WSDLRScheduler",
+        dict(t_initial=80, decay_t=20, warmup_t=10, lr_min=0.001),
+        "updates",
+        list(range(181)),
+    ),
+    "wsd, exp cooldown, fractional epochs": (
+        "WSDLRScheduler",
+        dict(t_initial=40, decay_t=10, decay_fn="exp", decay_ratio=0.05, warmup_t=4, warmup_lr_init=0.002),
+        "epochs",
+        _quarters(90),
+    ),
+    "wsd, power 2 cooldown": (
+        "WSDLRScheduler",
+        dict(t_initial=40, decay_t=15, decay_fn="power", decay_power=2.0),
+        "updates",
+        list(range(81)),
+    ),
+    "wsd, cosine cooldown": (
+        "WSDLRScheduler",
+        dict(t_initial=40, decay_t=15, decay_fn="cosine"),
+        "updates",
+        list(range(81)),
+    ),
+    "wsd, linear cooldown": (
+        "WSDLRScheduler",
+        dict(t_initial=40, decay_t=15, decay_fn="linear"),
+        "updates",
+        list(range(81)),
+    ),
+}
+
+# name: (get_scheduler name, num_warmup_steps, num_training_steps, scheduler_specific_kwargs, steps)
+HF = {
+    "linear": ("linear", 10, 100, None, 200),
+    "linear, no warmup": ("linear", 0, 100, None, 150),
+    "cosine (climbs back past its horizon)": ("cosine", 10, 100, None, 250),
+    "cosine, 1.5 cycles": ("cosine", 5, 100, {"num_cycles": 1.5}, 200),
+    "cosine_with_restarts": ("cosine_with_restarts", 5, 95, {"num_cycles": 3}, 200),
+    "polynomial": ("polynomial", 10, 100, {"lr_end": 1e-4, "power": 2.0}, 200),
+    "polynomial, defaults": ("polynomial", 10, 100, None, 150),
+    "constant": ("constant", None, None, None, 50),
+    "constant_with_warmup": ("constant_with_warmup", 10, None, None, 50),
+    "inverse_sqrt": ("inverse_sqrt", 10, None, None, 300),
+    "inverse_sqrt, timescale, no warmup": ("inverse_sqrt", 0, None, {"timescale": 50}, 300),
+    "cosine_with_min_lr, rate": ("cosine_with_min_lr", 10, 100, {"min_lr_rate": 0.1}, 200),
+    "cosine_with_min_lr, min_lr": ("cosine_with_min_lr", 10, 100, {"min_lr": 0.005}, 200),
+    "cosine_warmup_with_min_lr": ("cosine_warmup_with_min_lr", 10, 100, {"min_lr_rate": 0.1}, 200),
+    "cosine_warmup_with_min_lr, warmup_lr_rate": (
+        "cosine_warmup_with_min_lr",
+        10,
+        100,
+        {"min_lr_rate": 0.1, "warmup_lr_rate": 0.2},
+        200,
+    ),
+    "warmup_stable_decay, cosine (default)": ("warmup_stable_decay", 10, 100, {"num_decay_steps": 20}, 200),
+    "warmup_stable_decay, 1-sqrt, cosine warmup, min_lr_ratio": (
+        "warmup_stable_decay",
+        10,
+        100,
+        {"num_decay_steps": 20, "decay_type": "1-sqrt", "warmup_type": "cosine", "min_lr_ratio": 0.1},
+        200,
+    ),
+    "warmup_stable_decay, linear, 1-sqrt warmup, num_stable_steps": (
+        "warmup_stable_decay",
+        8,
+        None,
+        {"num_decay_steps": 25, "num_stable_steps": 50, "decay_type": "linear", "warmup_type": "1-sqrt"},
+        150,
+    ),
+}
+
+
+def _run_worker(peer, cases):
+    pytest.importorskip("torch", reason="torch is not installed; CI installs it")
+    module = "timm" if peer == "timm" else "transformers"
+    if importlib.util.find_spec(module) is None:  # not imported here: see the worker
+        pytest.skip(f"{module} is not installed; CI installs it")
+    request = {"peer": peer, "lr": LR, "cases": cases}
+    env = dict(os.environ, TRANSFORMERS_OFFLINE="1", HF_HUB_OFFLINE="1")
+    done = subprocess.run(
+        [sys.executable, str(WORKER)], input=json.dumps(request), capture_output=True, text=True, env=env, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout)
+
+
+@pytest.fixture(scope="module")
+def timm_values():
+    cases = {
+        name: {"cls": c, "kwargs": kw, "clock": clock, "steps": steps} for name, (c, kw, clock, steps) in TIMM.items()
+    }
+    return _run_worker("timm", cases)
+
+
+@pytest.fixture(scope="module")
+def hf_values():
+    cases = {
+        name: {"name": n, "num_warmup_steps": w, "num_training_steps": t, "kwargs": kw, "steps": steps}
+        for name, (n, w, t, kw, steps) in HF.items()
+    }
+    return _run_worker("hf", cases)
+
+
+def _assert_close(ours, expected, steps, rtol):
+    ours, expected = np.asarray(ours, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    scale = np.max(np.abs(expected))
+    bad = ~(np.abs(ours - expected) <= rtol * np.abs(expected) + rtol * 1e-3 * scale + 1e-300)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise AssertionError(f"at step {steps[i]!r}: lrsched {ours[i]!r}, peer {expected[i]!r}")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(TIMM))
+def test_timm_compat_equals_the_timm_scheduler(name, timm_values):
+    cls, kwargs, _, steps = TIMM[name]
+    ours = getattr(compat, f"timm_{cls}")(LR, **kwargs)
+    _assert_close(ours(np.asarray(steps, dtype=np.float64)), timm_values[name], steps, rtol=1e-9)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(HF))
+def test_hf_compat_equals_get_scheduler(name, hf_values):
+    hf_name, warm, total, kwargs, steps = HF[name]
+    ours = compat.hf_get_scheduler(hf_name, LR, warm, total, kwargs)
+    _assert_close([ours(s) for s in range(steps)], hf_values[name], list(range(steps)), rtol=1e-9)
+
+
+# -- Keras, in this process (float32) ----------------------------------------------------
+def _keras_cases():
+    keras = pytest.importorskip("keras", reason="keras is not installed; CI installs it")
+    k = keras.optimizers.schedules
+    # Keras computes in the dtype of the initial LR: float64 here, so the comparison sees
+    # lrsched's math rather than float32's rounding of the step (a float32 step near the
+    # end of a cycle of PolynomialDecay(power=0.5) is off by 5e-6 relative). The other
+    # constants Keras still takes in float32 (end_learning_rate, alpha): hence 1e-6.
+    f64 = np.float64
+    return {
+        "CosineDecay": (k.CosineDecay(f64(0.4), 50, alpha=0.1), compat.keras_CosineDecay(0.4, 50, alpha=0.1)),
+        "CosineDecay with warmup": (
+            k.CosineDecay(f64(0.01), 50, alpha=0.1, warmup_target=0.4, warmup_steps=10),
+            compat.keras_CosineDecay(0.01, 50, alpha=0.1, warmup_target=0.4, warmup_steps=10),
+        ),
+        "CosineDecayRestarts": (
+            k.CosineDecayRestarts(f64(0.4), 10, t_mul=2.0, m_mul=0.8, alpha=0.1),
+            compat.keras_CosineDecayRestarts(0.4, 10, t_mul=2.0, m_mul=0.8, alpha=0.1),
+        ),
+        "ExponentialDecay": (k.ExponentialDecay(f64(0.4), 10, 0.5), compat.keras_ExponentialDecay(0.4, 10, 0.5)),
+        "ExponentialDecay staircase": (
+            k.ExponentialDecay(f64(0.4), 10, 0.5, staircase=True),
+            compat.keras_ExponentialDecay(0.4, 10, 0.5, staircase=True),
+        ),
+        "InverseTimeDecay": (k.InverseTimeDecay(f64(0.4), 10, 0.5), compat.keras_InverseTimeDecay(0.4, 10, 0.5)),
+        "InverseTimeDecay staircase": (
+            k.InverseTimeDecay(f64(0.4), 10, 0.5, staircase=True),
+            compat.keras_InverseTimeDecay(0.4, 10, 0.5, staircase=True),
+        ),
+        "PiecewiseConstantDecay": (
+            k.PiecewiseConstantDecay([10, 30], [f64(0.4), f64(0.2), f64(0.05)]),
+            compat.keras_PiecewiseConstantDecay([10, 30], [0.4, 0.2, 0.05]),
+        ),
+        "PolynomialDecay": (
+            k.PolynomialDecay(f64(0.4), 40, power=2.0),
+            compat.keras_PolynomialDecay(0.4, 40, power=2.0),
+        ),
+        "PolynomialDecay cycle": (
+            k.PolynomialDecay(f64(0.4), 40, end_learning_rate=0.01, power=0.5, cycle=True),
+            compat.keras_PolynomialDecay(0.4, 40, end_learning_rate=0.01, power=0.5, cycle=True),
+        ),
+    }
+
+
+KERAS = [
+    "CosineDecay", "CosineDecay with warmup", "CosineDecayRestarts", "ExponentialDecay", "ExponentialDecay staircase",
+    "InverseTimeDecay", "InverseTimeDecay staircase", "PiecewiseConstantDecay", "PolynomialDecay",
+    "PolynomialDecay cycle",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", KERAS)
+def test_keras_compat_equals_the_keras_schedule(name):
+    peer, ours = _keras_cases()[name]
+    steps = list(range(160))
+    expected = [float(np.asarray(peer(s))) for s in steps]
+    _assert_close(ours(np.asarray(steps, dtype=np.float64)), expected, steps, rtol=1e-6)
+
+
+def test_every_compat_function_and_name_is_checked_against_its_peer():
+    import inspect
+
+    from tests.test_compat import CASES, OPTAX
+
+    functions = {
+        n
+        for n, f in inspect.getmembers(compat, inspect.isfunction)
+        if f.__module__ == compat.__name__ and not n.startswith("_")
+    } - {"migration_table"}
+    checked = (
+        {f"timm_{cls}" for cls, *_ in TIMM.values()}
+        | {f"keras_{name.split()[0]}" for name in KERAS}
+        | {f"torch_{name.split()[0]}" for name in CASES}
+        | {"hf_get_scheduler"}
+    )
+    checked |= {f"optax_{name.split()[0]}" for name in OPTAX}
+    assert functions <= checked, sorted(functions - checked)
+    assert {hf_name for hf_name, *_ in HF.values()} == set(compat.HF_NAMES)
+
+
+def test_readme_migration_table_is_the_generated_one():
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    start = readme.index("<!-- migration table: generated by `python -m lrsched.compat` -->\n")
+    end = readme.index("<!-- end of migration table -->")
+    assert readme[start:end].split("\n", 1)[1] == compat.migration_table()
