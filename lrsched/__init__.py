@@ -7,7 +7,7 @@ and Keras live in `lrsched.adapters`; Hypothesis strategies and checks in
 """
 
 from lrsched.base import Piece, Schedule, Shaped, from_config, register
-from lrsched.compose import Join, Warmup, join, warmup
+from lrsched.compose import Join, Product, Warmup, join, product, warmup
 from lrsched.cosine import CosineDecay, CosineRestarts, cosine_decay, cosine_restarts
 from lrsched.cyclic import Cyclic, cyclic
 from lrsched.decay import (
@@ -43,6 +43,7 @@ __all__ = [
     "OneCycle",
     "Piece",
     "Polynomial",
+    "Product",
     "RangeSweep",
     "Schedule",
     "Shaped",
@@ -63,6 +64,7 @@ __all__ = [
     "one_cycle",
     "plot",
     "polynomial",
+    "product",
     "range_sweep",
     "register",
     "step_decay",

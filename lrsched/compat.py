@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from lrsched.base import Schedule
-from lrsched.compose import join, warmup
+from lrsched.compose import join, product, warmup
 from lrsched.cosine import cosine_decay, cosine_restarts
 from lrsched.cyclic import cyclic
 from lrsched.decay import constant, exponential, multi_step, step_decay
@@ -139,6 +139,14 @@ def torch_SequentialLR(schedulers: Sequence[Schedule], milestones: Sequence[int]
     `torch_*` function of its scheduler): scheduler k runs from `milestones[k - 1]`,
     counting its own steps from 0."""
     return join(schedules=list(schedulers), boundaries=list(milestones))
+
+
+def torch_ChainedScheduler(schedulers: Sequence[Schedule], lr: float) -> Schedule:
+    """`torch.optim.lr_scheduler.ChainedScheduler` of multiplicative schedulers (StepLR,
+    MultiStepLR, ExponentialLR, LinearLR, ConstantLR, PolynomialLR), each given by its
+    `torch_*` function on the group's LR `lr`: the LR is `lr` times each one's factor."""
+    parts = list(schedulers)
+    return product(schedules=parts, scale=lr ** (1 - len(parts))) if len(parts) > 1 else parts[0]
 
 
 # -- optax ----------------------------------------------------------------------------

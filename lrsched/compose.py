@@ -308,5 +308,92 @@ class Join(Schedule):
         return self._pieces(until, fraction=True)
 
 
+def _product_trend(trends: Sequence[int | None]) -> int | None:
+    """The trend of a product of non-negative factors with these trends."""
+    if None in trends:
+        return None
+    moving = {t for t in trends if t}
+    return moving.pop() if len(moving) == 1 else (0 if not moving else None)
+
+
+@register
+@dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
+class Product(Schedule):
+    r"""Schedules multiplied together on one clock, times a constant.
+
+    .. math::
+
+        \mathrm{lr}(t) = c \prod_k \mathrm{schedules}_k(t)
+
+    A warmup times a decay, a decay times a staircase, a cyclical LR whose amplitude
+    follows any schedule (`cyclic(base_lr=0, max_lr=1, ...)` times it).
+
+    Args:
+        schedules: the factors.
+        scale: c.
+
+    Reference: torch's `ChainedScheduler` (each scheduler multiplies the LR by its own
+    factor: schedules written with the group's LR `lr`, and c = lr ** (1 - k)).
+
+    >>> decay = cosine_decay(initial_lr=1.0, decay_steps=10)
+    >>> s = product(schedules=[decay, step_decay(initial_lr=0.1, drop=0.5, every=5)])
+    >>> s(0), s(5), s(10)
+    (0.1, 0.025, 0.0)
+    """
+
+    policy = "product"
+    schedules: Annotated[Sequence[Schedule], Parts()]  # stored as a tuple
+    scale: Annotated[float, Interval(low=0.0, low_open=True, scale="factor")] = 1.0
+
+    def _value(self, t: Any, xp: Namespace) -> Any:
+        value = self.schedules[0]._value(t, xp)
+        for schedule in self.schedules[1:]:
+            value = value * schedule._value(t, xp)
+        return value * self.scale if self.scale != 1.0 else value
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        # Every factor is >= 0: the product's extremes are the products of theirs,
+        # multiplied in the value's order (so each rounding is monotone alike).
+        low, high = self.schedules[0].bounds
+        for schedule in self.schedules[1:]:
+            low, high = low * schedule.bounds[0], high * schedule.bounds[1]
+        return (low * self.scale, high * self.scale) if self.scale != 1.0 else (low, high)
+
+    @property
+    def max_slope(self) -> float:
+        # (f g)' = f' g + f g': each factor's slope times the others' highs.
+        highs = [s.bounds[1] for s in self.schedules]
+        total = 0.0
+        for i, schedule in enumerate(self.schedules):
+            others = math.prod(highs[:i] + highs[i + 1 :])
+            total += schedule.max_slope * others if others else 0.0
+        return self.scale * total
+
+    def breakpoints(self, until: float, since: float = 0.0) -> tuple[float, ...]:
+        return tuple(sorted({b for s in self.schedules for b in s.breakpoints(until, since)}))
+
+    def cycle_ends(self, until: float, since: float = 0.0) -> tuple[float, ...]:
+        """The cycle ends of the factors that have cycles."""
+        cyclic = [s for s in self.schedules if s.has_cycles]
+        if not cyclic:
+            raise ValueError("product has no cycles: none of its schedules has any")
+        return tuple(sorted({e for s in cyclic for e in s.cycle_ends(until, since)}))
+
+    def pieces(self, until: float) -> tuple[Piece, ...]:
+        each = [s.pieces(until) for s in self.schedules]
+        cuts = sorted(
+            {p.start for pieces in each for p in pieces} | {min(p.end, until) for pieces in each for p in pieces}
+        )
+        out = []
+        for a, b in zip(cuts[:-1], cuts[1:], strict=True):
+            trends = [next((p.trend for p in pieces if p.start <= a < p.end), None) for pieces in each]
+            out.append(Piece(a, b, _product_trend(trends)))
+        if not out:  # until = 0: the one step 0
+            return (Piece(0.0, 0.0, _product_trend([pieces[0].trend for pieces in each])),)
+        return clip_pieces(out, until)
+
+
 warmup = Warmup
 join = Join
+product = Product

@@ -37,6 +37,7 @@ from lrsched import (
     inverse_momentum,
     join,
     one_cycle,
+    product,
     range_sweep,
     warmup,
 )
@@ -633,6 +634,15 @@ def joins(inner: Any | None = None) -> Any:
     return build()
 
 
+def products(inner: Any | None = None) -> Any:
+    st = _st()
+    return st.builds(
+        lambda parts, scale: product(schedules=parts, scale=scale),
+        st.lists(inner if inner is not None else primitives(), min_size=1, max_size=3),
+        st.one_of(st.just(1.0), _fractions(1e-3, 1e3)),
+    )
+
+
 def inverse_momentums(inner: Any | None = None) -> Any:
     st = _st()
     return st.builds(
@@ -654,6 +664,7 @@ TIED: dict[str, Callable[[], Any]] = {
     "cosine_restarts": cosine_restarts_schedules,
     "warmup": warmups,
     "join": joins,
+    "product": products,
     "inverse_momentum": inverse_momentums,
 }
 
@@ -663,6 +674,6 @@ def schedules(max_depth: int = 2) -> Any:
     st = _st()
     return st.recursive(
         primitives(),
-        lambda inner: st.one_of(warmups(inner), joins(inner), inverse_momentums(inner)),
+        lambda inner: st.one_of(warmups(inner), joins(inner), products(inner), inverse_momentums(inner)),
         max_leaves=max_depth * 3,
     )

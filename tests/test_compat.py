@@ -88,6 +88,24 @@ CASES = {
         compat.torch_PolynomialLR(LR, total_iters=20, power=2.0),
         50,
     ),
+    "ChainedScheduler (linear warmup times exponential, times a step)": (
+        lambda o: sched.ChainedScheduler(
+            [
+                sched.LinearLR(o, start_factor=0.1, total_iters=5),
+                sched.ExponentialLR(o, gamma=0.95),
+                sched.StepLR(o, step_size=12, gamma=0.5),
+            ]
+        ),
+        compat.torch_ChainedScheduler(
+            [
+                compat.torch_LinearLR(LR, start_factor=0.1, total_iters=5),
+                compat.torch_ExponentialLR(LR, gamma=0.95),
+                compat.torch_StepLR(LR, step_size=12, gamma=0.5),
+            ],
+            lr=LR,
+        ),
+        60,
+    ),
     "SequentialLR (linear warmup, then exponential)": (
         lambda o: sched.SequentialLR(
             o,
