@@ -9,13 +9,24 @@ before the loss explodes; then cycle between that LR and a tenth of it.
 - Divergence: the first step whose smoothed loss exceeds the best so far by more than
   `(diverge - 1) * |best|` (for positive losses: `diverge` times the best), or whose
   loss is not finite. A ratio of losses would misbehave on negative losses; this does not.
-- Suggestions (on the smoothed curve before divergence, against log-LR for exponential
-  sweeps): `steepest` — where the loss falls fastest, after trimming the first and last
-  `trim` fraction; `min_div_10` — the LR at the lowest loss, divided by 10 (the usual
-  recipe); `valley` — fastai's rule: the longest stretch of falling loss, two thirds of
-  the way down it; `min` — the LR at the lowest loss itself.
-- `cyclic_bounds(rule, ratio)` — `(max_lr / ratio, max_lr)` for CLR and 1cycle, with
-  `max_lr` from the rule (default `min`: "the LR just before the loss explodes").
+- Analysis (after the sweep, so it need not be causal): the curve before divergence is
+  smoothed by a zero-phase local linear regression of the loss against log-LR (tricube
+  weights over the nearest `span` fraction of the points; `smoother="local"`), which
+  gives the curve and its slope at each point without the EMA's lag of tens of steps.
+  `smoother="ema"` reads the causal EMA instead (the analysis of lrsched 0.1, and of
+  fastai and Lightning), kept for comparison. The first `trim` fraction of the points
+  (and the last 5% for `steepest`) is never suggested.
+- Suggestions: `steepest` — where the smoothed loss falls fastest per log-LR;
+  `min_div_10` — the LR at the lowest smoothed loss, divided by 10; `valley` — fastai's
+  rule: the longest stretch of falling loss, two thirds of the way down it; `min` — the
+  LR at the lowest loss itself. A rule gives `lr=None` with the reason where the curve
+  cannot support it: fewer than 10 points before divergence, a loss that never falls or
+  falls by less than its noise (the running mean of k = span * n losses falls by under
+  7 sigma / sqrt(k), sigma from the second differences of the losses),
+  or an LR below `start_lr`. Where the sweep stopped while the loss was still falling,
+  the reason says so.
+- `recommend(use)` picks the rule the benchmark (`benchmarks/finder_quality.py`) supports
+  for each use: a constant LR, 1cycle's `max_lr`, CLR's bounds.
 """
 
 from __future__ import annotations
@@ -33,6 +44,13 @@ from typing import Any, NamedTuple
 import numpy as np
 
 RULES = ("steepest", "min_div_10", "valley", "min")
+SMOOTHERS = ("local", "ema")
+USES = ("constant", "one_cycle", "cyclic")
+# The (rule, smoother) `benchmarks/finder_quality.py` supports for each use: the lowest
+# worst-case regret over its tasks (see the README's tables). CLR's top is 1cycle's peak.
+RECOMMENDED = {"constant": ("min_div_10", "ema"), "one_cycle": ("min_div_10", "ema"), "cyclic": ("min_div_10", "ema")}
+MIN_POINTS = 10
+NOISE_FALL = 7.0  # a fall of the running mean below NOISE_FALL * noise / sqrt(points) is noise
 
 
 class Suggestion(NamedTuple):
@@ -42,6 +60,47 @@ class Suggestion(NamedTuple):
     lr: float | None
     step: int | None
     reason: str
+
+
+def local_linear(x: np.ndarray, y: np.ndarray, span: float) -> tuple[np.ndarray, np.ndarray]:
+    """A zero-phase smoother: at each x_i, the weighted least-squares line through the
+    nearest `span` fraction of the points (at least 5), tricube weights; returns the
+    line's value and slope there (Cleveland's LOESS, degree 1)."""
+    n = x.size
+    k = min(n, max(5, math.ceil(span * n)))
+    fit, slope = np.empty(n), np.empty(n)
+    for lo in range(0, n, 256):  # rows in blocks: n x n distances would not fit for long sweeps
+        d = np.abs(x[None, :] - x[lo : lo + 256, None])
+        h = np.partition(d, k - 1, axis=1)[:, k - 1 : k] * (1 + 1e-9) + 1e-300
+        w = np.clip(1.0 - (d / h) ** 3, 0.0, None) ** 3
+        total = w.sum(axis=1, keepdims=True)
+        xm = (w * x).sum(axis=1, keepdims=True) / total
+        ym = (w * y).sum(axis=1, keepdims=True) / total
+        sxx = (w * (x - xm) ** 2).sum(axis=1, keepdims=True)
+        b = np.where(sxx > 0, (w * (x - xm) * (y - ym)).sum(axis=1, keepdims=True) / np.where(sxx > 0, sxx, 1.0), 0.0)
+        rows = slice(lo, lo + d.shape[0])
+        fit[rows] = (ym + b * (x[rows, None] - xm))[:, 0]
+        slope[rows] = b[:, 0]
+    return fit, slope
+
+
+def fastai_valley(losses: np.ndarray) -> int | None:
+    """fastai's valley: the longest decreasing run (not necessarily contiguous) of the
+    losses, then two thirds of the way down it; None where the loss never falls."""
+    n = losses.size
+    run = [1] * n
+    best_end = 0
+    for i in range(1, n):
+        for j in range(i):
+            if losses[i] < losses[j] and run[i] < run[j] + 1:
+                run[i] = run[j] + 1
+        if run[best_end] < run[i]:
+            best_end = i
+    if run[best_end] < 2:
+        return None
+    best_start = best_end - run[best_end]
+    section = (best_end - best_start) / 3
+    return max(0, best_start + int(section) + int(section / 2))
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -59,6 +118,8 @@ class RangeTestResult:
     trim: float = 0.1
     log_lr: bool = True
     stopped: str = "completed"
+    smoother: str = "local"
+    span: float = 0.2
 
     def __post_init__(self) -> None:
         lrs = np.asarray(self.lrs, dtype=np.float64).ravel()
@@ -75,6 +136,10 @@ class RangeTestResult:
             raise ValueError(f"diverge must be a finite number in (1, inf); got {self.diverge!r}")
         if not 0.0 <= self.trim < 0.5:
             raise ValueError(f"trim must be in [0, 0.5); got {self.trim!r}")
+        if self.smoother not in SMOOTHERS:
+            raise ValueError(f"smoother must be one of {', '.join(map(repr, SMOOTHERS))}; got {self.smoother!r}")
+        if not 0.0 < self.span <= 1.0:
+            raise ValueError(f"span must be in (0, 1]; got {self.span!r}")
         lrs.setflags(write=False)
         losses.setflags(write=False)
         object.__setattr__(self, "lrs", lrs)
@@ -99,7 +164,8 @@ class RangeTestResult:
 
     @property
     def smoothed(self) -> np.ndarray:
-        """Bias-corrected EMA of the losses; NaN from the first non-finite loss on."""
+        """The causal, bias-corrected EMA of the losses (what stops the sweep); NaN from
+        the first non-finite loss on."""
         return self._curve[0]
 
     @property
@@ -108,101 +174,183 @@ class RangeTestResult:
         return self._curve[1]
 
     def _usable(self) -> tuple[np.ndarray, np.ndarray, int]:
-        """LRs and smoothed losses before divergence, and how many there are."""
+        """LRs and EMA-smoothed losses before divergence, and how many there are."""
         end = self.divergence_index
         end = self.losses.size if end is None else end
         return self.lrs[:end], self.smoothed[:end], end
 
+    @functools.cached_property
+    def _analysis(self) -> tuple[np.ndarray, np.ndarray, float, int]:
+        """The analysed curve, its slope per log-LR (or per LR), the noise of the losses
+        about the zero-phase fit (a robust standard deviation), and where the analysis
+        ends. The zero-phase curve finds divergence again, without the EMA's lag (the
+        EMA can miss a blow-up that recovers), and is refitted without what follows."""
+        lrs, ema, n = self._usable()
+        if n < 3:
+            return ema, np.zeros(n), 0.0, n
+        x = np.log(lrs) if self.log_lr else lrs
+        raw = self.losses[:n]
+        # The spread of one loss about its neighbours: a robust standard deviation from
+        # the second differences of the losses (blind to a locally straight trend).
+        noise = float(1.4826 * np.median(np.abs(np.diff(raw, 2))) / math.sqrt(6.0))
+        fit, slope = local_linear(x, raw, self.span)
+        if self.smoother == "ema":
+            return ema, np.gradient(ema, x), noise, n
+        best = np.minimum.accumulate(fit)
+        over = fit - best > (self.diverge - 1.0) * np.abs(best)
+        if over.any() and int(np.argmax(over)) >= 2:
+            n = int(np.argmax(over))
+            x, raw = x[:n], raw[:n]
+            fit, slope = local_linear(x, raw, self.span)
+        return fit, slope, noise, n
+
+    @property
+    def curve(self) -> np.ndarray:
+        """The smoothed loss the suggestions read, up to where the analysis ends."""
+        return self._analysis[0]
+
     # -- suggestions ----------------------------------------------------------------
-    def suggest(self, rule: str = "steepest") -> Suggestion:
+    @functools.cached_property
+    def _other_smoothers(self) -> dict[str, RangeTestResult]:
+        return {name: dataclasses.replace(self, smoother=name) for name in SMOOTHERS if name != self.smoother}
+
+    def suggest(self, rule: str = "steepest", smoother: str | None = None) -> Suggestion:
+        """The LR `rule` reads from the curve (of `smoother`, by default the result's
+        own), or `lr=None` and the reason it cannot."""
         if rule not in RULES:
             raise ValueError(f"rule must be one of {', '.join(map(repr, RULES))}; got {rule!r}")
-        lrs, smoothed, n = self._usable()
-        if n < 3:
-            return Suggestion(rule, None, None, f"only {n} finite points before divergence; need >= 3")
-        if np.ptp(smoothed) <= 1e-12 * max(1.0, float(np.max(np.abs(smoothed)))):
-            return Suggestion(rule, None, None, "the loss did not change over the sweep: widen the LR range")
-        if rule in ("min", "min_div_10"):
-            index = int(np.argmin(smoothed))
-            divisor = 10.0 if rule == "min_div_10" else 1.0
+        if smoother is not None and smoother != self.smoother:
+            if smoother not in SMOOTHERS:
+                raise ValueError(f"smoother must be one of {', '.join(map(repr, SMOOTHERS))}; got {smoother!r}")
+            return self._other_smoothers[smoother].suggest(rule)
+        curve, slope, noise, n = self._analysis
+        lrs = self.lrs
+        if n < MIN_POINTS:
             return Suggestion(
-                rule, float(lrs[index] / divisor), index, "lowest smoothed loss" + (" / 10" if divisor != 1.0 else "")
+                rule, None, None, f"only {n} points before the loss diverged ({self.stopped}); need >= {MIN_POINTS}"
             )
-        if rule == "steepest":
-            start, stop = int(n * self.trim), n - int(n * self.trim)
-            if stop - start < 3:
-                return Suggestion(rule, None, None, f"{stop - start} points left after trimming; need >= 3")
-            x = np.log(lrs[start:stop]) if self.log_lr else lrs[start:stop]
-            slope = np.gradient(smoothed[start:stop], x)
-            index = start + int(np.argmin(slope))
-            if slope[index - start] >= 0:
+        start = int(n * self.trim)
+        lowest = start + int(np.argmin(curve[start:]))
+        fall = float(np.max(curve[start : lowest + 1]) - curve[lowest])
+        if lowest == start or fall <= 0.0:
+            return Suggestion(rule, None, None, "the loss never fell over the sweep: lower start_lr")
+        # Is the fall more than noise? The running mean of k losses holds noise / sqrt(k);
+        # over pure noise, its largest fall (a peak to a later trough) exceeded 7 times
+        # that in 0.1% of 2,000 draws (50 to 300 points). A smaller fall is no fall.
+        window = min(n, max(5, math.ceil(self.span * n)))
+        means = np.convolve(self.losses[:n], np.ones(window) / window, mode="valid")
+        trough = int(np.argmin(means))
+        mean_fall = float(np.max(means[: trough + 1]) - means[trough])
+        if mean_fall < NOISE_FALL * noise / math.sqrt(window):
+            return Suggestion(
+                rule,
+                None,
+                None,
+                f"the loss fell by {mean_fall:.3g}, within its noise ({NOISE_FALL:g} x {noise:.3g} / sqrt({window})): "
+                "no fall to read; widen the LR range or take more steps",
+            )
+        if rule in ("min", "min_div_10"):
+            index, divisor, reason = lowest, (10.0 if rule == "min_div_10" else 1.0), "lowest smoothed loss"
+        elif rule == "steepest":
+            stop = n - max(1, n // 20)
+            index = start + int(np.argmin(slope[start:stop]))
+            if slope[index] >= 0:
                 return Suggestion(rule, None, None, "the loss never fell over the sweep: lower start_lr")
-            return Suggestion(rule, float(lrs[index]), index, "steepest descent of the smoothed loss")
-        return self._valley(lrs, smoothed)
-
-    @staticmethod
-    def _valley(lrs: np.ndarray, smoothed: np.ndarray) -> Suggestion:
-        # fastai's valley: the longest decreasing run (not necessarily contiguous) of the
-        # loss, then two thirds of the way down it.
-        n = smoothed.size
-        run = [1] * n
-        best_end = 0
-        for i in range(1, n):
-            for j in range(i):
-                if smoothed[i] < smoothed[j] and run[i] < run[j] + 1:
-                    run[i] = run[j] + 1
-            if run[best_end] < run[i]:
-                best_end = i
-        best_start = best_end - run[best_end]
-        if run[best_end] < 2:
-            return Suggestion("valley", None, None, "the loss never fell over the sweep: lower start_lr")
-        section = (best_end - best_start) / 3
-        index = max(0, best_start + int(section) + int(section / 2))
-        return Suggestion("valley", float(lrs[index]), index, "fastai valley: 2/3 down the longest descent")
+            divisor, reason = 1.0, "steepest fall of the smoothed loss"
+        else:
+            found = fastai_valley(curve[start:])
+            if found is None:
+                return Suggestion(rule, None, None, "the loss never fell over the sweep: lower start_lr")
+            index, divisor, reason = start + found, 1.0, "fastai valley: 2/3 down the longest descent"
+        lr = float(lrs[index] / divisor)
+        if divisor != 1.0:
+            reason += f" / {divisor:g}"
+        if lr < self.lrs[0]:
+            return Suggestion(rule, None, index, f"{reason} is below start_lr ({self.lrs[0]:.3g}): lower start_lr")
+        if lowest >= n - 2 and (self.stopped != "completed" or n < self.losses.size):
+            reason += (
+                f"; the loss was still falling where the sweep stopped ({self.stopped}): the lowest loss may lie beyond"
+            )
+        return Suggestion(rule, lr, index, reason)
 
     def suggestions(self) -> dict[str, Suggestion]:
         return {rule: self.suggest(rule) for rule in RULES}
 
-    def cyclic_bounds(self, rule: str = "min", ratio: float = 10.0) -> tuple[float, float]:
-        """(base_lr, max_lr) for `cyclic` / `one_cycle`: max from `rule`, base = max / ratio."""
+    def recommend(self, use: str = "one_cycle") -> Suggestion:
+        """The suggestion of the rule the benchmark supports for `use`: "constant" (a
+        constant LR), "one_cycle" (its `max_lr`) or "cyclic" (the top of CLR)."""
+        if use not in USES:
+            raise ValueError(f"use must be one of {', '.join(map(repr, USES))}; got {use!r}")
+        rule, smoother = RECOMMENDED[use]
+        return self.suggest(rule, smoother)
+
+    def cyclic_bounds(self, rule: str | None = None, ratio: float = 10.0) -> tuple[float, float]:
+        """(base_lr, max_lr) for `cyclic` / `one_cycle`: max from `rule` (by default the
+        rule recommended for "cyclic"), base = max / ratio."""
         if not (math.isfinite(ratio) and ratio > 1.0):
             raise ValueError(f"ratio must be a finite number in (1, inf); got {ratio!r}")
-        found = self.suggest(rule)
+        found = self.recommend("cyclic") if rule is None else self.suggest(rule)
         if found.lr is None:
-            raise ValueError(f"no cyclic bounds: rule {rule!r} has no suggestion ({found.reason})")
+            raise ValueError(f"no cyclic bounds: rule {found.rule!r} has no suggestion ({found.reason})")
         return (found.lr / ratio, found.lr)
 
-    def plot(self, path: str | None = None, ax: Any = None) -> Any:
-        """Loss vs LR (log axis): raw and smoothed, the suggestions marked. Needs matplotlib.
+    def _lr_for(self, use: str) -> float:
+        found = self.recommend(use)
+        if found.lr is None:
+            raise ValueError(f"no LR to use: rule {found.rule!r} has no suggestion ({found.reason})")
+        return found.lr
 
-        Returns the figure; with `path`, also saves it (PNG by extension).
-        """
+    def one_cycle(self, total_steps: float, **options: Any) -> Any:
+        """`lrsched.one_cycle` with `max_lr` from `recommend("one_cycle")`; `options` go
+        to `one_cycle` (pct_start, div_factor, ...)."""
+        from lrsched.one_cycle import one_cycle
+
+        return one_cycle(max_lr=self._lr_for("one_cycle"), total_steps=total_steps, **options)
+
+    def cyclic(self, step_size_up: float, ratio: float = 10.0, **options: Any) -> Any:
+        """`lrsched.cyclic` between `cyclic_bounds(ratio=ratio)`; `options` go to `cyclic`."""
+        from lrsched.cyclic import cyclic
+
+        base_lr, max_lr = self.cyclic_bounds(ratio=ratio)
+        return cyclic(base_lr=base_lr, max_lr=max_lr, step_size_up=step_size_up, **options)
+
+    def plot(self, path: str | None = None, ax: Any = None) -> Any:
+        """Loss vs LR (log axis): the raw losses, the causal EMA and the analysed curve,
+        each suggestion a point on the curve with its LR, the divergence marked. The
+        y-range shows the curve from its start to a little below its lowest point, not
+        the blow-up. Needs matplotlib. Returns the figure; with `path`, also saves it."""
         if ax is None:
             import matplotlib.pyplot as plt
 
             fig, ax = plt.subplots(figsize=(7, 4.5), constrained_layout=True)
         else:
             fig = ax.figure
-        ax.plot(self.lrs, self.losses, color="0.7", linewidth=1, label="loss")
-        ax.plot(self.lrs, self.smoothed, color="tab:blue", label=f"smoothed (beta={self.smoothing})")
+        curve, _, _, n = self._analysis
+        ax.plot(self.lrs, self.losses, color="0.75", linewidth=1, label="loss")
+        ax.plot(self.lrs, self.smoothed, color="0.45", linewidth=1, linestyle=":", label=f"EMA (beta={self.smoothing})")
+        if n:
+            ax.plot(self.lrs[:n], curve, color="tab:blue", linewidth=2, label=f"analysed ({self.smoother})")
         colors = {"steepest": "tab:green", "min_div_10": "tab:orange", "valley": "tab:purple", "min": "tab:red"}
         for rule, found in self.suggestions().items():
             if found.lr is not None:
-                ax.axvline(found.lr, color=colors[rule], linestyle="--", label=f"{rule}: {found.lr:.3g}")
+                # On the curve at the LR suggested (min_div_10 lies a decade left of its step).
+                where = np.log(self.lrs[:n]) if self.log_lr else self.lrs[:n]
+                y = np.interp(math.log(found.lr) if self.log_lr else found.lr, where, curve)
+                ax.plot([found.lr], [y], "o", color=colors[rule], label=f"{rule}: {found.lr:.3g}")
+        if n < self.losses.size:
+            ax.axvline(self.lrs[n], color="0.3", linestyle="--", linewidth=1, label=f"diverged at {self.lrs[n]:.3g}")
         if self.log_lr:
             ax.set_xscale("log")
-        # Frame the smoothed curve before divergence: the explosion would flatten the rest.
-        _, smoothed, end = self._usable()
-        if end:
-            low, high = float(np.min(smoothed)), float(np.max(smoothed))
-            span = high - low + 1e-12
-            ax.set_ylim(low - 0.5 * span, high + 0.5 * span)
+        if n >= 2:
+            low, high = float(np.min(curve)), float(max(curve[0], np.max(curve[: max(1, n // 2)])))
+            span = max(high - low, 1e-12)
+            ax.set_ylim(low - 0.15 * span, high + 0.15 * span)
         ax.set_xlabel("learning rate")
         ax.set_ylabel("loss")
         ax.set_title(f"LR range test ({self.stopped})")
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
         if path is not None:
-            fig.savefig(path, dpi=100)
+            fig.savefig(path, dpi=100, bbox_inches="tight")
         return fig
 
     # -- serialisation --------------------------------------------------------------
@@ -213,6 +361,8 @@ class RangeTestResult:
             "trim": self.trim,
             "log_lr": self.log_lr,
             "stopped": self.stopped,
+            "smoother": self.smoother,
+            "span": self.span,
         }
 
     def to_json(self) -> str:

@@ -1,0 +1,27 @@
+"""A smoke run of each benchmark: the scripts run, and print what the README quotes.
+(The numbers themselves come from full runs: the machines here are noisy and slow.)"""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parents[1]
+
+
+@pytest.mark.slow
+def test_finder_quality_smoke_run_prints_the_regret_tables():
+    pytest.importorskip("sklearn", reason="scikit-learn is not installed; CI installs it")
+    pytest.importorskip("torch", reason="torch is not installed; CI installs it")
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "finder_quality.py"), "--smoke"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    for heading in ("### constant: regret", "### one_cycle: regret"):
+        assert heading in done.stdout
+    for row in ("| lrsched recommend(", "| fastai valley |", "| lightning |", "| torch-lr-finder |"):
+        assert row in done.stdout, row
