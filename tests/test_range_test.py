@@ -220,6 +220,7 @@ def test_the_readme_torch_example_suggests_an_lr_that_trains():
     for use in ("constant", "one_cycle", "cyclic"):
         found = result.recommend(use)
         assert found.lr is not None and found.step >= 10, found  # not the first trimmed stretch
+
     def mean_loss(model):
         with torch.no_grad():
             return float(sum(loss_fn(model, b) for b in data)) / len(data)
