@@ -26,6 +26,7 @@ from lrsched.one_cycle import OneCycle, one_cycle
 from lrsched.plotting import plot
 from lrsched.polynomial import Polynomial, polynomial
 from lrsched.sweep import RangeSweep, range_sweep
+from lrsched.tanh import TanhDecay, tanh_decay
 from lrsched.wsd import WarmupStableDecay, warmup_stable_decay
 
 __version__ = "0.2.0"
@@ -48,6 +49,7 @@ __all__ = [
     "Schedule",
     "Shaped",
     "StepDecay",
+    "TanhDecay",
     "Warmup",
     "WarmupStableDecay",
     "constant",
@@ -68,6 +70,7 @@ __all__ = [
     "range_sweep",
     "register",
     "step_decay",
+    "tanh_decay",
     "warmup",
     "warmup_stable_decay",
 ]

@@ -25,6 +25,7 @@ from lrsched.decay import constant, exponential, multi_step, step_decay
 from lrsched.inverse import inverse_decay
 from lrsched.one_cycle import one_cycle
 from lrsched.polynomial import polynomial
+from lrsched.tanh import tanh_decay
 from lrsched.wsd import warmup_stable_decay
 
 # ruff: noqa: N802, N803 - the peers' own names (OneCycleLR, T_0, ...) are the point here.
@@ -600,9 +601,11 @@ def _timm_plain(noise_range_t: Any, cycle_decay: float = 1.0, lr_min: float = 0.
         raise ValueError("cycle_decay scaling the peak above lr_min > 0 has no lrsched policy yet (lr_min=0 has)")
 
 
-def _timm_warmup(schedule: Schedule, warmup_t: float, warmup_lr_init: float, warmup_prefix: bool) -> Schedule:
+def _timm_warmup(
+    schedule: Schedule, end_lr: float, warmup_t: float, warmup_lr_init: float, warmup_prefix: bool
+) -> Schedule:
     # timm ramps linearly from warmup_lr_init to the base LR: lr_init + t * (lr - lr_init) / warmup_t.
-    return warmup(schedule=schedule, steps=warmup_t, start_lr=warmup_lr_init, prefix=warmup_prefix)
+    return warmup(schedule=schedule, steps=warmup_t, start_lr=warmup_lr_init, prefix=warmup_prefix, end_lr=end_lr)
 
 
 def _timm_cycles(restarts: Schedule, t_initial: float, cycle_mul: float, cycle_limit: int, lr_min: float) -> Schedule:
@@ -638,7 +641,7 @@ def timm_CosineLRScheduler(
             max_lr=lr, first_cycle_steps=t_initial, cycle_mult=cycle_mul, peak_decay=cycle_decay, min_lr=lr_min
         )
         cycles = _timm_cycles(restarts, t_initial, cycle_mul, cycle_limit, lr_min)
-    return _timm_warmup(cycles, warmup_t, warmup_lr_init, warmup_prefix)
+    return _timm_warmup(cycles, lr, warmup_t, warmup_lr_init, warmup_prefix)
 
 
 def timm_PolyLRScheduler(
@@ -661,7 +664,35 @@ def timm_PolyLRScheduler(
     if cycle_limit > 1:
         raise ValueError("restarts of a polynomial decay have no lrsched policy yet; cycle_limit=1 has")
     decay = polynomial(initial_lr=lr, decay_steps=t_initial, final_lr=lr_min, power=power)
-    return _timm_warmup(decay, warmup_t, warmup_lr_init, warmup_prefix)
+    return _timm_warmup(decay, lr, warmup_t, warmup_lr_init, warmup_prefix)
+
+
+def timm_TanhLRScheduler(
+    lr: float,
+    t_initial: float,
+    lb: float = -7.0,
+    ub: float = 3.0,
+    lr_min: float = 0.0,
+    cycle_mul: float = 1.0,
+    cycle_decay: float = 1.0,
+    cycle_limit: int = 1,
+    warmup_t: float = 0,
+    warmup_lr_init: float = 0.0,
+    warmup_prefix: bool = False,
+    t_in_epochs: bool = True,
+    noise_range_t: Any = None,
+) -> Schedule:
+    """`timm.scheduler.TanhLRScheduler` (one cycle: cycle_limit=1, its default): the tanh
+    over `t_initial`, then exactly `lr_min` (timm drops the tanh's last 0.25% there).
+    Its warmup on the schedule's own clock ends at the schedule's value there."""
+    _timm_plain(noise_range_t)
+    if cycle_limit > 1:
+        raise ValueError("restarts of a tanh decay have no lrsched policy yet; cycle_limit=1 has")
+    decay = tanh_decay(initial_lr=lr, decay_steps=t_initial, final_lr=lr_min, lower=lb, upper=ub)
+    tanh = join(schedules=[decay, constant(lr=lr_min)], boundaries=[t_initial])
+    # Its warmup on the schedule's own clock ramps to the schedule's value at warmup_t
+    # (timm's other schedulers ramp to the group's LR).
+    return _timm_warmup(tanh, lr if warmup_prefix else float(tanh(warmup_t)), warmup_t, warmup_lr_init, warmup_prefix)
 
 
 def timm_StepLRScheduler(
@@ -677,7 +708,7 @@ def timm_StepLRScheduler(
     """`timm.scheduler.StepLRScheduler`."""
     _timm_plain(noise_range_t)
     return _timm_warmup(
-        step_decay(initial_lr=lr, drop=decay_rate, every=decay_t), warmup_t, warmup_lr_init, warmup_prefix
+        step_decay(initial_lr=lr, drop=decay_rate, every=decay_t), lr, warmup_t, warmup_lr_init, warmup_prefix
     )
 
 
@@ -695,7 +726,7 @@ def timm_MultiStepLRScheduler(
     documented convention, one step before torch's MultiStepLR)."""
     _timm_plain(noise_range_t)
     drops = multi_step(initial_lr=lr, milestones=sorted(max(m - 1, 0) for m in decay_t), gamma=decay_rate)
-    return _timm_warmup(drops, warmup_t, warmup_lr_init, warmup_prefix)
+    return _timm_warmup(drops, lr, warmup_t, warmup_lr_init, warmup_prefix)
 
 
 def timm_WSDLRScheduler(

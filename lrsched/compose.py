@@ -93,6 +93,8 @@ class Warmup(Schedule):
         start_lr: s, where the ramp starts (> 0 for "exp").
         shape: the ramp's shape.
         prefix: the schedule starts after the ramp (else the ramp lies over its first n steps).
+        end_lr: where the ramp ends (:math:`\tau`); None: schedule(0). timm ramps to the
+            group's LR, which a tanh decay only approaches.
 
     Reference: Goyal et al., "Accurate, Large Minibatch SGD: Training ImageNet in 1 Hour",
     2017, section 2.2: "constant warmup" (a low constant LR) and "gradual warmup" (a
@@ -113,6 +115,7 @@ class Warmup(Schedule):
     start_lr: Annotated[float, Interval(low=0.0, scale="lr")] = 0.0
     shape: Annotated[str, OneOf(RAMPS)] = "linear"
     prefix: Annotated[bool, Flag()] = True
+    end_lr: Annotated[float | None, Interval(low=0.0, scale="lr", optional=True)] = None
     _target: float = dataclasses.field(init=False, repr=False, compare=False)
     _knots: tuple[float] = dataclasses.field(init=False, repr=False, compare=False)
     _shift: float = dataclasses.field(init=False, repr=False, compare=False)
@@ -120,7 +123,7 @@ class Warmup(Schedule):
     def __post_init__(self) -> None:
         super().__post_init__()
         # Derived once: every call reads them.
-        set_field(self, "_target", float(self.schedule(0.0)))
+        set_field(self, "_target", float(self.schedule(0.0)) if self.end_lr is None else float(self.end_lr))
         set_field(self, "_knots", (self.steps,))
         set_field(self, "_shift", self.steps if self.prefix else 0.0)
         if self.shape == "exp" and self.steps > 0.0:
@@ -131,7 +134,8 @@ class Warmup(Schedule):
 
     @property
     def target(self) -> float:
-        """The value the ramp reaches: the wrapped schedule's value at its step 0."""
+        """The value the ramp reaches: `end_lr`, by default the wrapped schedule's value
+        at its step 0."""
         return self._target
 
     def _ramp(self, t: Any, xp: Namespace) -> Any:
@@ -161,7 +165,7 @@ class Warmup(Schedule):
         low, high = self.schedule.bounds
         if self.steps == 0.0:
             return (low, high)
-        return (min(low, self.start_lr), max(high, self.start_lr))
+        return (min(low, self.start_lr, self.target), max(high, self.start_lr, self.target))
 
     @property
     def max_slope(self) -> float:
@@ -169,7 +173,10 @@ class Warmup(Schedule):
 
     def breakpoints(self, until: float, since: float = 0.0) -> tuple[float, ...]:
         jump: tuple[float, ...] = ()
-        if self.steps > 0.0 and (not self.prefix or (self.shape == "constant" and self.start_lr != self.target)):
+        ends_apart = self.end_lr is not None and self.end_lr != float(self.schedule(0.0))
+        if self.steps > 0.0 and (
+            not self.prefix or ends_apart or (self.shape == "constant" and self.start_lr != self.target)
+        ):
             jump = (self.steps,)  # on its own clock, the schedule resumes wherever it has got to
         inner: tuple[float, ...] = ()
         if until >= self.steps:

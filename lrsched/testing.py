@@ -605,12 +605,15 @@ def primitives() -> Any:
 def warmups(inner: Any | None = None) -> Any:
     st = _st()
 
-    def build(schedule: Schedule, steps: float, start_frac: float, shape: str, prefix: bool) -> Schedule:
-        target = float(schedule(0.0))
+    def build(
+        schedule: Schedule, steps: float, start_frac: float, shape: str, prefix: bool, end_frac: float | None
+    ) -> Schedule:
+        target = float(schedule(0.0)) if end_frac is None else float(schedule(0.0)) * end_frac
         start = target * start_frac if shape == "exp" else target * start_frac * (start_frac > 0.05)
         if shape == "exp" and start <= 0:
             shape = "linear"
-        return warmup(schedule=schedule, steps=steps, start_lr=start, shape=shape, prefix=prefix)
+        end_lr = None if end_frac is None else target
+        return warmup(schedule=schedule, steps=steps, start_lr=start, shape=shape, prefix=prefix, end_lr=end_lr)
 
     return st.builds(
         build,
@@ -619,6 +622,7 @@ def warmups(inner: Any | None = None) -> Any:
         _fractions(0.0, 1.0),
         st.sampled_from(["linear", "cosine", "1-sqrt", "exp", "constant"]),
         st.booleans(),  # on the schedule's own clock too (timm's warmup_prefix=False)
+        st.one_of(st.none(), _fractions(0.5, 2.0)),  # a ramp to an LR of its own (timm's tanh)
     )
 
 

@@ -61,6 +61,18 @@ TIMM = {
         list(range(101)),
     ),
     "poly, default power 0.5, per epoch": ("PolyLRScheduler", dict(t_initial=30), "epochs", _quarters(60)),
+    "tanh, per epoch (fractional), warmup": (
+        "TanhLRScheduler",
+        dict(t_initial=40, lr_min=0.002, warmup_t=3, warmup_lr_init=1e-3),
+        "epochs",
+        _halves(80),
+    ),
+    "tanh, per update, its own bounds": (
+        "TanhLRScheduler",
+        dict(t_initial=50, lb=-4.0, ub=5.0),
+        "updates",
+        list(range(101)),
+    ),
     "step, warmup prefix, fractional epochs": (
         "StepLRScheduler",
         dict(decay_t=7, decay_rate=0.5, warmup_t=3, warmup_lr_init=0.01),

@@ -1,0 +1,88 @@
+"""Hyperbolic-tangent decay: a long high plateau, a fall, a long low tail.
+
+Hsueh et al., "Stochastic Gradient Descent with Hyperbolic-Tangent Decay on
+Classification", WACV 2019, section 3 (their HTD schedule); timm's `TanhLRScheduler`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import sys
+from typing import Annotated, Any
+
+from lrsched._namespace import Namespace
+from lrsched.base import INF, Piece, Shaped, clip_pieces, register
+from lrsched.params import Interval
+
+
+def _half_one_minus_tanh(x: float) -> float:
+    """(1 - tanh(x)) / 2 = 1 / (1 + exp(2x)), without overflow."""
+    return 1.0 / (1.0 + math.exp(2.0 * x)) if x < 350.0 else 0.0
+
+
+@register
+@dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
+class TanhDecay(Shaped):
+    r"""From near `initial_lr` to near `final_lr` along a tanh over `decay_steps`, then flat.
+
+    .. math::
+
+        f = \min(t, D) / D, \qquad
+        \mathrm{lr}(t) = \mathrm{final} + (i - \mathrm{final})\,
+            \tfrac12 \left(1 - \tanh\left(L (1 - f) + U f\right)\right)
+
+    The tanh runs from L (`lower`) to U (`upper`): with timm's -7 and 3 the LR starts a
+    hair below `initial_lr` (the factor is 0.9999992) and ends at 0.25% of the way above
+    `final_lr`, where it stays.
+
+    Args:
+        initial_lr: i, the LR the tanh falls from.
+        decay_steps: D.
+        final_lr: the LR it falls toward.
+        lower: L, the tanh's argument at step 0 (< upper).
+        upper: U, its argument at step D.
+
+    Reference: Hsueh et al., "Stochastic Gradient Descent with Hyperbolic-Tangent Decay
+    on Classification", WACV 2019, eq. 2 (L = -6, U = 3 there); timm `TanhLRScheduler`
+    (lb=-7, ub=3).
+
+    >>> s = tanh_decay(initial_lr=1.0, decay_steps=10, lower=-3.0, upper=3.0)
+    >>> round(s(0), 4), round(s(5), 4), round(s(10), 4), round(s(99), 4)
+    (0.9975, 0.5, 0.0025, 0.0025)
+    """
+
+    policy = "tanh_decay"
+    initial_lr: Annotated[float, Interval(low=0.0, low_open=True, scale="lr")]
+    decay_steps: Annotated[float, Interval(low=0.0, low_open=True, scale="steps")]
+    final_lr: Annotated[float, Interval(low=0.0, high="initial_lr", scale="lr")] = 0.0
+    lower: Annotated[float, Interval(low=-50.0, high=50.0, high_open=True)] = -7.0
+    upper: Annotated[float, Interval(low="lower", high=50.0, low_open=True)] = 3.0
+
+    @property
+    def levels(self) -> tuple[float, float]:
+        return (self.final_lr, self.initial_lr)
+
+    def shape_at(self, t: Any, xp: Namespace) -> Any:
+        f = xp.minimum(t, self.decay_steps) / self.decay_steps
+        x = self.lower * (1.0 - f) + self.upper * f  # exactly L at f = 0 and U at f = 1
+        # (1 - tanh x) / 2 = 1 / (1 + exp(2x)): exp overflowing (float32, x > 44) gives 0,
+        # the limit itself, never NaN.
+        return 1.0 / (1.0 + xp.exp(2.0 * x))
+
+    @property
+    def shape_range(self) -> tuple[float, float]:
+        # Widened by a few ulps: each backend's exp may round the ends its own way.
+        low, high = _half_one_minus_tanh(self.upper), _half_one_minus_tanh(self.lower)
+        return (low * (1.0 - 8 * sys.float_info.epsilon), min(1.0, high * (1.0 + 8 * sys.float_info.epsilon)))
+
+    @property
+    def shape_slope(self) -> float:
+        # d/dt (1 - tanh x)/2 = -(1 - tanh^2 x)/2 * (U - L)/D: at most (U - L) / 2D.
+        return (self.upper - self.lower) / (2.0 * self.decay_steps)
+
+    def shape_pieces(self, until: float) -> tuple[Piece, ...]:
+        return clip_pieces([Piece(0.0, self.decay_steps, -1), Piece(self.decay_steps, INF, 0)], until)
+
+
+tanh_decay = TanhDecay
