@@ -17,7 +17,10 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import math
 import os
+import shutil
+import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -247,6 +250,11 @@ def range_test(
     val_data: Iterable[Any] | None = None,
     accumulation_steps: int = 1,
     progress: bool | None = None,
+    autocast: torch.dtype | None = None,
+    grad_scaler: torch.amp.GradScaler | None = None,
+    max_grad_norm: float | None = None,
+    closure: bool | None = None,
+    cache: str = "device",
 ) -> RangeTestResult:
     """Smith's LR range test: train `num_steps` optimizer steps while the LR sweeps from
     `start_lr` to `end_lr` (`range_sweep`), record the loss, stop early on divergence or a
@@ -262,6 +270,20 @@ def range_test(
     runs out (a generator shorter than `num_steps`) ends the sweep with the curve so far. Under `torch.distributed` (a
     `DistributedDataParallel` model, each rank with its shard of the data) the recorded
     loss is averaged over the ranks, so every rank gets the same result.
+
+    Training loops as practitioners write them: `autocast` (e.g. `torch.bfloat16`) runs
+    `loss_fn` under `torch.autocast` on the parameters' device; `grad_scaler` (a
+    `torch.amp.GradScaler`, for float16) scales the loss, unscales before clipping and
+    steps through the scaler (its state is restored afterwards too); `max_grad_norm`
+    clips the gradients' global norm before each step; `closure` steps
+    `optimizer.step(closure)` (LBFGS and other optimizers that evaluate the loss
+    themselves; by default for `torch.optim.LBFGS`), recording the loss the closure
+    first returns.
+
+    `cache` says where the copy kept for the restore lives: "device" (beside the model:
+    fastest, one more model and optimizer state in accelerator memory), "cpu" (host
+    memory) or "disk" (temporary files, removed afterwards, also after an exception),
+    for a model that fills its accelerator.
     """
     if not isinstance(optimizer, torch.optim.Optimizer):
         raise TypeError(f"optimizer must be a torch.optim.Optimizer; got {type(optimizer).__name__}")
@@ -269,6 +291,17 @@ def range_test(
         raise ValueError(f"accumulation_steps must be a whole number >= 1; got {accumulation_steps!r}")
     if not any(True for _ in model.parameters()):
         raise ValueError("model has no parameters: there is nothing for the range test to train")
+    if max_grad_norm is not None and not (math.isfinite(max_grad_norm) and max_grad_norm > 0):
+        raise ValueError(f"max_grad_norm must be a finite number in (0, inf) or None; got {max_grad_norm!r}")
+    if autocast is not None and not (isinstance(autocast, torch.dtype) and autocast.is_floating_point):
+        raise TypeError(f"autocast must be a floating torch.dtype (e.g. torch.bfloat16) or None; got {autocast!r}")
+    if cache not in CACHES:
+        raise ValueError(f"cache must be one of {', '.join(map(repr, CACHES))}; got {cache!r}")
+    use_closure = isinstance(optimizer, torch.optim.LBFGS) if closure is None else bool(closure)
+    if use_closure and (accumulation_steps != 1 or grad_scaler is not None):
+        raise ValueError("closure=True steps optimizer.step(closure): it takes no accumulation_steps or grad_scaler")
+    device_type = next(model.parameters()).device.type
+    trained = [p for group in optimizer.param_groups for p in group["params"]]
 
     # Ratios against the first group that trains: a group at lr 0 (a frozen backbone)
     # stays at 0, and the LR recorded is the reference group's.
@@ -281,21 +314,53 @@ def range_test(
         )
     ratios = [lr / group_lrs[reference] for lr in group_lrs]
 
+    def forward(batch: Any) -> torch.Tensor:
+        if autocast is None:
+            return loss_fn(model, batch)
+        with torch.autocast(device_type=device_type, dtype=autocast):
+            return loss_fn(model, batch)
+
+    def clip() -> None:
+        if max_grad_norm is not None:
+            torch.nn.utils.clip_grad_norm_(trained, max_grad_norm)
+
     def train_step(lr: float, batches: Iterator[Any]) -> tuple[float, float]:
         for group, ratio in zip(optimizer.param_groups, ratios, strict=True):
             group["lr"] = lr * ratio
-        optimizer.zero_grad()
-        total = 0.0
-        for _ in range(accumulation_steps):
-            loss = loss_fn(model, next(batches))
-            (loss / accumulation_steps).backward()  # type: ignore[no-untyped-call]
-            total += float(loss.detach()) / accumulation_steps
-        optimizer.step()
+        if use_closure:
+            batch = next(batches)
+
+            def evaluate() -> torch.Tensor:
+                optimizer.zero_grad()
+                loss = forward(batch)
+                loss.backward()  # type: ignore[no-untyped-call]
+                clip()
+                return loss
+
+            first = optimizer.step(evaluate)  # type: ignore[arg-type]  # the first evaluation's loss
+            total = float(torch.as_tensor(first).detach())
+        else:
+            optimizer.zero_grad()
+            total = 0.0
+            for _ in range(accumulation_steps):
+                loss = forward(next(batches))
+                scaled = loss / accumulation_steps
+                (scaled if grad_scaler is None else grad_scaler.scale(scaled)).backward()  # type: ignore[no-untyped-call]
+                total += float(loss.detach()) / accumulation_steps
+            if grad_scaler is not None:
+                grad_scaler.unscale_(optimizer)
+                clip()
+                grad_scaler.step(optimizer)
+                grad_scaler.update()
+            else:
+                clip()
+                optimizer.step()
         if val_data is not None:
             total = _validation_loss(model, loss_fn, val_data)
         return float(optimizer.param_groups[reference]["lr"]), _mean_over_ranks(total)
 
-    saved = _TrainingState(model, optimizer)
+    saved = _TrainingState(model, optimizer, cache)
+    scaler_state = None if grad_scaler is None else copy.deepcopy(grad_scaler.state_dict())
     try:
         model.train()
         return run_sweep(
@@ -311,6 +376,8 @@ def range_test(
         )
     finally:
         saved.restore()
+        if grad_scaler is not None and scaler_state is not None:
+            grad_scaler.load_state_dict(scaler_state)
 
 
 class _ModuleModes:
@@ -325,6 +392,20 @@ class _ModuleModes:
             module.training = training
 
 
+CACHES = ("device", "cpu", "disk")
+
+
+def _to_cpu(value: Any) -> Any:
+    """A copy of a (nested) state dict with every tensor copied to the CPU."""
+    if torch.is_tensor(value):
+        return value.detach().to("cpu", copy=True)
+    if isinstance(value, dict):
+        return {k: _to_cpu(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_to_cpu(v) for v in value)
+    return copy.deepcopy(value)
+
+
 class _TrainingState:
     """A copy of everything a range test may change, and its exact restore.
 
@@ -332,10 +413,12 @@ class _TrainingState:
     objects themselves stay in place, in case a module reassigned one), every parameter
     the optimizer trains outside the model (a learnable loss temperature), their
     gradients, the optimizer's state and param groups, each submodule's mode and torch's
-    RNG state.
+    RNG state. `cache` says where the copy of the tensors lives: beside them
+    ("device"), in host memory ("cpu") or in a temporary file ("disk", removed by
+    `restore`, which the runner calls also after an exception).
     """
 
-    def __init__(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> None:
+    def __init__(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer, cache: str = "device") -> None:
         self.slots: list[tuple[dict[str, Any], str, torch.Tensor]] = []
         for module in model.modules():
             for table in (module._parameters, module._buffers):
@@ -343,23 +426,51 @@ class _TrainingState:
         tensors = {id(t): t for _, _, t in self.slots}
         for group in optimizer.param_groups:
             tensors.update((id(p), p) for p in group["params"])
-        self.values = {key: t.detach().clone() for key, t in tensors.items()}
-        self.grads = {key: None if t.grad is None else t.grad.detach().clone() for key, t in tensors.items()}
-        self.tensors = tensors
-        self.optimizer, self.optimizer_state = optimizer, copy.deepcopy(optimizer.state_dict())
+        self.tensors, self.optimizer, self.cache = tensors, optimizer, cache
+        self.path: str | None = None
+        values = {key: t.detach() for key, t in tensors.items()}
+        grads = {key: None if t.grad is None else t.grad.detach() for key, t in tensors.items()}
+        if cache == "device":
+            self.values = {key: v.clone() for key, v in values.items()}
+            self.grads = {key: None if g is None else g.clone() for key, g in grads.items()}
+            self.optimizer_state = copy.deepcopy(optimizer.state_dict())
+        elif cache == "cpu":
+            self.values, self.grads = _to_cpu(values), _to_cpu(grads)
+            self.optimizer_state = _to_cpu(optimizer.state_dict())
+        else:
+            # One file per tensor, so the restore holds one tensor at a time in memory.
+            self.path = tempfile.mkdtemp(prefix="lrsched-range-test-")
+            for index, key in enumerate(tensors):
+                torch.save((values[key], grads[key]), os.path.join(self.path, f"{index}.pt"))
+            torch.save(optimizer.state_dict(), os.path.join(self.path, "optimizer.pt"))
         self.modes = _ModuleModes(model)
         self.rng = torch.get_rng_state()
 
     def restore(self) -> None:
-        for table, name, tensor in self.slots:
-            table[name] = tensor
-        with torch.no_grad():
-            for key, tensor in self.tensors.items():
-                tensor.copy_(self.values[key])
-                tensor.grad = self.grads[key]
-        self.optimizer.load_state_dict(self.optimizer_state)
-        self.modes.restore()
-        torch.set_rng_state(self.rng)
+        try:
+            for table, name, tensor in self.slots:
+                table[name] = tensor
+            with torch.no_grad():
+                for index, (key, tensor) in enumerate(self.tensors.items()):
+                    if self.path is not None:
+                        value, grad = torch.load(os.path.join(self.path, f"{index}.pt"), weights_only=True)
+                    else:
+                        value, grad = self.values[key], self.grads[key]
+                    tensor.copy_(value)
+                    if grad is not None and self.cache != "device":  # a copy off the host / file
+                        grad = grad.to(tensor.device, copy=True)
+                    tensor.grad = grad
+            if self.path is not None:
+                optimizer_state = torch.load(os.path.join(self.path, "optimizer.pt"), weights_only=True, mmap=True)
+            else:
+                optimizer_state = self.optimizer_state
+            self.optimizer.load_state_dict(optimizer_state)
+            self.modes.restore()
+            torch.set_rng_state(self.rng)
+        finally:
+            if self.path is not None:
+                shutil.rmtree(self.path, ignore_errors=True)
+                self.path = None
 
 
 def _mean_over_ranks(loss: float) -> float:

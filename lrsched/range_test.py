@@ -84,6 +84,12 @@ def local_linear(x: np.ndarray, y: np.ndarray, span: float) -> tuple[np.ndarray,
     return fit, slope
 
 
+def _loss_scale(losses: np.ndarray) -> float:
+    """The largest |loss| (1 for none or all zero): the unit the analysis works in."""
+    largest = float(np.max(np.abs(losses))) if losses.size else 0.0
+    return largest if largest > 0.0 else 1.0
+
+
 def fastai_valley(losses: np.ndarray) -> int | None:
     """fastai's valley: the longest decreasing run (not necessarily contiguous) of the
     losses, then two thirds of the way down it; None where the loss never falls."""
@@ -180,34 +186,39 @@ class RangeTestResult:
         return self.lrs[:end], self.smoothed[:end], end
 
     @functools.cached_property
-    def _analysis(self) -> tuple[np.ndarray, np.ndarray, float, int]:
-        """The analysed curve, its slope per log-LR (or per LR), the noise of the losses
-        about the zero-phase fit (a robust standard deviation), and where the analysis
-        ends. The zero-phase curve finds divergence again, without the EMA's lag (the
+    def _analysis(self) -> tuple[np.ndarray, np.ndarray, float, int, float]:
+        """The analysed curve, its slope per log-LR (or per LR) and the noise of the
+        losses (a robust standard deviation), all in units of `scale`, the largest loss;
+        where the analysis ends; and `scale`. The zero-phase curve finds divergence again, without the EMA's lag (the
         EMA can miss a blow-up that recovers), and is refitted without what follows."""
         lrs, ema, n = self._usable()
         if n < 3:
-            return ema, np.zeros(n), 0.0, n
+            return ema, np.zeros(n), 0.0, n, 1.0
         x = np.log(lrs) if self.log_lr else lrs
-        raw = self.losses[:n]
+        # In units of the largest loss, so no sum of losses near the float range overflows
+        # (every test below is unchanged by a positive scale).
+        scale = _loss_scale(self.losses[:n])
+        raw = self.losses[:n] / scale
         # The spread of one loss about its neighbours: a robust standard deviation from
         # the second differences of the losses (blind to a locally straight trend).
         noise = float(1.4826 * np.median(np.abs(np.diff(raw, 2))) / math.sqrt(6.0))
         fit, slope = local_linear(x, raw, self.span)
         if self.smoother == "ema":
-            return ema, np.gradient(ema, x), noise, n
+            return ema / scale, np.gradient(ema / scale, x), noise, n, scale
         best = np.minimum.accumulate(fit)
         over = fit - best > (self.diverge - 1.0) * np.abs(best)
         if over.any() and int(np.argmax(over)) >= 2:
             n = int(np.argmax(over))
             x, raw = x[:n], raw[:n]
             fit, slope = local_linear(x, raw, self.span)
-        return fit, slope, noise, n
+        return fit, slope, noise, n, scale
 
     @property
     def curve(self) -> np.ndarray:
         """The smoothed loss the suggestions read, up to where the analysis ends."""
-        return self._analysis[0]
+        curve, _, _, _, scale = self._analysis
+        with np.errstate(over="ignore"):  # a fit may overshoot losses at the float range's edge
+            return curve * scale
 
     # -- suggestions ----------------------------------------------------------------
     @functools.cached_property
@@ -223,7 +234,7 @@ class RangeTestResult:
             if smoother not in SMOOTHERS:
                 raise ValueError(f"smoother must be one of {', '.join(map(repr, SMOOTHERS))}; got {smoother!r}")
             return self._other_smoothers[smoother].suggest(rule)
-        curve, slope, noise, n = self._analysis
+        curve, slope, noise, n, scale = self._analysis
         lrs = self.lrs
         if n < MIN_POINTS:
             return Suggestion(
@@ -238,7 +249,7 @@ class RangeTestResult:
         # over pure noise, its largest fall (a peak to a later trough) exceeded 7 times
         # that in 0.1% of 2,000 draws (50 to 300 points). A smaller fall is no fall.
         window = min(n, max(5, math.ceil(self.span * n)))
-        means = np.convolve(self.losses[:n], np.ones(window) / window, mode="valid")
+        means = np.convolve(self.losses[:n] / scale, np.ones(window) / window, mode="valid")
         trough = int(np.argmin(means))
         mean_fall = float(np.max(means[: trough + 1]) - means[trough])
         if mean_fall < NOISE_FALL * noise / math.sqrt(window):
@@ -246,7 +257,8 @@ class RangeTestResult:
                 rule,
                 None,
                 None,
-                f"the loss fell by {mean_fall:.3g}, within its noise ({NOISE_FALL:g} x {noise:.3g} / sqrt({window})): "
+                f"the loss fell by {mean_fall * scale:.3g}, within its noise "
+                f"({NOISE_FALL:g} x {noise * scale:.3g} / sqrt({window})): "
                 "no fall to read; widen the LR range or take more steps",
             )
         if rule in ("min", "min_div_10"):
@@ -325,7 +337,7 @@ class RangeTestResult:
             fig, ax = plt.subplots(figsize=(7, 4.5), constrained_layout=True)
         else:
             fig = ax.figure
-        curve, _, _, n = self._analysis
+        curve, n = self.curve, self._analysis[3]
         ax.plot(self.lrs, self.losses, color="0.75", linewidth=1, label="loss")
         ax.plot(self.lrs, self.smoothed, color="0.45", linewidth=1, linestyle=":", label=f"EMA (beta={self.smoothing})")
         if n:

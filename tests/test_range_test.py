@@ -127,11 +127,22 @@ def test_json_and_csv_round_trip_with_nan_and_inf():
     assert RangeTestResult.from_csv(r.to_csv()) == r
 
 
-@given(st.lists(st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.floats(-1e300, 1e300)), max_size=60))
+@given(
+    st.lists(
+        st.one_of(
+            st.floats(allow_nan=True, allow_infinity=True),
+            st.floats(-1e300, 1e300),
+            st.sampled_from([1.7e308, -1.7e308, 1e300, 5e-324]),  # the float range's edges, often
+        ),
+        max_size=60,
+    )
+)
 def test_any_curve_gives_a_suggestion_or_a_reason(losses):
     lrs = np.geomspace(1e-6, 10, max(len(losses), 1))[: len(losses)]
     r = RangeTestResult(lrs=lrs, losses=np.array(losses, dtype=float))
-    for found in r.suggestions().values():
+    with np.errstate(over="raise", invalid="raise", divide="raise"):  # losses near the float range too
+        found_all = r.suggestions()
+    for found in found_all.values():
         assert (found.lr is None and found.reason) or (found.lr > 0 and math.isfinite(found.lr))
 
 
@@ -259,3 +270,15 @@ def test_the_readme_jax_example_suggests_where_the_loss_falls():
     result = jax_range_test(loss_fn, {"w": jnp.zeros(4)}, optimizer, batches, start_lr=1e-6, end_lr=10)
     for use in ("constant", "one_cycle"):
         assert 1e-4 < result.recommend(use).lr < 0.3, result.recommend(use)
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e-6, 1e6, 1e306])
+def test_suggestions_do_not_depend_on_the_losses_unit(scale):
+    # Every test of the analysis is unchanged by a positive scale of the losses, up to
+    # the float range's edges (sums of losses near 1e308 used to overflow).
+    lrs, losses = _sigmoid_fall(noise=0.02)
+    reference = RangeTestResult(lrs=lrs, losses=losses).suggestions()
+    with np.errstate(over="raise", invalid="raise"):
+        scaled = RangeTestResult(lrs=lrs, losses=losses * scale).suggestions()
+    for rule, found in reference.items():
+        assert scaled[rule].step == found.step and scaled[rule].lr == found.lr, (rule, scaled[rule], found)

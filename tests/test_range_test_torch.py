@@ -139,3 +139,112 @@ def test_bad_input_leaves_model_and_optimizer_alone():
     with pytest.raises(ValueError, match="no parameters"):
         range_test(torch.nn.ReLU(), opt, mse, data, progress=False)
     _assert_restored(before, model, opt)
+
+
+# -- training loops as practitioners write them ---------------------------------------
+def test_bf16_autocast_runs_the_loss_in_bf16_and_restores():
+    model, opt, data = _setup(optimizer="sgd")
+    before = _snapshot(model, opt)
+    dtypes = []
+
+    def loss_fn(model, batch):
+        out = model[0](batch[0])  # a Linear under autocast computes in bfloat16
+        dtypes.append(out.dtype)
+        return torch.nn.functional.mse_loss(model[3](model[2](model[1](out.float()))), batch[1])
+
+    r = range_test(model, opt, loss_fn, data, start_lr=1e-5, end_lr=1e-2, num_steps=12, autocast=torch.bfloat16)
+    assert len(r.losses) == 12 and np.all(np.isfinite(r.losses))
+    assert set(dtypes) == {torch.bfloat16}
+    _assert_restored(before, model, opt)
+
+
+def test_a_grad_scaler_steps_through_the_scaler_and_its_state_is_restored():
+    model, opt, data = _setup(optimizer="sgd")
+    scaler = torch.amp.GradScaler("cpu", init_scale=2.0**10)
+    scaler_before = scaler.state_dict()
+    before = _snapshot(model, opt)
+    r = range_test(model, opt, mse, data, start_lr=1e-5, end_lr=1e-2, num_steps=12, grad_scaler=scaler)
+    assert len(r.losses) == 12
+    assert scaler.state_dict() == scaler_before
+    _assert_restored(before, model, opt)
+
+
+def test_gradient_clipping_bounds_every_update():
+    # Plain SGD: each update is lr * the clipped gradient, so its norm is <= lr * max_grad_norm.
+    torch.manual_seed(0)
+    model = torch.nn.Linear(4, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    xs = 100.0 * torch.randn(64, 4)  # large gradients: clipping is active
+    data = [(xs[i : i + 16], xs[i : i + 16].sum(1, keepdim=True)) for i in range(0, 64, 16)]
+    seen = []
+
+    def loss_fn(model, batch):
+        seen.append(torch.cat([p.detach().flatten().clone() for p in model.parameters()]))
+        return mse(model, batch)
+
+    r = range_test(model, opt, loss_fn, data, start_lr=1e-3, end_lr=1e-1, num_steps=10, max_grad_norm=0.5)
+    steps = [float((b - a).norm()) for a, b in zip(seen, seen[1:], strict=False)]
+    assert len(steps) == len(r.lrs) - 1
+    for norm, lr in zip(steps, r.lrs, strict=False):
+        assert norm <= lr * 0.5 * (1 + 1e-4)  # float32 parameters
+    assert max(n / lr for n, lr in zip(steps, r.lrs, strict=False)) > 0.49  # clipping at 0.5, not below
+
+
+def test_lbfgs_steps_with_a_closure_and_restores():
+    torch.manual_seed(0)
+    model = torch.nn.Linear(4, 1)
+    opt = torch.optim.LBFGS(model.parameters(), lr=1.0, max_iter=3)
+    gen = torch.Generator().manual_seed(1)
+    xs = torch.randn(64, 4, generator=gen)
+    data = [(xs[i : i + 16], xs[i : i + 16].sum(1, keepdim=True)) for i in range(0, 64, 16)]
+    weights = [p.detach().clone() for p in model.parameters()]
+    state = opt.state_dict()
+    r = range_test(model, opt, mse, data, start_lr=1e-4, end_lr=0.05, num_steps=15)
+    # LBFGS on changing minibatches diverges early; the sweep records up to there.
+    assert len(r.losses) >= 5 and min(r.losses) < r.losses[0]
+    for p, w in zip(model.parameters(), weights, strict=True):
+        assert torch.equal(p.detach(), w)
+    assert opt.state_dict()["state"] == state["state"]
+    with pytest.raises(ValueError, match="closure"):
+        range_test(model, opt, mse, data, num_steps=5, accumulation_steps=2)
+
+
+def test_bad_loop_options_are_named():
+    model, opt, data = _setup(optimizer="sgd")
+    with pytest.raises(ValueError, match="max_grad_norm"):
+        range_test(model, opt, mse, data, max_grad_norm=0.0)
+    with pytest.raises(TypeError, match="autocast"):
+        range_test(model, opt, mse, data, autocast="bf16")
+
+
+@pytest.mark.parametrize("cache", ["cpu", "disk"])
+def test_each_cache_restores_exactly_and_disk_leaves_no_file(cache, tmp_path, monkeypatch):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+
+    def copies():
+        return [p for p in tmp_path.iterdir() if p.name.startswith("lrsched-range-test-")]
+
+    model, opt, data = _setup()
+    before = _snapshot(model, opt)
+    r = range_test(model, opt, mse, data, start_lr=1e-5, end_lr=1e-2, num_steps=12, cache=cache)
+    assert len(r.losses) == 12
+    _assert_restored(before, model, opt)
+    assert copies() == []
+
+    calls = []
+
+    def failing(model, batch):
+        calls.append(1)
+        if len(calls) == 4:
+            assert len(copies()) == (1 if cache == "disk" else 0)  # the copy, mid-run
+            raise RuntimeError("out of memory")
+        return mse(model, batch)
+
+    with pytest.raises(RuntimeError, match="out of memory"):
+        range_test(model, opt, failing, data, num_steps=12, cache=cache)
+    _assert_restored(before, model, opt)
+    assert copies() == []  # the file is gone after the exception too
+    with pytest.raises(ValueError, match="cache must be one of"):
+        range_test(model, opt, mse, data, cache="gpu")
