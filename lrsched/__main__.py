@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from lrsched.base import Schedule, from_config
@@ -183,6 +184,42 @@ def _plot(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     return 0
 
 
+def _find(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    import importlib
+
+    module_name, _, function_name = args.factory.partition(":")
+    if not module_name or not function_name:
+        parser.error(f"factory must be module:function; got {args.factory!r}")
+    try:
+        factory = getattr(importlib.import_module(module_name), function_name)
+    except (ImportError, AttributeError) as error:
+        parser.error(f"cannot load {args.factory!r}: {error}")
+    made = factory()
+    if not (isinstance(made, tuple) and len(made) == 4):
+        parser.error(f"{args.factory} must return (model, optimizer, loss_fn, data); got {type(made).__name__}")
+    from lrsched.adapters.torch import range_test
+
+    model, optimizer, loss_fn, data = made
+    result = range_test(
+        model, optimizer, loss_fn, data, start_lr=args.start_lr, end_lr=args.end_lr, num_steps=args.num_steps
+    )
+    print(f"LR range test: {len(result.lrs)} steps, {result.stopped}")
+    for rule, found in result.suggestions().items():
+        print(f"  {rule:11} " + (f"{found.lr:.4g}" if found.lr is not None else f"none ({found.reason})"))
+    for use in ("constant", "one_cycle", "cyclic"):
+        found = result.recommend(use)
+        text = f"{found.lr:.4g}" if found.lr is not None else f"none ({found.reason})"
+        print(f"  recommended for {use}: {text} ({found.rule}, {found.reason})")
+    if args.json:
+        Path(args.json).write_text(result.to_json())
+    try:
+        result.plot(args.output)
+        print(f"plot saved to {args.output}")
+    except ImportError:
+        print("matplotlib is not installed: no plot (pip install 'lrsched[plot]')")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="lrsched", description="Learning-rate and momentum schedules.")
     commands = parser.add_subparsers(dest="command")
@@ -197,10 +234,22 @@ def main(argv: list[str] | None = None) -> int:
     demo_args.add_argument("--output-dir", default=".", help="where the PNG plots go")
     demo_args.add_argument(
         "--bounds-rule",
-        default="steepest",
+        default=None,
         choices=["steepest", "min_div_10", "valley", "min"],
-        help="the range-test rule that gives max_lr of the CLR and 1cycle arms",
+        help="the range-test rule that gives max_lr of the CLR and 1cycle arms (default: the recommended one)",
     )
+    find_args = commands.add_parser(
+        "find", help="run the LR range test (torch) on a model from a factory, print the suggestions, plot"
+    )
+    find_args.add_argument(
+        "factory",
+        help="module:function returning (model, optimizer, loss_fn, data); loss_fn(model, batch) -> loss",
+    )
+    find_args.add_argument("--start-lr", type=float, default=1e-7, help="the sweep's first LR (default 1e-7)")
+    find_args.add_argument("--end-lr", type=float, default=10.0, help="the sweep's last LR (default 10)")
+    find_args.add_argument("--num-steps", type=int, default=100, help="optimizer steps (default 100)")
+    find_args.add_argument("-o", "--output", default="lrsched-range-test.png", help="PNG path for the plot")
+    find_args.add_argument("--json", default=None, help="also write the recorded curve as JSON here")
     plot_args = commands.add_parser("plot", help="plot (or tabulate) any policy")
     policies = plot_args.add_subparsers(dest="policy", required=True)
     for _, cls in sorted(Schedule._registry.items()):
@@ -224,6 +273,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "plot":
         return _plot(plot_args, args)
+    if args.command == "find":
+        return _find(find_args, args)
 
     from lrsched import preview as seeds
 

@@ -114,7 +114,7 @@ def run(
     seeds: tuple[int, ...] = SEEDS,
     output_dir: str | Path = ".",
     range_steps: int = 100,
-    bounds_rule: str = "steepest",
+    bounds_rule: str | None = None,
     out: TextIO = sys.stdout,
 ) -> dict[str, list[list[float]]]:
     import torch
@@ -146,12 +146,10 @@ def run(
         text = f"{found.lr:.4g}" if found.lr is not None else f"none ({found.reason})"
         out.write(f"  {rule:11} {text}\n")
     base_lr, max_lr = result.cyclic_bounds(bounds_rule, ratio=10.0)
-    suggested = result.suggest("min_div_10").lr
+    suggested = result.recommend("constant").lr
     assert suggested is not None
-    out.write(
-        f"  CLR / 1cycle bounds (max by {bounds_rule!r}, base = max / 10): "
-        f"base_lr {base_lr:.4g}, max_lr {max_lr:.4g}\n\n"
-    )
+    rule = repr(bounds_rule) if bounds_rule is not None else "the recommended rule"
+    out.write(f"  CLR / 1cycle bounds (max by {rule}, base = max / 10): base_lr {base_lr:.4g}, max_lr {max_lr:.4g}\n\n")
     with contextlib.suppress(ImportError):
         result.plot(str(output / "range_test.png"))
 

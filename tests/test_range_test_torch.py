@@ -248,3 +248,43 @@ def test_each_cache_restores_exactly_and_disk_leaves_no_file(cache, tmp_path, mo
     assert copies() == []  # the file is gone after the exception too
     with pytest.raises(ValueError, match="cache must be one of"):
         range_test(model, opt, mse, data, cache="gpu")
+
+
+FACTORY = """
+import torch
+
+def make():
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(4, 16), torch.nn.ReLU(), torch.nn.Linear(16, 1))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    x = torch.randn(512, 4)
+    data = [(x[i:i + 32], x[i:i + 32].sum(1, keepdim=True)) for i in range(0, 512, 32)]
+    loss_fn = lambda model, batch: torch.nn.functional.mse_loss(model(batch[0]), batch[1])
+    return model, optimizer, loss_fn, data
+"""
+
+
+@pytest.mark.slow
+def test_the_find_command_runs_a_factory_prints_the_suggestions_and_plots(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from lrsched.range_test import RangeTestResult
+
+    (tmp_path / "my_task.py").write_text(FACTORY)
+    env = dict(os.environ, PYTHONPATH=str(tmp_path), MPLBACKEND="Agg")
+    done = subprocess.run(
+        [sys.executable, "-m", "lrsched", "find", "my_task:make", "--start-lr", "1e-6", "-o", "curve.png",
+         "--json", "curve.json"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "recommended for constant:" in done.stdout and "steepest" in done.stdout
+    assert (tmp_path / "curve.png").stat().st_size > 10_000
+    result = RangeTestResult.from_json((tmp_path / "curve.json").read_text())
+    assert f"{result.recommend('constant').lr:.4g}" in done.stdout
+    bad = subprocess.run(
+        [sys.executable, "-m", "lrsched", "find", "my_task"], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert bad.returncode == 2 and "module:function" in bad.stderr
