@@ -596,7 +596,7 @@ def _timm_plain(noise_range_t: Any, cycle_decay: float = 1.0, lr_min: float = 0.
     if noise_range_t is not None:
         raise ValueError("noise_range_t: a random LR noise is not a pure function of the step")
     if k_decay != 1.0:
-        raise ValueError("k_decay != 1 has no lrsched policy yet")
+        raise ValueError("k_decay != 1 over restarts has no lrsched policy yet (cycle_limit=1 has)")
     if cycle_decay != 1.0 and lr_min != 0.0:
         raise ValueError("cycle_decay scaling the peak above lr_min > 0 has no lrsched policy yet (lr_min=0 has)")
 
@@ -633,10 +633,11 @@ def timm_CosineLRScheduler(
     update alike: call the schedule with the epoch (fractional too) or the update count.
     Its cycle index comes from a float `log`, which can put a restart one step late for
     a decimal cycle_mul; lrsched's restarts are exact."""
-    _timm_plain(noise_range_t, cycle_decay, lr_min, k_decay)
     if cycle_limit <= 1:
-        cycles: Schedule = cosine_decay(initial_lr=lr, decay_steps=t_initial, final_lr=lr_min)
+        _timm_plain(noise_range_t)
+        cycles: Schedule = cosine_decay(initial_lr=lr, decay_steps=t_initial, final_lr=lr_min, k_decay=k_decay)
     else:
+        _timm_plain(noise_range_t, cycle_decay, lr_min, k_decay)
         restarts = cosine_restarts(
             max_lr=lr, first_cycle_steps=t_initial, cycle_mult=cycle_mul, peak_decay=cycle_decay, min_lr=lr_min
         )
@@ -660,10 +661,10 @@ def timm_PolyLRScheduler(
     k_decay: float = 1.0,
 ) -> Schedule:
     """`timm.scheduler.PolyLRScheduler` (one cycle: cycle_limit=1, its default)."""
-    _timm_plain(noise_range_t, cycle_decay, lr_min, k_decay)
+    _timm_plain(noise_range_t)
     if cycle_limit > 1:
         raise ValueError("restarts of a polynomial decay have no lrsched policy yet; cycle_limit=1 has")
-    decay = polynomial(initial_lr=lr, decay_steps=t_initial, final_lr=lr_min, power=power)
+    decay = polynomial(initial_lr=lr, decay_steps=t_initial, final_lr=lr_min, power=power, k_decay=k_decay)
     return _timm_warmup(decay, lr, warmup_t, warmup_lr_init, warmup_prefix)
 
 

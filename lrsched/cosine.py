@@ -31,6 +31,7 @@ from lrsched.base import (
     clip_pieces,
     cycle_position,
     multiples,
+    power_of,
     register,
     set_field,
 )
@@ -46,7 +47,7 @@ class CosineDecay(Shaped):
 
     .. math::
 
-        c(t) = \tfrac12 \left(1 + \cos\left(\pi \tfrac{\min(t, D)}{D}\right)\right), \qquad
+        c(t) = \tfrac12 \left(1 + \cos\left(\pi \left(\tfrac{\min(t, D)}{D}\right)^{k}\right)\right), \qquad
         \mathrm{lr}(t) = f + (i - f)\, c(t)^{e}
 
     With `periodic` the cosine goes on past D instead of holding: it climbs back to `i`
@@ -59,6 +60,8 @@ class CosineDecay(Shaped):
         final_lr: f, the LR from step D on (optax's `alpha * initial_lr`).
         exponent: e, a power on the cosine (optax's `exponent`); 1 is the plain cosine.
         periodic: go on along the cosine past D rather than hold f.
+        k_decay: k, the cosine's clock runs as (t / D)**k (timm's `k_decay`; Zhang et al.,
+            "k-decay", 2020): above 1 the LR stays high longer.
 
     Reference: Loshchilov & Hutter, "SGDR", ICLR 2017, eq. 5 (one cycle, no restart).
 
@@ -75,6 +78,12 @@ class CosineDecay(Shaped):
     final_lr: Annotated[float, Interval(low=0.0, high="initial_lr", scale="lr")] = 0.0
     exponent: Annotated[float, Interval(low=0.0, low_open=True, scale="factor")] = 1.0
     periodic: Annotated[bool, Flag()] = False
+    k_decay: Annotated[float, Interval(low=0.0, low_open=True, scale="factor")] = 1.0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.periodic and self.k_decay != 1.0:
+            raise ValueError(f"k_decay must be 1 with periodic=True (it bends one decay over D); got {self.k_decay!r}")
 
     @property
     def levels(self) -> tuple[float, float]:
@@ -82,6 +91,7 @@ class CosineDecay(Shaped):
 
     def shape_at(self, t: Any, xp: Namespace) -> Any:
         done = (t if self.periodic else xp.minimum(t, self.decay_steps)) / self.decay_steps
+        done = power_of(done, self.k_decay, xp)
         if self.exponent == 1.0:
             return 0.5 * (1.0 + xp.cos(math.pi * done))
         # c = cos(x/2)**2 = 1 - sin(x/2)**2, so c**e = exp(e log1p(-sin(x/2)**2)): accurate
@@ -94,8 +104,11 @@ class CosineDecay(Shaped):
     @property
     def shape_slope(self) -> float:
         # d/dt c**e = e c**(e-1) c' with |c'| <= pi / 2D: bounded by e pi / 2D for e >= 1;
-        # below 1 it is unbounded where c reaches 0.
-        return self.exponent * math.pi / (2 * self.decay_steps) if self.exponent >= 1.0 else INF
+        # below 1 it is unbounded where c reaches 0. k-decay's (t/D)**k grows at most
+        # k / D for k >= 1 (at t = D), and without bound at t = 0 for k < 1.
+        if self.exponent < 1.0 or self.k_decay < 1.0:
+            return INF
+        return self.exponent * self.k_decay * math.pi / (2 * self.decay_steps)
 
     def shape_pieces(self, until: float) -> tuple[Piece, ...]:
         if not self.periodic:

@@ -22,7 +22,7 @@ class Polynomial(Shaped):
 
     .. math::
 
-        \mathrm{lr}(t) = f + (i - f) \left(1 - \tfrac{\min(t, D)}{D}\right)^{p}
+        \mathrm{lr}(t) = f + (i - f) \left(1 - \left(\tfrac{\min(t, D)}{D}\right)^{k}\right)^{p}
 
     With `cycle` (Keras' `cycle=True`) the horizon grows to the next multiple of D
     instead: :math:`D_t = D \lceil t / D \rceil` (D at t = 0), so the LR climbs back at
@@ -34,6 +34,7 @@ class Polynomial(Shaped):
         final_lr: f, the LR from step D on.
         power: p; 1 is a straight line, 2 a parabola, 0.5 a square root.
         cycle: restart the decay at every multiple of D (Keras).
+        k_decay: k, the decay's clock runs as (t / D)**k (timm's `k_decay`).
 
     Reference: torch `PolynomialLR(total_iters=D, power=p)` (f = 0), optax
     `polynomial_schedule`, Keras `PolynomialDecay`; polynomial ("poly") decay
@@ -50,6 +51,7 @@ class Polynomial(Shaped):
     final_lr: Annotated[float, Interval(low=0.0, high="initial_lr", scale="lr")] = 0.0
     power: Annotated[float, Interval(low=0.0, low_open=True, scale="lr")] = 1.0
     cycle: Annotated[bool, Flag()] = False
+    k_decay: Annotated[float, Interval(low=0.0, low_open=True, scale="factor")] = 1.0
 
     @property
     def levels(self) -> tuple[float, float]:
@@ -65,12 +67,14 @@ class Polynomial(Shaped):
 
     def shape_at(self, t: Any, xp: Namespace) -> Any:
         horizon = self._horizon(t, xp)
-        return power_of(1.0 - xp.minimum(t, horizon) / horizon, self.power, xp)
+        done = power_of(xp.minimum(t, horizon) / horizon, self.k_decay, xp)
+        return power_of(1.0 - done, self.power, xp)
 
     @property
     def shape_slope(self) -> float:
-        # d/dt (1 - t/D)**p is at most p / D for p >= 1; below 1 it is unbounded at t = D.
-        return self.power / self.decay_steps if self.power >= 1.0 else INF
+        # d/dt (1 - (t/D)**k)**p is at most p k / D for p, k >= 1; below 1 either power
+        # makes it unbounded (at t = D for p, at t = 0 for k).
+        return self.power * self.k_decay / self.decay_steps if min(self.power, self.k_decay) >= 1.0 else INF
 
     def breakpoints(self, until: float, since: float = 0.0) -> tuple[float, ...]:
         return multiples(self.decay_steps, until, since) if self.cycle else ()

@@ -61,6 +61,13 @@ TIMM = {
         list(range(101)),
     ),
     "poly, default power 0.5, per epoch": ("PolyLRScheduler", dict(t_initial=30), "epochs", _quarters(60)),
+    "poly, k_decay 2": ("PolyLRScheduler", dict(t_initial=40, power=1.5, k_decay=2.0), "updates", list(range(81))),
+    "cosine, k_decay 0.5, fractional epochs": (
+        "CosineLRScheduler",
+        dict(t_initial=30, lr_min=0.001, k_decay=0.5, warmup_t=2, warmup_lr_init=0.01),
+        "epochs",
+        _quarters(60),
+    ),
     "tanh, per epoch (fractional), warmup": (
         "TanhLRScheduler",
         dict(t_initial=40, lr_min=0.002, warmup_t=3, warmup_lr_init=1e-3),
