@@ -91,7 +91,8 @@ class CosineDecay(Shaped):
 
     def shape_at(self, t: Any, xp: Namespace) -> Any:
         done = (t if self.periodic else xp.minimum(t, self.decay_steps)) / self.decay_steps
-        done = power_of(done, self.k_decay, xp)
+        if self.k_decay != 1.0:
+            done = power_of(done, self.k_decay, xp)
         if self.exponent == 1.0:
             return 0.5 * (1.0 + xp.cos(math.pi * done))
         # c = cos(x/2)**2 = 1 - sin(x/2)**2, so c**e = exp(e log1p(-sin(x/2)**2)): accurate
