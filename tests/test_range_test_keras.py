@@ -164,3 +164,18 @@ def test_an_interrupted_fit_with_cyclical_momentum_leaves_the_model_saveable(tmp
     loaded = keras.saving.load_model(path)
     assert isinstance(loaded.optimizer.beta_1, float) and 0.85 <= loaded.optimizer.beta_1 <= 0.95
     loaded.fit(x, y, batch_size=8, verbose=0)
+
+
+def test_the_readme_keras_example_suggests_where_the_loss_falls():
+    # The README's Keras example (linear regression, SGD with momentum 0.9): the loss falls
+    # from about 1e-3 on and blows up near 1. lrsched 0.1's steepest read early noise (6e-6).
+    from lrsched.adapters.keras import range_test as keras_range_test
+
+    x = np.random.default_rng(0).normal(size=(512, 4)).astype("float32")
+    y = x.sum(1)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.01, momentum=0.9), loss="mse")
+    result = keras_range_test(model, x, y, batch_size=32, start_lr=1e-6, end_lr=10)
+    assert 1e-3 < result.suggest("steepest").lr < 0.3
+    for use in ("constant", "one_cycle"):
+        assert 1e-3 < result.recommend(use).lr < 0.5, result.recommend(use)
