@@ -196,8 +196,10 @@ class CosineRestarts(Shaped):
             # and the next start is this start plus this cycle's length.
             power = m**guess
             start = first * (power - 1.0) / (m - 1.0)
-            i = xp.where(t < start, guess - 1.0, xp.where(t >= start + first * power, guess + 1.0, guess))
-            power = m**i
+            below, above = t < start, t >= start + first * power
+            i = xp.where(below, guess - 1.0, xp.where(above, guess + 1.0, guess))
+            # m**i from m**guess: one step of a whole m either way is exact (no second pow).
+            power = xp.where(below, power / m, xp.where(above, power * m, power))
             return i, t - first * (power - 1.0) / (m - 1.0), first * power
         eps = xp.eps(t)
         # The logarithm may land one cycle off near a start: correct it against the starts.
