@@ -238,7 +238,8 @@ class Join(Schedule):
 
     policy = "join"
     schedules: Annotated[Sequence[Schedule], Parts()]  # stored as a tuple
-    boundaries: Annotated[Sequence[float], StepList(strict=True, positive=True)]  # stored as a tuple
+    # A boundary at 0 is allowed (optax's join takes one): the part before it never runs.
+    boundaries: Annotated[Sequence[float], StepList(strict=True)]  # stored as a tuple
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -264,17 +265,23 @@ class Join(Schedule):
     def shape_at(self, t: Any, xp: Namespace) -> Any:
         return xp.select(t, self.boundaries, self._shape_of)
 
+    def _live(self) -> list[Schedule]:
+        """The parts that run: a part between equal starts (a boundary at 0) never does."""
+        ends = (*self.boundaries, math.inf)
+        return [s for s, a, b in zip(self.schedules, self._starts(), ends, strict=True) if b > a]
+
     @property
     def shape_slope(self) -> float:
-        return max(s.shape_slope for s in self.schedules)
+        return max(s.shape_slope for s in self._live())
 
     @property
     def bounds(self) -> tuple[float, float]:
-        return (min(s.bounds[0] for s in self.schedules), max(s.bounds[1] for s in self.schedules))
+        live = self._live()
+        return (min(s.bounds[0] for s in live), max(s.bounds[1] for s in live))
 
     @property
     def max_slope(self) -> float:
-        return max(s.max_slope for s in self.schedules)
+        return max(s.max_slope for s in self._live())
 
     def _segments(self, until: float) -> list[tuple[Schedule, float, float]]:
         ends = (*self.boundaries, math.inf)

@@ -12,7 +12,7 @@ import sys
 from typing import Annotated, Any
 
 from lrsched._namespace import Namespace
-from lrsched.base import INF, Piece, Shaped, clip_pieces, register
+from lrsched.base import INF, Piece, Shaped, clip_pieces, register, set_field
 from lrsched.params import Interval
 
 
@@ -56,8 +56,15 @@ class TanhDecay(Shaped):
     initial_lr: Annotated[float, Interval(low=0.0, low_open=True, scale="lr")]
     decay_steps: Annotated[float, Interval(low=0.0, low_open=True, scale="steps")]
     final_lr: Annotated[float, Interval(low=0.0, high="initial_lr", scale="lr")] = 0.0
-    lower: Annotated[float, Interval(low=-50.0, high=50.0, high_open=True)] = -7.0
-    upper: Annotated[float, Interval(low="lower", high=50.0, low_open=True)] = 3.0
+    # Within +-20, where tanh is not yet +-1 in float64, and exp(2x) fits float32.
+    lower: Annotated[float, Interval(low=-20.0, high=20.0, high_open=True)] = -7.0
+    upper: Annotated[float, Interval(low="lower", high=20.0, low_open=True)] = 3.0
+
+    _exp_lower: float = dataclasses.field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        set_field(self, "_exp_lower", math.exp(2.0 * self.lower))
 
     @property
     def levels(self) -> tuple[float, float]:
@@ -65,16 +72,18 @@ class TanhDecay(Shaped):
 
     def shape_at(self, t: Any, xp: Namespace) -> Any:
         f = xp.minimum(t, self.decay_steps) / self.decay_steps
-        x = self.lower * (1.0 - f) + self.upper * f  # exactly L at f = 0 and U at f = 1
-        # (1 - tanh x) / 2 = 1 / (1 + exp(2x)): exp overflowing (float32, x > 44) gives 0,
-        # the limit itself, never NaN.
-        return 1.0 / (1.0 + xp.exp(2.0 * x))
+        # (1 - tanh x) / 2 = 1 / (1 + exp(2x)), x = L + (U - L) f, as exp(2L) exp(2 (U - L) f):
+        # exp(2L) in float64, so a float32 step does not round L itself (19.3 in float32 is
+        # off by 1e-6, which exp(2x) would magnify to 2e-6 of the value).
+        return 1.0 / (1.0 + self._exp_lower * xp.exp((2.0 * (self.upper - self.lower)) * f))
 
     @property
     def shape_range(self) -> tuple[float, float]:
-        # Widened by a few ulps: each backend's exp may round the ends its own way.
+        # Widened by the rounding of exp(2L) exp(2 (U - L)) against exp(2U) (arguments up to
+        # 80) and of each backend's exp.
         low, high = _half_one_minus_tanh(self.upper), _half_one_minus_tanh(self.lower)
-        return (low * (1.0 - 8 * sys.float_info.epsilon), min(1.0, high * (1.0 + 8 * sys.float_info.epsilon)))
+        slack = 128 * sys.float_info.epsilon
+        return (low * (1.0 - slack), min(1.0, high * (1.0 + slack)))
 
     @property
     def shape_slope(self) -> float:

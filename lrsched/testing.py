@@ -633,7 +633,10 @@ def joins(inner: Any | None = None) -> Any:
     def build(draw: Callable[[Any], Any]) -> Schedule:
         parts = draw(st.lists(inner if inner is not None else primitives(), min_size=1, max_size=3))
         gaps = draw(st.lists(step_counts(1, 500, huge=False), min_size=len(parts) - 1, max_size=len(parts) - 1))
-        return join(schedules=parts, boundaries=list(np.cumsum(gaps, dtype=float)))
+        boundaries = list(np.cumsum(gaps, dtype=float))
+        if boundaries and draw(st.booleans()):
+            boundaries = [0.0, *boundaries[1:]]  # a first part that never runs (optax allows it)
+        return join(schedules=parts, boundaries=boundaries)
 
     return build()
 

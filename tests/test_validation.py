@@ -68,7 +68,7 @@ CASES = [
         ValueError,
         ["boundaries", "strictly increasing"],
     ),
-    (l.join, dict(schedules=[l.constant(lr=1)] * 2, boundaries=[0]), ValueError, ["boundaries", "> 0"]),
+    (l.join, dict(schedules=[l.constant(lr=1)] * 2, boundaries=[-1]), ValueError, ["boundaries", "[0, inf)"]),
     (l.join, dict(schedules=[l.constant(lr=1), 0.1], boundaries=[3]), TypeError, ["schedules[1]"]),
     (
         l.inverse_momentum,
