@@ -128,15 +128,12 @@ def train(task: Task, seed: int, use: str, lr: float, epochs: int) -> float:
 
 
 # -- the peers' rules, from their documented math, on the recorded losses ---------------
-def _ema(losses: np.ndarray, beta: float, debias: bool) -> np.ndarray:
+def _undebiased_ema(losses: np.ndarray, beta: float) -> np.ndarray:
+    """torch-lr-finder's smoothing: an EMA that starts at the first loss."""
     out, average = np.empty_like(losses), 0.0
     for i, loss in enumerate(losses):
-        if debias:
-            average = beta * average + (1 - beta) * loss
-            out[i] = average / (1 - beta ** (i + 1))
-        else:  # torch-lr-finder: starts at the first loss
-            average = loss if i == 0 else (1 - beta) * loss + beta * average
-            out[i] = average
+        average = loss if i == 0 else (1 - beta) * loss + beta * average
+        out[i] = average
     return out
 
 
@@ -145,14 +142,16 @@ def peer_rules(result: RangeTestResult) -> dict[str, float | None]:
     10 and 5), Lightning's suggestion (EMA 0.98; gradient per LR; skip 10 and 1), fastai's
     valley / minimum / steep (EMA 0.98; skip num_it // 10 and 5). Each on the losses
     before lrsched's divergence point (each peer stops at its own threshold near it)."""
-    lrs, _, n = result._usable()
+    # fastai and Lightning smooth with the bias-corrected EMA at 0.98: the result's own.
+    assert result.smoothing == 0.98
+    lrs, ema, n = result._usable()
     raw = result.losses[:n]
     out: dict[str, float | None] = {}
 
-    smoothed = _ema(raw, 0.95, debias=False)[10 : n - 5]
+    smoothed = _undebiased_ema(raw, 0.95)[10 : n - 5]
     out["torch-lr-finder"] = float(lrs[10 : n - 5][np.argmin(np.gradient(smoothed))]) if smoothed.size >= 2 else None
 
-    smoothed = _ema(raw, 0.98, debias=True)
+    smoothed = ema
     part, part_lrs = smoothed[10 : n - 1], lrs[10 : n - 1]
     out["lightning"] = float(part_lrs[np.argmin(np.gradient(part, part_lrs))]) if part.size >= 2 else None
 

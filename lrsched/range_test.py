@@ -189,8 +189,9 @@ class RangeTestResult:
     def _analysis(self) -> tuple[np.ndarray, np.ndarray, float, int, float]:
         """The analysed curve, its slope per log-LR (or per LR) and the noise of the
         losses (a robust standard deviation), all in units of `scale`, the largest loss;
-        where the analysis ends; and `scale`. The zero-phase curve finds divergence again, without the EMA's lag (the
-        EMA can miss a blow-up that recovers), and is refitted without what follows."""
+        where the analysis ends; and `scale`. The zero-phase curve finds divergence
+        again, without the EMA's lag (the EMA can miss a blow-up that recovers), and is
+        refitted without what follows."""
         lrs, ema, n = self._usable()
         if n < 3:
             return ema, np.zeros(n), 0.0, n, 1.0
@@ -202,9 +203,9 @@ class RangeTestResult:
         # The spread of one loss about its neighbours: a robust standard deviation from
         # the second differences of the losses (blind to a locally straight trend).
         noise = float(1.4826 * np.median(np.abs(np.diff(raw, 2))) / math.sqrt(6.0))
-        fit, slope = local_linear(x, raw, self.span)
         if self.smoother == "ema":
             return ema / scale, np.gradient(ema / scale, x), noise, n, scale
+        fit, slope = local_linear(x, raw, self.span)
         best = np.minimum.accumulate(fit)
         over = fit - best > (self.diverge - 1.0) * np.abs(best)
         if over.any() and int(np.argmax(over)) >= 2:
@@ -222,6 +223,33 @@ class RangeTestResult:
 
     # -- suggestions ----------------------------------------------------------------
     @functools.cached_property
+    def _reading(self) -> tuple[int, int] | str:
+        """What every rule reads first: (the first step a rule may suggest, the lowest
+        point of the curve), or the reason the curve supports no suggestion at all."""
+        curve, _, noise, n, scale = self._analysis
+        if n < MIN_POINTS:
+            return f"only {n} points before the loss diverged ({self.stopped}); need >= {MIN_POINTS}"
+        start = int(n * self.trim)
+        lowest = start + int(np.argmin(curve[start:]))
+        fall = float(np.max(curve[start : lowest + 1]) - curve[lowest])
+        if lowest == start or fall <= 0.0:
+            return "the loss never fell over the sweep: lower start_lr"
+        # Is the fall more than noise? The running mean of k losses holds noise / sqrt(k);
+        # over pure noise, its largest fall (a peak to a later trough) exceeded 7 times
+        # that in 0.1% of 2,000 draws (50 to 300 points). A smaller fall is no fall.
+        window = min(n, max(5, math.ceil(self.span * n)))
+        means = np.convolve(self.losses[:n] / scale, np.ones(window) / window, mode="valid")
+        trough = int(np.argmin(means))
+        mean_fall = float(np.max(means[: trough + 1]) - means[trough])
+        if mean_fall < NOISE_FALL * noise / math.sqrt(window):
+            return (
+                f"the loss fell by {mean_fall * scale:.3g}, within its noise "
+                f"({NOISE_FALL:g} x {noise * scale:.3g} / sqrt({window})): "
+                "no fall to read; widen the LR range or take more steps"
+            )
+        return start, lowest
+
+    @functools.cached_property
     def _other_smoothers(self) -> dict[str, RangeTestResult]:
         return {name: dataclasses.replace(self, smoother=name) for name in SMOOTHERS if name != self.smoother}
 
@@ -234,33 +262,12 @@ class RangeTestResult:
             if smoother not in SMOOTHERS:
                 raise ValueError(f"smoother must be one of {', '.join(map(repr, SMOOTHERS))}; got {smoother!r}")
             return self._other_smoothers[smoother].suggest(rule)
-        curve, slope, noise, n, scale = self._analysis
+        reading = self._reading
+        if isinstance(reading, str):
+            return Suggestion(rule, None, None, reading)
+        start, lowest = reading
+        curve, slope, _, n, _ = self._analysis
         lrs = self.lrs
-        if n < MIN_POINTS:
-            return Suggestion(
-                rule, None, None, f"only {n} points before the loss diverged ({self.stopped}); need >= {MIN_POINTS}"
-            )
-        start = int(n * self.trim)
-        lowest = start + int(np.argmin(curve[start:]))
-        fall = float(np.max(curve[start : lowest + 1]) - curve[lowest])
-        if lowest == start or fall <= 0.0:
-            return Suggestion(rule, None, None, "the loss never fell over the sweep: lower start_lr")
-        # Is the fall more than noise? The running mean of k losses holds noise / sqrt(k);
-        # over pure noise, its largest fall (a peak to a later trough) exceeded 7 times
-        # that in 0.1% of 2,000 draws (50 to 300 points). A smaller fall is no fall.
-        window = min(n, max(5, math.ceil(self.span * n)))
-        means = np.convolve(self.losses[:n] / scale, np.ones(window) / window, mode="valid")
-        trough = int(np.argmin(means))
-        mean_fall = float(np.max(means[: trough + 1]) - means[trough])
-        if mean_fall < NOISE_FALL * noise / math.sqrt(window):
-            return Suggestion(
-                rule,
-                None,
-                None,
-                f"the loss fell by {mean_fall * scale:.3g}, within its noise "
-                f"({NOISE_FALL:g} x {noise * scale:.3g} / sqrt({window})): "
-                "no fall to read; widen the LR range or take more steps",
-            )
         if rule in ("min", "min_div_10"):
             index, divisor, reason = lowest, (10.0 if rule == "min_div_10" else 1.0), "lowest smoothed loss"
         elif rule == "steepest":
