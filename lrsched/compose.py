@@ -117,13 +117,16 @@ class Warmup(Schedule):
     prefix: Annotated[bool, Flag()] = True
     end_lr: Annotated[float | None, Interval(low=0.0, scale="lr", optional=True)] = None
     _target: float = dataclasses.field(init=False, repr=False, compare=False)
+    _ends_apart: bool = dataclasses.field(init=False, repr=False, compare=False)
     _knots: tuple[float] = dataclasses.field(init=False, repr=False, compare=False)
     _shift: float = dataclasses.field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         super().__post_init__()
         # Derived once: every call reads them.
-        set_field(self, "_target", float(self.schedule(0.0)) if self.end_lr is None else float(self.end_lr))
+        first = float(self.schedule(0.0))
+        set_field(self, "_target", first if self.end_lr is None else float(self.end_lr))
+        set_field(self, "_ends_apart", self._target != first)  # the ramp ends off the schedule
         set_field(self, "_knots", (self.steps,))
         set_field(self, "_shift", self.steps if self.prefix else 0.0)
         if self.shape == "exp" and self.steps > 0.0:
@@ -173,9 +176,8 @@ class Warmup(Schedule):
 
     def breakpoints(self, until: float, since: float = 0.0) -> tuple[float, ...]:
         jump: tuple[float, ...] = ()
-        ends_apart = self.end_lr is not None and self.end_lr != float(self.schedule(0.0))
         if self.steps > 0.0 and (
-            not self.prefix or ends_apart or (self.shape == "constant" and self.start_lr != self.target)
+            not self.prefix or self._ends_apart or (self.shape == "constant" and self.start_lr != self.target)
         ):
             jump = (self.steps,)  # on its own clock, the schedule resumes wherever it has got to
         inner: tuple[float, ...] = ()
@@ -399,9 +401,17 @@ class Product(Schedule):
         cuts = sorted(
             {p.start for pieces in each for p in pieces} | {min(p.end, until) for pieces in each for p in pieces}
         )
+        # Each factor's pieces are in order: walk them alongside the cuts (a search from
+        # the start for every cut was quadratic in the number of cycles).
+        at = [0] * len(each)
         out = []
         for a, b in zip(cuts[:-1], cuts[1:], strict=True):
-            trends = [next((p.trend for p in pieces if p.start <= a < p.end), None) for pieces in each]
+            trends = []
+            for k, pieces in enumerate(each):
+                while at[k] < len(pieces) and pieces[at[k]].end <= a:
+                    at[k] += 1
+                here = pieces[at[k]] if at[k] < len(pieces) else None
+                trends.append(here.trend if here is not None and here.start <= a else None)
             out.append(Piece(a, b, _product_trend(trends)))
         if not out:  # until = 0: the one step 0
             return (Piece(0.0, 0.0, _product_trend([pieces[0].trend for pieces in each])),)

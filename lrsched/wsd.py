@@ -12,7 +12,7 @@ import math
 from typing import Annotated, Any
 
 from lrsched._namespace import Namespace
-from lrsched.base import INF, Piece, Shaped, clip_pieces, power_of, register, set_field
+from lrsched.base import INF, Piece, Schedule, Shaped, clip_pieces, power_of, register, set_field
 from lrsched.compose import RAMPS, ramp, ramp_slope
 from lrsched.params import Interval, OneOf
 
@@ -116,8 +116,9 @@ class WarmupStableDecay(Shaped):
     def shape_at(self, t: Any, xp: Namespace) -> Any:
         low, peak = self.levels
         if peak == low:
-            return xp.full_like(t, 1.0)
-        return xp.clip((self._value(t, xp) - low) / (peak - low), 0.0, 1.0)
+            return xp.full_like(t, 1.0)  # flat at the peak
+        # The value between its levels, as any schedule's default shape reads it.
+        return Schedule.shape_at(self, t, xp)
 
     @property
     def shape_slope(self) -> float:
