@@ -266,14 +266,9 @@ def optax_piecewise_constant_schedule(
 
 
 def optax_warmup_constant_schedule(init_value: float, peak_value: float, warmup_steps: int) -> Schedule:
-    """`optax.warmup_constant_schedule`."""
-    return (
-        _line(init_value, peak_value, warmup_steps)
-        if init_value <= peak_value
-        else join(
-            schedules=[_line(init_value, peak_value, warmup_steps), constant(lr=peak_value)], boundaries=[warmup_steps]
-        )
-    )
+    """`optax.warmup_constant_schedule`: a line to `peak_value`, held from there (up or down;
+    with no warmup steps, optax holds `init_value`)."""
+    return _line(init_value, peak_value, warmup_steps)
 
 
 def optax_warmup_cosine_decay_schedule(

@@ -193,6 +193,14 @@ def _optax_case(name):
             optax.warmup_constant_schedule(0.0, 0.3, 15),
             compat.optax_warmup_constant_schedule(0.0, 0.3, 15),
         ),
+        "warmup_constant_schedule down, no warmup": (
+            optax.warmup_constant_schedule(0.5, 0.3, 0),
+            compat.optax_warmup_constant_schedule(0.5, 0.3, 0),
+        ),
+        "warmup_constant_schedule down": (
+            optax.warmup_constant_schedule(0.5, 0.3, 10),
+            compat.optax_warmup_constant_schedule(0.5, 0.3, 10),
+        ),
         "warmup_cosine_decay_schedule": (
             optax.warmup_cosine_decay_schedule(0.0, 0.3, 10, 60, end_value=0.01),
             compat.optax_warmup_cosine_decay_schedule(0.0, 0.3, 10, 60, end_value=0.01),
@@ -235,7 +243,8 @@ OPTAX = [
     "cosine_decay_schedule", "cosine_decay_schedule exponent", "exponential_decay", "exponential_decay staircase",
     "exponential_decay end_value", "exponential_decay staircase end_value", "warmup_exponential_decay_schedule",
     "piecewise_constant_schedule", "piecewise_interpolate_schedule linear", "piecewise_interpolate_schedule cosine",
-    "warmup_constant_schedule", "warmup_cosine_decay_schedule", "cosine_onecycle_schedule",
+    "warmup_constant_schedule", "warmup_constant_schedule down, no warmup", "warmup_constant_schedule down",
+    "warmup_cosine_decay_schedule", "cosine_onecycle_schedule",
     "linear_onecycle_schedule", "sgdr_schedule", "join_schedules",
 ]  # fmt: skip
 
