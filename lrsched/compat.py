@@ -500,6 +500,7 @@ def hf_get_scheduler(
         return constant(lr=lr)
     warm = _hf_required(name, num_warmup_steps, "num_warmup_steps")
     after: Schedule
+    whole: Schedule | None = None  # a schedule that brings its own warmup
     if name == "constant_with_warmup":
         after = constant(lr=lr)
     elif name == "inverse_sqrt":
@@ -526,11 +527,11 @@ def hf_get_scheduler(
             floor = _hf_min_lr(name, lr, kwargs)
             cosine = cosine_decay(initial_lr=lr, decay_steps=horizon / (2 * cycles), final_lr=floor, periodic=True)
             if name == "cosine_warmup_with_min_lr":
-                return _hf_cosine_warmup_with_min_lr(cosine, lr, warm, kwargs.pop("warmup_lr_rate", None))
+                whole = _hf_cosine_warmup_with_min_lr(cosine, lr, warm, kwargs.pop("warmup_lr_rate", None))
             after = cosine
     if kwargs:
         raise TypeError(f"{name} takes no scheduler_specific_kwargs {sorted(kwargs)}")
-    return warmup(schedule=after, steps=warm)
+    return whole if whole is not None else warmup(schedule=after, steps=warm)
 
 
 def _hf_min_lr(name: str, lr: float, kwargs: dict[str, Any]) -> float:
