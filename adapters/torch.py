@@ -414,7 +414,7 @@ class _TrainingState:
     the optimizer trains outside the model (a learnable loss temperature), their
     gradients, the optimizer's state and param groups, each submodule's mode and torch's
     RNG state. `cache` says where the copy of the tensors lives: beside them
-    ("device"), in host memory ("cpu") or in a temporary file ("disk", removed by
+    ("device"), in host memory ("cpu") or in temporary files ("disk", removed by
     `restore`, which the runner calls also after an exception).
     """
 
@@ -440,9 +440,13 @@ class _TrainingState:
         else:
             # One file per tensor, so the restore holds one tensor at a time in memory.
             self.path = tempfile.mkdtemp(prefix="lrsched-range-test-")
-            for index, key in enumerate(tensors):
-                torch.save((values[key], grads[key]), os.path.join(self.path, f"{index}.pt"))
-            torch.save(optimizer.state_dict(), os.path.join(self.path, "optimizer.pt"))
+            try:
+                for index, key in enumerate(tensors):
+                    torch.save((values[key], grads[key]), os.path.join(self.path, f"{index}.pt"))
+                torch.save(optimizer.state_dict(), os.path.join(self.path, "optimizer.pt"))
+            except BaseException:  # a full disk: nothing half-written stays behind
+                shutil.rmtree(self.path, ignore_errors=True)
+                raise
         self.modes = _ModuleModes(model)
         self.rng = torch.get_rng_state()
 

@@ -288,3 +288,24 @@ def test_the_find_command_runs_a_factory_prints_the_suggestions_and_plots(tmp_pa
         [sys.executable, "-m", "lrsched", "find", "my_task"], cwd=tmp_path, env=env, capture_output=True, text=True
     )
     assert bad.returncode == 2 and "module:function" in bad.stderr
+
+
+def test_a_disk_cache_that_cannot_be_written_leaves_no_files(tmp_path, monkeypatch):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    model, opt, data = _setup()
+    before = _snapshot(model, opt)
+    real_save, calls = torch.save, []
+
+    def full_disk(obj, path, *args, **kwargs):
+        calls.append(path)
+        if len(calls) == 3:
+            raise OSError(28, "No space left on device")
+        return real_save(obj, path, *args, **kwargs)
+
+    monkeypatch.setattr(torch, "save", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        range_test(model, opt, mse, data, num_steps=5, cache="disk")
+    assert [p for p in tmp_path.iterdir() if p.name.startswith("lrsched-range-test-")] == []
+    _assert_restored(before, model, opt)  # nothing was trained
