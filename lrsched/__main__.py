@@ -205,11 +205,10 @@ def _find(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     )
     print(f"LR range test: {len(result.lrs)} steps, {result.stopped}")
     for rule, found in result.suggestions().items():
-        print(f"  {rule:11} " + (f"{found.lr:.4g}" if found.lr is not None else f"none ({found.reason})"))
+        print(f"  {rule:11} {found.lr_text()}")
     for use in ("constant", "one_cycle", "cyclic"):
         found = result.recommend(use)
-        text = f"{found.lr:.4g}" if found.lr is not None else f"none ({found.reason})"
-        print(f"  recommended for {use}: {text} ({found.rule}, {found.reason})")
+        print(f"  recommended for {use}: {found.lr_text()} ({found.rule}, {found.reason})")
     if args.json:
         Path(args.json).write_text(result.to_json())
     try:

@@ -143,8 +143,7 @@ def run(
     )
     out.write(f"LR range test: {len(result.lrs)} steps, {result.stopped}\n")
     for rule, found in result.suggestions().items():
-        text = f"{found.lr:.4g}" if found.lr is not None else f"none ({found.reason})"
-        out.write(f"  {rule:11} {text}\n")
+        out.write(f"  {rule:11} {found.lr_text()}\n")
     base_lr, max_lr = result.cyclic_bounds(bounds_rule, ratio=10.0)
     suggested = result.recommend("constant").lr
     assert suggested is not None

@@ -61,6 +61,10 @@ class Suggestion(NamedTuple):
     step: int | None
     reason: str
 
+    def lr_text(self) -> str:
+        """The LR to 4 significant digits, or "none (reason)"."""
+        return f"{self.lr:.4g}" if self.lr is not None else f"none ({self.reason})"
+
 
 def local_linear(x: np.ndarray, y: np.ndarray, span: float) -> tuple[np.ndarray, np.ndarray]:
     """A zero-phase smoother: at each x_i, the weighted least-squares line through the
