@@ -38,6 +38,16 @@ def examples() -> dict[str, tuple[l.Schedule, int]]:
         "polynomial": (l.polynomial(initial_lr=0.1, decay_steps=300, final_lr=0.01, power=2.0, cycle=True), 1000),
         "inverse_decay": (l.inverse_decay(initial_lr=0.1, decay_steps=50, power=0.5), 1000),
         "tanh_decay": (l.tanh_decay(initial_lr=0.1, decay_steps=800, final_lr=0.001), 1000),
+        "restarts": (
+            l.restarts(
+                decay=l.polynomial(initial_lr=0.1, decay_steps=150, final_lr=0.01, power=2.0),
+                cycle_mult=1.5,
+                peak_decay=0.7,
+                scales="peak",
+                cycles=4,
+            ),
+            1500,
+        ),
         "warmup_stable_decay": (
             l.warmup_stable_decay(peak_lr=0.1, warmup_steps=100, stable_steps=650, decay_steps=200, final_lr=0.001),
             1000,

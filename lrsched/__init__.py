@@ -25,6 +25,7 @@ from lrsched.momentum import InverseMomentum, inverse_momentum, lr_and_momentum
 from lrsched.one_cycle import OneCycle, one_cycle
 from lrsched.plotting import plot
 from lrsched.polynomial import Polynomial, polynomial
+from lrsched.restarts import Restarts, restarts
 from lrsched.sweep import RangeSweep, range_sweep
 from lrsched.tanh import TanhDecay, tanh_decay
 from lrsched.wsd import WarmupStableDecay, warmup_stable_decay
@@ -46,6 +47,7 @@ __all__ = [
     "Polynomial",
     "Product",
     "RangeSweep",
+    "Restarts",
     "Schedule",
     "Shaped",
     "StepDecay",
@@ -69,6 +71,7 @@ __all__ = [
     "product",
     "range_sweep",
     "register",
+    "restarts",
     "step_decay",
     "tanh_decay",
     "warmup",

@@ -25,6 +25,8 @@ from lrsched.decay import constant, exponential, multi_step, step_decay
 from lrsched.inverse import inverse_decay
 from lrsched.one_cycle import one_cycle
 from lrsched.polynomial import polynomial
+from lrsched.restarts import restarts
+from lrsched.sweep import range_sweep
 from lrsched.tanh import tanh_decay
 from lrsched.wsd import warmup_stable_decay
 
@@ -182,13 +184,8 @@ def optax_linear_schedule(
 def optax_polynomial_schedule(
     init_value: float, end_value: float, power: float, transition_steps: int, transition_begin: int = 0
 ) -> Schedule:
-    """`optax.polynomial_schedule`: a decay for any power; a rise for power 1 (a rise
-    along another power has no lrsched policy yet: ValueError)."""
+    """`optax.polynomial_schedule`, a decay or a rise."""
     if transition_steps <= 0 or init_value == end_value:
-        return _delayed(init_value, _line(init_value, end_value, transition_steps), transition_begin)
-    if init_value < end_value and power != 1.0:
-        raise ValueError("a polynomial rise with power != 1 has no lrsched policy yet; power=1 is a linear warmup")
-    if init_value < end_value:
         return _delayed(init_value, _line(init_value, end_value, transition_steps), transition_begin)
     decay = polynomial(initial_lr=init_value, decay_steps=transition_steps, final_lr=end_value, power=power)
     return _delayed(init_value, decay, transition_begin)
@@ -209,10 +206,15 @@ def optax_exponential_decay(
     staircase: bool = False,
     end_value: float | None = None,
 ) -> Schedule:
-    """`optax.exponential_decay` with decay_rate <= 1 (a growth has no lrsched policy);
-    an `end_value` floor is a constant from the step where the decay reaches it."""
-    if not 0.0 < decay_rate <= 1.0:
-        raise ValueError(f"decay_rate must be in (0, 1] (a decay); got {decay_rate!r}")
+    """`optax.exponential_decay`: with decay_rate < 1 an `end_value` is a floor, a
+    constant from the step where the decay reaches it; with decay_rate > 1 it is the
+    ceiling a growth needs (lrsched holds no schedule that grows without bound)."""
+    if not decay_rate > 0.0:
+        raise ValueError(f"decay_rate must be in (0, inf); got {decay_rate!r}")
+    if decay_rate > 1.0:
+        return _delayed(
+            init_value, _growth(init_value, transition_steps, decay_rate, staircase, end_value), transition_begin
+        )
     schedule: Schedule
     if staircase:
         schedule = step_decay(initial_lr=init_value, drop=decay_rate, every=transition_steps)
@@ -226,6 +228,25 @@ def optax_exponential_decay(
     elif end_value is not None and end_value >= init_value:
         schedule = constant(lr=end_value)
     return _delayed(init_value, schedule, transition_begin)
+
+
+MAX_STAIRS = 10_000
+
+
+def _growth(init_value: float, every: float, rate: float, staircase: bool, ceiling: float | None) -> Schedule:
+    """init_value * rate**(t / every) (floor(t / every) for a staircase), capped at `ceiling`."""
+    if ceiling is None:
+        raise ValueError(f"decay_rate {rate!r} > 1 grows the LR without bound: give end_value, the ceiling it grows to")
+    if ceiling <= init_value:
+        return constant(lr=ceiling)
+    periods = math.log(ceiling / init_value) / math.log(rate)  # where the growth meets the ceiling
+    if not staircase:
+        return range_sweep(start_lr=init_value, end_lr=ceiling, num_steps=periods * every, mode="exp")
+    stairs = math.ceil(periods)
+    if stairs > MAX_STAIRS:
+        raise ValueError(f"a staircase of {stairs} growth steps to end_value is more than {MAX_STAIRS}")
+    values = [init_value * rate**k for k in range(stairs)] + [ceiling]
+    return join(schedules=[constant(lr=v) for v in values], boundaries=[k * every for k in range(1, stairs + 1)])
 
 
 def optax_warmup_exponential_decay_schedule(
@@ -397,17 +418,20 @@ def keras_CosineDecayRestarts(
     m_mul: float = 1.0,
     alpha: float = 0.0,
     name: str = "SGDRDecay",
+    *,
+    cycles: int | None = None,
 ) -> Schedule:
-    """`keras.optimizers.schedules.CosineDecayRestarts` (m_mul <= 1). Keras finds the
-    cycle from a float32 logarithm, which can put a restart a step late far into
-    training; lrsched's restarts are exact."""
-    return cosine_restarts(
-        max_lr=initial_learning_rate,
-        first_cycle_steps=first_decay_steps,
-        cycle_mult=t_mul,
-        peak_decay=m_mul,
-        min_lr=alpha * initial_learning_rate,
-    )
+    """`keras.optimizers.schedules.CosineDecayRestarts`. Keras finds the cycle from a
+    float32 logarithm, which can put a restart a step late far into training; lrsched's
+    restarts are exact. With m_mul > 1 each cycle's amplitude grows: give `cycles`
+    (lrsched's own), how many cycles run before the LR holds `alpha * initial`."""
+    lr, floor = initial_learning_rate, alpha * initial_learning_rate
+    if m_mul <= 1.0 and cycles is None:
+        return cosine_restarts(
+            max_lr=lr, first_cycle_steps=first_decay_steps, cycle_mult=t_mul, peak_decay=m_mul, min_lr=floor
+        )
+    decay = cosine_decay(initial_lr=lr, decay_steps=first_decay_steps, final_lr=floor)
+    return restarts(decay=decay, cycle_mult=t_mul, peak_decay=m_mul, scales="amplitude", cycles=cycles)
 
 
 def keras_ExponentialDecay(
@@ -416,9 +440,14 @@ def keras_ExponentialDecay(
     decay_rate: float,
     staircase: bool = False,
     name: str = "ExponentialDecay",
+    *,
+    end_value: float | None = None,
 ) -> Schedule:
-    """`keras.optimizers.schedules.ExponentialDecay` (decay_rate <= 1)."""
-    return optax_exponential_decay(initial_learning_rate, decay_steps, decay_rate, staircase=staircase)
+    """`keras.optimizers.schedules.ExponentialDecay`. With decay_rate > 1 the LR grows:
+    give `end_value` (lrsched's own, as optax's), the ceiling it grows to."""
+    return optax_exponential_decay(
+        initial_learning_rate, decay_steps, decay_rate, staircase=staircase, end_value=end_value
+    )
 
 
 def keras_InverseTimeDecay(
@@ -520,8 +549,8 @@ def hf_get_scheduler(
             after = polynomial(initial_lr=lr, decay_steps=total - warm, final_lr=lr_end, power=power)
         elif name == "cosine_with_restarts":
             cycles = kwargs.pop("num_cycles", 1)
-            restarts = cosine_restarts(max_lr=lr, first_cycle_steps=horizon / cycles)
-            after = join(schedules=[restarts, constant(lr=0.0)], boundaries=[horizon])
+            hard = cosine_restarts(max_lr=lr, first_cycle_steps=horizon / cycles)
+            after = join(schedules=[hard, constant(lr=0.0)], boundaries=[horizon])
         else:
             cycles = kwargs.pop("num_cycles", 0.5)
             floor = _hf_min_lr(name, lr, kwargs)
@@ -546,10 +575,14 @@ def _hf_min_lr(name: str, lr: float, kwargs: dict[str, Any]) -> float:
 def _hf_cosine_warmup_with_min_lr(cosine: Schedule, lr: float, warm: int, warmup_lr_rate: float | None) -> Schedule:
     # Its warmup reaches lr one step early ((step + 1) / W, or rate + (1 - rate) step / (W - 1)),
     # and its cosine counts from step W - 1.
-    if warm < 1 or (warmup_lr_rate is not None and warm < 2):
+    if warm < 1:
         raise ValueError(
-            "cosine_warmup_with_min_lr has an lrsched equal for num_warmup_steps >= 1 (>= 2 with warmup_lr_rate)"
+            "cosine_warmup_with_min_lr with num_warmup_steps=0 runs its cosine one step ahead of the step "
+            "(progress (step + 1) / T); lrsched has no time shift: give num_warmup_steps >= 1"
         )
+    if warmup_lr_rate is not None and warm == 1:
+        # lr * rate at step 0, then the cosine on its own clock, which has counted step 0.
+        return warmup(schedule=cosine, steps=1, start_lr=lr * warmup_lr_rate, shape="constant", prefix=False)
     start = lr / warm if warmup_lr_rate is None else lr * warmup_lr_rate
     return warmup(schedule=cosine, steps=warm - 1, start_lr=start)
 
@@ -588,13 +621,9 @@ def _hf_wsd(
 
 
 # -- timm (timm.scheduler) -------------------------------------------------------------
-def _timm_plain(noise_range_t: Any, cycle_decay: float = 1.0, lr_min: float = 0.0, k_decay: float = 1.0) -> None:
+def _timm_plain(noise_range_t: Any) -> None:
     if noise_range_t is not None:
         raise ValueError("noise_range_t: a random LR noise is not a pure function of the step")
-    if k_decay != 1.0:
-        raise ValueError("k_decay != 1 over restarts has no lrsched policy yet (cycle_limit=1 has)")
-    if cycle_decay != 1.0 and lr_min != 0.0:
-        raise ValueError("cycle_decay scaling the peak above lr_min > 0 has no lrsched policy yet (lr_min=0 has)")
 
 
 def _timm_warmup(
@@ -604,11 +633,17 @@ def _timm_warmup(
     return warmup(schedule=schedule, steps=warmup_t, start_lr=warmup_lr_init, prefix=warmup_prefix, end_lr=end_lr)
 
 
-def _timm_cycles(restarts: Schedule, t_initial: float, cycle_mul: float, cycle_limit: int, lr_min: float) -> Schedule:
-    """After its `cycle_limit` cycles timm holds lr_min."""
-    whole = cycle_mul == 1.0
-    end = t_initial * cycle_limit if whole else t_initial * (cycle_mul**cycle_limit - 1) / (cycle_mul - 1)
-    return join(schedules=[restarts, constant(lr=lr_min)], boundaries=[end])
+def _timm_cycles(
+    decay: Schedule, lr_min: float, cycle_mul: float, cycle_decay: float, cycle_limit: int, holds: bool
+) -> Schedule:
+    """timm's cycles of `decay`: cycle i is cycle_mul**i times as long, its peak times
+    cycle_decay**i above the fixed lr_min; after cycle_limit cycles, lr_min. `holds`: the
+    decay itself ends at lr_min (one cycle is then the decay alone)."""
+    if cycle_limit == 0:
+        return constant(lr=lr_min)  # timm's first cycle is already past its limit
+    if cycle_limit == 1 and holds:
+        return decay
+    return restarts(decay=decay, cycle_mult=cycle_mul, peak_decay=cycle_decay, scales="peak", cycles=cycle_limit)
 
 
 def timm_CosineLRScheduler(
@@ -629,15 +664,9 @@ def timm_CosineLRScheduler(
     update alike: call the schedule with the epoch (fractional too) or the update count.
     Its cycle index comes from a float `log`, which can put a restart one step late for
     a decimal cycle_mul; lrsched's restarts are exact."""
-    if cycle_limit <= 1:
-        _timm_plain(noise_range_t)
-        cycles: Schedule = cosine_decay(initial_lr=lr, decay_steps=t_initial, final_lr=lr_min, k_decay=k_decay)
-    else:
-        _timm_plain(noise_range_t, cycle_decay, lr_min, k_decay)
-        restarts = cosine_restarts(
-            max_lr=lr, first_cycle_steps=t_initial, cycle_mult=cycle_mul, peak_decay=cycle_decay, min_lr=lr_min
-        )
-        cycles = _timm_cycles(restarts, t_initial, cycle_mul, cycle_limit, lr_min)
+    _timm_plain(noise_range_t)
+    decay = cosine_decay(initial_lr=lr, decay_steps=t_initial, final_lr=lr_min, k_decay=k_decay)
+    cycles = _timm_cycles(decay, lr_min, cycle_mul, cycle_decay, cycle_limit, holds=True)
     return _timm_warmup(cycles, lr, warmup_t, warmup_lr_init, warmup_prefix)
 
 
@@ -656,12 +685,11 @@ def timm_PolyLRScheduler(
     noise_range_t: Any = None,
     k_decay: float = 1.0,
 ) -> Schedule:
-    """`timm.scheduler.PolyLRScheduler` (one cycle: cycle_limit=1, its default)."""
+    """`timm.scheduler.PolyLRScheduler`, its restarts too."""
     _timm_plain(noise_range_t)
-    if cycle_limit > 1:
-        raise ValueError("restarts of a polynomial decay have no lrsched policy yet; cycle_limit=1 has")
     decay = polynomial(initial_lr=lr, decay_steps=t_initial, final_lr=lr_min, power=power, k_decay=k_decay)
-    return _timm_warmup(decay, lr, warmup_t, warmup_lr_init, warmup_prefix)
+    cycles = _timm_cycles(decay, lr_min, cycle_mul, cycle_decay, cycle_limit, holds=True)
+    return _timm_warmup(cycles, lr, warmup_t, warmup_lr_init, warmup_prefix)
 
 
 def timm_TanhLRScheduler(
@@ -679,14 +707,12 @@ def timm_TanhLRScheduler(
     t_in_epochs: bool = True,
     noise_range_t: Any = None,
 ) -> Schedule:
-    """`timm.scheduler.TanhLRScheduler` (one cycle: cycle_limit=1, its default): the tanh
-    over `t_initial`, then exactly `lr_min` (timm drops the tanh's last 0.25% there).
-    Its warmup on the schedule's own clock ends at the schedule's value there."""
+    """`timm.scheduler.TanhLRScheduler`, its restarts too: each cycle the tanh, and after
+    the last exactly `lr_min` (timm drops the tanh's last 0.25% there). Its warmup on
+    the schedule's own clock ends at the schedule's value there."""
     _timm_plain(noise_range_t)
-    if cycle_limit > 1:
-        raise ValueError("restarts of a tanh decay have no lrsched policy yet; cycle_limit=1 has")
     decay = tanh_decay(initial_lr=lr, decay_steps=t_initial, final_lr=lr_min, lower=lb, upper=ub)
-    tanh = join(schedules=[decay, constant(lr=lr_min)], boundaries=[t_initial])
+    tanh = _timm_cycles(decay, lr_min, cycle_mul, cycle_decay, cycle_limit, holds=False)
     # Its warmup on the schedule's own clock ramps to the schedule's value at warmup_t
     # (timm's other schedulers ramp to the group's LR).
     return _timm_warmup(tanh, lr if warmup_prefix else float(tanh(warmup_t)), warmup_t, warmup_lr_init, warmup_prefix)
@@ -742,11 +768,15 @@ def timm_WSDLRScheduler(
     t_in_epochs: bool = True,
     noise_range_t: Any = None,
 ) -> Schedule:
-    """`timm.scheduler.WSDLRScheduler` (stable_fn 'constant'; the rsqrt stable phase has
-    no lrsched policy yet). Its warmup is a prefix: the schedule lasts warmup_t + t_initial."""
+    """`timm.scheduler.WSDLRScheduler`, its stable functions too ('rsqrt': stable_power 0.5).
+    Its warmup is a prefix: the schedule lasts warmup_t + t_initial. A callable decay_fn
+    is an arbitrary Python function: it has no frozen, configurable equal."""
     _timm_plain(noise_range_t)
-    if stable_fn != "constant" or not isinstance(decay_fn, str):
-        raise ValueError("stable_fn other than 'constant', or a callable decay_fn, has no lrsched policy yet")
+    if not isinstance(decay_fn, str):
+        raise TypeError("decay_fn: a callable is an arbitrary Python function; give one of lrsched's decay shapes")
+    if stable_fn not in ("constant", "rsqrt", "power"):
+        raise ValueError(f"stable_fn must be one of 'constant', 'rsqrt', 'power'; got {stable_fn!r}")
+    stable_power = {"constant": 0.0, "rsqrt": 0.5}.get(stable_fn, stable_power)
     return warmup_stable_decay(
         peak_lr=lr,
         warmup_steps=warmup_t,
@@ -757,6 +787,8 @@ def timm_WSDLRScheduler(
         decay_shape=decay_fn,
         decay_power=decay_power,
         decay_ratio=decay_ratio,
+        stable_power=stable_power,
+        stable_timescale=stable_timescale if stable_power > 0.0 else None,
     )
 
 

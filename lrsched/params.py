@@ -256,6 +256,42 @@ class Flag(Param):
         return st.booleans()
 
 
+class Count(Param):
+    """A whole number >= `low` (a float with a whole value is taken as that int);
+    `optional`: None is accepted too (no limit)."""
+
+    __slots__ = ("low", "optional")
+
+    def __init__(self, *, low: int = 0, optional: bool = False) -> None:
+        self.low, self.optional = low, optional
+
+    def check(self, name: str, value: Any, known: dict[str, Any]) -> Any:
+        if value is None and self.optional:
+            return None
+        allowed = f"whole numbers >= {self.low}" + (", or None" if self.optional else "")
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(f"{name} must be one of the {allowed}; got {type(value).__name__} {value!r}")
+        try:
+            number = float(value)
+        except OverflowError:
+            number = math.inf  # an integer beyond the float range
+        if not (math.isfinite(number) and number.is_integer() and self.low <= number < 2**31):
+            raise ValueError(f"{name} must be one of the {allowed} (below 2**31); got {value!r}")
+        return int(number)
+
+    def describe(self) -> str:
+        return f"a whole number >= {self.low}" + (", or None" if self.optional else "")
+
+    def cli_type(self) -> Callable[[str], Any]:
+        return int
+
+    def strategy(self, known: dict[str, Any]) -> Any:
+        from hypothesis import strategies as st
+
+        drawn = st.integers(self.low, self.low + 20)
+        return st.one_of(st.none(), drawn) if self.optional else drawn
+
+
 def _sequence(name: str, value: Any) -> tuple[Any, ...]:
     if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
         raise TypeError(f"{name} must be a list or tuple; got {type(value).__name__} {value!r}")

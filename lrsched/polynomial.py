@@ -18,7 +18,8 @@ from lrsched.params import Flag, Interval
 @register
 @dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
 class Polynomial(Shaped):
-    r"""From `initial_lr` down to `final_lr` as :math:`(1 - t/D)^p`, then flat.
+    r"""From `initial_lr` down to `final_lr` as :math:`(1 - t/D)^p`, then flat (or up to
+    it, for a `final_lr` above `initial_lr`: optax's rising `polynomial_schedule`).
 
     .. math::
 
@@ -48,7 +49,7 @@ class Polynomial(Shaped):
     policy = "polynomial"
     initial_lr: Annotated[float, Interval(low=0.0, low_open=True, scale="lr")]
     decay_steps: Annotated[float, Interval(low=1e-6, scale="steps")]
-    final_lr: Annotated[float, Interval(low=0.0, high="initial_lr", scale="lr")] = 0.0
+    final_lr: Annotated[float, Interval(low=0.0, scale="lr")] = 0.0
     power: Annotated[float, Interval(low=0.0, low_open=True, scale="lr")] = 1.0
     cycle: Annotated[bool, Flag()] = False
     k_decay: Annotated[float, Interval(low=0.0, low_open=True, scale="factor")] = 1.0

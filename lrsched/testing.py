@@ -39,6 +39,7 @@ from lrsched import (
     one_cycle,
     product,
     range_sweep,
+    restarts,
     warmup,
 )
 from lrsched.params import declared
@@ -541,6 +542,30 @@ def restart_schedules() -> Any:
     )
 
 
+def restarts_of_decays() -> Any:
+    """`restarts` of a cosine, polynomial or tanh decay: cycle multipliers as
+    `cycle_mults`, a peak or amplitude that falls or grows (growth with a cycle limit)."""
+    st = _st()
+    from lrsched.polynomial import Polynomial
+    from lrsched.tanh import TanhDecay
+
+    decays = st.one_of(cosine_decays(), strategy_for(Polynomial), strategy_for(TanhDecay))
+
+    def build(decay: Schedule, mult: float, factor: float, scales: str, cycles: int | None) -> Schedule:
+        if factor > 1.0 and cycles is None:
+            cycles = 3
+        return restarts(decay=decay, cycle_mult=mult, peak_decay=factor, scales=scales, cycles=cycles)
+
+    return st.builds(
+        build,
+        decays,
+        cycle_mults(),
+        st.one_of(st.just(1.0), _fractions(0.05, 1.0), _fractions(1.0, 3.0)),
+        st.sampled_from(["amplitude", "peak"]),
+        st.one_of(st.none(), st.integers(1, 12)),
+    )
+
+
 def step_decays() -> Any:
     return strategy_for(StepDecay)
 
@@ -669,6 +694,7 @@ TIED: dict[str, Callable[[], Any]] = {
     "cyclic": cyclics,
     "one_cycle": one_cycles,
     "cosine_restarts": cosine_restarts_schedules,
+    "restarts": restarts_of_decays,
     "warmup": warmups,
     "join": joins,
     "product": products,

@@ -29,10 +29,15 @@ class WarmupStableDecay(Shaped):
 
         \mathrm{lr}(t) = \begin{cases}
             \mathrm{ramp}(s \to p,\; t / W) & t < W \\
-            p & W \le t < W + S \\
-            f + (p - f)\, d\left(\tfrac{t - W - S}{D}\right) & W + S \le t < W + S + D \\
+            \sigma(t) & W \le t < W + S \\
+            f + (\sigma(t) - f)\, d\left(\tfrac{t - W - S}{D}\right) & W + S \le t < W + S + D \\
             f & \text{after}
         \end{cases}
+
+    The stable stretch holds the peak, :math:`\sigma(t) = p`, or with a `stable_power`
+    q > 0 decays as :math:`\sigma(t) = \max(p\,(1 + (t - W)/\tau)^{-q}, f)` (q = 1/2 is the
+    reciprocal square root of Big Vision; timm's `stable_fn` "rsqrt" and "power"), on
+    through the cooldown, which scales what is left above f.
 
     Cooldowns d(x), from 1 at x = 0 to 0 at x = 1: linear 1 - x; cosine
     :math:`\tfrac12(1 + \cos \pi x)`; 1-sqrt :math:`1 - \sqrt{x}`; power
@@ -50,6 +55,8 @@ class WarmupStableDecay(Shaped):
         decay_shape: the cooldown's shape d.
         decay_power: q, for decay_shape "power".
         decay_ratio: rho, for decay_shape "exp".
+        stable_power: q, how the stable stretch decays; 0 holds the peak.
+        stable_timescale: tau, its timescale in steps; None: warmup_steps.
 
     Reference: Hu et al., "MiniCPM", 2024, section 4 (warmup-stable-decay); Hägele et
     al., "Scaling Laws and Compute-Optimal Training Beyond Fixed Training Durations",
@@ -72,12 +79,22 @@ class WarmupStableDecay(Shaped):
     decay_shape: Annotated[str, OneOf(COOLDOWNS)] = "1-sqrt"
     decay_power: Annotated[float, Interval(low=0.0, low_open=True, scale="factor")] = 0.5
     decay_ratio: Annotated[float, Interval(low=0.0, high=1.0, low_open=True, high_open=True)] = 0.1
+    stable_power: Annotated[float, Interval(low=0.0, scale="lr")] = 0.0
+    stable_timescale: Annotated[float | None, Interval(low=0.0, low_open=True, scale="steps", optional=True)] = None
+    _timescale: float = dataclasses.field(init=False, repr=False, compare=False)
     _knots: tuple[float, float, float] = dataclasses.field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.warmup_shape == "exp" and self.warmup_steps > 0.0 and self.start_lr <= 0.0:
             raise ValueError(f"start_lr must be in (0, peak_lr] for warmup_shape='exp'; got {self.start_lr!r}")
+        timescale = self.warmup_steps if self.stable_timescale is None else self.stable_timescale
+        if self.stable_power > 0.0 and timescale <= 0.0:
+            raise ValueError(
+                "stable_timescale must be in (0, inf) for stable_power > 0 (it defaults to warmup_steps, "
+                f"here {self.warmup_steps!r})"
+            )
+        set_field(self, "_timescale", timescale)
         cooldown = self.warmup_steps + self.stable_steps
         set_field(self, "_knots", (self.warmup_steps, cooldown, cooldown + self.decay_steps))
 
@@ -104,11 +121,21 @@ class WarmupStableDecay(Shaped):
             fraction = xp.minimum(t, warmup_end) / (warmup_end or 1.0)
             return ramp(self.warmup_shape, self.start_lr, self.peak_lr, fraction, xp)
         if k == 1:
-            return xp.full_like(t, self.peak_lr)
+            return self._stable(t, xp)
         if k == 2:
             x = xp.clip((t - cooldown_start) / self.decay_steps, 0.0, 1.0)
-            return xp.between(self.final_lr, self.peak_lr, self._cooldown(x, xp))
+            if self.stable_power == 0.0:
+                return xp.between(self.final_lr, self.peak_lr, self._cooldown(x, xp))
+            above = self._stable(t, xp) - self.final_lr
+            return xp.clip(self.final_lr + above * self._cooldown(x, xp), self.final_lr, self.peak_lr)
         return xp.full_like(t, self.final_lr)
+
+    def _stable(self, t: Any, xp: Namespace) -> Any:
+        """sigma(t): the peak, or its decay (1 + (t - W)/tau)**-q held above final_lr."""
+        if self.stable_power == 0.0:
+            return xp.full_like(t, self.peak_lr)
+        since = xp.maximum(t - self.warmup_steps, 0.0) / self._timescale
+        return xp.maximum(self.peak_lr * xp.exp(-self.stable_power * xp.log1p(since)), self.final_lr)
 
     def _value(self, t: Any, xp: Namespace) -> Any:
         return xp.select(t, self._knots, self._phase)
@@ -140,7 +167,9 @@ class WarmupStableDecay(Shaped):
             rho = self.decay_ratio
             cooldown = abs(math.log(rho)) / (1.0 - rho) * fall / self.decay_steps
         warmup = ramp_slope(self.warmup_shape, self.start_lr, self.peak_lr, self.warmup_steps)
-        return max(warmup, cooldown) / (peak - low)
+        # sigma falls fastest at its start: p q / tau; in the cooldown both factors move.
+        stable = self.peak_lr * self.stable_power / self._timescale if self.stable_power > 0.0 else 0.0
+        return max(warmup, cooldown + stable) / (peak - low)
 
     def breakpoints(self, until: float, since: float = 0.0) -> tuple[float, ...]:
         jumps = self.warmup_shape == "constant" and self.warmup_steps > 0.0 and self.start_lr != self.peak_lr
@@ -152,7 +181,7 @@ class WarmupStableDecay(Shaped):
         falling = -1 if self.final_lr < self.peak_lr else 0
         pieces = [
             Piece(0.0, warmup_end, rising),
-            Piece(warmup_end, cooldown_start, 0),
+            Piece(warmup_end, cooldown_start, falling if self.stable_power > 0.0 else 0),
             Piece(cooldown_start, end, falling),
             Piece(end, INF, 0),
         ]

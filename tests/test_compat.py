@@ -149,6 +149,10 @@ def _optax_case(name):
             optax.polynomial_schedule(0.5, 0.01, 2.0, 40, transition_begin=5),
             compat.optax_polynomial_schedule(0.5, 0.01, 2.0, 40, transition_begin=5),
         ),
+        "polynomial_schedule rise, power 0.5": (
+            optax.polynomial_schedule(0.01, 0.5, 0.5, 40, transition_begin=3),
+            compat.optax_polynomial_schedule(0.01, 0.5, 0.5, 40, transition_begin=3),
+        ),
         "cosine_decay_schedule": (
             optax.cosine_decay_schedule(0.4, 50, alpha=0.1),
             compat.optax_cosine_decay_schedule(0.4, 50, alpha=0.1),
@@ -164,6 +168,14 @@ def _optax_case(name):
         "exponential_decay staircase": (
             optax.exponential_decay(0.4, 10, 0.5, staircase=True),
             compat.optax_exponential_decay(0.4, 10, 0.5, staircase=True),
+        ),
+        "exponential_decay growth to end_value": (
+            optax.exponential_decay(0.001, 10, 1.5, transition_begin=4, end_value=0.5),
+            compat.optax_exponential_decay(0.001, 10, 1.5, transition_begin=4, end_value=0.5),
+        ),
+        "exponential_decay staircase growth to end_value": (
+            optax.exponential_decay(0.001, 6, 2.0, staircase=True, end_value=0.3),
+            compat.optax_exponential_decay(0.001, 6, 2.0, staircase=True, end_value=0.3),
         ),
         "exponential_decay end_value": (
             optax.exponential_decay(0.4, 10, 0.5, transition_begin=3, end_value=0.03),
@@ -240,7 +252,9 @@ def _optax_case(name):
 
 OPTAX = [
     "constant_schedule", "linear_schedule down, delayed", "linear_schedule up", "polynomial_schedule",
+    "polynomial_schedule rise, power 0.5",
     "cosine_decay_schedule", "cosine_decay_schedule exponent", "exponential_decay", "exponential_decay staircase",
+    "exponential_decay growth to end_value", "exponential_decay staircase growth to end_value",
     "exponential_decay end_value", "exponential_decay staircase end_value", "warmup_exponential_decay_schedule",
     "piecewise_constant_schedule", "piecewise_interpolate_schedule linear", "piecewise_interpolate_schedule cosine",
     "warmup_constant_schedule", "warmup_constant_schedule down, no warmup", "warmup_constant_schedule down",

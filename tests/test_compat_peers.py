@@ -80,6 +80,42 @@ TIMM = {
         "updates",
         list(range(101)),
     ),
+    "cosine restarts: cycle_decay 0.6 scales the peak above lr_min 0.02, k_decay 1.5": (
+        "CosineLRScheduler",
+        dict(t_initial=12, lr_min=0.02, cycle_mul=1.5, cycle_decay=0.6, cycle_limit=4, k_decay=1.5, warmup_t=3),
+        "epochs",
+        _halves(130),
+    ),
+    "cosine restarts: peaks fall below lr_min (cycles turn upside down)": (
+        "CosineLRScheduler",
+        dict(t_initial=10, lr_min=0.05, cycle_decay=0.3, cycle_limit=4),
+        "updates",
+        list(range(101)),
+    ),
+    "cosine restarts: cycle_decay 1.5 grows the peak, cycle_limit 3": (
+        "CosineLRScheduler",
+        dict(t_initial=10, lr_min=0.01, cycle_decay=1.5, cycle_limit=3),
+        "updates",
+        list(range(61)),
+    ),
+    "cosine: cycle_limit 0 holds lr_min after the warmup": (
+        "CosineLRScheduler",
+        dict(t_initial=10, lr_min=0.01, cycle_limit=0, warmup_t=4, warmup_prefix=True),
+        "updates",
+        list(range(31)),
+    ),
+    "poly restarts: cycle_mul 2, cycle_decay 0.5 above lr_min, k_decay 2": (
+        "PolyLRScheduler",
+        dict(t_initial=8, power=2.0, lr_min=0.003, cycle_mul=2.0, cycle_decay=0.5, cycle_limit=4, k_decay=2.0),
+        "epochs",
+        _quarters(130),
+    ),
+    "tanh restarts: 3 cycles, cycle_decay 0.7, warmup on its own clock": (
+        "TanhLRScheduler",
+        dict(t_initial=20, lr_min=0.001, cycle_decay=0.7, cycle_limit=3, warmup_t=4, warmup_lr_init=0.002),
+        "epochs",
+        _halves(100),
+    ),
     "step, warmup prefix, fractional epochs": (
         "StepLRScheduler",
         dict(decay_t=7, decay_rate=0.5, warmup_t=3, warmup_lr_init=0.01),
@@ -103,6 +139,26 @@ TIMM = {
         dict(t_initial=40, decay_t=10, decay_fn="exp", decay_ratio=0.05, warmup_t=4, warmup_lr_init=0.002),
         "epochs",
         _quarters(90),
+    ),
+    "wsd, rsqrt stable phase (timescale = warmup_t), linear cooldown": (
+        "WSDLRScheduler",
+        dict(t_initial=80, decay_t=20, stable_fn="rsqrt", decay_fn="linear", warmup_t=10, lr_min=0.002),
+        "updates",
+        list(range(181)),
+    ),
+    "wsd, power 1.5 stable phase held at lr_min, cosine cooldown, fractional epochs": (
+        "WSDLRScheduler",
+        dict(
+            t_initial=60,
+            decay_t=15,
+            stable_fn="power",
+            stable_power=1.5,
+            stable_timescale=4.0,
+            decay_fn="cosine",
+            lr_min=0.01,
+        ),
+        "epochs",
+        _quarters(130),
     ),
     "wsd, power 2 cooldown": (
         "WSDLRScheduler",
@@ -147,6 +203,14 @@ HF = {
         {"min_lr_rate": 0.1, "warmup_lr_rate": 0.2},
         200,
     ),
+    "cosine_warmup_with_min_lr, one warmup step at warmup_lr_rate": (
+        "cosine_warmup_with_min_lr",
+        1,
+        60,
+        {"min_lr": 0.01, "warmup_lr_rate": 0.3},
+        130,
+    ),
+    "cosine_warmup_with_min_lr, one warmup step": ("cosine_warmup_with_min_lr", 1, 60, {"min_lr_rate": 0.2}, 130),
     "warmup_stable_decay, cosine (default)": ("warmup_stable_decay", 10, 100, {"num_decay_steps": 20}, 200),
     "warmup_stable_decay, 1-sqrt, cosine warmup, min_lr_ratio": (
         "warmup_stable_decay",
@@ -240,7 +304,19 @@ def _keras_cases():
             k.CosineDecayRestarts(f64(0.4), 10, t_mul=2.0, m_mul=0.8, alpha=0.1),
             compat.keras_CosineDecayRestarts(0.4, 10, t_mul=2.0, m_mul=0.8, alpha=0.1),
         ),
+        "CosineDecayRestarts m_mul 1.25 (growth, 5 cycles)": (
+            k.CosineDecayRestarts(f64(0.2), 10, t_mul=2.0, m_mul=1.25, alpha=0.1),
+            compat.keras_CosineDecayRestarts(0.2, 10, t_mul=2.0, m_mul=1.25, alpha=0.1, cycles=5),
+        ),
         "ExponentialDecay": (k.ExponentialDecay(f64(0.4), 10, 0.5), compat.keras_ExponentialDecay(0.4, 10, 0.5)),
+        "ExponentialDecay decay_rate 1.5 (growth; ceiling past the steps compared)": (
+            k.ExponentialDecay(f64(1e-3), 10, 1.5),
+            compat.keras_ExponentialDecay(1e-3, 10, 1.5, end_value=1e6),
+        ),
+        "ExponentialDecay staircase decay_rate 1.2 (growth)": (
+            k.ExponentialDecay(f64(1e-3), 7, 1.2, staircase=True),
+            compat.keras_ExponentialDecay(1e-3, 7, 1.2, staircase=True, end_value=1e6),
+        ),
         "ExponentialDecay staircase": (
             k.ExponentialDecay(f64(0.4), 10, 0.5, staircase=True),
             compat.keras_ExponentialDecay(0.4, 10, 0.5, staircase=True),
@@ -258,6 +334,10 @@ def _keras_cases():
             k.PolynomialDecay(f64(0.4), 40, power=2.0),
             compat.keras_PolynomialDecay(0.4, 40, power=2.0),
         ),
+        "PolynomialDecay rising to end_learning_rate": (
+            k.PolynomialDecay(f64(0.01), 40, end_learning_rate=0.4, power=3.0),
+            compat.keras_PolynomialDecay(0.01, 40, end_learning_rate=0.4, power=3.0),
+        ),
         "PolynomialDecay cycle": (
             k.PolynomialDecay(f64(0.4), 40, end_learning_rate=0.01, power=0.5, cycle=True),
             compat.keras_PolynomialDecay(0.4, 40, end_learning_rate=0.01, power=0.5, cycle=True),
@@ -266,9 +346,12 @@ def _keras_cases():
 
 
 KERAS = [
-    "CosineDecay", "CosineDecay with warmup", "CosineDecayRestarts", "ExponentialDecay", "ExponentialDecay staircase",
+    "CosineDecay", "CosineDecay with warmup", "CosineDecayRestarts",
+    "CosineDecayRestarts m_mul 1.25 (growth, 5 cycles)", "ExponentialDecay",
+    "ExponentialDecay decay_rate 1.5 (growth; ceiling past the steps compared)",
+    "ExponentialDecay staircase decay_rate 1.2 (growth)", "ExponentialDecay staircase",
     "InverseTimeDecay", "InverseTimeDecay staircase", "PiecewiseConstantDecay", "PolynomialDecay",
-    "PolynomialDecay cycle",
+    "PolynomialDecay cycle", "PolynomialDecay rising to end_learning_rate",
 ]  # fmt: skip
 
 

@@ -131,3 +131,18 @@ def test_a_wrong_keyword_lists_the_parameters_and_points_from_a_peers_name_to_ou
         l.constant(lr=1.0, lr2=3)
     with pytest.raises(TypeError, match="keyword arguments only"):
         l.constant(1.0)
+
+
+def test_restarts_refuses_what_is_not_one_decay_an_unbounded_growth_and_a_partial_cycle_count():
+    with pytest.raises(TypeError, match="decay must be one decay"):
+        l.restarts(decay=l.exponential(initial_lr=1.0, gamma=0.9))
+    with pytest.raises(TypeError, match="decay must be an lrsched schedule"):
+        l.restarts(decay=0.1)
+    with pytest.raises(TypeError, match="decay must be one decay"):  # its decay_steps is the cooldown's
+        l.restarts(decay=l.warmup_stable_decay(peak_lr=1.0, warmup_steps=0, stable_steps=5, decay_steps=5))
+    with pytest.raises(ValueError, match=r"peak_decay above 1 .* give cycles"):
+        l.restarts(decay=l.cosine_decay(initial_lr=1.0, decay_steps=10), peak_decay=1.5)
+    with pytest.raises(ValueError, match=r"cycles must be one of the whole numbers >= 1"):
+        l.restarts(decay=l.cosine_decay(initial_lr=1.0, decay_steps=10), cycles=2.5)
+    with pytest.raises(TypeError, match="cycles must be"):
+        l.restarts(decay=l.cosine_decay(initial_lr=1.0, decay_steps=10), cycles=True)

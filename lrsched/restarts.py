@@ -1,0 +1,215 @@
+"""Warm restarts of any single decay: cosine, polynomial or tanh cycles, growing cycle
+lengths, a peak (or an amplitude) that decays or grows from cycle to cycle, a cycle limit.
+
+Loshchilov & Hutter, "SGDR: Stochastic Gradient Descent with Warm Restarts", ICLR 2017,
+section 3 (restarts, cycle i m**i times as long); timm's schedulers carry the same
+restarts over their cosine, polynomial and tanh decays (`cycle_mul`, `cycle_decay`,
+`cycle_limit`), Keras' `CosineDecayRestarts` over the cosine (`t_mul`, `m_mul`). The cycle
+clock is `cosine_restarts`' own (exact restarts, see `lrsched.cosine`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Annotated, Any
+
+from lrsched._namespace import MATH, Namespace
+from lrsched.base import INF, Piece, Schedule, register, require_schedule, set_field, sign
+from lrsched.cosine import CosineDecay, CosineRestarts
+from lrsched.params import Count, Interval, OneOf, Part
+from lrsched.polynomial import Polynomial
+from lrsched.tanh import TanhDecay
+
+
+class OneDecay(Part):
+    """One decay over its `decay_steps` that starts at its peak: a `cosine_decay`,
+    `polynomial` or `tanh_decay` (a cycle is that decay, stretched)."""
+
+    __slots__ = ()
+
+    def check(self, name: str, value: Any, known: dict[str, Any]) -> Any:
+        schedule = require_schedule(name, value)
+        if not isinstance(schedule, (CosineDecay, Polynomial, TanhDecay)):
+            raise TypeError(
+                f"{name} must be one decay over its decay_steps: a cosine_decay, polynomial or tanh_decay; "
+                f"got {type(schedule).__name__}"
+            )
+        return schedule
+
+    def describe(self) -> str:
+        return "a cosine_decay, polynomial or tanh_decay (one decay over its decay_steps)"
+
+    def strategy(self, known: dict[str, Any]) -> Any:
+        from lrsched.testing import restarts_of_decays
+
+        return restarts_of_decays().map(lambda schedule: schedule.decay)
+
+
+@register
+@dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
+class Restarts(Schedule):
+    r"""`decay` again and again: cycle i lasts :math:`T_i = D m^i` and is the decay's
+    shape stretched over it, between the floor f and a top that changes by d per cycle.
+
+    .. math::
+
+        s_i = D \frac{m^i - 1}{m - 1} \;(D i \text{ for } m = 1), \qquad
+        c(t) = \mathrm{shape}\left(D \tfrac{t - s_i}{T_i}\right), \quad s_i \le t < s_{i+1}
+
+        \mathrm{lr}(t) = f + (\mathrm{top}_i - f)\, c(t), \qquad
+        \mathrm{top}_i = \begin{cases} f + (p - f)\, d^{\,i} & \text{amplitude (SGDR, Keras)} \\
+                                       p\, d^{\,i} & \text{peak (timm)} \end{cases}
+
+    where p and f are the decay's start and end levels and shape its position between
+    them (1 at the start). After `cycles` cycles the LR holds f (timm's `cycle_limit`).
+
+    Args:
+        decay: the first cycle: a `cosine_decay`, `polynomial` or `tanh_decay`; its
+            `decay_steps` D is the first cycle's length, its levels the peak and floor.
+        cycle_mult: m, each cycle's length over the one before (timm `cycle_mul`).
+        peak_decay: d, what each cycle's top is multiplied by (timm `cycle_decay`, Keras
+            `m_mul`); above 1 it grows, which needs a finite `cycles`.
+        scales: "amplitude" (d scales top - floor: SGDR, Keras) or "peak" (d scales the top
+            itself and the floor stays: timm, where a top below the floor turns the
+            cycle upside down).
+        cycles: how many cycles run before the LR holds the floor; None: no end.
+
+    Reference: Loshchilov & Hutter, "SGDR", ICLR 2017, section 3.
+
+    >>> s = restarts(decay=polynomial(initial_lr=1.0, decay_steps=10), peak_decay=0.5, cycles=2)
+    >>> s(0), s(5), s(10), s(15), s(20), s(99)
+    (1.0, 0.5, 0.5, 0.25, 0.0, 0.0)
+    """
+
+    policy = "restarts"
+    decay: Annotated[Schedule, OneDecay()]
+    cycle_mult: Annotated[float, Interval(low=1.0, scale="factor")] = 1.0
+    peak_decay: Annotated[float, Interval(low=0.0, low_open=True, scale="factor")] = 1.0
+    scales: Annotated[str, OneOf(("amplitude", "peak"))] = "amplitude"
+    cycles: Annotated[int | None, Count(low=1, optional=True)] = None
+
+    _clock: CosineRestarts = dataclasses.field(init=False, repr=False, compare=False)
+    _levels: tuple[float, float] = dataclasses.field(init=False, repr=False, compare=False)
+    _log_decay: float = dataclasses.field(init=False, repr=False, compare=False)
+    _end: float = dataclasses.field(init=False, repr=False, compare=False)
+    _bounds: tuple[float, float] = dataclasses.field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.peak_decay > 1.0 and self.cycles is None:
+            raise ValueError(
+                f"peak_decay above 1 ({self.peak_decay!r}) grows the LR without bound: give cycles, "
+                "the number of cycles after which it holds the floor"
+            )
+        assert isinstance(self.decay, (CosineDecay, Polynomial, TanhDecay))  # checked by OneDecay
+        first = float(self.decay.decay_steps)
+        clock = CosineRestarts(max_lr=1.0, first_cycle_steps=first, cycle_mult=self.cycle_mult)
+        set_field(self, "_clock", clock)
+        set_field(self, "_levels", self.decay.levels)
+        set_field(self, "_log_decay", math.log(self.peak_decay))
+        set_field(self, "_end", INF if self.cycles is None else clock.cycle_start(self.cycles))
+        set_field(self, "_bounds", self._find_bounds())
+
+    def _top(self, i: Any, xp: Namespace) -> Any:
+        """Cycle i's top: where the decay's shape 1 lands."""
+        floor, peak = self._levels
+        if self.peak_decay == 1.0:
+            return peak + 0.0 * i
+        if self.cycles is not None:
+            i = xp.minimum(i, float(self.cycles - 1))  # past the last cycle the floor holds
+        factor = xp.exp(i * self._log_decay)  # exp-log: well-conditioned in float32
+        return floor + (peak - floor) * factor if self.scales == "amplitude" else peak * factor
+
+    def _cycle(self, t: Any, xp: Namespace) -> tuple[Any, Any]:
+        """(cycle index, the decay's own step) at step t within the cycles."""
+        i, offset, length = self._clock._cycle(t, xp)
+        first = self._clock.first_cycle_steps
+        inner = offset if self.cycle_mult == 1.0 else offset / length * first
+        return i, xp.minimum(inner, first)
+
+    def _within(self, t: Any, xp: Namespace) -> Any:
+        return t < self._end
+
+    def shape_at(self, t: Any, xp: Namespace) -> Any:
+        # Momentum follows each cycle's own fall and rise, whatever its top.
+        i, inner = self._cycle(t, xp)
+        return xp.where(self._within(t, xp), self.decay.shape_at(inner, xp), 0.0)
+
+    def _value(self, t: Any, xp: Namespace) -> Any:
+        i, inner = self._cycle(t, xp)
+        floor = self._levels[0]
+        value = floor + (self._top(i, xp) - floor) * self.decay.shape_at(inner, xp)
+        # Clipped only against rounding (a float32 step): the bounds enclose the formula.
+        return xp.where(self._within(t, xp), xp.clip(value, *self._bounds), floor)
+
+    def _tops(self) -> tuple[float, float]:
+        """The lowest and highest top over the cycles (a limit where never reached)."""
+        floor, peak = self._levels
+        if self.cycles is not None:
+            last = float(self._top(float(self.cycles - 1), MATH))
+        else:  # d <= 1: the tops fall toward the floor (amplitude) or toward 0 (peak)
+            last = peak if self.peak_decay == 1.0 else floor if self.scales == "amplitude" else 0.0
+        return (min(peak, last), max(peak, last))
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        return self._bounds
+
+    def _find_bounds(self) -> tuple[float, float]:
+        floor = self._levels[0]
+        assert isinstance(self.decay, (CosineDecay, Polynomial, TanhDecay))  # checked by OneDecay
+        low_shape, high_shape = self.decay.shape_range
+        corners = [floor + (top - floor) * s for top in self._tops() for s in (low_shape, high_shape)]
+        if self.cycles is not None:
+            corners.append(floor)
+        return (min(corners), max(corners))
+
+    @property
+    def max_slope(self) -> float:
+        # Cycle i is the decay stretched m**i >= 1 times between f and top_i: its slope is
+        # at most |top_i - f| * shape_slope.
+        floor = self._levels[0]
+        reach = max(abs(top - floor) for top in self._tops())
+        slope = self.decay.shape_slope
+        return 0.0 if reach == 0.0 or slope == 0.0 else reach * slope
+
+    def _starts(self, until: float, since: float = 0.0) -> list[float]:
+        return [s for s in self._clock._starts(min(until, self._end), since) if s <= self._end]
+
+    def breakpoints(self, until: float, since: float = 0.0) -> tuple[float, ...]:
+        return tuple(s for s in self._starts(until, since) if since <= s <= until)
+
+    def cycle_ends(self, until: float, since: float = 0.0) -> tuple[float, ...]:
+        return self.breakpoints(until, since)  # a cycle ends where the next one restarts
+
+    def _cycle_state(self, t: Any, xp: Namespace) -> tuple[Any, Any]:
+        index, offset, _ = self._clock._cycle(t, xp)
+        if self.cycles is None:
+            return index, offset
+        within = self._within(t, xp)
+        return xp.where(within, index, float(self.cycles)), xp.where(within, offset, t - self._end)
+
+    def pieces(self, until: float) -> tuple[Piece, ...]:
+        floor = self._levels[0]
+        first = self._clock.first_cycle_steps
+        inner = [p for p in self.decay.shape_pieces(first) if p.start < first]
+        edges = [0.0, *(s for s in self._starts(until) if s > 0.0)]
+        if self._end > edges[-1]:
+            edges.append(INF)
+        out: list[Piece] = []
+        for i, (a, b) in enumerate(zip(edges[:-1], edges[1:], strict=True)):
+            # The shape falls toward the floor: the value falls if the top is above it.
+            toward = sign(float(self._top(float(i), MATH)) - floor)
+            stretch = (b - a if b < INF else first * self.cycle_mult**i) / first
+            for p in inner:
+                trend = None if p.trend is None else p.trend * toward
+                start, end = a + p.start * stretch, min(a + p.end * stretch, b, until)
+                if start <= until:
+                    out.append(Piece(start, end, trend))
+        if self._end <= until:
+            out.append(Piece(self._end, until, 0))
+        return tuple(p for p in out if p.end > p.start or p.start == until == 0.0)
+
+
+restarts = Restarts
