@@ -26,6 +26,13 @@ POLICIES = {
     "one_cycle cos": l.one_cycle(max_lr=0.1, total_steps=1_000_000),
     "one_cycle 3-phase": l.one_cycle(max_lr=0.1, total_steps=1_000_000, pct_start=0.25, three_phase=True),
     "cosine_restarts x2": l.cosine_restarts(max_lr=0.1, first_cycle_steps=1000, cycle_mult=2, min_lr=1e-4),
+    "restarts(polynomial) x1.5, peak 0.8": l.restarts(
+        decay=l.polynomial(initial_lr=0.1, decay_steps=1000, final_lr=1e-4, power=2.0),
+        cycle_mult=1.5,
+        peak_decay=0.8,
+        scales="peak",
+        cycles=20,
+    ),
     "cosine_decay": l.cosine_decay(initial_lr=0.1, decay_steps=1_000_000),
     "step_decay": l.step_decay(initial_lr=0.1, drop=0.5, every=30_000),
     "multi_step": l.multi_step(initial_lr=0.1, milestones=[300_000, 600_000, 900_000]),
