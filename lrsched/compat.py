@@ -103,9 +103,15 @@ def torch_CosineAnnealingLR(lr: float, T_max: int, eta_min: float = 0.0) -> Sche
     return cosine_decay(initial_lr=lr, decay_steps=T_max, final_lr=eta_min, periodic=True)
 
 
+def _decay_factor(name: str, value: float) -> float:
+    if not 0.0 < value <= 1.0:
+        raise ValueError(f"{name} must be in (0, 1]; got {value!r} (above 1 the LR grows without bound)")
+    return value
+
+
 def torch_StepLR(lr: float, step_size: int, gamma: float = 0.1) -> Schedule:
     """`torch.optim.lr_scheduler.StepLR`."""
-    return step_decay(initial_lr=lr, drop=gamma, every=step_size)
+    return step_decay(initial_lr=lr, drop=_decay_factor("gamma", gamma), every=step_size)
 
 
 def torch_MultiStepLR(lr: float, milestones: Sequence[int], gamma: float = 0.1) -> Schedule:
@@ -115,7 +121,7 @@ def torch_MultiStepLR(lr: float, milestones: Sequence[int], gamma: float = 0.1) 
 
 def torch_ExponentialLR(lr: float, gamma: float) -> Schedule:
     """`torch.optim.lr_scheduler.ExponentialLR`."""
-    return exponential(initial_lr=lr, gamma=gamma)
+    return exponential(initial_lr=lr, gamma=_decay_factor("gamma", gamma))
 
 
 def torch_LinearLR(lr: float, start_factor: float = 1.0 / 3, end_factor: float = 1.0, total_iters: int = 5) -> Schedule:
@@ -607,7 +613,13 @@ def _hf_wsd(
     if num_stable_steps < 0:
         raise ValueError("num_training_steps must cover num_warmup_steps + num_decay_steps")
     if decay_type == "cosine" and num_cycles != 0.5:
-        raise ValueError("a cosine cooldown of num_cycles != 0.5 does not end at min_lr; lrsched's ends there")
+        # A cooldown along num_cycles periods of the cosine, cut at num_decay_steps.
+        floor, cooldown = lr * min_lr_ratio, num_warmup_steps + num_stable_steps
+        ramp = warmup(schedule=constant(lr=lr), steps=num_warmup_steps, start_lr=floor, shape=warmup_type)
+        wave = cosine_decay(
+            initial_lr=lr, decay_steps=num_decay_steps / (2 * num_cycles), final_lr=floor, periodic=True
+        )
+        return join(schedules=[ramp, wave, constant(lr=floor)], boundaries=[cooldown, cooldown + num_decay_steps])
     return warmup_stable_decay(
         peak_lr=lr,
         warmup_steps=num_warmup_steps,
@@ -731,7 +743,11 @@ def timm_StepLRScheduler(
     """`timm.scheduler.StepLRScheduler`."""
     _timm_plain(noise_range_t)
     return _timm_warmup(
-        step_decay(initial_lr=lr, drop=decay_rate, every=decay_t), lr, warmup_t, warmup_lr_init, warmup_prefix
+        step_decay(initial_lr=lr, drop=_decay_factor("decay_rate", decay_rate), every=decay_t),
+        lr,
+        warmup_t,
+        warmup_lr_init,
+        warmup_prefix,
     )
 
 

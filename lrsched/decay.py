@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Annotated, Any
 
 from lrsched._namespace import Namespace
-from lrsched.base import INF, Piece, Shaped, clip_pieces, cycle_position, multiples, register
+from lrsched.base import FLOAT_MAX, INF, Piece, Shaped, clip_pieces, cycle_position, multiples, register
 from lrsched.params import Interval, Length, StepList
 
 POSITIVE_LR = Interval(low=0.0, low_open=True, scale="lr")
@@ -116,7 +116,7 @@ class MultiStep(Shaped):
     Args:
         initial_lr: lr_0, the LR at step 0.
         milestones: the steps of the drops.
-        gamma: the factor applied at each milestone.
+        gamma: the factor applied at each milestone (above 1 the LR steps up).
 
     Reference: torch `MultiStepLR(milestones, gamma)`.
 
@@ -128,7 +128,18 @@ class MultiStep(Shaped):
     policy = "multi_step"
     initial_lr: Annotated[float, POSITIVE_LR]
     milestones: Annotated[Sequence[float], StepList()]  # stored as a tuple
-    gamma: Annotated[float, FACTOR] = 0.1
+    gamma: Annotated[float, Interval(low=0.0, low_open=True, scale="lr")] = 0.1
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        try:
+            last = self.initial_lr * self.gamma ** len(self.milestones)
+        except OverflowError:
+            last = INF
+        if not last < FLOAT_MAX:
+            raise ValueError(
+                f"gamma={self.gamma!r} over {len(self.milestones)} milestones takes the LR beyond the float range"
+            )
 
     @property
     def levels(self) -> tuple[float, float]:

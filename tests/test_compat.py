@@ -70,6 +70,11 @@ CASES = {
         130,
     ),
     "StepLR": (lambda o: sched.StepLR(o, step_size=7, gamma=0.5), compat.torch_StepLR(LR, step_size=7, gamma=0.5), 60),
+    "MultiStepLR gamma 3 (steps up)": (
+        lambda o: sched.MultiStepLR(o, milestones=[8, 30], gamma=3.0),
+        compat.torch_MultiStepLR(LR, milestones=[8, 30], gamma=3.0),
+        60,
+    ),
     "MultiStepLR": (
         lambda o: sched.MultiStepLR(o, milestones=[20, 5, 20], gamma=0.5),
         compat.torch_MultiStepLR(LR, milestones=[20, 5, 20], gamma=0.5),
@@ -277,3 +282,16 @@ def test_optax_compat_equals_the_optax_schedule(name):
     # float32 peers: 1e-6 of the value, or of the schedule's scale where the value is
     # near zero (a float32 cosine near its floor holds only ~1e-8 of the peak).
     np.testing.assert_allclose(ours(steps), expected, rtol=1e-6, atol=1e-7 * np.max(np.abs(expected)))
+
+
+def test_a_growing_factor_is_refused_with_the_peers_parameter_named():
+    # torch and timm take a factor above 1 (the LR grows without bound); lrsched holds no such schedule.
+    for call, name in [
+        (lambda: compat.torch_StepLR(0.1, 10, gamma=2.0), "gamma"),
+        (lambda: compat.torch_ExponentialLR(0.1, gamma=1.01), "gamma"),
+        (lambda: compat.timm_StepLRScheduler(0.1, 10, decay_rate=2.0), "decay_rate"),
+        (lambda: compat.keras_ExponentialDecay(0.1, 10, 1.5), "end_value"),
+        (lambda: compat.keras_CosineDecayRestarts(0.1, 10, m_mul=1.5), "cycles"),
+    ]:
+        with pytest.raises(ValueError, match=name):
+            call()

@@ -122,6 +122,12 @@ TIMM = {
         "epochs",
         _quarters(40),
     ),
+    "multistep, decay_rate 2 (steps up)": (
+        "MultiStepLRScheduler",
+        dict(decay_t=[6, 20], decay_rate=2.0, warmup_t=3, warmup_lr_init=0.001),
+        "updates",
+        list(range(41)),
+    ),
     "multistep": (
         "MultiStepLRScheduler",
         dict(decay_t=[10, 25, 40], decay_rate=0.3, warmup_t=2),
@@ -211,6 +217,20 @@ HF = {
         130,
     ),
     "cosine_warmup_with_min_lr, one warmup step": ("cosine_warmup_with_min_lr", 1, 60, {"min_lr_rate": 0.2}, 130),
+    "warmup_stable_decay, cosine cooldown of num_cycles 0.75, cosine warmup": (
+        "warmup_stable_decay",
+        10,
+        100,
+        {"num_decay_steps": 30, "num_cycles": 0.75, "min_lr_ratio": 0.1, "warmup_type": "cosine"},
+        200,
+    ),
+    "warmup_stable_decay, cosine cooldown of num_cycles 0.25": (
+        "warmup_stable_decay",
+        0,
+        100,
+        {"num_decay_steps": 40, "num_cycles": 0.25},
+        200,
+    ),
     "warmup_stable_decay, cosine (default)": ("warmup_stable_decay", 10, 100, {"num_decay_steps": 20}, 200),
     "warmup_stable_decay, 1-sqrt, cosine warmup, min_lr_ratio": (
         "warmup_stable_decay",
