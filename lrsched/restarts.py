@@ -49,8 +49,10 @@ class OneDecay(Part):
 @register
 @dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
 class Restarts(Schedule):
-    r"""`decay` again and again: cycle i lasts :math:`T_i = D m^i` and is the decay's
-    shape stretched over it, between the floor f and a top that changes by d per cycle.
+    r"""Warm restarts of one decay: cycle i is the decay stretched over D * m**i steps.
+
+    Each cycle runs the decay's shape between the floor f and a top that changes by d
+    per cycle:
 
     .. math::
 
@@ -133,15 +135,16 @@ class Restarts(Schedule):
 
     def shape_at(self, t: Any, xp: Namespace) -> Any:
         # Momentum follows each cycle's own fall and rise, whatever its top.
-        i, inner = self._cycle(t, xp)
-        return xp.where(self._within(t, xp), self.decay.shape_at(inner, xp), 0.0)
+        shape = self.decay.shape_at(self._cycle(t, xp)[1], xp)
+        return shape if self.cycles is None else xp.where(self._within(t, xp), shape, 0.0)
 
     def _value(self, t: Any, xp: Namespace) -> Any:
         i, inner = self._cycle(t, xp)
         floor = self._levels[0]
-        value = floor + (self._top(i, xp) - floor) * self.decay.shape_at(inner, xp)
+        top = self._levels[1] if self.peak_decay == 1.0 else self._top(i, xp)
         # Clipped only against rounding (a float32 step): the bounds enclose the formula.
-        return xp.where(self._within(t, xp), xp.clip(value, *self._bounds), floor)
+        value = xp.clip(floor + (top - floor) * self.decay.shape_at(inner, xp), *self._bounds)
+        return value if self.cycles is None else xp.where(self._within(t, xp), value, floor)
 
     def _tops(self) -> tuple[float, float]:
         """The lowest and highest top over the cycles (a limit where never reached)."""
