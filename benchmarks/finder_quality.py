@@ -202,10 +202,19 @@ def main() -> None:
     for task in chosen:
         found = [suggestions(task, seed, num_steps=100) for seed in seeds]
         for use in tables:
-            grid_scores = {lr: np.mean([train(task, s, use, lr, epochs) for s in seeds]) for lr in grid}
+            per_seed = {lr: [train(task, s, use, lr, epochs) for s in seeds] for lr in grid}
+            grid_scores = {lr: float(np.mean(scores)) for lr, scores in per_seed.items()}
             best = max(grid_scores.values())
             best_lr = max(grid_scores, key=lambda lr: grid_scores[lr])
             row: dict[str, float] = {"grid best": best, "grid best lr": best_lr}
+            # How much a point of regret is: the seeds' standard error of the best mean, and
+            # the regret of the better grid neighbour (a quarter decade off).
+            scores = per_seed[best_lr]
+            spread = float(np.std(scores, ddof=1) / math.sqrt(len(scores))) if len(scores) > 1 else math.nan
+            row["grid: standard error of the best"] = spread
+            k = grid.index(best_lr)
+            neighbours = [grid_scores[grid[j]] for j in (k - 1, k + 1) if 0 <= j < len(grid)]
+            row["grid: the better neighbour of the best"] = best - max(neighbours)
             for rule in found[0]:
                 if rule.startswith("lrsched recommend") and f'"{use}"' not in rule:
                     continue
@@ -228,6 +237,9 @@ def main() -> None:
             + " | ".join(f"{table[n]['grid best']:.1f} ({table[n]['grid best lr']:.2g})" for n in names)
             + " | |"
         )
+        for label in ("grid: standard error of the best", "grid: the better neighbour of the best"):
+            cells = ["n/a" if math.isnan(table[n][label]) else f"{table[n][label]:.1f}" for n in names]
+            print(f"| {label} | " + " | ".join(cells) + " | |")
         for rule in [r for r in table[names[0]] if not r.startswith("grid")]:  # recommend first
             values = [table[n][rule] for n in names]
             worst = max(values) if not any(math.isnan(v) for v in values) else math.nan

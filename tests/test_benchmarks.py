@@ -23,5 +23,11 @@ def test_finder_quality_smoke_run_prints_the_regret_tables():
     assert done.returncode == 0, done.stderr[-3000:]
     for heading in ("### constant: regret", "### one_cycle: regret"):
         assert heading in done.stdout
-    for row in ("| lrsched recommend(", "| fastai valley |", "| lightning |", "| torch-lr-finder |"):
+    for row in (
+        "| lrsched recommend(",
+        "| fastai valley |",
+        "| lightning |",
+        "| torch-lr-finder |",
+        "| grid: standard error",
+    ):
         assert row in done.stdout, row
