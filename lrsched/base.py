@@ -153,7 +153,9 @@ class Schedule:
         Snapshot ensembles keep the weights there: after that many optimizer updates the
         LR has just finished annealing. A policy without cycles raises `ValueError`.
         """
-        raise ValueError(f"{self.policy} has no cycles: use cosine_restarts or cyclic (or a composition with one)")
+        raise ValueError(
+            f"{self.policy} has no cycles: use cosine_restarts, restarts or cyclic (or a composition with one)"
+        )
 
     def _cycle_state(self, t: Any, xp: Namespace) -> tuple[Any, Any]:
         """(cycle index, offset into the cycle) at step t, exact for whole steps.
@@ -174,7 +176,7 @@ class Schedule:
     def cycle_index(self, step: Any) -> Any:
         """How many cycles have ended by `step` (0 in the first cycle), in `step`'s type.
 
-        Array-generic (works under `jax.jit`) for `cosine_restarts` and `cyclic`; for
+        Array-generic (works under `jax.jit`) for `cosine_restarts`, `restarts` and `cyclic`; for
         compositions, Python steps only.
         """
         self.cycle_ends(0.0)  # a schedule without cycles raises the ValueError that says so
@@ -188,7 +190,7 @@ class Schedule:
     def ends_cycle(self, step: Any) -> Any:
         """Whether `step` updates complete a cycle: True at each of `cycle_ends`.
 
-        Array-generic (a boolean array, also inside `jax.jit`) for `cosine_restarts` and
+        Array-generic (a boolean array, also inside `jax.jit`) for `cosine_restarts`, `restarts` and
         `cyclic`; for compositions, Python steps only.
         """
 
