@@ -56,6 +56,13 @@ def torch_OneCycleLR(
         raise ValueError(f"total_steps must be a whole number >= 2; got {total_steps!r}")
     if anneal_strategy not in ("cos", "linear"):
         raise ValueError(f"anneal_strategy must be one of 'cos', 'linear'; got {anneal_strategy!r}")
+    if pct_start * total_steps <= 1:
+        # torch's warmup then ends at or before step 0: a division by zero at exactly 1,
+        # and below it a peak before the first step.
+        raise ValueError(
+            f"pct_start * total_steps must be above 1 (the warmup's last step, pct_start * total_steps - 1, "
+            f"must come after step 0); got {pct_start} * {total_steps}"
+        )
     last = total_steps - 1
     return one_cycle(
         max_lr=max_lr,
@@ -128,18 +135,25 @@ def torch_LinearLR(lr: float, start_factor: float = 1.0 / 3, end_factor: float =
     """`torch.optim.lr_scheduler.LinearLR`: the factor moves linearly from `start_factor`
     to `end_factor` over `total_iters` steps, then holds."""
     start, end = lr * start_factor, lr * end_factor
+    if total_iters <= 0:
+        return constant(lr=start)  # torch's step 0 applies start_factor, and no later step changes it
     if start_factor <= end_factor:
         return warmup(schedule=constant(lr=end), steps=total_iters, start_lr=start)
     return polynomial(initial_lr=start, decay_steps=total_iters, final_lr=end, power=1.0)
 
 
 def torch_ConstantLR(lr: float, factor: float = 1.0 / 3, total_iters: int = 5) -> Schedule:
-    """`torch.optim.lr_scheduler.ConstantLR`: `lr * factor` until `total_iters`, then `lr`."""
+    """`torch.optim.lr_scheduler.ConstantLR`: `lr * factor` until `total_iters`, then `lr`
+    (with `total_iters=0`, `lr * factor` throughout, as torch's steps leave it)."""
+    if total_iters <= 0:
+        return constant(lr=lr * factor)
     return join(schedules=[constant(lr=lr * factor), constant(lr=lr)], boundaries=[total_iters])
 
 
 def torch_PolynomialLR(lr: float, total_iters: int = 5, power: float = 1.0) -> Schedule:
-    """`torch.optim.lr_scheduler.PolynomialLR`."""
+    """`torch.optim.lr_scheduler.PolynomialLR` (with `total_iters=0`, `lr` throughout)."""
+    if total_iters <= 0:
+        return constant(lr=lr)
     return polynomial(initial_lr=lr, decay_steps=total_iters, power=power)
 
 

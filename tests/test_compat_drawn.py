@@ -158,3 +158,105 @@ def test_hf_compat_equals_get_scheduler_on_drawn_arguments(name, hf_drawn_values
         _assert_close([ours(s) for s in steps], hf_drawn_values[name], steps, rtol=1e-9)
     except AssertionError as error:
         raise AssertionError(f"{error} with {case}") from None
+
+
+def _draw_torch(rng):
+    sched_args = []
+    for _ in range(DRAWS):
+        total = int(rng.integers(2, 120))
+        pct = float(rng.uniform(0.05, 0.95))
+        one_cycle = {
+            "max_lr": float(rng.uniform(0.01, 1.0)),
+            "total_steps": total,
+            "pct_start": pct if rng.integers(2) else min(pct, 0.49),
+            "anneal_strategy": str(rng.choice(["cos", "linear"])),
+            "div_factor": float(rng.uniform(2, 50)),
+            "final_div_factor": float(rng.uniform(2, 1e4)),
+            "three_phase": bool(rng.integers(2)),
+        }
+        if one_cycle["three_phase"]:
+            one_cycle["pct_start"] = min(one_cycle["pct_start"], 0.49)
+        if one_cycle["pct_start"] * total <= 1:  # refused (torch's warmup would end by step 0): tested apart
+            one_cycle["total_steps"] = total = max(total, 8)
+            one_cycle["pct_start"] = float(rng.uniform(1.01, 3.9)) / total
+        base = float(rng.uniform(1e-4, 0.05))
+        cyclic = {
+            "base_lr": base,
+            "max_lr": base + float(rng.uniform(0, 0.5)),
+            "step_size_up": float(rng.integers(1, 20)),
+            "step_size_down": None if rng.integers(2) else float(rng.integers(1, 20)),
+            "mode": str(rng.choice(["triangular", "triangular2", "exp_range"])),
+            "gamma": float(rng.uniform(0.9, 1.0)),
+        }
+        lr = float(rng.uniform(0.01, 1.0))
+        milestones = [int(m) for m in rng.integers(0, 60, size=int(rng.integers(1, 5)))]
+        sched_args += [
+            ("OneCycleLR", one_cycle, total),
+            ("CyclicLR", cyclic, 120),
+            ("CosineAnnealingLR", {"T_max": int(rng.integers(1, 40)), "eta_min": float(rng.uniform(0, lr))}, 120),
+            (
+                "CosineAnnealingWarmRestarts",
+                {
+                    "T_0": int(rng.integers(1, 20)),
+                    "T_mult": int(rng.integers(1, 4)),
+                    "eta_min": float(rng.uniform(0, lr)),
+                },
+                150,
+            ),
+            ("StepLR", {"step_size": int(rng.integers(1, 20)), "gamma": float(rng.uniform(0.05, 1))}, 100),
+            ("MultiStepLR", {"milestones": milestones, "gamma": float(rng.uniform(0.05, 3))}, 80),
+            ("ExponentialLR", {"gamma": float(rng.uniform(0.8, 1.0))}, 80),
+            (
+                "LinearLR",
+                {
+                    "start_factor": float(rng.uniform(0.01, 1.0)),
+                    "end_factor": float(rng.uniform(0.0, 1.0)),
+                    "total_iters": int(rng.choice([0, 1, rng.integers(2, 40)])),
+                },
+                80,
+            ),
+            (
+                "ConstantLR",
+                {"factor": float(rng.uniform(0.0, 1.0)), "total_iters": int(rng.choice([0, 1, rng.integers(2, 40)]))},
+                80,
+            ),
+            (
+                "PolynomialLR",
+                {"total_iters": int(rng.choice([0, 1, rng.integers(2, 40)])), "power": float(rng.uniform(0.2, 3))},
+                80,
+            ),
+        ]
+        for name, kwargs, _ in sched_args[-10:]:
+            if name not in ("OneCycleLR", "CyclicLR"):  # these two take their LRs as arguments
+                kwargs["_lr"] = lr
+    return {f"{name} #{i // 10}": (name, kwargs, steps) for i, (name, kwargs, steps) in enumerate(sched_args)}
+
+
+TORCH_DRAWN = _draw_torch(np.random.default_rng(20261126))
+
+
+@pytest.mark.parametrize("name", list(TORCH_DRAWN))
+def test_torch_compat_equals_torch_on_drawn_arguments(name):
+    from tests.test_compat import _peer_lrs, sched
+
+    cls, kwargs, steps = TORCH_DRAWN[name]
+    kwargs = dict(kwargs)
+    lr = kwargs.pop("_lr", None)
+    if lr is None:
+        ours = getattr(compat, f"torch_{cls}")(**kwargs)
+        peer = _peer_lrs(lambda o: getattr(sched, cls)(o, **kwargs), steps)
+    else:
+        ours = getattr(compat, f"torch_{cls}")(lr, **kwargs)
+        peer = _peer_lrs(lambda o: getattr(sched, cls)(o, **kwargs), steps, lr=lr)
+    values = [ours(s) for s in range(steps)]
+    try:
+        _assert_close(values, peer, list(range(steps)), rtol=1e-9)
+    except AssertionError as error:
+        raise AssertionError(f"{error} with {cls}({kwargs}, lr={lr})") from None
+
+
+def test_torch_onecycle_whose_warmup_ends_by_step_0_is_refused():
+    # torch divides by zero at pct_start * total_steps == 1 and peaks before step 0 below it.
+    for pct, total in [(0.25, 4), (0.3, 3), (0.05, 10)]:
+        with pytest.raises(ValueError, match="pct_start \\* total_steps must be above 1"):
+            compat.torch_OneCycleLR(max_lr=0.1, total_steps=total, pct_start=pct)
