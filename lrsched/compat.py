@@ -228,9 +228,15 @@ def optax_exponential_decay(
 ) -> Schedule:
     """`optax.exponential_decay`: with decay_rate < 1 an `end_value` is a floor, a
     constant from the step where the decay reaches it; with decay_rate > 1 it is the
-    ceiling a growth needs (lrsched holds no schedule that grows without bound)."""
+    ceiling a growth needs (lrsched holds no schedule that grows without bound). As in
+    optax, no transition steps or a zero rate hold `init_value`, and an `end_value` on
+    the far side of `init_value` holds from step 0."""
+    if transition_steps <= 0 or decay_rate == 0.0:
+        return constant(lr=init_value)
     if not decay_rate > 0.0:
-        raise ValueError(f"decay_rate must be in (0, inf); got {decay_rate!r}")
+        raise ValueError(f"decay_rate must be in [0, inf); got {decay_rate!r}")
+    if end_value is not None and (end_value >= init_value if decay_rate < 1.0 else end_value <= init_value):
+        return constant(lr=end_value)  # optax clips every value, those before transition_begin too
     if decay_rate > 1.0:
         return _delayed(
             init_value, _growth(init_value, transition_steps, decay_rate, staircase, end_value), transition_begin
@@ -240,13 +246,11 @@ def optax_exponential_decay(
         schedule = step_decay(initial_lr=init_value, drop=decay_rate, every=transition_steps)
     else:
         schedule = exponential(initial_lr=init_value, gamma=decay_rate ** (1.0 / transition_steps))
-    if end_value is not None and end_value > 0.0 and decay_rate < 1.0 and end_value < init_value:
+    if end_value is not None and end_value > 0.0 and decay_rate < 1.0:
         periods = math.log(end_value / init_value) / math.log(decay_rate)
         # The floor takes over where the decay crosses it: at a whole period for a staircase.
         crossing = math.ceil(periods) * transition_steps if staircase else periods * transition_steps
         schedule = join(schedules=[schedule, constant(lr=end_value)], boundaries=[crossing])
-    elif end_value is not None and end_value >= init_value:
-        schedule = constant(lr=end_value)
     return _delayed(init_value, schedule, transition_begin)
 
 
@@ -257,8 +261,6 @@ def _growth(init_value: float, every: float, rate: float, staircase: bool, ceili
     """init_value * rate**(t / every) (floor(t / every) for a staircase), capped at `ceiling`."""
     if ceiling is None:
         raise ValueError(f"decay_rate {rate!r} > 1 grows the LR without bound: give end_value, the ceiling it grows to")
-    if ceiling <= init_value:
-        return constant(lr=ceiling)
     periods = math.log(ceiling / init_value) / math.log(rate)  # where the growth meets the ceiling
     if not staircase:
         return range_sweep(start_lr=init_value, end_lr=ceiling, num_steps=periods * every, mode="exp")
@@ -335,6 +337,9 @@ def optax_cosine_onecycle_schedule(
     final_div_factor: float = 1e4,
 ) -> Schedule:
     """`optax.cosine_onecycle_schedule`: optax puts the peak at the whole step `int(pct_start * T)`."""
+    if int(pct_start * transition_steps) == 0:  # the peak from step 0 on: no warmup, only the fall
+        scales = {0: div_factor, transition_steps: 1.0 / (div_factor * final_div_factor)}
+        return optax_piecewise_interpolate_schedule("cosine", peak_value / div_factor, scales)
     return one_cycle(
         max_lr=peak_value,
         total_steps=transition_steps,
@@ -464,7 +469,9 @@ def keras_ExponentialDecay(
     end_value: float | None = None,
 ) -> Schedule:
     """`keras.optimizers.schedules.ExponentialDecay`. With decay_rate > 1 the LR grows:
-    give `end_value` (lrsched's own, as optax's), the ceiling it grows to."""
+    give `end_value` (lrsched's own, as optax's), the ceiling it grows to. Keras rounds
+    `decay_rate` to float32 even beside a float64 LR, which puts its value p * 3e-8
+    (relative) off after p periods; lrsched computes with the rate given."""
     return optax_exponential_decay(
         initial_learning_rate, decay_steps, decay_rate, staircase=staircase, end_value=end_value
     )

@@ -260,3 +260,217 @@ def test_torch_onecycle_whose_warmup_ends_by_step_0_is_refused():
     for pct, total in [(0.25, 4), (0.3, 3), (0.05, 10)]:
         with pytest.raises(ValueError, match="pct_start \\* total_steps must be above 1"):
             compat.torch_OneCycleLR(max_lr=0.1, total_steps=total, pct_start=pct)
+
+
+def _draw_optax(rng):
+    def lr():
+        return float(rng.uniform(1e-3, 1.0))
+
+    def steps(low=0):
+        return int(rng.choice([low, low + 1, rng.integers(low + 2, 60)]))
+
+    def scales():
+        keys = sorted({int(b) for b in rng.integers(0, 80, size=int(rng.integers(0, 4)))})
+        return {b: float(rng.uniform(0.1, 3.0)) for b in keys}
+
+    cases = []
+    for _ in range(DRAWS):
+        init, peak, end = lr(), lr(), lr()
+        rate = float(rng.choice([rng.uniform(0.05, 1.0), rng.uniform(1.0, 3.0)]))
+        growth_end = max(init, end) * float(rng.uniform(1.0, 50.0))
+        warmup_cosine = {
+            "init_value": init,
+            "peak_value": peak,
+            "warmup_steps": steps(),
+            "end_value": float(rng.uniform(0, peak)),
+            "exponent": float(rng.choice([1.0, rng.uniform(0.3, 3.0)])),
+        }
+        warmup_cosine["decay_steps"] = warmup_cosine["warmup_steps"] + steps(1)
+        cases += [
+            ("constant_schedule", {"value": init}),
+            (
+                "linear_schedule",
+                {"init_value": init, "end_value": end, "transition_steps": steps(), "transition_begin": steps()},
+            ),
+            (
+                "polynomial_schedule",
+                {
+                    "init_value": init,
+                    "end_value": end,
+                    "power": float(rng.uniform(0.3, 3.0)),
+                    "transition_steps": steps(),
+                    "transition_begin": steps(),
+                },
+            ),
+            (
+                "cosine_decay_schedule",
+                {
+                    "init_value": init,
+                    "decay_steps": steps(1),  # optax refuses 0
+                    "alpha": float(rng.uniform(0, 1)),
+                    "exponent": float(rng.choice([1.0, rng.uniform(0.3, 3.0)])),
+                },
+            ),
+            (
+                "exponential_decay",
+                {
+                    "init_value": init,
+                    "transition_steps": steps(),
+                    "decay_rate": rate,
+                    "transition_begin": steps(),
+                    "staircase": bool(rng.integers(2)),
+                    "end_value": float(rng.choice([growth_end, rng.uniform(0, init)]))
+                    if rate > 1
+                    else float(rng.choice([0.0, rng.uniform(0, init), rng.uniform(init, 2 * init)])) or None,
+                },
+            ),
+            ("warmup_cosine_decay_schedule", warmup_cosine),
+            (
+                "warmup_exponential_decay_schedule",
+                {
+                    "init_value": init,
+                    "peak_value": peak,
+                    "warmup_steps": steps(),
+                    "transition_steps": steps(),
+                    "decay_rate": float(rng.choice([0.0] + [min(rate, 1.0)] * 3)),
+                    "transition_begin": steps(),
+                    "staircase": bool(rng.integers(2)),
+                },
+            ),
+            ("piecewise_constant_schedule", {"init_value": init, "boundaries_and_scales": scales()}),
+            (
+                "piecewise_interpolate_schedule",
+                {
+                    "interpolate_type": str(rng.choice(["linear", "cosine"])),
+                    "init_value": init,
+                    "boundaries_and_scales": scales(),
+                },
+            ),
+            ("warmup_constant_schedule", {"init_value": init, "peak_value": peak, "warmup_steps": steps()}),
+            (
+                "cosine_onecycle_schedule",
+                {
+                    "transition_steps": steps(2),
+                    "peak_value": peak,
+                    "pct_start": float(rng.uniform(0.05, 0.95)),
+                    "div_factor": float(rng.uniform(2, 50)),
+                    "final_div_factor": float(rng.uniform(2, 1e4)),
+                },
+            ),
+            (
+                "linear_onecycle_schedule",
+                {
+                    "transition_steps": steps(4),
+                    "peak_value": peak,
+                    "pct_start": float(rng.uniform(0.05, 0.45)),
+                    "pct_final": float(rng.uniform(0.5, 0.95)),
+                    "div_factor": float(rng.uniform(2, 50)),
+                    "final_div_factor": float(rng.uniform(2, 1e4)),
+                },
+            ),
+        ]
+    return {f"{name} #{i // 12}": (name, kwargs) for i, (name, kwargs) in enumerate(cases)}
+
+
+OPTAX_DRAWN = _draw_optax(np.random.default_rng(20261127))
+
+
+@pytest.mark.parametrize("name", list(OPTAX_DRAWN))
+def test_optax_compat_equals_optax_on_drawn_arguments(name):
+    optax = pytest.importorskip("optax", reason="optax is not installed; CI installs it")
+    jax = pytest.importorskip("jax", reason="jax is not installed; CI installs it")
+    function, kwargs = OPTAX_DRAWN[name]
+    peer = getattr(optax, function)(**kwargs)
+    ours = getattr(compat, f"optax_{function}")(**kwargs)
+    steps = np.arange(0, 150)
+    expected = np.asarray(jax.vmap(peer)(jax.numpy.asarray(steps)), dtype=np.float64)
+    try:  # float32 peer: 1e-6 of the value, or of the schedule's scale near zero
+        np.testing.assert_allclose(ours(steps), expected, rtol=1e-6, atol=1e-7 * np.max(np.abs(expected)))
+    except AssertionError as error:
+        raise AssertionError(f"{error}\nwith optax.{function}({kwargs})") from None
+
+
+def _draw_keras(rng):
+    """Real arguments are drawn as float32 numbers: Keras takes its constants (a decay
+    rate, alpha, an end LR) as float32 even beside a float64 LR, so a float32 number is
+    what both sides compute with; the error that rounding alone brings grows with the
+    periods passed (a decay rate 1.073 is off by 1e-6 after 23 periods)."""
+    cases = []
+    for _ in range(DRAWS // 2):
+        lr = float(rng.uniform(1e-3, 1.0))
+        m_mul = float(rng.choice([1.0, rng.uniform(0.2, 1.0), rng.uniform(1.0, 1.5)]))
+        cosine = {"decay_steps": int(rng.integers(1, 60)), "alpha": float(rng.uniform(0, 1))}
+        if rng.integers(2):
+            cosine.update(warmup_target=float(rng.uniform(lr, 2 * lr)), warmup_steps=int(rng.integers(0, 30)))
+        restarts = {
+            "first_decay_steps": int(rng.integers(1, 30)),
+            "t_mul": float(rng.choice([1.0, 2.0, 3.0])),
+            "m_mul": m_mul,
+            "alpha": float(rng.uniform(0, 1)),
+        }
+        boundaries = sorted({int(b) for b in rng.integers(0, 90, size=int(rng.integers(1, 4)))})
+        rate = float(rng.choice([rng.uniform(0.05, 1.0), rng.uniform(1.0, 1.3)]))
+        cases += [
+            ("CosineDecay", cosine, {}),
+            ("CosineDecayRestarts", restarts, {"cycles": 100} if m_mul > 1 else {}),
+            (
+                "ExponentialDecay",
+                {"decay_steps": int(rng.integers(1, 30)), "decay_rate": rate, "staircase": bool(rng.integers(2))},
+                {"end_value": 1e9} if rate > 1 else {},
+            ),
+            (
+                "InverseTimeDecay",
+                {
+                    "decay_steps": int(rng.integers(1, 30)),
+                    "decay_rate": float(rng.uniform(0, 3)),
+                    "staircase": bool(rng.integers(2)),
+                },
+                {},
+            ),
+            (
+                "PiecewiseConstantDecay",
+                {
+                    "boundaries": boundaries,
+                    "values": [float(v) for v in rng.uniform(1e-3, 1, size=len(boundaries) + 1)],
+                },
+                {},
+            ),
+            (
+                "PolynomialDecay",
+                {
+                    "decay_steps": int(rng.integers(1, 60)),
+                    "end_learning_rate": float(rng.uniform(0, 2 * lr)),
+                    "power": float(rng.uniform(0.3, 3)),
+                    "cycle": bool(rng.integers(2)),
+                },
+                {},
+            ),
+        ]
+        for _, kwargs, _ in cases[-6:]:
+            for key, value in kwargs.items():
+                if isinstance(value, float):
+                    kwargs[key] = float(np.float32(value))
+            if "values" not in kwargs:
+                kwargs["initial_learning_rate"] = lr
+    return {f"{name} #{i // 6}": case for i, case in enumerate(cases) for name in [case[0]]}
+
+
+KERAS_DRAWN = _draw_keras(np.random.default_rng(20261128))
+
+
+@pytest.mark.parametrize("name", list(KERAS_DRAWN))
+def test_keras_compat_equals_keras_on_drawn_arguments(name):
+    keras = pytest.importorskip("keras", reason="keras is not installed; CI installs it")
+    cls, kwargs, ours_only = KERAS_DRAWN[name]
+    # Keras computes in the dtype of the initial LR: float64 here (see test_compat_peers.py).
+    as_f64 = {k: np.float64(v) if k == "initial_learning_rate" else v for k, v in kwargs.items()}
+    if "values" in as_f64:
+        as_f64["values"] = [np.float64(v) for v in as_f64["values"]]
+    peer = getattr(keras.optimizers.schedules, cls)(**as_f64)
+    ours = getattr(compat, f"keras_{cls}")(**kwargs, **ours_only)
+    steps = list(range(100))
+    expected = [float(np.asarray(peer(s))) for s in steps]
+    try:
+        _assert_close(ours(np.asarray(steps, dtype=np.float64)), expected, steps, rtol=1e-6)
+    except AssertionError as error:
+        raise AssertionError(f"{error} with keras {cls}({kwargs})") from None
