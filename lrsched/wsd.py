@@ -111,8 +111,11 @@ class WarmupStableDecay(Shaped):
             return 0.5 * (1.0 + xp.cos(math.pi * x))
         if self.decay_shape in ("1-sqrt", "power"):
             return 1.0 - power_of(x, 0.5 if self.decay_shape == "1-sqrt" else self.decay_power, xp)
+        # (rho**x - rho) / (1 - rho) = rho expm1(log(rho) (x - 1)) / (1 - rho): no cancellation
+        # for rho near 1, where the plain form in float32 gives 0 for every x.
         rho = self.decay_ratio
-        return (xp.exp(math.log(rho) * x) - rho) / (1.0 - rho)
+        log_rho = math.log(rho)
+        return (rho / -math.expm1(log_rho)) * xp.expm1(log_rho * (x - 1.0))
 
     def _phase(self, k: int, t: Any, xp: Namespace) -> Any:
         warmup_end, cooldown_start, _ = self._knots

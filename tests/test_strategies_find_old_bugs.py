@@ -191,3 +191,33 @@ def test_training_setups_find_the_trained_frozen_group():
         return any(lr == 0.0 and ratio != 0.0 for lr, ratio in zip(lrs, ratios, strict=True))
 
     find(training_setups(), old_ratios_train_a_frozen_group, settings=SEARCH)
+
+
+def test_wsd_strategy_finds_the_exp_cooldown_that_cancels_in_float32(monkeypatch):
+    # The old exp cooldown, (rho**x - rho) / (1 - rho): for rho within a few ulp of 1 every
+    # float32 step gave 0 (the floor) through the whole cooldown; the scalar gave 1 - x.
+    torch = pytest.importorskip("torch", reason="torch is not installed; CI installs it")
+    del torch
+
+    def old_cooldown(self, x, xp):
+        if self.decay_shape != "exp":
+            return original(self, x, xp)
+        rho = self.decay_ratio
+        return (xp.exp(math.log(rho) * x) - rho) / (1.0 - rho)
+
+    original = l.WarmupStableDecay._cooldown
+    monkeypatch.setattr(l.WarmupStableDecay, "_cooldown", old_cooldown)
+    exp_cooldowns = lt.strategy_for(l.WarmupStableDecay).filter(
+        lambda s: s.decay_shape == "exp" and s.warmup_steps + s.stable_steps + s.decay_steps < 60000  # float16 range
+    )
+
+    def steps_in_cooldown(s):
+        start = s.warmup_steps + s.stable_steps
+        return np.array([start + f * s.decay_steps for f in (0.25, 0.5, 0.75)])
+
+    found = find(
+        exp_cooldowns,
+        fails(lambda s: lt.check_backends_agree(s, steps_in_cooldown(s), frameworks=("float16",))),
+        settings=SEARCH,
+    )
+    assert found.decay_ratio > 0.99
