@@ -111,11 +111,11 @@ class WarmupStableDecay(Shaped):
             return 0.5 * (1.0 + xp.cos(math.pi * x))
         if self.decay_shape in ("1-sqrt", "power"):
             return 1.0 - power_of(x, 0.5 if self.decay_shape == "1-sqrt" else self.decay_power, xp)
-        # (rho**x - rho) / (1 - rho) = rho expm1(log(rho) (x - 1)) / (1 - rho): no cancellation
-        # for rho near 1, where the plain form in float32 gives 0 for every x.
-        rho = self.decay_ratio
-        log_rho = math.log(rho)
-        return (rho / -math.expm1(log_rho)) * xp.expm1(log_rho * (x - 1.0))
+        # (rho**x - rho) / (1 - rho) = rho**x expm1(L (1 - x)) / expm1(L), L = log(rho): no
+        # cancellation for rho near 1 (where the plain form gives 0 for every float32 x),
+        # and nothing overflows for rho near 0 (every factor is at most 1 in size).
+        log_rho = math.log(self.decay_ratio)
+        return (1.0 / math.expm1(log_rho)) * xp.exp(log_rho * x) * xp.expm1(log_rho * (1.0 - x))
 
     def _phase(self, k: int, t: Any, xp: Namespace) -> Any:
         warmup_end, cooldown_start, _ = self._knots
