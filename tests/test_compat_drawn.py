@@ -474,3 +474,65 @@ def test_keras_compat_equals_keras_on_drawn_arguments(name):
         _assert_close(ours(np.asarray(steps, dtype=np.float64)), expected, steps, rtol=1e-6)
     except AssertionError as error:
         raise AssertionError(f"{error} with keras {cls}({kwargs})") from None
+
+
+def _draw_torch_part(rng, multiplicative):
+    """(name, keyword arguments) of one scheduler for a composition."""
+    names = ["StepLR", "MultiStepLR", "ExponentialLR", "LinearLR", "ConstantLR", "PolynomialLR"]
+    name = str(rng.choice(names if multiplicative else [*names, "CosineAnnealingLR"]))
+    # SequentialLR steps its schedulers with an epoch, the closed form, which divides by
+    # total_iters: torch raises there for 0.
+    iters = int(rng.choice([0 if multiplicative else 1, 1, rng.integers(2, 30)]))
+    return name, {
+        "StepLR": {"step_size": int(rng.integers(1, 15)), "gamma": float(rng.uniform(0.1, 1))},
+        "MultiStepLR": {
+            "milestones": [int(m) for m in rng.integers(0, 40, size=int(rng.integers(1, 4)))],
+            "gamma": float(rng.uniform(0.1, 2)),
+        },
+        "ExponentialLR": {"gamma": float(rng.uniform(0.8, 1))},
+        "LinearLR": {
+            "start_factor": float(rng.uniform(0.05, 1)),
+            "end_factor": float(rng.uniform(0, 1)),
+            "total_iters": iters,
+        },
+        "ConstantLR": {"factor": float(rng.uniform(0, 1)), "total_iters": iters},
+        "PolynomialLR": {"total_iters": iters, "power": float(rng.uniform(0.3, 3))},
+        "CosineAnnealingLR": {"T_max": int(rng.integers(1, 30)), "eta_min": float(rng.uniform(0, 0.05))},
+    }[name]
+
+
+def _draw_torch_compositions(rng):
+    cases = {}
+    for k in range(DRAWS):
+        lr = float(rng.uniform(0.01, 1.0))
+        parts = [_draw_torch_part(rng, multiplicative=True) for _ in range(int(rng.integers(2, 4)))]
+        cases[f"ChainedScheduler #{k}"] = ("ChainedScheduler", lr, parts, None)
+        parts = [_draw_torch_part(rng, multiplicative=False) for _ in range(int(rng.integers(2, 4)))]
+        milestones = sorted(int(m) for m in rng.choice(np.arange(1, 60), size=len(parts) - 1, replace=False))
+        cases[f"SequentialLR #{k}"] = ("SequentialLR", lr, parts, milestones)
+    return cases
+
+
+TORCH_COMPOSED = _draw_torch_compositions(np.random.default_rng(20261129))
+
+
+@pytest.mark.parametrize("name", list(TORCH_COMPOSED))
+def test_torch_compositions_equal_torch_on_drawn_arguments(name):
+    from tests.test_compat import _peer_lrs, sched
+
+    kind, lr, parts, milestones = TORCH_COMPOSED[name]
+    ours_parts = [getattr(compat, f"torch_{cls}")(lr, **kwargs) for cls, kwargs in parts]
+
+    def make(o):
+        inner = [getattr(sched, cls)(o, **kwargs) for cls, kwargs in parts]
+        return sched.ChainedScheduler(inner) if kind == "ChainedScheduler" else sched.SequentialLR(o, inner, milestones)
+
+    if kind == "ChainedScheduler":
+        ours = compat.torch_ChainedScheduler(ours_parts, lr)
+    else:
+        ours = compat.torch_SequentialLR(ours_parts, milestones)
+    steps = 100
+    try:
+        _assert_close([ours(s) for s in range(steps)], _peer_lrs(make, steps, lr=lr), list(range(steps)), rtol=1e-9)
+    except AssertionError as error:
+        raise AssertionError(f"{error} with {kind}({parts}, milestones={milestones}, lr={lr})") from None
