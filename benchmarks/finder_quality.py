@@ -10,6 +10,7 @@ rule's mean score over the seeds, in points (accuracy %, or R^2 x 100).
 
     python benchmarks/finder_quality.py            # the README's tables (about 3 min on 2 cores)
     python benchmarks/finder_quality.py --smoke    # one task, one seed, a short grid
+    python benchmarks/finder_quality.py --optimizer adam   # the same with Adam
 """
 
 from __future__ import annotations
@@ -108,10 +109,17 @@ def _mlp(inputs: int, outputs: int) -> nn.Module:
 
 
 # -- training ----------------------------------------------------------------------------
-def train(task: Task, seed: int, use: str, lr: float, epochs: int) -> float:
+def make_optimizer(name: str, model: nn.Module, lr: float) -> torch.optim.Optimizer:
+    """SGD with momentum 0.9 (Smith's setting), or Adam with torch's defaults."""
+    if name == "adam":
+        return torch.optim.Adam(model.parameters(), lr=lr)
+    return torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
+
+
+def train(task: Task, seed: int, use: str, lr: float, epochs: int, optimizer_name: str = "sgd") -> float:
     torch.manual_seed(seed)
     model = task.make()
-    optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
+    optimizer = make_optimizer(optimizer_name, model, lr)
     steps_per_epoch = len(task.batches(seed))
     schedule = l.constant(lr=lr) if use == "constant" else l.one_cycle(max_lr=lr, total_steps=epochs * steps_per_epoch)
     scheduler = lambda_lr(optimizer, schedule)
@@ -168,10 +176,10 @@ def peer_rules(result: RangeTestResult) -> dict[str, float | None]:
     return out
 
 
-def suggestions(task: Task, seed: int, num_steps: int) -> dict[str, float | None]:
+def suggestions(task: Task, seed: int, num_steps: int, optimizer_name: str = "sgd") -> dict[str, float | None]:
     torch.manual_seed(seed)
     model = task.make()
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    optimizer = make_optimizer(optimizer_name, model, 0.1)
     result = range_test(
         model, optimizer, task.batch_loss, task.batches(seed), start_lr=1e-5, end_lr=10.0, num_steps=num_steps
     )
@@ -192,17 +200,20 @@ def main() -> None:
     parser.add_argument("--smoke", action="store_true", help="one task, one seed, a short grid")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--optimizer", choices=["sgd", "adam"], default="sgd", help="SGD momentum 0.9, or Adam")
     args = parser.parse_args()
+    name = args.optimizer
     chosen = tasks()[:1] if args.smoke else tasks()
     seeds = list(range(1 if args.smoke else args.seeds))
     epochs = 2 if args.smoke else args.epochs
-    grid = [10.0**e for e in (np.arange(-3, 0.75, 0.75) if args.smoke else np.arange(-4, 0.75, 0.25))]
+    lowest = -5 if name == "adam" else -4  # Adam's best LRs lie about a decade lower
+    grid = [10.0**e for e in (np.arange(-3, 0.75, 0.75) if args.smoke else np.arange(lowest, 0.75, 0.25))]
     began = time.perf_counter()
     tables: dict[str, dict[str, dict[str, float]]] = {"constant": {}, "one_cycle": {}}
     for task in chosen:
-        found = [suggestions(task, seed, num_steps=100) for seed in seeds]
+        found = [suggestions(task, seed, num_steps=100, optimizer_name=name) for seed in seeds]
         for use in tables:
-            per_seed = {lr: [train(task, s, use, lr, epochs) for s in seeds] for lr in grid}
+            per_seed = {lr: [train(task, s, use, lr, epochs, name) for s in seeds] for lr in grid}
             grid_scores = {lr: float(np.mean(scores)) for lr, scores in per_seed.items()}
             best = max(grid_scores.values())
             best_lr = max(grid_scores, key=lambda lr: grid_scores[lr])
@@ -223,13 +234,13 @@ def main() -> None:
                     row[rule] = math.nan  # no suggestion on some seed
                     continue
                 row[rule] = best - float(
-                    np.mean([train(task, s, use, lr, epochs) for s, lr in zip(seeds, lrs, strict=True)])
+                    np.mean([train(task, s, use, lr, epochs, name) for s, lr in zip(seeds, lrs, strict=True)])
                 )
             tables[use][task.name] = row
             print(f"# {task.name} / {use}: done at {time.perf_counter() - began:.0f} s", file=sys.stderr)
     for use, table in tables.items():
         names = list(table)
-        print(f"\n### {use}: regret in points (grid's best minus the rule's mean over {len(seeds)} seeds)\n")
+        print(f"\n### {use} ({name}): regret in points (grid's best minus the rule's mean over {len(seeds)} seeds)\n")
         print("| rule | " + " | ".join(names) + " | worst |")
         print("|---|" + "---|" * (len(names) + 1))
         print(

@@ -21,7 +21,7 @@ def test_finder_quality_smoke_run_prints_the_regret_tables():
         timeout=600,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    for heading in ("### constant: regret", "### one_cycle: regret"):
+    for heading in ("### constant (sgd): regret", "### one_cycle (sgd): regret"):
         assert heading in done.stdout
     for row in (
         "| lrsched recommend(",
