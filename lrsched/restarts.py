@@ -17,7 +17,7 @@ from typing import Annotated, Any
 from lrsched._namespace import MATH, Namespace
 from lrsched.base import INF, Piece, Schedule, register, require_schedule, set_field, sign
 from lrsched.cosine import CosineDecay, CosineRestarts
-from lrsched.params import Count, Interval, OneOf, Part
+from lrsched.params import MIN_LENGTH, Count, Interval, OneOf, Part
 from lrsched.polynomial import Polynomial
 from lrsched.tanh import TanhDecay
 
@@ -106,6 +106,10 @@ class Restarts(Schedule):
             )
         assert isinstance(self.decay, (CosineDecay, Polynomial, TanhDecay))  # checked by OneDecay
         first = float(self.decay.decay_steps)
+        if first < MIN_LENGTH:
+            raise ValueError(
+                f"decay.decay_steps is the first cycle's length: it must be >= {MIN_LENGTH:g}; got {first!r}"
+            )
         clock = CosineRestarts(max_lr=1.0, first_cycle_steps=first, cycle_mult=self.cycle_mult)
         set_field(self, "_clock", clock)
         set_field(self, "_levels", self.decay.levels)

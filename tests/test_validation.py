@@ -147,3 +147,5 @@ def test_restarts_refuses_what_is_not_one_decay_an_unbounded_growth_and_a_partia
         l.restarts(decay=l.cosine_decay(initial_lr=1.0, decay_steps=10), cycles=2.5)
     with pytest.raises(TypeError, match="cycles must be"):
         l.restarts(decay=l.cosine_decay(initial_lr=1.0, decay_steps=10), cycles=True)
+    with pytest.raises(ValueError, match=r"decay.decay_steps is the first cycle's length: it must be >= 1e-06"):
+        l.restarts(decay=l.cosine_decay(initial_lr=1.0, decay_steps=1e-9))
