@@ -43,7 +43,10 @@ LR = Interval(low=0.0, low_open=True, scale="lr")
 @register
 @dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
 class CosineDecay(Shaped):
-    r"""Half a cosine from `initial_lr` down to `final_lr` over `decay_steps`, then flat.
+    r"""Half a cosine from `initial_lr` to `final_lr` over `decay_steps`, then flat.
+
+    Down, or up for a `final_lr` above `initial_lr` (torch's `CosineAnnealingLR` with an
+    `eta_min` above the LR).
 
     .. math::
 
@@ -75,7 +78,7 @@ class CosineDecay(Shaped):
     policy = "cosine_decay"
     initial_lr: Annotated[float, LR]
     decay_steps: Annotated[float, Interval(low=0.0, low_open=True, scale="steps")]
-    final_lr: Annotated[float, Interval(low=0.0, high="initial_lr", scale="lr")] = 0.0
+    final_lr: Annotated[float, Interval(low=0.0, scale="lr")] = 0.0
     exponent: Annotated[float, Interval(low=0.0, low_open=True, scale="factor")] = 1.0
     periodic: Annotated[bool, Flag()] = False
     k_decay: Annotated[float, Interval(low=0.0, low_open=True, scale="factor")] = 1.0

@@ -41,7 +41,7 @@ CASES = [
     (l.one_cycle, dict(OK_ONE_CYCLE, total_steps="100"), TypeError, ["total_steps", "real number", "str"]),
     (l.one_cycle, dict(OK_ONE_CYCLE, total_steps=True), TypeError, ["total_steps", "bool"]),
     (l.cosine_decay, dict(initial_lr=0.1, decay_steps=0), ValueError, ["decay_steps", "(0, inf)"]),
-    (l.cosine_decay, dict(initial_lr=0.1, decay_steps=10, final_lr=0.2), ValueError, ["final_lr", "[0, 0.1]"]),
+    (l.cosine_decay, dict(initial_lr=0.1, decay_steps=10, final_lr=-0.2), ValueError, ["final_lr", "[0, inf)"]),
     (l.cosine_restarts, dict(max_lr=0.1, first_cycle_steps=10, min_lr=0.2), ValueError, ["min_lr", "[0, 0.1]"]),
     (l.cosine_restarts, dict(max_lr=0.1, first_cycle_steps=10, cycle_mult=0.5), ValueError, ["cycle_mult", "[1, inf)"]),
     (l.cosine_restarts, dict(max_lr=0.1, first_cycle_steps=10, peak_decay=1.5), ValueError, ["peak_decay", "(0, 1]"]),
