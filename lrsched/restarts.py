@@ -41,9 +41,9 @@ class OneDecay(Part):
         return "a cosine_decay, polynomial or tanh_decay (one decay over its decay_steps)"
 
     def strategy(self, known: dict[str, Any]) -> Any:
-        from lrsched.testing import restarts_of_decays
+        from lrsched.testing import one_decays
 
-        return restarts_of_decays().map(lambda schedule: schedule.decay)
+        return one_decays()
 
 
 @register

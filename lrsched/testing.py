@@ -542,14 +542,18 @@ def restart_schedules() -> Any:
     )
 
 
+def one_decays() -> Any:
+    """The decays `restarts` repeats: a cosine, polynomial or tanh decay."""
+    from lrsched.polynomial import Polynomial
+    from lrsched.tanh import TanhDecay
+
+    return _st().one_of(cosine_decays(), strategy_for(Polynomial), strategy_for(TanhDecay))
+
+
 def restarts_of_decays() -> Any:
     """`restarts` of a cosine, polynomial or tanh decay: cycle multipliers as
     `cycle_mults`, a peak or amplitude that falls or grows (growth with a cycle limit)."""
     st = _st()
-    from lrsched.polynomial import Polynomial
-    from lrsched.tanh import TanhDecay
-
-    decays = st.one_of(cosine_decays(), strategy_for(Polynomial), strategy_for(TanhDecay))
 
     def build(decay: Schedule, mult: float, factor: float, scales: str, cycles: int | None) -> Schedule:
         if factor > 1.0 and cycles is None:
@@ -558,7 +562,7 @@ def restarts_of_decays() -> Any:
 
     return st.builds(
         build,
-        decays,
+        one_decays(),
         cycle_mults(),
         st.one_of(st.just(1.0), _fractions(0.05, 1.0), _fractions(1.0, 3.0)),
         st.sampled_from(["amplitude", "peak"]),

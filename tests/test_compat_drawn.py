@@ -91,10 +91,13 @@ def test_timm_compat_equals_timm_on_drawn_arguments(name, timm_drawn_values):
     case = TIMM_DRAWN[name]
     ours = getattr(compat, f"timm_{case['cls']}")(LR, **case["kwargs"])
     steps = case["steps"]
-    try:
-        _assert_close(ours(np.asarray(steps, dtype=np.float64)), timm_drawn_values[name], steps, rtol=1e-9)
-    except AssertionError as error:
-        raise AssertionError(f"{error} with {case['kwargs']}") from None
+    _assert_close(
+        ours(np.asarray(steps, dtype=np.float64)),
+        timm_drawn_values[name],
+        steps,
+        rtol=1e-9,
+        context=f"with {case['kwargs']}",
+    )
 
 
 def _draw_hf(rng):
@@ -154,10 +157,7 @@ def test_hf_compat_equals_get_scheduler_on_drawn_arguments(name, hf_drawn_values
         case["name"], LR, case["num_warmup_steps"], case["num_training_steps"], case["kwargs"]
     )
     steps = list(range(case["steps"]))
-    try:
-        _assert_close([ours(s) for s in steps], hf_drawn_values[name], steps, rtol=1e-9)
-    except AssertionError as error:
-        raise AssertionError(f"{error} with {case}") from None
+    _assert_close([ours(s) for s in steps], hf_drawn_values[name], steps, rtol=1e-9, context=f"with {case}")
 
 
 def _draw_torch(rng):
@@ -249,10 +249,7 @@ def test_torch_compat_equals_torch_on_drawn_arguments(name):
         ours = getattr(compat, f"torch_{cls}")(lr, **kwargs)
         peer = _peer_lrs(lambda o: getattr(sched, cls)(o, **kwargs), steps, lr=lr)
     values = [ours(s) for s in range(steps)]
-    try:
-        _assert_close(values, peer, list(range(steps)), rtol=1e-9)
-    except AssertionError as error:
-        raise AssertionError(f"{error} with {cls}({kwargs}, lr={lr})") from None
+    _assert_close(values, peer, list(range(steps)), rtol=1e-9, context=f"with {cls}({kwargs}, lr={lr})")
 
 
 def test_torch_onecycle_whose_warmup_ends_by_step_0_is_refused():
@@ -480,10 +477,9 @@ def test_keras_compat_equals_keras_on_drawn_arguments(name):
     ours = getattr(compat, f"keras_{cls}")(**kwargs, **ours_only)
     steps = list(range(100))
     expected = [float(np.asarray(peer(s))) for s in steps]
-    try:
-        _assert_close(ours(np.asarray(steps, dtype=np.float64)), expected, steps, rtol=1e-6)
-    except AssertionError as error:
-        raise AssertionError(f"{error} with keras {cls}({kwargs})") from None
+    _assert_close(
+        ours(np.asarray(steps, dtype=np.float64)), expected, steps, rtol=1e-6, context=f"with keras {cls}({kwargs})"
+    )
 
 
 def _draw_torch_part(rng, multiplicative):
@@ -542,7 +538,10 @@ def test_torch_compositions_equal_torch_on_drawn_arguments(name):
     else:
         ours = compat.torch_SequentialLR(ours_parts, milestones)
     steps = 100
-    try:
-        _assert_close([ours(s) for s in range(steps)], _peer_lrs(make, steps, lr=lr), list(range(steps)), rtol=1e-9)
-    except AssertionError as error:
-        raise AssertionError(f"{error} with {kind}({parts}, milestones={milestones}, lr={lr})") from None
+    _assert_close(
+        [ours(s) for s in range(steps)],
+        _peer_lrs(make, steps, lr=lr),
+        list(range(steps)),
+        rtol=1e-9,
+        context=f"with {kind}({parts}, milestones={milestones}, lr={lr})",
+    )

@@ -280,13 +280,14 @@ def hf_values():
     return _run_worker("hf", cases)
 
 
-def _assert_close(ours, expected, steps, rtol):
+def _assert_close(ours, expected, steps, rtol, context=""):
+    """`context` (the peer's call) is added to the message: drawn cases are not in their names."""
     ours, expected = np.asarray(ours, dtype=np.float64), np.asarray(expected, dtype=np.float64)
     scale = np.max(np.abs(expected))
     bad = ~(np.abs(ours - expected) <= rtol * np.abs(expected) + rtol * 1e-3 * scale + 1e-300)
     if bad.any():
         i = int(np.argmax(bad))
-        raise AssertionError(f"at step {steps[i]!r}: lrsched {ours[i]!r}, peer {expected[i]!r}")
+        raise AssertionError(f"at step {steps[i]!r}: lrsched {ours[i]!r}, peer {expected[i]!r} {context}".rstrip())
 
 
 @pytest.mark.slow
