@@ -25,7 +25,7 @@ from lrsched.decay import constant, exponential, multi_step, step_decay
 from lrsched.inverse import inverse_decay
 from lrsched.one_cycle import one_cycle
 from lrsched.polynomial import polynomial
-from lrsched.restarts import restarts
+from lrsched.restarts import Decay, restarts
 from lrsched.sweep import range_sweep
 from lrsched.tanh import tanh_decay
 from lrsched.wsd import warmup_stable_decay
@@ -667,7 +667,7 @@ def _timm_warmup(
 
 
 def _timm_cycles(
-    decay: Schedule, lr_min: float, cycle_mul: float, cycle_decay: float, cycle_limit: int, holds: bool
+    decay: Decay, lr_min: float, cycle_mul: float, cycle_decay: float, cycle_limit: int, holds: bool
 ) -> Schedule:
     """timm's cycles of `decay`: cycle i is cycle_mul**i times as long, its peak times
     cycle_decay**i above the fixed lr_min; after cycle_limit cycles, lr_min. `holds`: the

@@ -21,6 +21,9 @@ from lrsched.params import MIN_LENGTH, Count, Interval, OneOf, Part
 from lrsched.polynomial import Polynomial
 from lrsched.tanh import TanhDecay
 
+Decay = CosineDecay | Polynomial | TanhDecay
+"""What `restarts` repeats."""
+
 
 class OneDecay(Part):
     """One decay over its `decay_steps` that starts at its peak: a `cosine_decay`,
@@ -30,7 +33,7 @@ class OneDecay(Part):
 
     def check(self, name: str, value: Any, known: dict[str, Any]) -> Any:
         schedule = require_schedule(name, value)
-        if not isinstance(schedule, (CosineDecay, Polynomial, TanhDecay)):
+        if not isinstance(schedule, Decay):
             raise TypeError(
                 f"{name} must be one decay over its decay_steps: a cosine_decay, polynomial or tanh_decay; "
                 f"got {type(schedule).__name__}"
@@ -85,7 +88,7 @@ class Restarts(Schedule):
     """
 
     policy = "restarts"
-    decay: Annotated[Schedule, OneDecay()]
+    decay: Annotated[Decay, OneDecay()]
     cycle_mult: Annotated[float, Interval(low=1.0, scale="factor")] = 1.0
     peak_decay: Annotated[float, Interval(low=0.0, low_open=True, scale="factor")] = 1.0
     scales: Annotated[str, OneOf(("amplitude", "peak"))] = "amplitude"
@@ -104,7 +107,6 @@ class Restarts(Schedule):
                 f"peak_decay above 1 ({self.peak_decay!r}) grows the LR without bound: give cycles, "
                 "the number of cycles after which it holds the floor"
             )
-        assert isinstance(self.decay, (CosineDecay, Polynomial, TanhDecay))  # checked by OneDecay
         first = float(self.decay.decay_steps)
         if first < MIN_LENGTH:
             raise ValueError(
@@ -121,7 +123,7 @@ class Restarts(Schedule):
         """Cycle i's top: where the decay's shape 1 lands."""
         floor, peak = self._levels
         if self.peak_decay == 1.0:
-            return peak + 0.0 * i
+            return peak  # read with a float i only: _value takes the peak itself then
         if self.cycles is not None:
             i = xp.minimum(i, float(self.cycles - 1))  # past the last cycle the floor holds
         factor = xp.exp(i * self._log_decay)  # exp-log: well-conditioned in float32
@@ -165,7 +167,6 @@ class Restarts(Schedule):
 
     def _find_bounds(self) -> tuple[float, float]:
         floor = self._levels[0]
-        assert isinstance(self.decay, (CosineDecay, Polynomial, TanhDecay))  # checked by OneDecay
         low_shape, high_shape = self.decay.shape_range
         corners = [floor + (top - floor) * s for top in self._tops() for s in (low_shape, high_shape)]
         if self.cycles is not None:

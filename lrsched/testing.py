@@ -43,6 +43,7 @@ from lrsched import (
     warmup,
 )
 from lrsched.params import declared
+from lrsched.restarts import Decay
 
 # Large steps that every schedule must survive: up to 2**53, the last integer a
 # float64 step holds exactly.
@@ -555,7 +556,7 @@ def restarts_of_decays() -> Any:
     `cycle_mults`, a peak or amplitude that falls or grows (growth with a cycle limit)."""
     st = _st()
 
-    def build(decay: Schedule, mult: float, factor: float, scales: str, cycles: int | None) -> Schedule:
+    def build(decay: Decay, mult: float, factor: float, scales: str, cycles: int | None) -> Schedule:
         if factor > 1.0 and cycles is None:
             cycles = 3
         return restarts(decay=decay, cycle_mult=mult, peak_decay=factor, scales=scales, cycles=cycles)
