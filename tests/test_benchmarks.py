@@ -31,3 +31,20 @@ def test_finder_quality_smoke_run_prints_the_regret_tables():
         "| grid: standard error",
     ):
         assert row in done.stdout, row
+
+
+@pytest.mark.slow
+def test_finder_heldout_smoke_run_prints_held_out_regret_per_use_and_optimizer():
+    pytest.importorskip("sklearn", reason="scikit-learn is not installed; CI installs it")
+    pytest.importorskip("torch", reason="torch is not installed; CI installs it")
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "finder_heldout.py"), "--smoke", "--jobs", "1"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    for optimizer in ("sgd", "adam"):
+        for use in ("constant", "one_cycle", "cyclic"):
+            assert f"### {use} ({optimizer}): held-out regret" in done.stdout
+    assert done.stdout.count("| worst / mean / within 1 point |") == 6
