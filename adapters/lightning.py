@@ -19,7 +19,7 @@ import pytorch_lightning as pl
 import torch
 from pytorch_lightning.utilities.parsing import lightning_getattr, lightning_hasattr, lightning_setattr
 
-from lrsched.adapters.torch import range_test
+from lrsched.adapters.torch import check_range_test_options, range_test
 from lrsched.range_test import USES, RangeTestResult
 
 
@@ -56,7 +56,9 @@ class RangeTestCallback(pl.Callback):
             module or its hparams); it is set, and so is each param group's LR.
         data: batches to sweep on (default: the trainer's training dataloader).
         range_test_options: passed to `range_test` (start_lr, end_lr, num_steps,
-            max_grad_norm, cache, ...).
+            max_grad_norm, cache, ...), checked here as `range_test` checks them: a
+            misspelt name is a TypeError, a value out of range a ValueError, before
+            any `fit`.
 
     After `fit` starts, `callback.result` holds the `RangeTestResult` and
     `callback.applied_lr` the LR applied (None where no LR could be suggested: the
@@ -73,6 +75,7 @@ class RangeTestCallback(pl.Callback):
     ) -> None:
         if use not in USES:
             raise ValueError(f"use must be one of {', '.join(map(repr, USES))}; got {use!r}")
+        check_range_test_options(**range_test_options)
         self.use, self.attr_name, self.data, self.options = use, attr_name, data, range_test_options
         self.result: RangeTestResult | None = None
         self.applied_lr: float | None = None
@@ -99,8 +102,12 @@ class RangeTestCallback(pl.Callback):
         def loss_fn(module: torch.nn.Module, batch: Any) -> torch.Tensor:
             return _loss_of(pl_module.training_step(trainer.strategy.batch_to_device(batch), 0))
 
+        options = dict(self.options)
+        if trainer.world_size > 1 and torch.distributed.is_available() and torch.distributed.is_initialized():
+            # Every rank runs this callback: the ranks average their losses and stop together.
+            options.setdefault("distributed", True)
         with _quiet_logging(pl_module):
-            self.result = range_test(pl_module, optimizer, loss_fn, data, **self.options)
+            self.result = range_test(pl_module, optimizer, loss_fn, data, **options)
         found = self.result.recommend(self.use)
         if found.lr is None:
             return

@@ -25,7 +25,7 @@ import optax
 
 from lrsched import Schedule
 from lrsched.base import require_schedule
-from lrsched.range_test import RangeTestResult, run_sweep
+from lrsched.range_test import RangeTestResult, check_sweep_settings, require_reiterable, run_sweep
 
 
 @dataclasses.dataclass(frozen=True)
@@ -127,7 +127,16 @@ def range_test(
     `update(params, state, batch, lr) -> (params, state, loss)` replaces the built-in
     jitted step: for data-parallel (`pmap` / sharded) updates, whose loss it must return
     averaged across devices.
+
+    The injected learning rate must be a number, not a schedule: an update computes a
+    scheduled LR from its step count and would ignore the sweep's (refused at the start).
+    `val_data` is read after every step: a list, not a generator.
     """
+    check_sweep_settings(
+        start_lr=start_lr, end_lr=end_lr, num_steps=num_steps, mode=mode, smoothing=smoothing, diverge=diverge
+    )
+    if val_data is not None:
+        require_reiterable("val_data", val_data)
     state = optimizer.init(params)
     injected = _injected_states(state)
     if len(injected) != 1:
@@ -136,6 +145,12 @@ def range_test(
             f"optimizer must take its learning rate as exactly one injected hyperparameter (found {problem}): "
             "build it with inject_schedules(optax.sgd, learning_rate=0.0, ...) or optax.inject_hyperparams, "
             "alone or inside optax.chain"
+        )
+    if "learning_rate" in getattr(injected[0], "hyperparams_states", {}):
+        raise ValueError(
+            "optimizer's learning_rate is a schedule: each update computes it from the step count, so the "
+            "range test could not set the sweep's LR; build the optimizer for the range test with a number, "
+            "inject_schedules(optax.sgd, learning_rate=0.0, ...), and the schedule for training afterwards"
         )
     if not any(True for _ in jax.tree_util.tree_leaves(params)):
         raise ValueError("params has no arrays: there is nothing for the range test to train")
@@ -160,7 +175,7 @@ def range_test(
         if val_data is not None:
             losses = [float(validation(new_params, batch)) for batch in val_data]
             if not losses:
-                raise ValueError("val_data is empty")
+                raise ValueError("val_data is empty: it gave no batch")
             return applied, sum(losses) / len(losses)
         return applied, float(jnp.mean(loss))
 

@@ -6,7 +6,10 @@
         scheduler.step()
 
 After `k` calls of `scheduler.step()` every param group's `lr` is `schedule(k)` times the
-group's factor (absolute values, not multiples of the optimizer's initial LR), and its
+group's factor: by default its LR's ratio to the first group's (a fine-tuning setup of
+0.001 and 0.01 keeps its 1:10, as torch's `LambdaLR` keeps it; the first group follows the
+schedule itself), or `group_factors=[1.0] * len(optimizer.param_groups)` for the same
+absolute LR in every group. Its
 `momentum` (SGD, RMSprop) or `betas[0]` (Adam, AdamW, NAdam, RAdam, Adamax, ...) is
 `momentum(k)`. `state_dict()` holds the schedules as their configs (no pickled
 callables), so `torch.load(..., weights_only=True)` reads it and `load_state_dict`
@@ -17,6 +20,8 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import difflib
+import inspect
 import math
 import os
 import shutil
@@ -29,7 +34,13 @@ import torch
 
 from lrsched import InverseMomentum, Schedule, from_config, lr_and_momentum
 from lrsched.base import require_schedule
-from lrsched.range_test import RangeTestResult, run_sweep
+from lrsched.range_test import (
+    DataExhaustedError,
+    RangeTestResult,
+    check_sweep_settings,
+    require_reiterable,
+    run_sweep,
+)
 from lrsched.snapshots import SnapshotKeeper
 
 STATE_FORMAT = 1
@@ -81,8 +92,26 @@ def _check_group_factors(value: Any, groups: int) -> list[float]:
     return _per_group("group_factors must hold one finite number", value, groups)
 
 
+def _as_number(value: Any) -> Any:
+    """A one-element tensor (a tensor LR) as its Python number; anything else as it is."""
+    return value.item() if isinstance(value, torch.Tensor) and value.numel() == 1 else value
+
+
 def _check_lrs(name: str, value: Any, groups: int) -> list[float]:
+    if isinstance(value, (list, tuple)):
+        value = [_as_number(v) for v in value]  # checkpoints of tensor LRs
     return _per_group(f"state_dict[{name!r}] must hold one finite LR", value, groups)
+
+
+def _ratios(optimizer: torch.optim.Optimizer) -> list[float]:
+    """Each group's LR over the first nonzero one (torch's `initial_lr` where a scheduler
+    set it, as `LambdaLR` reads it): the default group factors. A group at 0 stays at 0;
+    with every group at 0, each follows the schedule itself."""
+    lrs = [float(group.get("initial_lr", group["lr"])) for group in optimizer.param_groups]
+    reference = next((lr for lr in lrs if lr != 0.0), None)
+    if reference is None:
+        return [1.0] * len(lrs)
+    return [lr / reference for lr in lrs]
 
 
 def _check_count(name: str, value: Any, low: int) -> int:
@@ -109,7 +138,7 @@ class ScheduleLR(torch.optim.lr_scheduler.LambdaLR):
         momentum = momentum if momentum is None else require_schedule("momentum", momentum, nonnegative=True)
         self.momentum = _sharing_shape(self.schedule, momentum)
         groups = optimizer.param_groups
-        factors = [1.0] * len(groups) if group_factors is None else group_factors
+        factors = _ratios(optimizer) if group_factors is None else group_factors
         self.group_factors = _check_group_factors(factors, len(groups))
         self._momentum_keys = [] if momentum is None else [_momentum_key(g, i, optimizer) for i, g in enumerate(groups)]
         _check_momentum_for(self._momentum_keys, self.momentum)
@@ -175,8 +204,8 @@ class ScheduleLR(torch.optim.lr_scheduler.LambdaLR):
             "format": STATE_FORMAT,
             "last_epoch": self.last_epoch,
             "_step_count": self._step_count,
-            "base_lrs": list(self.base_lrs),
-            "_last_lr": list(self._last_lr),
+            "base_lrs": [float(lr) for lr in self.base_lrs],  # a tensor LR as its number: plain data
+            "_last_lr": [float(lr) for lr in self._last_lr],
             "schedule": self.schedule.to_config(),
             "momentum": None if self.momentum is None else self.momentum.to_config(),
             "group_factors": list(self.group_factors),
@@ -255,6 +284,7 @@ def range_test(
     max_grad_norm: float | None = None,
     closure: bool | None = None,
     cache: str = "device",
+    distributed: bool | None = None,
 ) -> RangeTestResult:
     """Smith's LR range test: train `num_steps` optimizer steps while the LR sweeps from
     `start_lr` to `end_lr` (`range_sweep`), record the loss, stop early on divergence or a
@@ -267,9 +297,18 @@ def range_test(
     trains outside the model, their gradients, the optimizer's state and param groups,
     each submodule's own train/eval mode and torch's RNG state are restored exactly
     afterwards, also when the loss function raises or the run is interrupted. Data that
-    runs out (a generator shorter than `num_steps`) ends the sweep with the curve so far. Under `torch.distributed` (a
-    `DistributedDataParallel` model, each rank with its shard of the data) the recorded
-    loss is averaged over the ranks, so every rank gets the same result.
+    runs out (a generator shorter than `num_steps`) ends the sweep with the curve so far.
+    `val_data` is read after every step: a list, a DataLoader, not a generator.
+
+    Many processes: with `torch.distributed` initialized and a data-parallel model (a
+    `DistributedDataParallel` or FSDP module, or a model holding one; each rank with its
+    shard of the data), every rank must call `range_test` with the same settings: the
+    recorded loss is averaged over the ranks (on the parameters' device, in float32, so
+    any backend, NCCL included, reduces it), and the ranks agree before every batch
+    whether each still has data, so all stop at the same step with the same result. An
+    unwrapped model is swept on its own rank alone, nothing reduced (a range test on
+    rank 0 only). `distributed=True` reduces over all ranks whatever the model (every
+    rank must then run it), `False` never reduces.
 
     Training loops as practitioners write them: `autocast` (e.g. `torch.bfloat16`) runs
     `loss_fn` under `torch.autocast` on the parameters' device; `grad_scaler` (a
@@ -287,20 +326,30 @@ def range_test(
     """
     if not isinstance(optimizer, torch.optim.Optimizer):
         raise TypeError(f"optimizer must be a torch.optim.Optimizer; got {type(optimizer).__name__}")
-    if not isinstance(accumulation_steps, int) or accumulation_steps < 1:
-        raise ValueError(f"accumulation_steps must be a whole number >= 1; got {accumulation_steps!r}")
+    _check_settings(
+        start_lr=start_lr,
+        end_lr=end_lr,
+        num_steps=num_steps,
+        mode=mode,
+        smoothing=smoothing,
+        diverge=diverge,
+        val_data=val_data,
+        accumulation_steps=accumulation_steps,
+        autocast=autocast,
+        grad_scaler=grad_scaler,
+        max_grad_norm=max_grad_norm,
+        closure=closure,
+        cache=cache,
+        distributed=distributed,
+    )
     if not any(True for _ in model.parameters()):
         raise ValueError("model has no parameters: there is nothing for the range test to train")
-    if max_grad_norm is not None and not (math.isfinite(max_grad_norm) and max_grad_norm > 0):
-        raise ValueError(f"max_grad_norm must be a finite number in (0, inf) or None; got {max_grad_norm!r}")
-    if autocast is not None and not (isinstance(autocast, torch.dtype) and autocast.is_floating_point):
-        raise TypeError(f"autocast must be a floating torch.dtype (e.g. torch.bfloat16) or None; got {autocast!r}")
-    if cache not in CACHES:
-        raise ValueError(f"cache must be one of {', '.join(map(repr, CACHES))}; got {cache!r}")
     use_closure = isinstance(optimizer, torch.optim.LBFGS) if closure is None else bool(closure)
     if use_closure and (accumulation_steps != 1 or grad_scaler is not None):
         raise ValueError("closure=True steps optimizer.step(closure): it takes no accumulation_steps or grad_scaler")
-    device_type = next(model.parameters()).device.type
+    device = next(model.parameters()).device
+    device_type = device.type
+    ranks = _ranks(model, distributed, device)
     trained = [p for group in optimizer.param_groups for p in group["params"]]
 
     # Ratios against the first group that trains: a group at lr 0 (a frozen backbone)
@@ -324,11 +373,23 @@ def range_test(
         if max_grad_norm is not None:
             torch.nn.utils.clip_grad_norm_(trained, max_grad_norm)
 
+    def draw(batches: Iterator[Any]) -> Any:
+        """The next batch; across ranks, only if every rank has one (else all stop here)."""
+        try:
+            batch, has = next(batches), True
+        except DataExhaustedError:
+            batch, has = None, False
+        if ranks is None and not has:
+            raise DataExhaustedError
+        if ranks is not None and not ranks.all_have(has):
+            raise DataExhaustedError("on at least one rank (every rank stops at this step)")
+        return batch
+
     def train_step(lr: float, batches: Iterator[Any]) -> tuple[float, float]:
         for group, ratio in zip(optimizer.param_groups, ratios, strict=True):
             group["lr"] = lr * ratio
         if use_closure:
-            batch = next(batches)
+            batch = draw(batches)
 
             def evaluate() -> torch.Tensor:
                 optimizer.zero_grad()
@@ -343,7 +404,7 @@ def range_test(
             optimizer.zero_grad()
             total = 0.0
             for _ in range(accumulation_steps):
-                loss = forward(next(batches))
+                loss = forward(draw(batches))
                 scaled = loss / accumulation_steps
                 (scaled if grad_scaler is None else grad_scaler.scale(scaled)).backward()  # type: ignore[no-untyped-call]
                 total += float(loss.detach()) / accumulation_steps
@@ -357,7 +418,7 @@ def range_test(
                 optimizer.step()
         if val_data is not None:
             total = _validation_loss(model, loss_fn, val_data)
-        return float(optimizer.param_groups[reference]["lr"]), _mean_over_ranks(total)
+        return float(optimizer.param_groups[reference]["lr"]), total if ranks is None else ranks.mean(total)
 
     saved = _TrainingState(model, optimizer, cache)
     scaler_state = None if grad_scaler is None else copy.deepcopy(grad_scaler.state_dict())
@@ -378,6 +439,67 @@ def range_test(
         saved.restore()
         if grad_scaler is not None and scaler_state is not None:
             grad_scaler.load_state_dict(scaler_state)
+
+
+def _check_settings(
+    *,
+    start_lr: float,
+    end_lr: float,
+    num_steps: int,
+    mode: str,
+    smoothing: float,
+    diverge: float,
+    val_data: Iterable[Any] | None,
+    accumulation_steps: int,
+    autocast: torch.dtype | None,
+    grad_scaler: torch.amp.GradScaler | None,
+    max_grad_norm: float | None,
+    closure: bool | None,
+    cache: str,
+    distributed: bool | None,
+) -> None:
+    """The range test's settings checked before anything is touched (the same rules for
+    `range_test` and for those who hold its options until later, as the Lightning
+    callback does): a ValueError or TypeError naming the setting, the value and the range."""
+    check_sweep_settings(
+        start_lr=start_lr, end_lr=end_lr, num_steps=num_steps, mode=mode, smoothing=smoothing, diverge=diverge
+    )
+    if val_data is not None:
+        require_reiterable("val_data", val_data)
+    if not isinstance(accumulation_steps, int) or isinstance(accumulation_steps, bool) or accumulation_steps < 1:
+        raise ValueError(f"accumulation_steps must be a whole number >= 1; got {accumulation_steps!r}")
+    if max_grad_norm is not None and not (
+        isinstance(max_grad_norm, (int, float)) and math.isfinite(max_grad_norm) and max_grad_norm > 0
+    ):
+        raise ValueError(f"max_grad_norm must be a finite number in (0, inf) or None; got {max_grad_norm!r}")
+    if autocast is not None and not (isinstance(autocast, torch.dtype) and autocast.is_floating_point):
+        raise TypeError(f"autocast must be a floating torch.dtype (e.g. torch.bfloat16) or None; got {autocast!r}")
+    if grad_scaler is not None and not isinstance(grad_scaler, torch.amp.GradScaler):
+        raise TypeError(f"grad_scaler must be a torch.amp.GradScaler or None; got {type(grad_scaler).__name__}")
+    if cache not in CACHES:
+        raise ValueError(f"cache must be one of {', '.join(map(repr, CACHES))}; got {cache!r}")
+    if closure is not None and not isinstance(closure, bool):
+        raise TypeError(f"closure must be True, False or None; got {closure!r}")
+    if closure and (accumulation_steps != 1 or grad_scaler is not None):
+        raise ValueError("closure=True steps optimizer.step(closure): it takes no accumulation_steps or grad_scaler")
+    if distributed is not None and not isinstance(distributed, bool):
+        raise TypeError(f"distributed must be True, False or None; got {distributed!r}")
+
+
+def check_range_test_options(**options: Any) -> None:
+    """Check the keyword options of `range_test` (`start_lr=`, `num_steps=`, `cache=`, ...)
+    without running it: a misspelt name is a TypeError that lists the options, a value out
+    of range the ValueError `range_test` itself would raise."""
+    parameters = inspect.signature(range_test).parameters
+    known = [name for name, p in parameters.items() if p.kind is inspect.Parameter.KEYWORD_ONLY]
+    for name in options:
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise TypeError(f"range_test takes no option {name!r}{hint}; its options are {', '.join(known)}")
+    settings = {name: options.get(name, parameters[name].default) for name in known}
+    del settings["progress"]
+    _check_settings(**settings)
 
 
 class _ModuleModes:
@@ -448,7 +570,7 @@ class _TrainingState:
                 shutil.rmtree(self.path, ignore_errors=True)
                 raise
         self.modes = _ModuleModes(model)
-        self.rng = torch.get_rng_state()
+        self.rng = _rng_states()
 
     def restore(self) -> None:
         try:
@@ -470,22 +592,91 @@ class _TrainingState:
                 optimizer_state = self.optimizer_state
             self.optimizer.load_state_dict(optimizer_state)
             self.modes.restore()
-            torch.set_rng_state(self.rng)
+            _set_rng_states(self.rng)
         finally:
             if self.path is not None:
                 shutil.rmtree(self.path, ignore_errors=True)
                 self.path = None
 
 
-def _mean_over_ranks(loss: float) -> float:
-    """Under torch.distributed, the loss averaged over all ranks: every rank then records
-    the same curve, stops at the same step and makes the same suggestion."""
-    distributed = torch.distributed
-    if not (distributed.is_available() and distributed.is_initialized()):
-        return loss
-    total = torch.tensor([loss], dtype=torch.float64)
-    distributed.all_reduce(total)
-    return float(total.item()) / distributed.get_world_size()
+def _rng_states() -> dict[str, Any]:
+    """The state of every random generator a range test may advance: the CPU's, and each
+    CUDA device's and the MPS device's where that back-end is in use (CUDA initialized,
+    MPS available). Reading them starts no back-end that is not already running."""
+    states: dict[str, Any] = {"cpu": torch.get_rng_state()}
+    if torch.cuda.is_available() and torch.cuda.is_initialized():  # type: ignore[no-untyped-call]
+        states["cuda"] = torch.cuda.get_rng_state_all()
+    if torch.backends.mps.is_available():
+        states["mps"] = torch.mps.get_rng_state()
+    return states
+
+
+def _set_rng_states(states: dict[str, Any]) -> None:
+    """Put back what `_rng_states` read."""
+    torch.set_rng_state(states["cpu"])
+    if "cuda" in states:
+        torch.cuda.set_rng_state_all(states["cuda"])
+    if "mps" in states:
+        torch.mps.set_rng_state(states["mps"])
+
+
+def _data_parallel(model: torch.nn.Module) -> torch.nn.Module | None:
+    """The model, or the first of its submodules, that synchronises ranks in its forward
+    or backward pass (DistributedDataParallel, FSDP), or None."""
+    kinds: list[type] = [torch.nn.parallel.DistributedDataParallel]
+    try:
+        from torch.distributed.fsdp import FullyShardedDataParallel
+
+        kinds.append(FullyShardedDataParallel)
+        from torch.distributed.fsdp import FSDPModule  # type: ignore[attr-defined,unused-ignore]
+
+        kinds.append(FSDPModule)
+    except ImportError:  # a torch without FSDP (or without its per-module form)
+        pass
+    return next((module for module in model.modules() if isinstance(module, tuple(kinds))), None)
+
+
+class _Ranks:
+    """The ranks a range test runs on, and the two things they agree on: the loss to
+    record and whether every rank still has a batch. Tensors live on the parameters'
+    device, in float32: the device and dtype every backend (gloo, NCCL, ...) reduces."""
+
+    def __init__(self, group: Any, device: torch.device) -> None:
+        self.group, self.device = group, device
+        self.size = torch.distributed.get_world_size(group)
+
+    def _reduce(self, value: float, op: Any) -> float:
+        tensor = torch.tensor([value], dtype=torch.float32, device=self.device)
+        torch.distributed.all_reduce(tensor, op=op, group=self.group)
+        return float(tensor.item())
+
+    def mean(self, loss: float) -> float:
+        """The loss averaged over the ranks: every rank then records the same curve,
+        stops at the same step and makes the same suggestion."""
+        return self._reduce(loss, torch.distributed.ReduceOp.SUM) / self.size
+
+    def all_have(self, has: bool) -> bool:
+        """Whether every rank has `has` true (each rank's data has a next batch)."""
+        return self._reduce(1.0 if has else 0.0, torch.distributed.ReduceOp.MIN) == 1.0
+
+
+def _ranks(model: torch.nn.Module, distributed: bool | None, device: torch.device) -> _Ranks | None:
+    """The ranks to reduce over: with torch.distributed initialized, those of a
+    data-parallel model (`distributed=None`), all of them (`True`), or none (`False`,
+    or an unwrapped model: a range test on one rank alone)."""
+    available = torch.distributed.is_available() and torch.distributed.is_initialized()
+    if distributed and not available:
+        raise ValueError(
+            "distributed=True, but torch.distributed is not initialized: call init_process_group first "
+            "(or leave distributed=None)"
+        )
+    if distributed is False or not available:
+        return None
+    wrapper = _data_parallel(model)
+    if wrapper is None and not distributed:
+        return None
+    group = getattr(wrapper, "process_group", None) if wrapper is not None and not distributed else None
+    return _Ranks(group, device)
 
 
 def _validation_loss(
@@ -499,7 +690,7 @@ def _validation_loss(
             count += 1
     model.train()
     if count == 0:
-        raise ValueError("val_data is empty")
+        raise ValueError("val_data is empty: it gave no batch")
     return total / count
 
 

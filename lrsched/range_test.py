@@ -454,7 +454,8 @@ class CurveTracker:
 
 # -- the sweep that every framework's runner drives -----------------------------------
 class DataExhaustedError(Exception):
-    """Single-pass data (a generator) ran out before the sweep ended."""
+    """Single-pass data (a generator) ran out before the sweep ended; the message, if
+    any, says where (on which of several ranks)."""
 
 
 def cycle_batches(data: Iterable[Any]) -> Iterator[Any]:
@@ -471,6 +472,38 @@ def cycle_batches(data: Iterable[Any]) -> Iterator[Any]:
         if empty:
             raise DataExhaustedError
         passes += 1
+
+
+def require_reiterable(name: str, value: Iterable[Any]) -> None:
+    """Refuse data the range test reads on every step but that gives its batches once
+    (a generator, an iterator): its second pass would be empty."""
+    if iter(value) is value:
+        raise TypeError(
+            f"{name} must be re-iterable (a list, a tuple, a DataLoader): it is read after every step, and "
+            f"{type(value).__name__} {value!r} gives its batches once; pass list({name}) instead"
+        )
+
+
+def check_sweep_settings(
+    *,
+    start_lr: float = 1e-7,
+    end_lr: float = 10.0,
+    num_steps: int = 100,
+    mode: str = "exp",
+    smoothing: float = 0.98,
+    diverge: float = 4.0,
+) -> tuple[Callable[[Any], Any], dict[str, Any]]:
+    """Check the sweep's settings as `run_sweep` does before any training: the LR sweep
+    to follow and the settings of the result to record, or a ValueError naming the one
+    that is out of range."""
+    from lrsched.sweep import range_sweep
+
+    if not isinstance(num_steps, int) or isinstance(num_steps, bool) or num_steps < 2:
+        raise ValueError(f"num_steps must be a whole number >= 2; got {num_steps!r}")
+    schedule = range_sweep(start_lr=start_lr, end_lr=end_lr, num_steps=num_steps - 1, mode=mode)
+    settings: dict[str, Any] = {"smoothing": smoothing, "diverge": diverge, "log_lr": mode == "exp"}
+    RangeTestResult(lrs=np.ones(1), losses=np.zeros(1), **settings)  # checks them before training
+    return schedule, settings
 
 
 def _progress_bar(total: int, progress: bool | None) -> Any:
@@ -500,13 +533,9 @@ def run_sweep(
     """Drive a range test: `train_step(lr, batches)` does one optimizer step at `lr` on
     batches drawn from the (cycled) data and returns (the LR it applied, the loss to
     record). Stops at a non-finite loss or when the smoothed loss diverges."""
-    from lrsched.sweep import range_sweep
-
-    if not isinstance(num_steps, int) or isinstance(num_steps, bool) or num_steps < 2:
-        raise ValueError(f"num_steps must be a whole number >= 2; got {num_steps!r}")
-    schedule = range_sweep(start_lr=start_lr, end_lr=end_lr, num_steps=num_steps - 1, mode=mode)
-    settings: dict[str, Any] = {"smoothing": smoothing, "diverge": diverge, "log_lr": mode == "exp"}
-    RangeTestResult(lrs=np.ones(1), losses=np.zeros(1), **settings)  # checks them before training
+    schedule, settings = check_sweep_settings(
+        start_lr=start_lr, end_lr=end_lr, num_steps=num_steps, mode=mode, smoothing=smoothing, diverge=diverge
+    )
     lrs: list[float] = []
     losses: list[float] = []
     stopped = "completed"
@@ -517,9 +546,10 @@ def run_sweep(
         for step in range(num_steps):
             try:
                 applied, loss = train_step(schedule(step), batches)
-            except DataExhaustedError:
+            except DataExhaustedError as error:
+                where = f" {error}" if str(error) else ""
                 stopped = (
-                    f"data ran out after {step} steps: single-pass data (a generator) with fewer "
+                    f"data ran out after {step} steps{where}: single-pass data (a generator) with fewer "
                     f"batches than num_steps={num_steps}; the curve so far is kept"
                 )
                 break

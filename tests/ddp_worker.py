@@ -1,7 +1,18 @@
-"""Run by tests/test_scale.py: the torch range test and lambda_lr under DDP (gloo, 2 ranks)."""
+"""Run by tests/test_scale.py and tests/test_distributed.py: the torch range test and
+lambda_lr under DDP (gloo, 2 ranks).
 
+    python ddp_worker.py PORT OUT                 # the equal-shards sweep and lambda_lr
+    python ddp_worker.py PORT OUT SCENARIO ...    # the scenarios of tests/test_distributed.py
+    python ddp_worker.py PORT OUT lightning       # RangeTestCallback under Lightning's ddp_spawn
+
+Every collective has a timeout (`TIMEOUT`): a rank that waits for another that never
+comes fails within it instead of hanging.
+"""
+
+import datetime
 import json
 import sys
+import traceback
 
 import torch
 import torch.distributed as dist
@@ -10,23 +21,31 @@ import torch.multiprocessing as mp
 import lrsched as l
 from lrsched.adapters.torch import lambda_lr, range_test
 
+TIMEOUT = datetime.timedelta(seconds=20)
+
+
+def _net():
+    torch.manual_seed(0)  # the same initial weights on every rank
+    return torch.nn.Sequential(torch.nn.Linear(4, 16), torch.nn.ReLU(), torch.nn.Linear(16, 1))
+
+
+def _shard(rank, batches=8):
+    gen = torch.Generator().manual_seed(100 + rank)  # each rank its own shard
+    x = torch.randn(32 * batches, 4, generator=gen)
+    return [(x[i : i + 32], x[i : i + 32].sum(1, keepdim=True)) for i in range(0, 32 * batches, 32)]
+
+
+def loss_fn(model, batch):
+    inputs, targets = batch
+    return torch.nn.functional.mse_loss(model(inputs), targets)
+
 
 def worker(rank: int, world: int, port: int, out: str) -> None:
-    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world)
-    torch.manual_seed(0)  # the same initial weights on every rank
-    model = torch.nn.parallel.DistributedDataParallel(
-        torch.nn.Sequential(torch.nn.Linear(4, 16), torch.nn.ReLU(), torch.nn.Linear(16, 1))
-    )
+    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world, timeout=TIMEOUT)
+    model = torch.nn.parallel.DistributedDataParallel(_net())
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    gen = torch.Generator().manual_seed(100 + rank)  # each rank its own shard
-    x = torch.randn(256, 4, generator=gen)
-    data = [(x[i : i + 32], x[i : i + 32].sum(1, keepdim=True)) for i in range(0, 256, 32)]
+    data = _shard(rank)
     before = {k: v.clone() for k, v in model.state_dict().items()}
-
-    def loss_fn(model, batch):
-        inputs, targets = batch
-        return torch.nn.functional.mse_loss(model(inputs), targets)
-
     result = range_test(model, optimizer, loss_fn, data, start_lr=1e-5, end_lr=100.0, num_steps=80, progress=False)
     restored = all(torch.equal(before[k], v) for k, v in model.state_dict().items())
     schedule = l.one_cycle(max_lr=0.1, total_steps=30)
@@ -51,6 +70,145 @@ def worker(rank: int, world: int, port: int, out: str) -> None:
     dist.destroy_process_group()
 
 
+# -- the scenarios of tests/test_distributed.py -------------------------------------------
+def _sweep(model, data, **options):
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    result = range_test(
+        model, optimizer, loss_fn, data, start_lr=1e-4, end_lr=0.1, num_steps=20, progress=False, **options
+    )
+    restored = all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+    return {"result": result.to_json(), "restored": restored}
+
+
+def reduced_tensors(rank):
+    """The loss reduced on the parameters' device in float32 (a CPU float64 tensor is what
+    a group without a CPU backend, NCCL's, refuses): every tensor the range test hands to
+    `all_reduce` is recorded on its way through."""
+    seen = []
+    real = dist.all_reduce
+
+    def recording(tensor, *args, **kwargs):
+        seen.append([str(tensor.dtype), str(tensor.device)])
+        return real(tensor, *args, **kwargs)
+
+    dist.all_reduce = recording
+    try:
+        out = _sweep(torch.nn.parallel.DistributedDataParallel(_net()), _shard(rank))
+    finally:
+        dist.all_reduce = real
+    return {**out, "seen": sorted({tuple(s) for s in seen}), "device": "cpu"}
+
+
+def uneven_data(rank, accumulation_steps=1):
+    """Rank 0's data (a generator of 5 batches) runs out first; rank 1's (8, cycled) not."""
+    data = (b for b in _shard(rank)[:5]) if rank == 0 else _shard(rank)
+    model = torch.nn.parallel.DistributedDataParallel(_net())
+    return _sweep(model, data, accumulation_steps=accumulation_steps)
+
+
+def uneven_accumulated(rank):
+    return uneven_data(rank, accumulation_steps=2)
+
+
+def fsdp_uneven_data(rank):
+    """As uneven_data, on FSDP models (per-module `fully_shard`, then the FSDP1 wrapper):
+    the range test recognises both as data-parallel."""
+    from torch.distributed.fsdp import FullyShardedDataParallel, fully_shard
+
+    out = {}
+    for kind in ("fully_shard", "FullyShardedDataParallel"):
+        data = (b for b in _shard(rank)[:5]) if rank == 0 else _shard(rank)
+        if kind == "fully_shard":
+            model = fully_shard(_net())
+        else:
+            model = FullyShardedDataParallel(_net(), device_id=torch.device("cpu"))
+        out[kind] = _sweep(model, data)
+    return out
+
+
+def one_rank_only(rank):
+    """Rank 0 sweeps an unwrapped model alone; rank 1 waits for it at a barrier."""
+    out = _sweep(_net(), _shard(rank)) if rank == 0 else {}
+    dist.barrier()
+    return out
+
+
+def explicit_all_ranks(rank):
+    """An unwrapped model with distributed=True: every rank sweeps, the losses averaged."""
+    return _sweep(_net(), _shard(rank), distributed=True)
+
+
+SCENARIOS = {
+    f.__name__: f
+    for f in (reduced_tensors, uneven_data, uneven_accumulated, fsdp_uneven_data, one_rank_only, explicit_all_ranks)
+}
+
+
+def scenarios(rank: int, world: int, port: int, out: str, names: list[str]) -> None:
+    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world, timeout=TIMEOUT)
+    for name in names:
+        try:
+            found = SCENARIOS[name](rank)
+        except Exception:
+            found = {"error": traceback.format_exc()}
+        with open(f"{out}/{name}.rank{rank}.json", "w") as f:
+            json.dump(found, f)
+        if "error" in found:
+            break  # the group may be unusable after a failed collective
+    dist.destroy_process_group()
+
+
+def lightning_ddp_spawn(out: str) -> None:
+    """Lightning's `ddp_spawn` on 2 CPU processes: every rank runs the callback's range
+    test on its own shard; the ranks must record one curve and apply one LR."""
+    import pytorch_lightning as pl
+
+    from lrsched.adapters.lightning import RangeTestCallback
+
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(512, 4, generator=gen)
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, x.sum(1, keepdim=True)), batch_size=32)
+    callback = RangeTestCallback(use="constant", start_lr=1e-5, end_lr=1.0, num_steps=30)
+    trainer = pl.Trainer(
+        max_steps=1, callbacks=[callback, Report(callback, out)], logger=False, enable_checkpointing=False,
+        enable_progress_bar=False, enable_model_summary=False, accelerator="cpu", devices=2, strategy="ddp_spawn",
+    )  # fmt: skip
+    trainer.fit(Regression(), loader)
+
+
+if sys.argv[3:] == ["lightning"]:  # at module level: the spawned processes import it by name
+    import pytorch_lightning as pl
+
+    class Regression(pl.LightningModule):
+        def __init__(self, lr=1e-3):
+            super().__init__()
+            self.save_hyperparameters()
+            self.net = _net()
+
+        def training_step(self, batch, batch_idx):
+            return torch.nn.functional.mse_loss(self.net(batch[0]), batch[1])
+
+        def configure_optimizers(self):
+            return torch.optim.SGD(self.parameters(), lr=self.hparams.lr, momentum=0.9)
+
+    class Report(pl.Callback):
+        """Writes what the range test callback (before it in the list) found on this rank."""
+
+        def __init__(self, callback, out):
+            self.callback, self.out = callback, out
+
+        def on_fit_start(self, trainer, module):
+            found = {"result": self.callback.result.to_json(), "applied": self.callback.applied_lr}
+            with open(f"{self.out}/lightning.rank{trainer.global_rank}.json", "w") as f:
+                json.dump(found, f)
+
+
 if __name__ == "__main__":
     port, out = int(sys.argv[1]), sys.argv[2]
-    mp.spawn(worker, args=(2, port, out), nprocs=2, join=True)
+    if sys.argv[3:] == ["lightning"]:
+        lightning_ddp_spawn(out)
+    elif len(sys.argv) > 3:
+        mp.spawn(scenarios, args=(2, port, out, sys.argv[3:]), nprocs=2, join=True)
+    else:
+        mp.spawn(worker, args=(2, port, out), nprocs=2, join=True)

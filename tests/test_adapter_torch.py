@@ -283,3 +283,97 @@ def test_lean_step_does_what_lambdalr_step_does(tensor_lr, factors, with_momentu
         assert (ours.last_epoch, ours._step_count) == (peer.last_epoch, peer._step_count)
         if tensor_lr:
             assert all(v is not g["lr"] for v, g in zip(ours.get_last_lr(), ours_opt.param_groups, strict=True))
+
+
+def _two_groups(lrs=(0.01, 0.001), lr=None):
+    groups = [{"params": [torch.nn.Parameter(torch.zeros(2))], "lr": v} for v in lrs]
+    return torch.optim.SGD(groups, lr=0.1 if lr is None else lr, momentum=0.9)
+
+
+@pytest.mark.parametrize("lrs", [(0.01, 0.001), (0.001, 0.01), (0.01, 0.0), (0.0, 0.003)])
+def test_param_groups_keep_their_ratio_as_torch_lambdalr_keeps_it(lrs):
+    # torch's LambdaLR gives group i base_lr_i * f(k); lambda_lr without group_factors gives
+    # the first group with a nonzero LR schedule(k) and every group its ratio to it, so the
+    # peer with f(k) = schedule(k) / that group's LR gives the same LRs.
+    schedule = l.one_cycle(max_lr=0.05, total_steps=40)
+    reference = next(v for v in lrs if v)
+    ours_opt, peer_opt = _two_groups(lrs), _two_groups(lrs)
+    ours = lambda_lr(ours_opt, schedule)
+    peer = torch.optim.lr_scheduler.LambdaLR(peer_opt, lambda k: float(schedule(k)) / reference)
+    for _ in range(45):
+        for a, b in zip(ours_opt.param_groups, peer_opt.param_groups, strict=True):
+            assert a["lr"] == pytest.approx(b["lr"], rel=1e-12, abs=0)
+        ours_opt.step()
+        peer_opt.step()
+        ours.step()
+        peer.step()
+    assert ours_opt.param_groups[0]["lr"] != ours_opt.param_groups[1]["lr"]
+
+
+def test_the_same_absolute_lr_in_every_group_is_an_explicit_choice():
+    schedule = l.one_cycle(max_lr=0.05, total_steps=40)
+    opt = _two_groups()
+    sched = lambda_lr(opt, schedule, group_factors=[1.0, 1.0])
+    for k in range(10):
+        assert opt.param_groups[0]["lr"] == opt.param_groups[1]["lr"] == schedule(k)
+        opt.step()
+        sched.step()
+    # Every group at lr 0: there is no ratio to keep, each group follows the schedule.
+    zero = _two_groups((0.0, 0.0))
+    lambda_lr(zero, schedule)
+    assert [g["lr"] for g in zero.param_groups] == [schedule(0)] * 2
+
+
+def test_group_ratios_survive_a_resume_into_fresh_objects():
+    schedule = l.one_cycle(max_lr=0.05, total_steps=40)
+    opt = _two_groups()
+    sched = lambda_lr(opt, schedule)
+    for _ in range(15):
+        opt.step()
+        sched.step()
+    buffer = io.BytesIO()
+    torch.save({"opt": opt.state_dict(), "sched": sched.state_dict()}, buffer)
+    buffer.seek(0)
+    checkpoint = torch.load(buffer, weights_only=True)
+    opt2 = _two_groups((0.5, 0.5))  # rebuilt with other LRs: the checkpoint's ratios win
+    opt2.load_state_dict(checkpoint["opt"])
+    sched2 = lambda_lr(opt2, l.constant(lr=0.1))
+    sched2.load_state_dict(checkpoint["sched"])
+    for _ in range(20):
+        opt.step()
+        sched.step()
+        opt2.step()
+        sched2.step()
+        assert [g["lr"] for g in opt2.param_groups] == [g["lr"] for g in opt.param_groups]
+    assert opt2.param_groups[1]["lr"] == pytest.approx(opt2.param_groups[0]["lr"] / 10, rel=1e-12)
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+def test_a_tensor_lr_schedulers_state_dict_loads_back(optimizer):
+    # Adam(lr=torch.tensor(0.01)): base_lrs and _last_lr were tensors, which the load refused.
+    schedule = l.one_cycle(max_lr=0.05, total_steps=40)
+
+    def build():
+        params = [torch.nn.Parameter(torch.zeros(2))]
+        lr = torch.tensor(0.01)
+        opt = torch.optim.Adam(params, lr=lr) if optimizer == "adam" else torch.optim.SGD(params, lr=lr)
+        return opt, lambda_lr(opt, schedule)
+
+    opt, sched = build()
+    for _ in range(7):
+        opt.step()
+        sched.step()
+    buffer = io.BytesIO()
+    torch.save(sched.state_dict(), buffer)
+    buffer.seek(0)
+    opt2, sched2 = build()
+    sched2.load_state_dict(torch.load(buffer, weights_only=True))
+    sched.load_state_dict(sched.state_dict())  # its own state, in place
+    for _ in range(5):
+        sched.step()
+        sched2.step()
+        assert (
+            float(opt2.param_groups[0]["lr"])
+            == float(opt.param_groups[0]["lr"])
+            == pytest.approx(schedule(sched.last_epoch), rel=1e-6)
+        )

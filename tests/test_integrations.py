@@ -103,3 +103,22 @@ def test_hugging_face_trainer_runs_with_the_range_tests_schedule(tmp_path):
     with torch.no_grad():
         assert torch.nn.functional.mse_loss(model.net(x), y) < 0.1 * y.var()
     assert isinstance(schedule, l.OneCycle)
+
+
+def test_lightning_callback_checks_its_range_test_options_at_construction():
+    pytest.importorskip("pytorch_lightning", reason="pytorch-lightning is not installed; CI installs it")
+    from lrsched.adapters.lightning import RangeTestCallback
+
+    with pytest.raises(TypeError, match=r"no option 'num_step' \(did you mean 'num_steps'\?\)"):
+        RangeTestCallback(num_step=50)
+    with pytest.raises(ValueError, match=r"cache must be one of 'device', 'cpu', 'disk'; got 'gpu'"):
+        RangeTestCallback(cache="gpu")
+    with pytest.raises(ValueError, match=r"num_steps must be a whole number >= 2; got 1"):
+        RangeTestCallback(num_steps=1)
+    with pytest.raises(ValueError, match="end_lr"):
+        RangeTestCallback(start_lr=1.0, end_lr=0.1)
+    with pytest.raises(ValueError, match="accumulation_steps"):
+        RangeTestCallback(accumulation_steps=0)
+    with pytest.raises(TypeError, match="val_data must be re-iterable"):
+        RangeTestCallback(val_data=(b for b in range(3)))
+    RangeTestCallback(use="one_cycle", start_lr=1e-6, end_lr=1.0, num_steps=50, cache="cpu", max_grad_norm=1.0)

@@ -117,3 +117,53 @@ def test_adam_b1_is_never_driven_to_one_and_the_constructor_is_asked_for():
     inject_schedules(optax.sgd, learning_rate=lr, momentum=l.inverse_momentum(schedule=lr, max_momentum=1.0))
     with pytest.raises(TypeError, match="optax.sgd"):
         inject_schedules(optax.sgd(0.1), learning_rate=lr)
+
+
+@pytest.mark.parametrize(
+    "lr",
+    [l.one_cycle(max_lr=0.1, total_steps=100), l.constant(lr=0.01)],
+    ids=["one_cycle", "constant"],
+)
+def test_an_optimizer_whose_lr_is_a_schedule_is_refused_before_any_training(lr):
+    # An update computes a scheduled LR from its count: the sweep's LR would be ignored
+    # (the sweep followed one_cycle and said "completed"; a constant failed after it).
+    params, loss_fn, data = _problem()
+    calls = []
+
+    def counted(params, batch):
+        calls.append(1)
+        return loss_fn(params, batch)
+
+    opt = inject_schedules(optax.sgd, learning_rate=lr, momentum=0.9)
+    with pytest.raises(ValueError, match="learning_rate is a schedule"):
+        range_test(counted, params, opt, data, start_lr=1e-4, end_lr=1e-1, num_steps=12, progress=False)
+    in_chain = optax.chain(optax.clip_by_global_norm(1.0), opt)
+    with pytest.raises(ValueError, match="learning_rate is a schedule"):
+        range_test(counted, params, in_chain, data, num_steps=12, progress=False)
+    assert calls == []
+
+
+def test_one_shot_val_data_is_refused_before_any_training():
+    params, loss_fn, data = _problem()
+    opt = inject_schedules(optax.sgd, learning_rate=0.0)
+    calls = []
+
+    def counted(params, batch):
+        calls.append(1)
+        return loss_fn(params, batch)
+
+    with pytest.raises(TypeError, match=r"val_data must be re-iterable.*generator"):
+        range_test(counted, params, opt, data, num_steps=12, val_data=(b for b in data[:1]), progress=False)
+    with pytest.raises(TypeError, match="val_data must be re-iterable"):
+        range_test(counted, params, opt, data, num_steps=12, val_data=iter(data[:1]), progress=False)
+    assert calls == []
+    # Any re-iterable is read after every step: a tuple, a custom iterable.
+
+    class Batches:
+        def __iter__(self):
+            return iter(data[:1])
+
+    r = range_test(
+        loss_fn, params, opt, data, start_lr=1e-3, end_lr=0.1, num_steps=6, val_data=Batches(), progress=False
+    )
+    assert r.stopped == "completed" and len(r.losses) == 6

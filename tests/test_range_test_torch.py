@@ -309,3 +309,96 @@ def test_a_disk_cache_that_cannot_be_written_leaves_no_files(tmp_path, monkeypat
         range_test(model, opt, mse, data, num_steps=5, cache="disk")
     assert [p for p in tmp_path.iterdir() if p.name.startswith("lrsched-range-test-")] == []
     _assert_restored(before, model, opt)  # nothing was trained
+
+
+def test_one_shot_val_data_is_refused_before_any_training():
+    model, opt, data = _setup()
+    before = _snapshot(model, opt)
+    calls = []
+
+    def counted(model, batch):
+        calls.append(1)
+        return mse(model, batch)
+
+    for one_shot in ((b for b in data[:1]), iter(data[:1])):
+        with pytest.raises(TypeError, match="val_data must be re-iterable"):
+            range_test(model, opt, counted, data, num_steps=10, val_data=one_shot, progress=False)
+    assert calls == []
+    _assert_restored(before, model, opt)
+
+    class Batches:  # any re-iterable is read after every step
+        def __iter__(self):
+            return iter(data[:2])
+
+    r = range_test(model, opt, mse, data, start_lr=1e-5, end_lr=1e-3, num_steps=6, val_data=Batches(), progress=False)
+    assert r.stopped == "completed" and len(r.losses) == 6
+
+
+class _FakeDeviceGenerator:
+    """A device generator's state as the range test reads and writes it through torch's
+    own functions (`torch.cuda.get_rng_state_all`, `torch.mps.get_rng_state`): a loss
+    that draws on the device advances it."""
+
+    def __init__(self):
+        self.state = torch.tensor([7], dtype=torch.uint8)
+
+    def advance(self):
+        self.state = self.state + 1
+
+    def get(self):
+        return self.state.clone()
+
+    def set(self, state):
+        self.state = state.clone()
+
+
+@pytest.mark.parametrize("device", ["cuda", "mps"])
+def test_every_device_generator_the_sweep_advanced_is_restored(device, monkeypatch):
+    generator = _FakeDeviceGenerator()
+    if device == "cuda":
+        monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+        monkeypatch.setattr(torch.cuda, "is_initialized", lambda: True)
+        monkeypatch.setattr(torch.cuda, "get_rng_state_all", lambda: [generator.get()])
+        monkeypatch.setattr(torch.cuda, "set_rng_state_all", lambda states: generator.set(states[0]))
+    else:
+        monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
+        monkeypatch.setattr(torch.mps, "get_rng_state", generator.get)
+        monkeypatch.setattr(torch.mps, "set_rng_state", generator.set)
+    model, opt, data = _setup()
+    before = _snapshot(model, opt)
+
+    def drawing(model, batch):
+        generator.advance()  # dropout on the device
+        return mse(model, batch)
+
+    r = range_test(model, opt, drawing, data, start_lr=1e-5, end_lr=1e-3, num_steps=8, progress=False)
+    assert len(r.lrs) == 8
+    assert torch.equal(generator.state, torch.tensor([7], dtype=torch.uint8))
+    _assert_restored(before, model, opt)
+
+
+def test_a_cuda_backend_not_started_is_not_started_by_the_restore(monkeypatch):
+    # Reading CUDA's generators would initialise CUDA (memory on every GPU, no fork after it).
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "is_initialized", lambda: False)
+
+    def started():
+        raise AssertionError("the range test started CUDA")
+
+    monkeypatch.setattr(torch.cuda, "get_rng_state_all", started)
+    monkeypatch.setattr(torch.cuda, "set_rng_state_all", lambda states: started())
+    model, opt, data = _setup()
+    range_test(model, opt, mse, data, start_lr=1e-5, end_lr=1e-3, num_steps=4, progress=False)
+
+
+def test_the_distributed_option_is_checked_before_any_training():
+    model, opt, data = _setup(optimizer="sgd")
+    before = _snapshot(model, opt)
+    with pytest.raises(TypeError, match="distributed must be True, False or None; got 'yes'"):
+        range_test(model, opt, mse, data, distributed="yes", progress=False)
+    assert not torch.distributed.is_initialized()
+    with pytest.raises(ValueError, match="distributed=True, but torch.distributed is not initialized"):
+        range_test(model, opt, mse, data, distributed=True, progress=False)
+    _assert_restored(before, model, opt)
+    r = range_test(model, opt, mse, data, start_lr=1e-5, end_lr=1e-3, num_steps=5, distributed=False, progress=False)
+    assert len(r.lrs) == 5

@@ -1,0 +1,122 @@
+"""The torch range test on many processes (2 gloo ranks, tests/ddp_worker.py): the loss
+reduced in a dtype and on a device every backend serves, ranks whose data runs out at
+different steps stopping together, a sweep on one rank alone, and an explicit
+`distributed=True`. Each collective has a 20 s timeout and the run a 150 s one, so a
+deadlock fails instead of hanging."""
+
+import json
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lrsched.range_test import RangeTestResult
+
+pytest.importorskip("torch", reason="torch is not installed; CI installs it")
+pytestmark = pytest.mark.slow
+
+HERE = Path(__file__).resolve().parent
+SCENARIOS = (
+    "reduced_tensors",
+    "uneven_data",
+    "uneven_accumulated",
+    "fsdp_uneven_data",
+    "one_rank_only",
+    "explicit_all_ranks",
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def ranks(tmp_path_factory):
+    """Every scenario's output per rank (one run of 2 ranks for all of them)."""
+    out = tmp_path_factory.mktemp("ddp")
+    try:
+        done = subprocess.run(
+            [sys.executable, str(HERE / "ddp_worker.py"), str(_free_port()), str(out), *SCENARIOS],
+            capture_output=True,
+            text=True,
+            timeout=150,
+        )
+        log = done.stderr[-3000:]
+    except subprocess.TimeoutExpired as error:
+        log = f"the ranks hung past 150 s: {error}"
+
+    def read(name):
+        files = [out / f"{name}.rank{r}.json" for r in (0, 1)]
+        if not all(f.exists() for f in files):
+            pytest.fail(f"scenario {name} left no output on every rank:\n{log}")
+        found = [json.loads(f.read_text()) for f in files]
+        for r, rank in enumerate(found):
+            assert "error" not in rank, f"rank {r}:\n{rank['error']}"
+        return found
+
+    return read
+
+
+def _results(found):
+    return [RangeTestResult.from_json(rank["result"]) for rank in found]
+
+
+def test_the_loss_is_reduced_in_float32_on_the_parameters_device(ranks):
+    # A CPU float64 tensor is what a process group without a CPU backend (NCCL) refuses.
+    found = ranks("reduced_tensors")
+    for rank in found:
+        assert [tuple(s) for s in rank["seen"]] == [("torch.float32", rank["device"])]
+        assert rank["restored"]
+    a, b = _results(found)
+    assert a == b and a.stopped == "completed" and len(a.lrs) == 20
+
+
+@pytest.mark.parametrize(("scenario", "steps"), [("uneven_data", 5), ("uneven_accumulated", 2)])
+def test_ranks_whose_data_runs_out_at_different_steps_stop_together(ranks, scenario, steps):
+    found = ranks(scenario)
+    a, b = _results(found)
+    assert a == b and len(a.lrs) == steps
+    assert a.stopped.startswith(f"data ran out after {steps} steps on at least one rank")
+    assert found[0]["restored"] and found[1]["restored"]
+
+
+@pytest.mark.parametrize("kind", ["fully_shard", "FullyShardedDataParallel"])
+def test_fsdp_models_are_reduced_over_and_stop_together(ranks, kind):
+    found = [rank[kind] for rank in ranks("fsdp_uneven_data")]
+    a, b = _results(found)
+    assert a == b and len(a.lrs) == 5 and a.stopped.startswith("data ran out after 5 steps on at least one rank")
+    assert found[0]["restored"] and found[1]["restored"]
+
+
+def test_a_range_test_on_one_rank_alone_reduces_nothing(ranks):
+    found = ranks("one_rank_only")
+    (result,) = _results(found[:1])
+    assert result.stopped == "completed" and len(result.lrs) == 20 and found[0]["restored"]
+    assert found[1] == {}
+
+
+def test_distributed_true_averages_an_unwrapped_models_loss_over_the_ranks(ranks):
+    a, b = _results(ranks("explicit_all_ranks"))
+    assert a == b and len(a.lrs) == 20
+
+
+def test_lightning_ddp_spawn_ranks_record_one_curve_and_apply_one_lr(tmp_path):
+    # Every rank runs the callback on an unwrapped module: the callback tells the range
+    # test to reduce over the ranks (an unwrapped model alone is swept per rank).
+    pytest.importorskip("pytorch_lightning", reason="pytorch-lightning is not installed; CI installs it")
+    done = subprocess.run(
+        [sys.executable, str(HERE / "ddp_worker.py"), str(_free_port()), str(tmp_path), "lightning"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    found = [json.loads((tmp_path / f"lightning.rank{r}.json").read_text()) for r in (0, 1)]
+    a, b = _results(found)
+    assert a == b and len(a.lrs) >= 10
+    lr = a.recommend("constant").lr
+    assert lr is not None and found[0]["applied"] == found[1]["applied"] == lr
