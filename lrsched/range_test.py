@@ -46,24 +46,62 @@ import numpy as np
 RULES = ("steepest", "min_div_10", "valley", "min")
 SMOOTHERS = ("local", "ema")
 USES = ("constant", "one_cycle", "cyclic")
-# The (rule, smoother) `benchmarks/finder_quality.py` supports for each use: the lowest
-# worst-case regret over its tasks (see the README's tables). CLR's top is 1cycle's peak.
-RECOMMENDED = {"constant": ("min_div_10", "ema"), "one_cycle": ("min_div_10", "ema"), "cyclic": ("min_div_10", "ema")}
+OPTIMIZER_FAMILIES = ("sgd", "adaptive")
+# Optimizers that scale each step by running statistics of the gradients (Adam and its
+# kin): their best LRs sit lower, relative to the range test's curve, than SGD's.
+ADAPTIVE_OPTIMIZERS = frozenset(
+    {"adam", "adamw", "nadam", "radam", "adamax", "sparseadam", "adagrad", "adadelta", "rmsprop", "adafactor", "lamb"}
+)
+# The (rule, smoother, factor) of each use and optimizer family: chosen by
+# `benchmarks/finder_heldout.py` as the lowest worst-case regret over its tasks, each
+# task scored by the choice made without it (leave one task out). CLR's top is its own.
+RECOMMENDED: dict[tuple[str, str], tuple[str, str, float]] = {
+    ("constant", "sgd"): ("min_div_10", "ema", 1.0),
+    ("one_cycle", "sgd"): ("min_div_10", "ema", 1.0),
+    ("cyclic", "sgd"): ("min_div_10", "ema", 1.0),
+    ("constant", "adaptive"): ("min_div_10", "ema", 1.0),
+    ("one_cycle", "adaptive"): ("min_div_10", "ema", 1.0),
+    ("cyclic", "adaptive"): ("min_div_10", "ema", 1.0),
+}
+
+
+def optimizer_family(name: str) -> str:
+    """ "adaptive" for Adam and its kin (by the optimizer's class name, any framework),
+    "sgd" for the rest."""
+    return "adaptive" if name.lower() in ADAPTIVE_OPTIMIZERS else "sgd"
+
+
 MIN_POINTS = 10
 NOISE_FALL = 7.0  # a fall of the running mean below NOISE_FALL * noise / sqrt(points) is noise
 
 
+CURVE_NAMES = {"local": "zero-phase curve", "ema": "EMA"}
+
+
 class Suggestion(NamedTuple):
-    """An LR suggested by a rule, or `lr=None` with the reason no LR can be suggested."""
+    """An LR suggested by a rule read on a curve (`smoother`: "local", the zero-phase
+    curve, or "ema"), or `lr=None` with the reason no LR can be suggested."""
 
     rule: str
     lr: float | None
     step: int | None
     reason: str
+    smoother: str = "local"
 
     def lr_text(self) -> str:
         """The LR to 4 significant digits, or "none (reason)"."""
         return f"{self.lr:.4g}" if self.lr is not None else f"none ({self.reason})"
+
+    @property
+    def label(self) -> str:
+        """The rule and the curve it read: "min_div_10 on the EMA", say."""
+        return f"{self.rule} on the {CURVE_NAMES.get(self.smoother, self.smoother)}"
+
+    def describe(self) -> str:
+        """One line in words: the rule, the curve, the LR and why."""
+        if self.lr is None:
+            return f"{self.label}: no LR ({self.reason})"
+        return f"{self.label}: {self.lr:.4g} ({self.reason})"
 
 
 def local_linear(x: np.ndarray, y: np.ndarray, span: float) -> tuple[np.ndarray, np.ndarray]:
@@ -130,6 +168,7 @@ class RangeTestResult:
     stopped: str = "completed"
     smoother: str = "local"
     span: float = 0.2
+    optimizer: str | None = None
 
     def __post_init__(self) -> None:
         lrs = np.asarray(self.lrs, dtype=np.float64).ravel()
@@ -150,6 +189,10 @@ class RangeTestResult:
             raise ValueError(f"smoother must be one of {', '.join(map(repr, SMOOTHERS))}; got {self.smoother!r}")
         if not 0.0 < self.span <= 1.0:
             raise ValueError(f"span must be in (0, 1]; got {self.span!r}")
+        if self.optimizer is not None and self.optimizer not in OPTIMIZER_FAMILIES:
+            raise ValueError(
+                f"optimizer must be None or one of {', '.join(map(repr, OPTIMIZER_FAMILIES))}; got {self.optimizer!r}"
+            )
         lrs.setflags(write=False)
         losses.setflags(write=False)
         object.__setattr__(self, "lrs", lrs)
@@ -268,7 +311,7 @@ class RangeTestResult:
             return self._other_smoothers[smoother].suggest(rule)
         reading = self._reading
         if isinstance(reading, str):
-            return Suggestion(rule, None, None, reading)
+            return Suggestion(rule, None, None, reading, self.smoother)
         start, lowest = reading
         curve, slope, _, n, _ = self._analysis
         lrs = self.lrs
@@ -278,34 +321,55 @@ class RangeTestResult:
             stop = n - max(1, n // 20)
             index = start + int(np.argmin(slope[start:stop]))
             if slope[index] >= 0:
-                return Suggestion(rule, None, None, "the loss never fell over the sweep: lower start_lr")
+                return Suggestion(rule, None, None, "the loss never fell over the sweep: lower start_lr", self.smoother)
             divisor, reason = 1.0, "steepest fall of the smoothed loss"
         else:
             found = fastai_valley(curve[start:])
             if found is None:
-                return Suggestion(rule, None, None, "the loss never fell over the sweep: lower start_lr")
+                return Suggestion(rule, None, None, "the loss never fell over the sweep: lower start_lr", self.smoother)
             index, divisor, reason = start + found, 1.0, "fastai valley: 2/3 down the longest descent"
         lr = float(lrs[index] / divisor)
         if divisor != 1.0:
             reason += f" / {divisor:g}"
         if lr < self.lrs[0]:
-            return Suggestion(rule, None, index, f"{reason} is below start_lr ({self.lrs[0]:.3g}): lower start_lr")
-        if lowest >= n - 2 and (self.stopped != "completed" or n < self.losses.size):
-            reason += (
-                f"; the loss was still falling where the sweep stopped ({self.stopped}): the lowest loss may lie beyond"
+            return Suggestion(
+                rule, None, index, f"{reason} is below start_lr ({self.lrs[0]:.3g}): lower start_lr", self.smoother
             )
-        return Suggestion(rule, lr, index, reason)
+        if lowest >= n - 2 and n == self.losses.size and not self._loss_stopped_the_sweep:
+            # Only where nothing in the loss ended the sweep (it ran to end_lr, or the data
+            # ran out) can the lowest loss lie beyond it; before a blow-up it cannot.
+            reason += f"; the loss was still falling at the end of the sweep ({self.stopped}): raise end_lr"
+        return Suggestion(rule, lr, index, reason, self.smoother)
+
+    @property
+    def _loss_stopped_the_sweep(self) -> bool:
+        return self.stopped.startswith(("diverged", "non-finite"))
 
     def suggestions(self) -> dict[str, Suggestion]:
         return {rule: self.suggest(rule) for rule in RULES}
 
-    def recommend(self, use: str = "one_cycle") -> Suggestion:
-        """The suggestion of the rule the benchmark supports for `use`: "constant" (a
-        constant LR), "one_cycle" (its `max_lr`) or "cyclic" (the top of CLR)."""
+    def recommend(self, use: str = "one_cycle", optimizer: str | None = None) -> Suggestion:
+        """The LR for `use` — "constant" (a constant LR), "one_cycle" (its `max_lr`) or
+        "cyclic" (the top of CLR) — with `optimizer`'s family: "sgd" (SGD, with or without
+        momentum) or "adaptive" (Adam and its kin). By default the family of the
+        optimizer the range test ran with (recorded by the runners), else "sgd". The rule,
+        curve and factor of each pair are those `benchmarks/finder_heldout.py` chose by
+        leave-one-task-out cross-validation, with the range test's default settings."""
         if use not in USES:
             raise ValueError(f"use must be one of {', '.join(map(repr, USES))}; got {use!r}")
-        rule, smoother = RECOMMENDED[use]
-        return self.suggest(rule, smoother)
+        if optimizer is not None and optimizer not in OPTIMIZER_FAMILIES:
+            raise ValueError(
+                f"optimizer must be None or one of {', '.join(map(repr, OPTIMIZER_FAMILIES))}; got {optimizer!r}"
+            )
+        family = optimizer or self.optimizer or "sgd"
+        rule, smoother, factor = RECOMMENDED[(use, family)]
+        found = self.suggest(rule, smoother)
+        said = "" if optimizer or self.optimizer else "; optimizer family not recorded: SGD assumed"
+        if found.lr is None:
+            return found._replace(reason=found.reason + said)
+        scaled = f" x {factor:.3g}" if factor != 1.0 else ""
+        reason = f"{found.reason}{scaled}, the rule for {use} with {family} optimizers{said}"
+        return found._replace(lr=found.lr * factor, reason=reason)
 
     def cyclic_bounds(self, rule: str | None = None, ratio: float = 10.0) -> tuple[float, float]:
         """(base_lr, max_lr) for `cyclic` / `one_cycle`: max from `rule` (by default the
@@ -339,7 +403,8 @@ class RangeTestResult:
 
     def plot(self, path: str | None = None, ax: Any = None) -> Any:
         """Loss vs LR (log axis): the raw losses, the causal EMA and the analysed curve,
-        each suggestion a point on the curve with its LR, the divergence marked. The
+        each suggestion a point on the curve with its LR, the recommended LR of each use
+        a solid line, the divergence marked. The
         y-range shows the curve from its start to a little below its lowest point, not
         the blow-up. Needs matplotlib. Returns the figure; with `path`, also saves it."""
         if ax is None:
@@ -359,7 +424,17 @@ class RangeTestResult:
                 # On the curve at the LR suggested (min_div_10 lies a decade left of its step).
                 where = np.log(self.lrs[:n]) if self.log_lr else self.lrs[:n]
                 y = np.interp(math.log(found.lr) if self.log_lr else found.lr, where, curve)
-                ax.plot([found.lr], [y], "o", color=colors[rule], label=f"{rule}: {found.lr:.3g}")
+                ax.plot([found.lr], [y], "o", color=colors[rule], label=f"{found.label}: {found.lr:.3g}")
+        # The LR to use, per use (the recommendation may read another curve, times a factor).
+        recommended: dict[float, list[str]] = {}
+        for use in USES:
+            chosen = self.recommend(use)
+            if chosen.lr is not None:
+                recommended.setdefault(chosen.lr, []).append(use)
+        for lr, uses in recommended.items():
+            ax.axvline(
+                lr, color="black", linewidth=1.5, alpha=0.7, label=f"recommended for {', '.join(uses)}: {lr:.3g}"
+            )
         if n < self.losses.size:
             ax.axvline(self.lrs[n], color="0.3", linestyle="--", linewidth=1, label=f"diverged at {self.lrs[n]:.3g}")
         if self.log_lr:
@@ -386,6 +461,7 @@ class RangeTestResult:
             "stopped": self.stopped,
             "smoother": self.smoother,
             "span": self.span,
+            "optimizer": self.optimizer,
         }
 
     def to_json(self) -> str:
@@ -529,10 +605,12 @@ def run_sweep(
     smoothing: float = 0.98,
     diverge: float = 4.0,
     progress: bool | None = None,
+    optimizer: str | None = None,
 ) -> RangeTestResult:
     """Drive a range test: `train_step(lr, batches)` does one optimizer step at `lr` on
     batches drawn from the (cycled) data and returns (the LR it applied, the loss to
-    record). Stops at a non-finite loss or when the smoothed loss diverges."""
+    record). Stops at a non-finite loss or when the smoothed loss diverges. `optimizer`
+    is the family recorded for `recommend` ("sgd", "adaptive" or None: unknown)."""
     schedule, settings = check_sweep_settings(
         start_lr=start_lr, end_lr=end_lr, num_steps=num_steps, mode=mode, smoothing=smoothing, diverge=diverge
     )
@@ -566,4 +644,4 @@ def run_sweep(
     finally:
         if bar is not None:
             bar.close()
-    return RangeTestResult(lrs=np.array(lrs), losses=np.array(losses), stopped=stopped, **settings)
+    return RangeTestResult(lrs=np.array(lrs), losses=np.array(losses), stopped=stopped, optimizer=optimizer, **settings)

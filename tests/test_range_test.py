@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import lrsched as l
-from lrsched.range_test import RangeTestResult
+from lrsched.range_test import RECOMMENDED, RangeTestResult
 
 
 def _u_curve(n=100, best=1e-2):
@@ -22,7 +22,7 @@ def test_min_div_10_and_min_from_the_curve():
     lrs, losses = _u_curve()
     r = RangeTestResult(lrs=lrs, losses=losses, smoothing=0.0, smoother="ema")  # the raw curve itself
     i = int(np.argmin(losses))
-    assert r.suggest("min") == (("min", lrs[i], i, "lowest smoothed loss"))
+    assert r.suggest("min") == ("min", lrs[i], i, "lowest smoothed loss", "ema")
     assert r.suggest("min_div_10").lr == pytest.approx(lrs[i] / 10, rel=1e-15)
     assert r.cyclic_bounds("min") == (pytest.approx(lrs[i] / 10), lrs[i])
     assert r.cyclic_bounds("min", ratio=5)[0] == pytest.approx(lrs[i] / 5)
@@ -78,7 +78,7 @@ def test_valley_follows_fastai_rule():
     r = RangeTestResult(lrs=lrs, losses=losses, smoothing=0.0, diverge=10, trim=0.0, smoother="ema")
     # Longest descent: indices 0..29 (length 30, end 29, start 29 - 30 = -1), then
     # -1 + int(10) + int(5) = 14.
-    assert r.suggest("valley") == ("valley", lrs[14], 14, "fastai valley: 2/3 down the longest descent")
+    assert r.suggest("valley") == ("valley", lrs[14], 14, "fastai valley: 2/3 down the longest descent", "ema")
 
 
 @pytest.mark.parametrize(
@@ -187,8 +187,17 @@ def test_a_blow_up_the_ema_misses_ends_the_analysis():
 def test_below_start_lr_and_still_falling_are_said():
     lrs = np.geomspace(1e-3, 1.0, 40)
     losses = 2.0 - np.linspace(0, 1, 40) ** 0.5  # falls to the very end of the sweep
-    r = RangeTestResult(lrs=lrs, losses=losses, stopped="diverged at step 40")
-    assert "still falling" in r.suggest("min").reason
+    for stopped in ("completed", "data ran out after 40 steps"):
+        r = RangeTestResult(lrs=lrs, losses=losses, stopped=stopped)
+        assert (
+            "still falling at the end of the sweep" in r.suggest("min").reason
+            and "raise end_lr" in r.suggest("min").reason
+        )
+    # A loss that fell until it blew up: its lowest point is before the blow-up, not
+    # beyond it, and no suggestion says otherwise (the note contradicted "diverged").
+    for stopped in ("diverged at step 40", "non-finite loss at step 40"):
+        r = RangeTestResult(lrs=lrs, losses=losses, stopped=stopped)
+        assert not any("still falling" in found.reason for found in r.suggestions().values()), stopped
     early = RangeTestResult(lrs=lrs[:15], losses=np.concatenate([[2.0, 1.0, 0.9], np.linspace(1.0, 3.0, 12)]))
     found = early.suggest("min_div_10")
     assert found.lr is None and ("below start_lr" in found.reason or "never fell" in found.reason)
@@ -198,8 +207,20 @@ def test_recommendations_and_the_schedules_they_give():
     lrs, losses = _sigmoid_fall(noise=0.01)
     r = RangeTestResult(lrs=lrs, losses=losses)
     ema = RangeTestResult(lrs=lrs, losses=losses, smoother="ema")
-    for use in ("constant", "one_cycle", "cyclic"):
-        assert r.recommend(use) == r.suggest("min_div_10", smoother="ema") == ema.suggest("min_div_10")
+    for (use, family), (rule, smoother, factor) in RECOMMENDED.items():
+        found = r.recommend(use, optimizer=family)
+        read = (r if smoother == "local" else ema).suggest(rule)
+        assert (found.rule, found.smoother, found.step) == (read.rule, smoother, read.step)
+        assert found.lr == read.lr * factor and f"for {use} with {family} optimizers" in found.reason
+        # The family the runner recorded is the default; none recorded is SGD, said so.
+        recorded = RangeTestResult(lrs=lrs, losses=losses, optimizer=family)
+        assert recorded.recommend(use) == found
+        if family == "sgd":
+            assert r.recommend(use).lr == found.lr and "SGD assumed" in r.recommend(use).reason
+    with pytest.raises(ValueError, match="optimizer must be None or one of"):
+        r.recommend("constant", optimizer="adam")
+    with pytest.raises(ValueError, match="optimizer must be None or one of"):
+        RangeTestResult(lrs=lrs, losses=losses, optimizer="Adam")
     assert r.cyclic_bounds() == (r.recommend("cyclic").lr / 10, r.recommend("cyclic").lr)
     assert r.one_cycle(total_steps=100).max_lr == r.recommend("one_cycle").lr
     assert r.cyclic(step_size_up=10).max_lr == r.recommend("cyclic").lr
@@ -282,3 +303,22 @@ def test_suggestions_do_not_depend_on_the_losses_unit(scale):
         scaled = RangeTestResult(lrs=lrs, losses=losses * scale).suggestions()
     for rule, found in reference.items():
         assert scaled[rule].step == found.step and scaled[rule].lr == found.lr, (rule, scaled[rule], found)
+
+
+def test_the_plot_marks_the_recommended_lr_and_names_each_rules_curve(tmp_path):
+    pytest.importorskip("matplotlib", reason="matplotlib is not installed; CI installs it")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    lrs, losses = _sigmoid_fall(noise=0.01)
+    r = RangeTestResult(lrs=lrs, losses=losses)
+    ax = r.plot(str(tmp_path / "r.png")).axes[0]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    for use in ("constant", "one_cycle", "cyclic"):
+        lr = r.recommend(use).lr
+        assert any(label.startswith("recommended for") and use in label and f"{lr:.3g}" in label for label in labels)
+        assert any(list(line.get_xdata()) == [lr, lr] for line in ax.lines), use  # a vertical line at the LR
+    # Each suggestion says which curve it read: no two labels share a rule name alone.
+    assert "min_div_10 on the zero-phase curve" in " ".join(labels)
+    assert r.suggest("min_div_10", "ema").describe().startswith("min_div_10 on the EMA: ")
+    assert r.suggest("min_div_10").describe().startswith("min_div_10 on the zero-phase curve: ")
