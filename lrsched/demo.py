@@ -142,8 +142,10 @@ def run(
         progress=False,
     )
     out.write(f"LR range test: {len(result.lrs)} steps, {result.stopped}\n")
-    for rule, found in result.suggestions().items():
-        out.write(f"  {rule:11} {found.lr_text()}\n")
+    for found in result.suggestions().values():
+        out.write(f"  {found.describe()}\n")
+    for use in ("constant", "one_cycle"):
+        out.write(f"  recommended for {use}: {result.recommend(use).describe()}\n")
     base_lr, max_lr = result.cyclic_bounds(bounds_rule, ratio=10.0)
     suggested = result.recommend("constant").lr
     assert suggested is not None
@@ -172,7 +174,13 @@ def run(
         "(c) 1cycle + inverse momentum": one_cycle_arm,
         "(d) triangular CLR": lambda n: (l.cyclic(base_lr=base_lr, max_lr=max_lr, step_size_up=2 * n), None),
     }
-    curves = {name: [_train(arm, seed, epochs, data) for seed in seeds] for name, arm in arms.items()}
+
+    def trained(name: str, arm: Callable[[int], tuple[l.Schedule, l.Schedule | None]], seed: int, **kw: Any) -> Any:
+        # Training takes a while: say what runs, on stderr (stdout holds the table).
+        print(f"training {name}, seed {seed} ({time.perf_counter() - started:.0f} s)", file=sys.stderr, flush=True)
+        return _train(arm, seed, epochs, data, **kw)
+
+    curves = {name: [trained(name, arm, seed) for seed in seeds] for name, arm in arms.items()}
 
     def restarts_arm(steps_per_epoch: int) -> tuple[l.Schedule, l.Schedule | None]:
         # SNAPSHOTS equal cycles over the budget (whole epochs each where possible).
@@ -181,7 +189,7 @@ def run(
 
     ensemble_finals: list[float] = []
     curves["(e) SGDR, its final model"] = [
-        _train(restarts_arm, seed, epochs, data, ensemble=ensemble_finals) for seed in seeds
+        trained("(e) SGDR", restarts_arm, seed, ensemble=ensemble_finals) for seed in seeds
     ]
 
     target = statistics.mean(c[-1] for c in curves["(a) constant 0.01"])
