@@ -9,12 +9,13 @@ so a `.keras` file saves and loads it with only `import lrsched.adapters.keras` 
 `custom_objects`), and training resumes on the same LR sequence.
 
 Momentum: `CyclicalMomentum` (a callback) drives Adam-family `beta_1` from a momentum
-schedule in `fit`. Keras 3's SGD cannot be driven: its `update_step` branches in Python
-on `self.momentum != 0` and reads the float as a constant when the train step is traced,
-so a changed value never reaches the compiled step. The nearest working alternative is
-an Adam-family optimizer with `beta_1` driven (SGD with momentum m is close to Adam's
-first moment with beta_1 = m), or a torch or optax loop, where both adapters drive SGD
-momentum.
+schedule in `fit`, on every backend: inside the compiled train step `beta_1` is computed
+from the optimizer's step count, as a schedule's learning rate is. Keras 3's SGD cannot
+be driven: its `update_step` branches in Python on `self.momentum != 0` and reads the
+float as a constant when the train step is traced, so a changed value never reaches the
+compiled step. The nearest working alternative is an Adam-family optimizer with `beta_1`
+driven (SGD with momentum m is close to Adam's first moment with beta_1 = m), or a torch
+or optax loop, where both adapters drive SGD momentum.
 """
 
 from __future__ import annotations
@@ -74,14 +75,37 @@ def _refuse_multi_step_execution(model: Any, callback: str) -> None:
         )
 
 
+class _MomentumOfSteps(keras.Variable):  # type: ignore[misc]
+    """A scalar whose value, wherever it is read, is `momentum(iterations)` of an optimizer.
+
+    Read inside the compiled train step it is computed there from the step count that step
+    sees, as a schedule's learning rate is: the value cannot be one the step was traced or
+    compiled with (a JAX train step reads no variable outside the state it is passed, so a
+    variable assigned between steps would keep its traced value). Never assigned, never
+    saved: it is nobody's tracked variable.
+    """
+
+    def __init__(self, momentum: Schedule, iterations: Any) -> None:
+        super().__init__(float(momentum(0)), trainable=False, dtype="float32", name="lrsched_beta_1")
+        self._lrsched_momentum = momentum
+        self._lrsched_iterations = iterations
+
+    @property
+    def value(self) -> Any:
+        step = keras.ops.convert_to_tensor(self._lrsched_iterations)
+        return keras.ops.cast(self._lrsched_momentum(step), self.dtype)
+
+
 class CyclicalMomentum(keras.callbacks.Callback):  # type: ignore[misc]
     """Drive an Adam-family optimizer's `beta_1` from a momentum schedule during `fit`.
 
-    Before each batch, `beta_1` is set to `momentum(iterations)`. It lives in a Keras
-    variable while training (read by the compiled step at run time) and is a plain float
-    again after `fit`. Should `fit` end by an exception (an interrupt), the optimizer
-    keeps training with the variable, and its config reports `beta_1` as the number the
-    variable holds, so the model still saves and loads. Needs `steps_per_execution=1`.
+    From the start of `fit`, `beta_1` is a Keras variable whose value is
+    `momentum(iterations)`: the compiled train step computes it from the optimizer's step
+    count, so step k uses `momentum(k)` on the TensorFlow, JAX and torch backends alike.
+    After `fit` it is a plain float again (the momentum of the next step). Should `fit`
+    end by an exception (an interrupt), the optimizer keeps following the schedule, and
+    its config reports `beta_1` as the number the variable reads, so the model still
+    saves and loads. Needs `steps_per_execution=1`.
     """
 
     def __init__(self, momentum: Schedule) -> None:
@@ -89,7 +113,6 @@ class CyclicalMomentum(keras.callbacks.Callback):  # type: ignore[misc]
         self.momentum = require_schedule("momentum", momentum, nonnegative=True)
         if self.momentum.bounds[1] >= 1.0:
             raise ValueError(f"momentum must stay below 1 to drive beta_1; bounds {self.momentum.bounds!r}")
-        self._variable: Any = None
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         optimizer = self.model.optimizer
@@ -99,16 +122,11 @@ class CyclicalMomentum(keras.callbacks.Callback):  # type: ignore[misc]
                 "use an Adam-family optimizer (Adam, AdamW, Nadam, Adamax, Lion)"
             )
         _refuse_multi_step_execution(self.model, "CyclicalMomentum")
-        if self._variable is None:
-            start = optimizer.beta_1
-            self._variable = keras.Variable(
-                float(keras.ops.convert_to_numpy(start)), trainable=False, name="lrsched_beta_1"
-            )
+        variable = _MomentumOfSteps(self.momentum, optimizer.iterations)
         # Set past Keras' attribute tracking: the variable must not become one of the
         # optimizer's saved variables, or a saved optimizer state no longer loads.
-        object.__setattr__(optimizer, "beta_1", self._variable)
+        object.__setattr__(optimizer, "beta_1", variable)
         class_get_config = type(optimizer).get_config
-        variable = self._variable
 
         def get_config() -> dict[str, Any]:
             config: dict[str, Any] = class_get_config(optimizer)
@@ -119,13 +137,9 @@ class CyclicalMomentum(keras.callbacks.Callback):  # type: ignore[misc]
         # A train step traced before (an earlier fit) holds the old beta_1: retrace.
         self.model.make_train_function(force=True)
 
-    def on_train_batch_begin(self, batch: int, logs: dict[str, Any] | None = None) -> None:
-        step = int(keras.ops.convert_to_numpy(self.model.optimizer.iterations))
-        self._variable.assign(self.momentum(step))
-
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         optimizer = self.model.optimizer
-        object.__setattr__(optimizer, "beta_1", float(keras.ops.convert_to_numpy(self._variable)))
+        object.__setattr__(optimizer, "beta_1", float(keras.ops.convert_to_numpy(optimizer.beta_1)))
         optimizer.__dict__.pop("get_config", None)
 
 

@@ -9,18 +9,93 @@
   or as a JSON config. `lrsched plot config '{"policy": ...}'` takes a whole config.
   `--momentum BASE,MAX` adds inverse momentum.
 - `lrsched preview` (the default): the policies with their sources' numbers, as a table and a plot.
+- `lrsched find module:function`: the LR range test (torch) on the model a factory builds.
+- `lrsched --version`: the version of lrsched.
+
+A bad argument is a usage error — one line on stderr naming the option, the value given and
+what it accepts, exit status 2 — found before any work: before a factory is imported, a
+range test trains or a plot is drawn. The checks are the library's own (the parameter
+declarations of `lrsched.params`, the range test's settings checks), not a copy of them.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
+from lrsched import __version__
 from lrsched.base import Schedule, from_config
-from lrsched.params import Declared, Flag, OneOf, Part, Parts, StepList, argument_docs, declared
+from lrsched.params import Count, Declared, Flag, Interval, OneOf, Part, Parts, StepList, argument_docs, declared
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with each usage error on one line of stderr (exit status 2), and every
+    negative number a value: `--start-lr -1e-7` and `--until -inf` reach the checks, which
+    say what the option accepts (argparse alone takes them for unknown options)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = re.compile(r"^-(?:\d|\.\d|inf|nan)[\w.,+-]*$", re.IGNORECASE)
+
+    def error(self, message: str) -> NoReturn:
+        line = " ".join(message.split())
+        self.exit(2, f"{self.prog}: error: {line} (usage: {self.prog} -h)\n")
+
+
+def number(text: str) -> int | float:
+    """A number as written: "3" is an int, "3.0", "1e-3", "nan" and "inf" floats; the
+    checks after parsing say what the option accepts."""
+    from lrsched.params import _number_text
+
+    try:
+        return int(text)  # exact: a float would round an int beyond 2**53
+    except ValueError:
+        return _number_text(text)
+
+
+def count(text: str) -> int | float:
+    """A count as written: a float with a whole value ("1e3") is that int; any other
+    number is kept for the checks to refuse by name."""
+    value = number(text)
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def _checked(parser: argparse.ArgumentParser, option: str, check: Callable[[], Any]) -> Any:
+    """The value `check()` returns, or a usage error naming `option` with the check's message."""
+    try:
+        return check()
+    except (ValueError, TypeError) as error:
+        parser.error(f"argument {option}: {error}")
+
+
+def _named(parser: argparse.ArgumentParser, option: str, value: Any, param: Count | Interval) -> Any:
+    """`value` checked by the declaration `param`; the message names the option."""
+    return _checked(parser, option, lambda: param.check(option.lstrip("-").replace("-", "_"), value, {}))
+
+
+def _option_of(error: Exception, names: list[str]) -> str | None:
+    """The option (`--end-lr`) of the parameter (`end_lr`) that a library message starts with."""
+    first = str(error).split(" ", 1)[0]
+    return f"--{first.replace('_', '-')}" if first in names else None
+
+
+def _output_path(parser: argparse.ArgumentParser, option: str, path: str | None) -> None:
+    """A file to be written at the end of the work: its folder must exist and be writable now."""
+    if path is None:
+        return
+    folder = Path(path).parent
+    if Path(path).is_dir():
+        parser.error(f"argument {option}: {path!r} is a folder; give the path of a file to write")
+    if not folder.is_dir():
+        parser.error(f"argument {option}: the folder {str(folder)!r} does not exist; got {path!r}")
+    if not os.access(folder, os.W_OK):
+        parser.error(f"argument {option}: the folder {str(folder)!r} is not writable; got {path!r}")
 
 
 def _numbers(text: str) -> list[int | float]:
@@ -125,13 +200,13 @@ def _output_options(parser: argparse.ArgumentParser, *, steps_alias: bool = True
     parser.add_argument("-o", "--output", default=None, help="PNG path (default POLICY.png)")
     parser.add_argument(
         "--table",
-        type=int,
+        type=count,
         default=None,
         metavar="N",
         help="print a table of steps 0..N (step, lr[, momentum]) instead of plotting",
     )
     names = ["--until", "--steps"] if steps_alias else ["--until"]
-    parser.add_argument(*names, dest="until", type=float, default=None, help="plot steps 0..UNTIL")
+    parser.add_argument(*names, dest="until", type=number, default=None, help="plot steps 0..UNTIL (> 0)")
     parser.add_argument(
         "--momentum",
         type=_numbers,
@@ -143,6 +218,12 @@ def _output_options(parser: argparse.ArgumentParser, *, steps_alias: bool = True
 
 
 def _plot(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    if args.table is not None:
+        args.table = _named(parser, "--table", args.table, Count(low=0))
+    if args.until is not None:
+        args.until = _named(parser, "--until", args.until, Interval(low=0.0, low_open=True))
+    if args.table is None:
+        _output_path(parser, "-o/--output", args.output)
     options = {
         k: v
         for k, v in vars(args).items()
@@ -156,18 +237,25 @@ def _plot(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
                 raise ValueError(f"the config is not JSON ({error}): {args.config!r}") from None
             schedule = from_config(config)
         else:
-            schedule = Schedule._registry[args.policy](**options)
+            cls = Schedule._registry[args.policy]
+            try:
+                schedule = cls(**options)
+            except (ValueError, TypeError) as error:
+                option = _option_of(error, [item.name for item in declared(cls)])
+                parser.error(f"argument {option}: {error}" if option else str(error))
         momentum = None
         if args.momentum is not None:
             if len(args.momentum) != 2:
-                raise ValueError("--momentum takes BASE,MAX")
+                raise ValueError(f"argument --momentum: takes BASE,MAX (two numbers); got {len(args.momentum)}")
             from lrsched import inverse_momentum
 
-            momentum = inverse_momentum(
-                schedule=schedule, base_momentum=args.momentum[0], max_momentum=args.momentum[1]
+            momentum = _checked(
+                parser,
+                "--momentum",
+                lambda: inverse_momentum(
+                    schedule=schedule, base_momentum=args.momentum[0], max_momentum=args.momentum[1]
+                ),
             )
-        if args.table is not None and args.table < 0:
-            raise ValueError("--table must be >= 0")
     except (ValueError, TypeError) as error:
         parser.error(str(error))
     if args.table is not None:
@@ -184,12 +272,30 @@ def _plot(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_sweep(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """The range test's own checks of --start-lr, --end-lr and --num-steps, before any work."""
+    from lrsched.range_test import check_sweep_settings
+
+    try:
+        check_sweep_settings(start_lr=args.start_lr, end_lr=args.end_lr, num_steps=args.num_steps)
+    except (ValueError, TypeError) as error:
+        option = _option_of(error, ["start_lr", "end_lr", "num_steps"]) or "--start-lr/--end-lr/--num-steps"
+        parser.error(f"argument {option}: {error}")
+
+
 def _find(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     import importlib
 
     module_name, _, function_name = args.factory.partition(":")
     if not module_name or not function_name:
         parser.error(f"factory must be module:function; got {args.factory!r}")
+    _check_sweep(parser, args)
+    _output_path(parser, "-o/--output", args.output)
+    _output_path(parser, "--json", args.json)
+    if "" not in sys.path and os.getcwd() not in sys.path:
+        # The `lrsched` command (unlike `python -m lrsched`) starts without the current
+        # folder on the import path: a factory module beside the user is found there too.
+        sys.path.insert(0, os.getcwd())
     try:
         factory = getattr(importlib.import_module(module_name), function_name)
     except (ImportError, AttributeError) as error:
@@ -220,16 +326,17 @@ def _find(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="lrsched", description="Learning-rate and momentum schedules.")
+    parser = _Parser(prog="lrsched", description="Learning-rate and momentum schedules.")
+    parser.add_argument("--version", action="version", version=f"lrsched {__version__}")
     commands = parser.add_subparsers(dest="command")
     preview = commands.add_parser(
         "preview", help="print and plot the policies with their sources' numbers (the default)"
     )
-    preview.add_argument("--steps", type=int, nargs="+", default=[0, 10, 20, 41, 60, 82, 90, 95, 120])
+    preview.add_argument("--steps", type=count, nargs="+", default=[0, 10, 20, 41, 60, 82, 90, 95, 120])
     preview.add_argument("-o", "--output", default="lrsched-preview.png", help="PNG path for the plot")
     demo_args = commands.add_parser("demo", help="range test + five training arms on scikit-learn's digits")
-    demo_args.add_argument("--epochs", type=int, default=20)
-    demo_args.add_argument("--seeds", type=int, default=3)
+    demo_args.add_argument("--epochs", type=count, default=20, help="training epochs per arm, >= 1 (default 20)")
+    demo_args.add_argument("--seeds", type=count, default=3, help="seeds per arm, >= 1 (default 3)")
     demo_args.add_argument("--output-dir", default=".", help="where the PNG plots go")
     demo_args.add_argument(
         "--bounds-rule",
@@ -244,9 +351,11 @@ def main(argv: list[str] | None = None) -> int:
         "factory",
         help="module:function returning (model, optimizer, loss_fn, data); loss_fn(model, batch) -> loss",
     )
-    find_args.add_argument("--start-lr", type=float, default=1e-7, help="the sweep's first LR (default 1e-7)")
-    find_args.add_argument("--end-lr", type=float, default=10.0, help="the sweep's last LR (default 10)")
-    find_args.add_argument("--num-steps", type=int, default=100, help="optimizer steps (default 100)")
+    find_args.add_argument("--start-lr", type=number, default=1e-7, help="the sweep's first LR, > 0 (default 1e-7)")
+    find_args.add_argument(
+        "--end-lr", type=number, default=10.0, help="the sweep's last LR, above --start-lr (default 10)"
+    )
+    find_args.add_argument("--num-steps", type=count, default=100, help="optimizer steps, >= 2 (default 100)")
     find_args.add_argument("-o", "--output", default="lrsched-range-test.png", help="PNG path for the plot")
     find_args.add_argument("--json", default=None, help="also write the recorded curve as JSON here")
     plot_args = commands.add_parser("plot", help="plot (or tabulate) any policy")
@@ -258,28 +367,28 @@ def main(argv: list[str] | None = None) -> int:
     _output_options(config)
 
     argv = sys.argv[1:] if argv is None else argv
-    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")):
         argv = ["preview", *argv]  # preview is the default command
     args = parser.parse_args(argv)
     if args.command == "demo":
+        epochs = _named(demo_args, "--epochs", args.epochs, Count(low=1))
+        seeds = _named(demo_args, "--seeds", args.seeds, Count(low=1))
+        if Path(args.output_dir).exists() and not Path(args.output_dir).is_dir():
+            demo_args.error(f"argument --output-dir: {args.output_dir!r} is a file, not a folder")
         from lrsched import demo
 
-        if args.epochs < 1 or args.seeds < 1:
-            parser.error("--epochs and --seeds must be >= 1")
-        demo.run(
-            epochs=args.epochs, seeds=tuple(range(args.seeds)), output_dir=args.output_dir, bounds_rule=args.bounds_rule
-        )
+        demo.run(epochs=epochs, seeds=tuple(range(seeds)), output_dir=args.output_dir, bounds_rule=args.bounds_rule)
         return 0
     if args.command == "plot":
-        return _plot(plot_args, args)
+        return _plot(policies.choices[args.policy], args)
     if args.command == "find":
         return _find(find_args, args)
 
+    steps = [_named(preview, "--steps", step, Count(low=0)) for step in args.steps]
+    _output_path(preview, "-o/--output", args.output)
     from lrsched import preview as seeds
 
-    if any(step < 0 for step in args.steps):
-        parser.error("--steps must be >= 0")
-    seeds.table(args.steps, sys.stdout)
+    seeds.table(steps, sys.stdout)
     if seeds.plot(args.output):
         print(f"\nplot saved to {args.output}")
     else:
