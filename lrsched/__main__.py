@@ -310,11 +310,10 @@ def _find(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         model, optimizer, loss_fn, data, start_lr=args.start_lr, end_lr=args.end_lr, num_steps=args.num_steps
     )
     print(f"LR range test: {len(result.lrs)} steps, {result.stopped}")
-    for rule, found in result.suggestions().items():
-        print(f"  {rule:11} {found.lr_text()}")
+    for found in result.suggestions().values():
+        print(f"  {found.describe()}")
     for use in ("constant", "one_cycle", "cyclic"):
-        found = result.recommend(use)
-        print(f"  recommended for {use}: {found.lr_text()} ({found.rule}, {found.reason})")
+        print(f"  recommended for {use}: {result.recommend(use).describe()}")
     if args.json:
         Path(args.json).write_text(result.to_json())
     try:
