@@ -355,6 +355,12 @@ class TorchNamespace(_ArrayNamespace):
 
     def clip(self, x: Any, low: float, high: float) -> Any:
         if isinstance(x, self._torch.Tensor):
+            if x.is_floating_point():
+                # A bound beyond the dtype's range (an LR above float32's largest number) is
+                # that dtype's infinity, as its rounding would make it: torch refuses it as is.
+                largest = float(self._torch.finfo(x.dtype).max)
+                low = -math.inf if low < -largest else low
+                high = math.inf if high > largest else high
             return self._torch.clamp(x, low, high)
         return MathNamespace.clip(x, low, high)
 

@@ -23,8 +23,8 @@ loadable by name from configs and plottable from the command line.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-import functools
 import math
 import sys
 from typing import Any, ClassVar, NamedTuple, TypeVar
@@ -113,12 +113,37 @@ class Schedule:
         low, high = self.bounds
         if high == low:
             return xp.full_like(t, 0.0)
-        # Clipped only against rounding: the value itself lies within bounds.
-        return xp.clip((self._value(t, xp) - low) / (high - low), 0.0, 1.0)
+        return normalised(self._value(t, xp), low, high, t, xp)
+
+    @property
+    def rises(self) -> bool:
+        """Whether the shape's 1 (its "peak") is the lower level: a decay toward a higher
+        `final_lr`, a `multi_step` with gamma above 1. False unless a policy says so."""
+        return False
+
+    def height_at(self, t: Any, xp: Namespace) -> Any:
+        """Where the value stands between its lowest (0) and its highest (1) level at
+        step `t`: `shape_at`, turned over for a schedule that `rises`.
+
+        `inverse_momentum` reads this: momentum is highest where the LR is lowest,
+        whichever way the schedule runs. Compositions build theirs from their parts'.
+        """
+        shape = self.shape_at(t, xp)
+        return 1.0 - shape if self.rises else shape
+
+    def value_and_height(self, t: Any, xp: Namespace) -> tuple[Any, Any]:
+        """`(_value(t), height_at(t))` from one `value_and_shape`."""
+        value, shape = self.value_and_shape(t, xp)
+        return value, (1.0 - shape if self.rises else shape)
+
+    def height_pieces(self, until: float) -> tuple[Piece, ...]:
+        """Monotone pieces of `height_at`: `shape_pieces`, turned over for a schedule that `rises`."""
+        pieces = self.shape_pieces(until)
+        return tuple(flip_trend(p) for p in pieces) if self.rises else pieces
 
     @property
     def shape_slope(self) -> float:
-        """A Lipschitz bound of `shape` between breakpoints."""
+        """A Lipschitz bound of `shape` (and of `height_at`) between breakpoints."""
         low, high = self.bounds
         return 0.0 if high == low else self.max_slope / (high - low)
 
@@ -248,6 +273,20 @@ def register(cls: PolicyT) -> PolicyT:
     return cls
 
 
+class _LevelsCache:
+    """`Shaped._ends`, where construction did not store it: the levels, stored in the
+    instance on first read. Lock-free (unlike `functools.cached_property` before Python
+    3.12, whose lock a tracing compiler cannot follow); a race at worst computes the same
+    tuple twice."""
+
+    def __get__(self, obj: Any, cls: type | None = None) -> Any:
+        if obj is None:
+            return self
+        ends = obj.levels
+        obj.__dict__["_ends"] = ends
+        return ends
+
+
 class Shaped(Schedule):
     """A policy that moves between two levels along a shape in [0, 1]::
 
@@ -269,15 +308,27 @@ class Shaped(Schedule):
         """(floor, peak): the values at shape 0 and at shape 1."""
         raise NotImplementedError
 
-    @functools.cached_property
-    def _ends(self) -> tuple[float, float]:
-        # Read on every call: cached in the instance (not a field, so == and repr skip it).
-        return self.levels
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        # The levels are read on every call: stored in the instance now (not a field, so ==
+        # and repr skip it), so that a freshly built schedule is a plain read-only value
+        # (a tracing compiler such as torch.compile(fullgraph=True) sees no lazy cache). A
+        # subclass whose levels read what its own __post_init__ sets or checks later (an
+        # invalid one raises its own error there) gets them on first use instead.
+        with contextlib.suppress(Exception):
+            self.__dict__["_ends"] = self.levels
+
+    _ends = _LevelsCache()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if cls.__dict__.get("geometric") is True and "_value" not in cls.__dict__:
             cls._value = Shaped._geometric_value  # type: ignore[method-assign]
+
+    @property
+    def rises(self) -> bool:
+        floor, peak = self._ends
+        return bool(floor > peak)
 
     def _value(self, t: Any, xp: Namespace) -> Any:
         floor, peak = self._ends
@@ -448,6 +499,22 @@ def clip_pieces(pieces: list[Piece], until: float) -> tuple[Piece, ...]:
     return tuple(p for p in out if p.end > p.start or p.start == until == 0.0)
 
 
+def normalised(value: Any, low: float, high: float, t: Any, xp: Namespace) -> Any:
+    """(value - low) / (high - low) for a value within [low, high], in [0, 1]."""
+    # The range in the step's own precision: one that float32 flushes to 0 (a range of
+    # 1e-140) holds no position to read, and is read as flat (0) rather than 0 / 0.
+    span = xp.full_like(t, high - low)
+    wide = span > 0.0
+    # Clipped only against rounding: the value itself lies within bounds.
+    shape = xp.clip((value - low) / xp.where(wide, span, 1.0), 0.0, 1.0)
+    return xp.where(wide, shape, 0.0)
+
+
+def flip_trend(piece: Piece) -> Piece:
+    """The piece with its trend turned over (None stays None)."""
+    return Piece(piece.start, piece.end, None if piece.trend is None else -piece.trend)
+
+
 def shift_pieces(pieces: tuple[Piece, ...], offset: float, trend_sign: int = 1) -> list[Piece]:
     def flip(trend: int | None) -> int | None:
         return None if trend is None else trend * trend_sign
@@ -460,8 +527,14 @@ def multiples(every: float, until: float, since: float = 0.0) -> tuple[float, ..
     cyclic policy jumps, as the same float products that `cycle_position` counts against."""
     if until < since:
         return ()
+    # Counted against the products themselves, as `cycle_position` counts: an exact
+    # floor (`until // every`) misses the end 5 * 2.2 == 11.0 at until = 11, since 2.2 is
+    # a hair above 11/5 and 11 // 2.2 is 4.
+    last = math.floor(until / every)
+    last = last + 1 if (last + 1) * every <= until else last - 1 if last * every > until else last
     first = max(1, math.ceil(since / every))
-    return tuple(float(k * every) for k in range(first, int(until // every) + 1))
+    first = first - 1 if first > 1 and (first - 1) * every >= since else first + 1 if first * every < since else first
+    return tuple(float(k * every) for k in range(first, last + 1))
 
 
 def power_of(x: Any, p: float, xp: Any) -> Any:

@@ -8,7 +8,18 @@ from collections.abc import Sequence
 from typing import Annotated, Any
 
 from lrsched._namespace import Namespace
-from lrsched.base import INF, Piece, Schedule, clip_pieces, power_of, register, set_field, shift_pieces, sign
+from lrsched.base import (
+    INF,
+    Piece,
+    Schedule,
+    clip_pieces,
+    normalised,
+    power_of,
+    register,
+    set_field,
+    shift_pieces,
+    sign,
+)
 from lrsched.params import Flag, Interval, OneOf, Part, Parts, StepList
 
 # The smallest normal float32 number: a step computed in float32 (JAX's default, half
@@ -154,7 +165,7 @@ class Warmup(Schedule):
     def _shape_of(self, k: int, t: Any, xp: Namespace) -> Any:
         # Momentum holds its start value through the ramp, then follows the schedule.
         inner = xp.maximum(t - self._shift, 0.0)
-        return self.schedule.shape_at(inner if k else xp.full_like(inner, 0.0), xp)
+        return self.schedule.height_at(inner if k else xp.full_like(inner, 0.0), xp)
 
     def shape_at(self, t: Any, xp: Namespace) -> Any:
         return xp.select(t, self._knots, self._shape_of)
@@ -201,7 +212,7 @@ class Warmup(Schedule):
         head = [Piece(0.0, self.steps, trend)] if self.steps > 0.0 else []
         if until <= self.steps:
             return clip_pieces(head, until)
-        pieces = self.schedule.shape_pieces if fraction else self.schedule.pieces
+        pieces = self.schedule.height_pieces if fraction else self.schedule.pieces
         tail = [
             Piece(max(p.start, self.steps), p.end, p.trend)
             for p in shift_pieces(pieces(until - self._shift), self._shift)
@@ -259,7 +270,7 @@ class Join(Schedule):
 
     def _shape_of(self, k: int, t: Any, xp: Namespace) -> Any:
         start = self.boundaries[k - 1] if k else 0.0
-        return self.schedules[k].shape_at(xp.maximum(t - start, 0.0), xp)
+        return self.schedules[k].height_at(xp.maximum(t - start, 0.0), xp)
 
     def _value(self, t: Any, xp: Namespace) -> Any:
         return xp.select(t, self.boundaries, self._value_of)
@@ -312,7 +323,7 @@ class Join(Schedule):
     def _pieces(self, until: float, fraction: bool) -> tuple[Piece, ...]:
         out: list[Piece] = []
         for schedule, start, end in self._segments(until):
-            pieces = schedule.shape_pieces if fraction else schedule.pieces
+            pieces = schedule.height_pieces if fraction else schedule.pieces
             for p in shift_pieces(pieces(min(until, end) - start), start):
                 out.append(Piece(p.start, min(p.end, end), p.trend))
         return clip_pieces([p for p in out if p.end > p.start], until)
@@ -361,20 +372,41 @@ class Product(Schedule):
     schedules: Annotated[Sequence[Schedule], Parts()]  # stored as a tuple
     scale: Annotated[float, Interval(low=0.0, low_open=True, scale="factor")] = 1.0
 
-    def _value(self, t: Any, xp: Namespace) -> Any:
+    def _unscaled(self, t: Any, xp: Namespace) -> Any:
         value = self.schedules[0]._value(t, xp)
         for schedule in self.schedules[1:]:
             value = value * schedule._value(t, xp)
+        return value
+
+    def _value(self, t: Any, xp: Namespace) -> Any:
+        value = self._unscaled(t, xp)
         return value * self.scale if self.scale != 1.0 else value
 
-    @property
-    def bounds(self) -> tuple[float, float]:
+    def _unscaled_bounds(self) -> tuple[float, float]:
         # Every factor is >= 0: the product's extremes are the products of theirs,
         # multiplied in the value's order (so each rounding is monotone alike).
         low, high = self.schedules[0].bounds
         for schedule in self.schedules[1:]:
             low, high = low * schedule.bounds[0], high * schedule.bounds[1]
+        return low, high
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        low, high = self._unscaled_bounds()
         return (low * self.scale, high * self.scale) if self.scale != 1.0 else (low, high)
+
+    def shape_at(self, t: Any, xp: Namespace) -> Any:
+        # The value's place within the bounds, with the scale left out of both (it cancels):
+        # a scale of 1e-140, which float32 cannot hold, leaves the position readable.
+        low, high = self._unscaled_bounds()
+        if high == low:
+            return xp.full_like(t, 0.0)
+        return normalised(self._unscaled(t, xp), low, high, t, xp)
+
+    @property
+    def shape_slope(self) -> float:
+        low, high = self._unscaled_bounds()
+        return 0.0 if high == low else self.max_slope / self.scale / (high - low)
 
     @property
     def max_slope(self) -> float:

@@ -93,17 +93,43 @@ class CosineDecay(Shaped):
         return (self.final_lr, self.initial_lr)
 
     def shape_at(self, t: Any, xp: Namespace) -> Any:
-        done = (t if self.periodic else xp.minimum(t, self.decay_steps)) / self.decay_steps
-        if self.k_decay != 1.0:
-            done = power_of(done, self.k_decay, xp)
         if self.exponent == 1.0:
+            done = (t if self.periodic else xp.minimum(t, self.decay_steps)) / self.decay_steps
+            if self.k_decay != 1.0:
+                done = power_of(done, self.k_decay, xp)
             return 0.5 * (1.0 + xp.cos(math.pi * done))
-        # c = cos(x/2)**2 = 1 - sin(x/2)**2, so c**e = exp(e log1p(-sin(x/2)**2)): accurate
-        # near c = 1, where a large e would magnify the rounding of c itself.
+        return self._powered_cosine(t, xp)
+
+    def _powered_cosine(self, t: Any, xp: Namespace) -> Any:
+        """c**e for c = cos(pi d / 2)**2, accurate to a few ulps of c**e at every d.
+
+        Near d = 0, c = 1 - sin(pi d / 2)**2 and c**e = exp(e log1p(-sin**2)): a large e
+        magnifies no rounding of c. Near d = 1, c = sin(pi (1 - d) / 2)**2 with 1 - d
+        computed as (D - t) / D, not 1 - t / D: the form 1 - sin**2 cancels there, and an
+        e below 1 magnifies that into errors of 1e-5 for a long decay.
+        """
+        length = self.decay_steps
+        if self.periodic:
+            # The cosine has period 2D in t, symmetric about D: fold t into [0, D].
+            offset = xp.clip(t - 2.0 * length * xp.floor(t / (2.0 * length)), 0.0, 2.0 * length)
+            along = xp.minimum(offset, 2.0 * length - offset)
+        else:
+            along = xp.minimum(t, length)
+        done, left = along / length, (length - along) / length
+        if self.k_decay != 1.0:
+            # (t/D)**k and 1 - (t/D)**k = -expm1(k log1p(-(D - t)/D)), neither by subtraction.
+            done = power_of(done, self.k_decay, xp)
+            some = left < 1.0
+            left = xp.where(some, -xp.expm1(self.k_decay * xp.log1p(-xp.where(some, left, 0.0))), 1.0)
         half_sine = xp.sin(0.5 * math.pi * done)
-        fall = half_sine * half_sine
-        below_one = fall < 1.0
-        return xp.where(below_one, xp.exp(self.exponent * xp.log1p(-xp.where(below_one, fall, 0.0))), 0.0)
+        half_cosine = xp.sin(0.5 * math.pi * left)  # cos(pi d / 2), accurate near d = 1
+        near_start = done <= 0.5
+        log_c = xp.where(
+            near_start,
+            xp.log1p(-xp.minimum(half_sine * half_sine, 0.5)),
+            2.0 * xp.log(xp.where(half_cosine > 0.0, half_cosine, 1.0)),
+        )
+        return xp.where(near_start | (half_cosine > 0.0), xp.exp(self.exponent * log_c), 0.0)
 
     @property
     def shape_slope(self) -> float:

@@ -11,7 +11,7 @@ import dataclasses
 from typing import Annotated, Any
 
 from lrsched._namespace import MATH, Namespace, prepare
-from lrsched.base import Piece, Schedule, Shaped, register
+from lrsched.base import Piece, Schedule, Shaped, flip_trend, register
 from lrsched.params import Interval, Part
 
 
@@ -24,10 +24,12 @@ class InverseMomentum(Shaped):
 
         m(t) = m_{max} - (m_{max} - m_{base}) \cdot \mathrm{shape}(t)
 
-    where shape(t) in [0, 1] is the schedule's public `shape_at`: where its LR stands
-    between its floor and its peak. For `one_cycle` that is the position within the
-    current phase (torch's `OneCycleLR` with `cycle_momentum=True`: down to base while
-    the LR rises, up to max while it falls, held at max through the annihilation phase);
+    where shape(t) in [0, 1] is the schedule's public `height_at`: where its LR stands
+    between its lowest and its highest level (its `shape_at`, turned over for a schedule
+    that rises: momentum is highest where the LR is lowest, whichever way the LR runs).
+    For `one_cycle` that is the position within the current phase (torch's `OneCycleLR`
+    with `cycle_momentum=True`: down to base while the LR rises, up to max while it falls,
+    held at max through the annihilation phase);
     for `cyclic` torch `CyclicLR`'s `rise * scale`; for the cosine policies the cosine
     wave (times the peak decay); for `range_sweep` the position along the sweep (log-LR
     for "exp"); a warmup holds the momentum of its schedule's step 0.
@@ -56,24 +58,22 @@ class InverseMomentum(Shaped):
         return (self.base_momentum, self.max_momentum)
 
     def _value(self, t: Any, xp: Namespace) -> Any:
-        return self.from_lr_shape(self.schedule.shape_at(t, xp), xp)
+        return self.from_lr_shape(self.schedule.height_at(t, xp), xp)
 
     def from_lr_shape(self, shape: Any, xp: Namespace = MATH) -> Any:
-        """The momentum where the schedule's shape is `shape` (e.g. from its
-        `value_and_shape`: one evaluation serves the LR and the momentum)."""
+        """The momentum where the schedule's height is `shape` (e.g. from its
+        `value_and_height`: one evaluation serves the LR and the momentum)."""
         return xp.between(self.max_momentum, self.base_momentum, shape)
 
     def shape_at(self, t: Any, xp: Namespace) -> Any:
-        return 1.0 - self.schedule.shape_at(t, xp)
+        return 1.0 - self.schedule.height_at(t, xp)
 
     @property
     def shape_slope(self) -> float:
         return self.schedule.shape_slope
 
     def shape_pieces(self, until: float) -> tuple[Piece, ...]:
-        return tuple(
-            Piece(p.start, p.end, None if p.trend is None else -p.trend) for p in self.schedule.shape_pieces(until)
-        )
+        return tuple(flip_trend(p) for p in self.schedule.height_pieces(until))
 
     def breakpoints(self, until: float, since: float = 0.0) -> tuple[float, ...]:
         return self.schedule.breakpoints(until, since)
@@ -98,6 +98,6 @@ def lr_and_momentum(schedule: Schedule, momentum: Schedule | None, step: Any) ->
         return schedule(step), None
     if isinstance(momentum, InverseMomentum) and momentum.schedule is schedule:
         t, xp = prepare(step)
-        value, shape = schedule.value_and_shape(t, xp)
-        return xp.finish(value), xp.finish(momentum.from_lr_shape(shape, xp))
+        value, height = schedule.value_and_height(t, xp)
+        return xp.finish(value), xp.finish(momentum.from_lr_shape(height, xp))
     return schedule(step), momentum(step)

@@ -118,7 +118,8 @@ class Interval(Param):
     None: unbounded). An end given as a string is the value of that earlier parameter.
 
     `scale` tells strategies what kind of number it is: "lr" (spread over decades),
-    "steps" (step counts, huge ones too), "factor" (a ratio >= 1), "linear" (uniform).
+    "steps" (step counts, huge ones too), "factor" (a ratio or power, spread over decades
+    on both sides of 1), "linear" (uniform).
     `optional`: None is accepted too (e.g. `step_size_down`: None means "as up").
     """
 
@@ -179,12 +180,21 @@ class Interval(Param):
 
             drawn = step_counts(max(math.ceil(lo), 1), max(math.ceil(lo), 1) + 2000)
         elif self.scale in ("lr", "factor") and lo >= 0 and (high is None or high > 0):
-            # Spread over decades: from the low end (or 1e-6) to the high end (or 1e4 x).
-            bottom = max(lo, 1e-6) if self.scale == "lr" else max(lo, 1.0)
-            top = high if high is not None else (10.0 if self.scale == "lr" and lo < 10.0 else bottom * 1e4)
+            # Spread over decades, across the whole declared range: from the low end (or
+            # 1e-6 above an open 0) to the high end (or 10 for an LR, 1e4 x for a factor).
+            # A factor's range below 1 is drawn too (a power of 0.5, an exponent of 0.1).
+            bottom = max(lo, 1e-6)
+            unbounded = 10.0 if self.scale == "lr" and lo < 10.0 else max(lo, 1.0) * 1e4
+            top = high if high is not None else unbounded
             bottom = min(bottom, top)
             drawn = st.floats(math.log10(bottom), math.log10(top)).map(lambda e: 10.0**e)
-            drawn = st.one_of(drawn, st.sampled_from([v for v in (lo, top) if v is not None]))
+            # The boundaries themselves, or the nearest values inside an open one.
+            ends = [
+                bottom if lo == 0.0 and self.low_open else math.nextafter(lo, math.inf) if self.low_open else lo,
+                math.nextafter(top, -math.inf) if high is not None and self.high_open else top,
+                1.0,
+            ]
+            drawn = st.one_of(drawn, st.sampled_from(ends))
         else:
             hi = lo + 1e6 if high is None else high
             drawn = st.floats(lo, hi, exclude_min=self.low_open, exclude_max=self.high_open and hi > lo)

@@ -15,7 +15,7 @@ import math
 from typing import Annotated, Any
 
 from lrsched._namespace import MATH, Namespace
-from lrsched.base import INF, Piece, Schedule, register, require_schedule, set_field, sign
+from lrsched.base import FLOAT_MAX, INF, Piece, Schedule, register, require_schedule, set_field, sign
 from lrsched.cosine import CosineDecay, CosineRestarts
 from lrsched.params import MIN_LENGTH, Count, Interval, OneOf, Part
 from lrsched.polynomial import Polynomial
@@ -99,6 +99,7 @@ class Restarts(Schedule):
     _log_decay: float = dataclasses.field(init=False, repr=False, compare=False)
     _end: float = dataclasses.field(init=False, repr=False, compare=False)
     _bounds: tuple[float, float] = dataclasses.field(init=False, repr=False, compare=False)
+    _upside_down: str = dataclasses.field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -116,8 +117,48 @@ class Restarts(Schedule):
         set_field(self, "_clock", clock)
         set_field(self, "_levels", self.decay.levels)
         set_field(self, "_log_decay", math.log(self.peak_decay))
-        set_field(self, "_end", INF if self.cycles is None else clock.cycle_start(self.cycles))
+        set_field(self, "_end", INF if self.cycles is None else self._last_end(clock, self.cycles))
+        self._check_last_top()
         set_field(self, "_bounds", self._find_bounds())
+        floor, (low_top, high_top) = self._levels[0], self._tops()
+        # Which cycles run upside down (a top below the floor: the LR is highest at the
+        # floor): none, all, or those whose top has crossed it (tops move monotonely).
+        set_field(self, "_upside_down", "none" if low_top >= floor else "all" if high_top < floor else "some")
+
+    @staticmethod
+    def _last_end(clock: CosineRestarts, cycles: int) -> float:
+        """Where the last cycle ends: beyond the float range (many growing cycles), never."""
+        try:
+            end = clock.cycle_start(cycles)
+        except OverflowError:
+            return INF
+        return end if math.isfinite(end) else INF
+
+    def _check_last_top(self) -> None:
+        """Refuse a growing top that leaves the float range or (amplitude scaling of a
+        rising decay, whose top lies below the floor) falls below 0."""
+        if self.peak_decay <= 1.0 or self.cycles is None:
+            return
+        floor, peak = self._levels
+        growth = (self.cycles - 1) * self._log_decay
+        # The top's distance from the floor (amplitude) or the top itself (peak) grows by
+        # exp(growth): beyond the float range where its logarithm passes the largest float's.
+        reach = abs(peak - floor) if self.scales == "amplitude" else peak
+        last = growth + max(math.log(reach), 0.0) if reach > 0.0 else growth  # the factor itself must be finite
+        if last >= math.log(FLOAT_MAX) - 1.0:
+            raise ValueError(
+                f"peak_decay={self.peak_decay!r} over cycles={self.cycles!r} grows the last cycle's top "
+                f"{self.peak_decay!r}**{self.cycles - 1} times: beyond the float range; give fewer cycles "
+                "or a smaller peak_decay"
+            )
+        top = float(self._top(float(self.cycles - 1), MATH))
+        if top < 0.0:
+            raise ValueError(
+                f"peak_decay={self.peak_decay!r} over cycles={self.cycles!r} with scales='amplitude' takes the "
+                f"last cycle's top to {top!r}: below 0 (the decay rises, from {peak!r} to its floor {floor!r}, "
+                "and the amplitude grows below it). An LR must stay >= 0: give fewer cycles, peak_decay <= 1 "
+                "or scales='peak'"
+            )
 
     def _top(self, i: Any, xp: Namespace) -> Any:
         """Cycle i's top: where the decay's shape 1 lands."""
@@ -126,8 +167,13 @@ class Restarts(Schedule):
             return peak  # read with a float i only: _value takes the peak itself then
         if self.cycles is not None:
             i = xp.minimum(i, float(self.cycles - 1))  # past the last cycle the floor holds
-        factor = xp.exp(i * self._log_decay)  # exp-log: well-conditioned in float32
-        return floor + (peak - floor) * factor if self.scales == "amplitude" else peak * factor
+        # exp-log, the size and the growth in one exponent: well-conditioned in float32, and
+        # no factor d**i overflows where the top itself is within range.
+        reach = peak - floor if self.scales == "amplitude" else peak
+        if reach == 0.0:
+            return floor if self.scales == "amplitude" else 0.0 * i
+        grown = xp.exp(i * self._log_decay + math.log(abs(reach)))
+        return (floor if self.scales == "amplitude" else 0.0) + (grown if reach > 0.0 else -grown)
 
     def _cycle(self, t: Any, xp: Namespace) -> tuple[Any, Any]:
         """(cycle index, the decay's own step) at step t within the cycles."""
@@ -136,13 +182,36 @@ class Restarts(Schedule):
         inner = offset if self.cycle_mult == 1.0 else offset / length * first
         return i, xp.minimum(inner, first)
 
-    def _within(self, t: Any, xp: Namespace) -> Any:
-        return t < self._end
+    def _within(self, t: Any, i: Any) -> Any:
+        """Whether step t (in cycle i by the clock, in the step's own precision) lies
+        within the cycles: a clock that places the last end an ulp before `_end` (NumPy's
+        vectorised expm1) has ended them there too."""
+        return (t < self._end) & (i < float(self.cycles)) if self.cycles is not None else True
+
+    def _height(self, i: Any, shape: Any, xp: Namespace) -> Any:
+        """Where the LR stands between the cycle's lowest and highest level: the decay's
+        shape, turned over in a cycle that runs upside down (its top below the floor)."""
+        if self._upside_down == "none":
+            return shape
+        if self._upside_down == "all":
+            return 1.0 - shape
+        return xp.where(self._top(i, xp) < self._levels[0], 1.0 - shape, shape)
 
     def shape_at(self, t: Any, xp: Namespace) -> Any:
-        # Momentum follows each cycle's own fall and rise, whatever its top.
-        shape = self.decay.shape_at(self._cycle(t, xp)[1], xp)
-        return shape if self.cycles is None else xp.where(self._within(t, xp), shape, 0.0)
+        # Momentum follows each cycle's own fall and rise, whatever its top: the LR's height
+        # within the cycle. Past the last cycle the floor holds, at the last cycle's end.
+        i, inner = self._cycle(t, xp)
+        height = self._height(i, self.decay.shape_at(inner, xp), xp)
+        if self.cycles is None:
+            return height
+        last = float(self._top(float(self.cycles - 1), MATH)) if self.peak_decay != 1.0 else self._levels[1]
+        return xp.where(self._within(t, i), height, 1.0 if last < self._levels[0] else 0.0)
+
+    @property
+    def shape_slope(self) -> float:
+        # Each cycle is the decay stretched m**i >= 1 times: its height moves no faster than
+        # the decay's shape, whatever the cycle's top (a flat cycle's shape moves too).
+        return self.decay.shape_slope
 
     def _value(self, t: Any, xp: Namespace) -> Any:
         i, inner = self._cycle(t, xp)
@@ -150,7 +219,7 @@ class Restarts(Schedule):
         top = self._levels[1] if self.peak_decay == 1.0 else self._top(i, xp)
         # Clipped only against rounding (a float32 step): the bounds enclose the formula.
         value = xp.clip(floor + (top - floor) * self.decay.shape_at(inner, xp), *self._bounds)
-        return value if self.cycles is None else xp.where(self._within(t, xp), value, floor)
+        return value if self.cycles is None else xp.where(self._within(t, i), value, floor)
 
     def _tops(self) -> tuple[float, float]:
         """The lowest and highest top over the cycles (a limit where never reached)."""
@@ -195,10 +264,18 @@ class Restarts(Schedule):
         index, offset, _ = self._clock._cycle(t, xp)
         if self.cycles is None:
             return index, offset
-        within = self._within(t, xp)
-        return xp.where(within, index, float(self.cycles)), xp.where(within, offset, t - self._end)
+        within = self._within(t, index)
+        return xp.where(within, index, float(self.cycles)), xp.where(within, offset, xp.maximum(t - self._end, 0.0))
 
     def pieces(self, until: float) -> tuple[Piece, ...]:
+        # The shape falls toward the floor: the value falls if the top is above it.
+        return self._cycle_pieces(until, lambda top, floor: sign(top - floor))
+
+    def shape_pieces(self, until: float) -> tuple[Piece, ...]:
+        # The height: the shape's own trend, turned over in a cycle that runs upside down.
+        return self._cycle_pieces(until, lambda top, floor: -1 if top < floor else 1)
+
+    def _cycle_pieces(self, until: float, direction: Any) -> tuple[Piece, ...]:
         floor = self._levels[0]
         first = self._clock.first_cycle_steps
         inner = [p for p in self.decay.shape_pieces(first) if p.start < first]
@@ -207,8 +284,7 @@ class Restarts(Schedule):
             edges.append(INF)
         out: list[Piece] = []
         for i, (a, b) in enumerate(zip(edges[:-1], edges[1:], strict=True)):
-            # The shape falls toward the floor: the value falls if the top is above it.
-            toward = sign(float(self._top(float(i), MATH)) - floor)
+            toward = direction(float(self._top(float(i), MATH)), floor)
             stretch = (b - a if b < INF else first * self.cycle_mult**i) / first
             for p in inner:
                 trend = None if p.trend is None else p.trend * toward

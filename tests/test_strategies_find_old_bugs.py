@@ -221,3 +221,144 @@ def test_wsd_strategy_finds_the_exp_cooldown_that_cancels_in_float32(monkeypatch
         settings=SEARCH,
     )
     assert found.decay_ratio > 0.99
+
+
+# -- issue 18, policies and shapes: each old behaviour put back, found by the strategies.
+def test_momentum_strategy_finds_the_momentum_that_moved_with_a_rising_lr(monkeypatch):
+    # The old momentum read the shape (1 at a decay's start) whichever way the LR ran.
+    monkeypatch.setattr(l.Schedule, "rises", property(lambda self: False))
+    monkeypatch.setattr(l.base.Shaped, "rises", property(lambda self: False))
+    found = find(
+        lt.inverse_momentums(),
+        fails(lambda m: lt.check_opposes(m, np.linspace(0.0, lt.horizon(m), 257))),
+        settings=SEARCH,
+    )
+    floor, peak = found.schedule.levels
+    assert floor > peak
+
+
+def test_restart_strategy_finds_the_negative_tops_and_the_overflow(monkeypatch):
+    # The old restarts took any growth: a rising decay's amplitude grew below 0, and a
+    # top or a cycle end beyond the float range raised OverflowError.
+    from lrsched.restarts import Restarts
+
+    checked = Restarts._check_last_top
+
+    def overflow_check_only(self):
+        try:
+            checked(self)
+        except ValueError as error:
+            if "below 0" not in str(error):
+                raise
+
+    monkeypatch.setattr(Restarts, "_check_last_top", overflow_check_only)
+    found = find(
+        lt.restarts_of_decays(), fails(lambda s: lt.check_finite(s, np.linspace(0, 1e3, 257))), settings=SEARCH
+    )
+    assert found.scales == "amplitude" and found.peak_decay > 1.0
+    monkeypatch.setattr(Restarts, "_check_last_top", lambda self: None)
+    monkeypatch.setattr(Restarts, "_last_end", staticmethod(lambda clock, cycles: clock.cycle_start(cycles)))
+    with pytest.raises(OverflowError):
+        find(lt.restarts_of_decays(), lambda s: False, settings=SEARCH)
+
+
+def test_momentum_strategy_finds_restarts_that_broke_its_slope(monkeypatch):
+    # The old restarts declared no shape slope or pieces: the momentum's were derived from
+    # the value's, too small for a peak-scaled cycle under the floor or a flat decay.
+    from lrsched.restarts import Restarts
+
+    monkeypatch.setattr(Restarts, "shape_slope", l.Schedule.shape_slope)
+    monkeypatch.setattr(Restarts, "shape_pieces", l.Schedule.shape_pieces)
+    find(lt.inverse_momentums(lt.restarts_of_decays()), fails(lt.check_schedule), settings=SEARCH)
+
+
+def test_restart_strategy_finds_the_array_that_restarted_past_the_last_cycle(monkeypatch):
+    # The old end test read the step alone: a NumPy clock that placed the last end an ulp
+    # early started a cycle that does not exist (its top) where the scalar gave the floor.
+    from lrsched.restarts import Restarts
+
+    monkeypatch.setattr(Restarts, "_within", lambda self, t, i: t < self._end if self.cycles is not None else True)
+
+    def disagrees(s):
+        # Neither the scalar's value nor the floor past the end (either side of an end an
+        # ulp away is right): the top of a cycle that does not exist.
+        steps = np.array([math.nextafter(s._end, 0.0), s._end])
+        scalar = np.array([s(float(t)) for t in steps])
+        values, floor = s(steps), s.decay.levels[0]
+        atol = 1e-9 * s.bounds[1] + s.max_slope * 4 * math.ulp(s._end)  # the value's move over an ulp
+        return not np.all((np.abs(values - scalar) <= atol) | (np.abs(values - floor) <= atol))
+
+    limited = lt.restarts_of_decays().filter(lambda s: s.cycles is not None and math.isfinite(s._end))
+    find(limited, disagrees, settings=SEARCH)
+
+
+def old_multiples(every, until, since=0.0):
+    if until < since:
+        return ()
+    first = max(1, math.ceil(since / every))
+    return tuple(float(k * every) for k in range(first, int(until // every) + 1))
+
+
+def test_product_strategy_finds_the_cycle_end_at_the_horizon(monkeypatch):
+    # The old multiples counted with an exact floor (11 // 2.2 == 4): a cycle ending
+    # exactly at `until` was dropped, and a product counted one cycle fewer than its factor.
+    import sys
+
+    for name in ("lrsched.base", "lrsched.cyclic", "lrsched.decay", "lrsched.cosine", "lrsched.polynomial"):
+        monkeypatch.setattr(sys.modules[name], "multiples", old_multiples)
+
+    def product_disagrees(c):
+        p = l.product(schedules=[c])
+        length = c.step_size_up + (c.step_size_down or c.step_size_up)
+        ends = [k * length for k in range(1, 6)]  # the first few ends, each asked at itself
+        return any(p.cycle_index(e) != c.cycle_index(e) for e in ends if float(e).is_integer())
+
+    found = find(lt.cyclics(), product_disagrees, settings=SEARCH)
+    assert not float(found.step_size_up + (found.step_size_down or found.step_size_up)).is_integer()
+
+
+def test_cosine_draws_find_the_powered_cosine_that_cancelled(monkeypatch):
+    # The old c**e = exp(e log1p(-sin(pi d / 2)**2)) cancelled near d = 1.
+    mpmath = pytest.importorskip("mpmath")
+
+    def old_powered(self, t, xp):
+        done = xp.minimum(t, self.decay_steps) / self.decay_steps
+        if self.k_decay != 1.0:
+            done = l.base.power_of(done, self.k_decay, xp)
+        fall = xp.sin(0.5 * math.pi * done) ** 2
+        return math.exp(self.exponent * math.log1p(-fall)) if fall < 1.0 else 0.0
+
+    monkeypatch.setattr(l.CosineDecay, "_powered_cosine", old_powered)
+
+    def off(args):
+        length, exponent, where = args
+        s = l.cosine_decay(initial_lr=1.0, decay_steps=length, exponent=exponent)
+        t = max(length - where, 0.0)
+        with mpmath.workdps(50):
+            exact = float((mpmath.cospi(mpmath.mpf(t) / mpmath.mpf(length) / 2) ** 2) ** exponent)
+        return abs(s(t) - exact) > 1e-12
+
+    draws = st.tuples(st.floats(1.0, 1e7), st.floats(1e-3, 1.0), st.sampled_from([1.0, 2.0, 0.5]))
+    find(draws, off, settings=SEARCH)
+
+
+def test_momentum_strategy_finds_the_float32_range_that_divided_by_zero(monkeypatch):
+    # The old shape divided by high - low in the step's precision: 0 in float32 for a
+    # product scaled by 1e-140, so every JAX float32 momentum was NaN.
+    pytest.importorskip("jax", reason="jax is not installed; CI installs it")
+    import jax.numpy as jnp
+
+    def old_shape_at(self, t, xp):
+        low, high = self.bounds
+        if high == low:
+            return xp.full_like(t, 0.0)
+        return xp.clip((self._value(t, xp) - low) / (high - low), 0.0, 1.0)
+
+    monkeypatch.setattr(l.Schedule, "shape_at", old_shape_at)
+    monkeypatch.setattr(l.Product, "shape_at", old_shape_at)
+
+    def nan_in_float32(m):
+        return bool(np.isnan(np.asarray(m(jnp.arange(0.0, 8.0)))).any())
+
+    found = find(lt.inverse_momentums(lt.products()), nan_in_float32, settings=SEARCH)
+    assert found.schedule.scale == 1e-140

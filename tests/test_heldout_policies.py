@@ -1,0 +1,250 @@
+"""Issue 18, policies and shapes: momentum against a rising LR, restarts that grow,
+cycle ends at the horizon, the powered cosine's accuracy, float32 ranges, and a freshly
+built schedule under torch.compile(fullgraph=True). Expected values come from the
+definitions (and mpmath for the cosine); each test fails on the code before the fix."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import lrsched as l
+import lrsched.testing as lt
+
+
+# -- 5: a freshly built schedule is a plain value (no lazy cache for a tracer to trip on)
+@given(lt.primitives())
+def test_a_fresh_schedule_holds_its_levels_from_construction(schedule):
+    if isinstance(schedule, l.base.Shaped):
+        assert schedule.__dict__["_ends"] == schedule.levels
+
+
+@pytest.mark.slow
+def test_torch_compile_fullgraph_over_freshly_built_schedules():
+    torch = pytest.importorskip("torch", reason="torch is not installed; CI installs it")
+    # Built here and never called before the compile (a warmup would call its schedule).
+    lr = l.cosine_decay(initial_lr=1.0, decay_steps=100, final_lr=0.1)
+    momentum = l.inverse_momentum(schedule=l.cyclic(base_lr=0.1, max_lr=1.0, step_size_up=5))
+
+    compiled = torch.compile(lambda t: (lr(t), momentum(t)), fullgraph=True)
+    steps = torch.tensor([0.0, 5.0, 10.0, 50.0, 110.0], dtype=torch.float64)
+    got_lr, got_m = compiled(steps)
+    # 0.1 + 0.9 * (1 + cos(pi t / 100)) / 2, flat from 100; momentum 0.95 - 0.1 * triangle(t / 5).
+    want_lr = [0.1 + 0.45 * (1 + math.cos(math.pi * t / 100)) for t in (0.0, 5.0, 10.0, 50.0)] + [0.1]
+    want_m = [0.95, 0.85, 0.95, 0.95, 0.95]
+    assert np.allclose(got_lr.numpy(), want_lr, rtol=1e-12, atol=1e-15)
+    assert np.allclose(got_m.numpy(), want_m, rtol=1e-12)
+
+
+# -- 7: momentum against the LR, whichever way the LR runs
+RISING = [
+    l.cosine_decay(initial_lr=0.1, decay_steps=10, final_lr=1.0),
+    l.polynomial(initial_lr=0.1, decay_steps=10, final_lr=1.0, power=2.0),
+    l.multi_step(initial_lr=0.1, milestones=[5], gamma=10.0),
+    l.tanh_decay(initial_lr=1.0, decay_steps=10, final_lr=1.0),  # flat: momentum holds
+]
+
+
+@pytest.mark.parametrize("schedule", RISING[:3], ids=lambda s: s.policy)
+def test_momentum_is_highest_where_a_rising_lr_is_lowest(schedule):
+    m = l.inverse_momentum(schedule=schedule, base_momentum=0.85, max_momentum=0.95)
+    # The LR is 0.1 at step 0 (its lowest) and 1.0 from step 10 (its highest).
+    assert m(0) == pytest.approx(0.95, abs=1e-12)
+    assert m(10) == pytest.approx(0.85, abs=1e-12)
+    assert m(1000) == pytest.approx(0.85, abs=1e-12)
+    lt.check_opposes(m, np.linspace(0, 20, 201))
+    lt.check_schedule(m)
+    # One evaluation for both (the adapters' path) gives the same momentum.
+    steps = np.linspace(0, 20, 41)
+    _, both = l.momentum.lr_and_momentum(schedule, m, steps)
+    assert np.array_equal(both, m(steps))
+
+
+def test_momentum_of_a_join_of_rising_and_falling_parts_opposes_each():
+    up = l.cosine_decay(initial_lr=0.1, decay_steps=10, final_lr=1.0)
+    down = l.cosine_decay(initial_lr=1.0, decay_steps=10, final_lr=0.1)
+    for schedule in (l.join(schedules=[up, down], boundaries=[10]), l.warmup(schedule=up, steps=5)):
+        m = l.inverse_momentum(schedule=schedule)
+        lt.check_opposes(m, np.linspace(0, 30, 301))
+        lt.check_schedule(m)
+
+
+def rising_decays():
+    """Decays toward a higher final LR: cosine, polynomial, a multi_step with gamma > 1."""
+    return st.one_of(
+        lt.strategy_for(l.CosineDecay).filter(lambda s: s.final_lr > s.initial_lr),
+        lt.strategy_for(l.Polynomial).filter(lambda s: s.final_lr > s.initial_lr),
+        lt.strategy_for(l.MultiStep).filter(lambda s: s.gamma > 1.0 and s.milestones),
+    )
+
+
+@given(lt.inverse_momentums(st.one_of(rising_decays(), lt.restarts_of_decays(), lt.primitives())))
+def test_drawn_inverse_momentum_moves_against_its_lr(momentum):
+    lt.check_schedule(momentum)
+
+
+# -- 8: restarts whose tops grow
+def test_a_growing_amplitude_below_zero_or_beyond_the_float_range_is_refused_by_name():
+    rising = l.cosine_decay(initial_lr=0.1, decay_steps=10, final_lr=1.0)
+    with pytest.raises(ValueError, match=r"peak_decay=2 over cycles=5 .*below 0"):
+        l.restarts(decay=rising, peak_decay=2, cycles=5)
+    with pytest.raises(ValueError, match=r"peak_decay=2 over cycles=1100 .*float range"):
+        l.restarts(decay=rising, peak_decay=2, cycles=1100)
+    with pytest.raises(ValueError, match=r"peak_decay=2 over cycles=1100"):
+        l.restarts(decay=l.polynomial(initial_lr=1.0, decay_steps=10), peak_decay=2, cycles=1100, scales="peak")
+    # The amplitude 0.9 below the floor 1.0 doubles each cycle: one cycle (top 0.1) is fine.
+    assert l.restarts(decay=rising, peak_decay=2, cycles=1)(0) == pytest.approx(0.1, rel=1e-15)
+    # Growing cycle lengths whose last end lies beyond the float range: the cycles never end.
+    s = l.restarts(decay=l.cosine_decay(initial_lr=1.0, decay_steps=10), cycle_mult=2, cycles=2000)
+    assert s.cycle_ends(100) == (10.0, 30.0, 70.0)
+    lt.check_finite(s, lt.LARGE_STEPS)
+
+
+@given(
+    lt.one_decays(),
+    st.floats(1.0, 10.0),
+    st.integers(1, 5000),
+    st.sampled_from(["amplitude", "peak"]),
+    st.sampled_from([1.0, 1.5, 2.0]),
+)
+def test_restarts_with_any_growth_build_a_valid_schedule_or_raise_a_value_error(decay, factor, cycles, scales, mult):
+    try:
+        s = l.restarts(decay=decay, peak_decay=factor, cycles=cycles, scales=scales, cycle_mult=mult)
+    except ValueError as error:
+        assert "peak_decay" in str(error)
+        return
+    lt.check_finite(s, np.concatenate([np.linspace(0, 1e4, 257), lt.LARGE_STEPS]))
+    lt.check_bounded(s, np.concatenate([np.linspace(0, 1e4, 257), lt.LARGE_STEPS]))
+
+
+# -- 9: restarts declare their own shape, so a momentum over them keeps its slope
+def test_momentum_over_restarts_keeps_its_declared_slope():
+    cases = [
+        # Peak-scaled cycles whose tops fall below the floor, and a flat decay.
+        l.restarts(decay=l.cosine_decay(initial_lr=1.0, decay_steps=10, final_lr=0.5), peak_decay=0.3, scales="peak"),
+        l.restarts(decay=l.cosine_decay(initial_lr=1.0, decay_steps=10, final_lr=1.0), cycles=3),
+    ]
+    for schedule in cases:
+        lt.check_schedule(l.inverse_momentum(schedule=schedule), until=60)
+
+
+# -- 10: arrays and scalars agree at the end of the last cycle
+@given(lt.restarts_of_decays().filter(lambda s: s.cycles is not None and math.isfinite(s._end)))
+def test_restarts_arrays_give_the_scalar_value_beside_the_last_end(schedule):
+    end = schedule._end
+    steps = np.array([math.nextafter(end, 0.0), end, math.nextafter(end, math.inf)])
+    scalar = np.array([schedule(float(t)) for t in steps])
+    low, high = schedule.bounds
+    floor = schedule.decay.levels[0]
+    # Within an ulp of the end an array may place it either side (NumPy's expm1 against
+    # libm's): the scalar's value there, or the floor that holds past the end; never the
+    # top of a cycle that does not exist.
+    allowed = 1e-12 * max(abs(low), abs(high)) + schedule.max_slope * 4 * math.ulp(end)
+    values = schedule(steps)
+    assert np.all((np.abs(values - scalar) <= allowed) | (np.abs(values - floor) <= allowed))
+    assert abs(scalar[1] - floor) <= allowed
+
+
+# -- 11: a cycle that ends exactly at the horizon
+def test_cycle_ends_and_drops_at_the_horizon_count():
+    c = l.cyclic(base_lr=0.1, max_lr=1.0, step_size_up=1.1)  # 5 * 2.2 == 11.0 in floats
+    assert c.cycle_ends(11) == (2.2, 4.4, 6.6000000000000005, 8.8, 11.0)
+    assert c.cycle_ends(11, 11) == (11.0,)
+    assert l.step_decay(initial_lr=1.0, drop=0.5, every=2.2).breakpoints(11, 9) == (11.0,)
+    p = l.product(schedules=[c, l.constant(lr=1.0)])
+    assert (p.cycle_index(11.0), p.ends_cycle(11.0)) == (c.cycle_index(11.0), c.ends_cycle(11.0)) == (5.0, True)
+    lt.check_cycles(p, 40.0)
+
+
+@given(lt.products(lt.cyclics()).filter(lambda s: s.has_cycles))
+def test_products_of_cyclic_schedules_count_cycles_as_their_factors(schedule):
+    lt.check_cycles(schedule, 300.0)
+
+
+# -- 12: the powered cosine, against 50-digit arithmetic
+def exact_cosine(t, length, exponent, k_decay, periodic):
+    """(cos(pi d**k / 2)**2)**e at d = t / D (min(t, D) / D unless periodic), to 50 digits."""
+    import mpmath
+
+    with mpmath.workdps(50):
+        t, length = mpmath.mpf(t), mpmath.mpf(length)
+        done = (t if periodic else min(t, length)) / length
+        return float((mpmath.cospi(done**k_decay / 2) ** 2) ** exponent)
+
+
+@given(
+    st.floats(1.0, 1e7),
+    st.one_of(st.floats(1e-3, 1.0), st.floats(1.0, 20.0)),
+    st.one_of(st.just(1.0), st.floats(0.1, 4.0)),
+    st.one_of(st.floats(0.0, 1.0), st.integers(1, 12).map(lambda j: 1.0 - 10.0**-j)),
+)
+def test_powered_cosine_is_within_1e12_of_the_exact_value(length, exponent, k_decay, where):
+    pytest.importorskip("mpmath")
+    s = l.cosine_decay(initial_lr=1.0, decay_steps=length, exponent=exponent, k_decay=k_decay)
+    t = length * where
+    assert abs(s(t) - exact_cosine(t, length, exponent, k_decay, False)) <= 1e-12
+    # Near the end in whole steps too: D - 1, D - 2 of a long decay.
+    for back in (1.0, 2.0, 0.5):
+        u = max(length - back, 0.0)
+        assert abs(s(u) - exact_cosine(u, length, exponent, k_decay, False)) <= 1e-12
+
+
+@given(st.integers(1, 1000), st.floats(1e-3, 5.0), st.integers(0, 10**6))
+def test_periodic_powered_cosine_is_within_1e12_of_the_exact_value(length, exponent, t):
+    pytest.importorskip("mpmath")
+    s = l.cosine_decay(initial_lr=1.0, decay_steps=length, exponent=exponent, periodic=True)
+    assert abs(s(t) - exact_cosine(t, length, exponent, 1.0, True)) <= 1e-12
+
+
+def test_the_long_decay_of_the_issue_is_exact():
+    # exponent 0.5, a decay of 10**6 steps, one step before its end: c = sin(pi / 2e6)**2.
+    s = l.cosine_decay(initial_lr=1.0, decay_steps=10**6, exponent=0.5)
+    assert s(10**6 - 1) == pytest.approx(math.sin(math.pi / 2e6), rel=1e-12)
+
+
+# -- 13: every declared range drawn across its whole extent
+FACTORS_BELOW_ONE = [
+    (l.CosineDecay, "exponent"),
+    (l.CosineDecay, "k_decay"),
+    (l.Polynomial, "k_decay"),
+    (l.InverseDecay, "power"),
+    (l.InverseDecay, "decay_rate"),
+    (l.WarmupStableDecay, "decay_power"),
+]
+
+
+@pytest.mark.parametrize(("cls", "name"), FACTORS_BELOW_ONE, ids=lambda x: getattr(x, "policy", x))
+def test_strategy_for_draws_factors_below_one_and_at_the_boundaries(cls, name):
+    from hypothesis import find, settings
+
+    search = settings(max_examples=2000, database=None, derandomize=True)
+    assert getattr(find(lt.strategy_for(cls), lambda s: getattr(s, name) < 0.5, settings=search), name) < 0.5
+    assert getattr(find(lt.strategy_for(cls), lambda s: getattr(s, name) <= 1e-6, settings=search), name) > 0.0
+    # The square root of inverse_decay (power 0.5 is drawn near, 1 itself too).
+    assert getattr(find(lt.strategy_for(cls), lambda s: getattr(s, name) == 1.0, settings=search), name) == 1.0
+
+
+def test_strategy_for_draws_a_closed_low_end_itself():
+    from hypothesis import find, settings
+
+    search = settings(max_examples=2000, database=None, derandomize=True)
+    found = find(lt.strategy_for(l.CosineRestarts), lambda s: s.cycle_mult == 1.0, settings=search)
+    assert found.cycle_mult == 1.0
+
+
+# -- 14: a range float32 cannot hold
+def test_momentum_over_a_product_with_a_tiny_range_is_finite_in_float32():
+    jnp = pytest.importorskip("jax.numpy", reason="jax is not installed; CI installs it")
+    inner = l.product(schedules=[l.inverse_momentum(schedule=l.cyclic(base_lr=0.1, max_lr=1.0, step_size_up=10))])
+    tiny = l.product(schedules=inner.schedules, scale=1e-140)
+    m = l.inverse_momentum(schedule=tiny)
+    steps = np.arange(0.0, 21.0)
+    got = np.asarray(m(jnp.asarray(steps, dtype=jnp.float32)), dtype=np.float64)
+    assert np.all(np.isfinite(got))
+    # The scale cancels from the position: the momentum of the unscaled product.
+    assert np.allclose(got, l.inverse_momentum(schedule=inner)(steps), atol=1e-6)
+    # A range that float32 flushes to 0 outright reads as flat, not 0 / 0.
+    flat = l.inverse_momentum(schedule=l.product(schedules=[l.constant(lr=1e-140), tiny]))
+    assert np.all(np.isfinite(np.asarray(flat(jnp.asarray(steps, dtype=jnp.float32)))))
