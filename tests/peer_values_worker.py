@@ -2,6 +2,8 @@
 JSON: timm beside TensorFlow-backed Keras and torch in one process has crashed here.
 
 stdin: {"peer": "timm" | "hf", "lr": float, "cases": {name: case}}; stdout: {name: [lr, ...]}.
+A case the peer refuses to build gives {"error": message}; a step the peer fails at (a
+division by zero, a `log` outside its domain) gives None, as do the steps after it.
 """
 
 import importlib
@@ -39,15 +41,20 @@ def _optimizer(lr):
 
 def timm_values(lr, case):
     schedulers = _timm_scheduler_module()
-    opt = _optimizer(lr)
+    opt = _optimizer(case.get("lr", lr))
     per_epoch = case["clock"] == "epochs"
     scheduler = getattr(schedulers, case["cls"])(opt, t_in_epochs=per_epoch, **case["kwargs"])
     values = []
     for t in case["steps"]:
-        if per_epoch:
-            scheduler.step(epoch=t)
-        else:
-            scheduler.step_update(num_updates=t)
+        try:
+            if per_epoch:
+                scheduler.step(epoch=t)
+            else:
+                scheduler.step_update(num_updates=t)
+        except (ValueError, ZeroDivisionError, OverflowError):
+            # timm's own cycle index fails from here on (a `log` of a number <= 0)
+            values.append(None)
+            continue
         values.append(opt.param_groups[0]["lr"])
     return values
 
@@ -55,7 +62,7 @@ def timm_values(lr, case):
 def hf_values(lr, case):
     from transformers import get_scheduler
 
-    opt = _optimizer(lr)
+    opt = _optimizer(case.get("lr", lr))
     scheduler = get_scheduler(
         case["name"],
         opt,
@@ -67,14 +74,24 @@ def hf_values(lr, case):
     for _ in range(case["steps"]):
         values.append(opt.param_groups[0]["lr"])
         opt.step()
-        scheduler.step()
+        try:
+            scheduler.step()
+        except (ValueError, ZeroDivisionError, OverflowError):
+            return values + [None] * (case["steps"] - len(values))
     return values
+
+
+def _lenient(run, lr, case):
+    try:
+        return run(lr, case)
+    except (ValueError, ZeroDivisionError, TypeError, OverflowError) as error:
+        return {"error": f"{type(error).__name__}: {error}"}
 
 
 def main():
     request = json.load(sys.stdin)
     run = timm_values if request["peer"] == "timm" else hf_values
-    json.dump({name: run(request["lr"], case) for name, case in request["cases"].items()}, sys.stdout)
+    json.dump({name: _lenient(run, request["lr"], case) for name, case in request["cases"].items()}, sys.stdout)
 
 
 if __name__ == "__main__":

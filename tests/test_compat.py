@@ -1,6 +1,7 @@
 """lrsched.compat, side by side with the real peer: each torch scheduler and the schedule
 its `compat.torch_*` function gives, step for step, over the horizon and past it."""
 
+import re
 import warnings
 
 import pytest
@@ -295,3 +296,230 @@ def test_a_growing_factor_is_refused_with_the_peers_parameter_named():
     ]:
         with pytest.raises(ValueError, match=name):
             call()
+
+
+# -- issue 18: each class the outside differential run found, against the real peer ------------
+def _torch_case(make, ours, steps, lr=LR):
+    peer = _peer_lrs(make, steps, lr=lr)
+    for step, expected in enumerate(peer):
+        assert ours(step) == pytest.approx(expected, rel=1e-9, abs=1e-15), (step, ours(step), expected)
+
+
+TORCH_FOUND = {
+    # 17: OneCycleLR/CyclicLR rewrite the group's initial_lr, which the other schedulers start from
+    "SequentialLR: ExponentialLR, then OneCycleLR": (
+        lambda o: sched.SequentialLR(
+            o, [sched.ExponentialLR(o, gamma=0.9), sched.OneCycleLR(o, max_lr=0.5, total_steps=30)], milestones=[10]
+        ),
+        lambda: compat.torch_SequentialLR(
+            [compat.torch_ExponentialLR(LR, gamma=0.9), compat.torch_OneCycleLR(max_lr=0.5, total_steps=30)], [10]
+        ),
+        40,
+    ),
+    "SequentialLR: CyclicLR, then StepLR": (
+        lambda o: sched.SequentialLR(
+            o, [sched.CyclicLR(o, 0.01, 0.2, step_size_up=4), sched.StepLR(o, step_size=5, gamma=0.5)], milestones=[12]
+        ),
+        lambda: compat.torch_SequentialLR(
+            [compat.torch_CyclicLR(0.01, 0.2, step_size_up=4), compat.torch_StepLR(LR, step_size=5, gamma=0.5)], [12]
+        ),
+        40,
+    ),
+    "SequentialLR: ConstantLR(total_iters=0) after a milestone": (
+        lambda o: sched.SequentialLR(
+            o, [sched.ExponentialLR(o, gamma=0.9), sched.ConstantLR(o, factor=0.5, total_iters=0)], milestones=[5]
+        ),
+        lambda: compat.torch_SequentialLR(
+            [compat.torch_ExponentialLR(LR, gamma=0.9), compat.torch_ConstantLR(LR, factor=0.5, total_iters=0)], [5]
+        ),
+        20,
+    ),
+    "CosineAnnealingWarmRestarts(eta_min > lr)": (
+        lambda o: sched.CosineAnnealingWarmRestarts(o, T_0=5, T_mult=2, eta_min=0.3),
+        lambda: compat.torch_CosineAnnealingWarmRestarts(LR, T_0=5, T_mult=2, eta_min=0.3),
+        40,
+    ),
+    "OneCycleLR(pct_start=1)": (
+        lambda o: sched.OneCycleLR(o, max_lr=0.5, total_steps=20, pct_start=1.0),
+        lambda: compat.torch_OneCycleLR(max_lr=0.5, total_steps=20, pct_start=1.0),
+        19,  # torch divides by zero at step 20
+    ),
+    "OneCycleLR three-phase, pct_start 0.7": (
+        lambda o: sched.OneCycleLR(o, max_lr=0.5, total_steps=20, pct_start=0.7, three_phase=True),
+        lambda: compat.torch_OneCycleLR(max_lr=0.5, total_steps=20, pct_start=0.7, three_phase=True),
+        20,
+    ),
+    "OneCycleLR div factors below 1": (
+        lambda o: sched.OneCycleLR(o, max_lr=0.5, total_steps=20, div_factor=0.5, final_div_factor=0.8),
+        lambda: compat.torch_OneCycleLR(max_lr=0.5, total_steps=20, div_factor=0.5, final_div_factor=0.8),
+        20,
+    ),
+    "CyclicLR(base_lr > max_lr)": (
+        lambda o: sched.CyclicLR(o, 0.3, 0.1, step_size_up=3, step_size_down=5),
+        lambda: compat.torch_CyclicLR(0.3, 0.1, step_size_up=3, step_size_down=5),
+        30,
+    ),
+    "StepLR(gamma=0)": (
+        lambda o: sched.StepLR(o, step_size=4, gamma=0.0),
+        lambda: compat.torch_StepLR(LR, step_size=4, gamma=0.0),
+        12,
+    ),
+    "ExponentialLR(gamma=0)": (
+        lambda o: sched.ExponentialLR(o, gamma=0.0),
+        lambda: compat.torch_ExponentialLR(LR, gamma=0.0),
+        5,
+    ),
+    # 18: torch's keywords
+    "CyclicLR(scale_mode='iterations')": (
+        lambda o: sched.CyclicLR(o, 0.01, 0.2, step_size_up=4, mode="triangular2", scale_mode="iterations"),
+        lambda: compat.torch_CyclicLR(0.01, 0.2, step_size_up=4, mode="triangular2", scale_mode="iterations"),
+        30,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(TORCH_FOUND))
+def test_torch_classes_the_outside_run_found_equal_torch(name):
+    make, ours, steps = TORCH_FOUND[name]
+    _torch_case(make, ours(), steps)
+
+
+def test_torch_chained_cosine_annealing_is_refused_by_name():
+    # torch mixes its recursive form with the other factors: no product of schedules is it
+    parts = [compat.torch_CosineAnnealingLR(LR, T_max=10), compat.torch_ExponentialLR(LR, gamma=0.9)]
+    with pytest.raises(compat.RefusedError, match="schedulers=.*CosineAnnealingLR"):
+        compat.torch_ChainedScheduler(parts, LR)
+
+
+@pytest.mark.parametrize("cls", ["OneCycleLR", "CyclicLR"])
+def test_torch_cycled_momentum_comes_with_the_schedule(cls):
+    args = {"max_lr": 0.5, "total_steps": 40} if cls == "OneCycleLR" else {"base_lr": 0.01, "max_lr": 0.2}
+    if cls == "CyclicLR":
+        args["step_size_up"] = 5
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=LR, momentum=0.9)
+    scheduler = getattr(sched, cls)(opt, **args)
+    momenta = []
+    for _ in range(40):
+        momenta.append(opt.param_groups[0]["momentum"])
+        opt.step()
+        scheduler.step()
+    momentum = compat.momentum_of(getattr(compat, f"torch_{cls}")(**args))
+    assert momentum is not None
+    assert [momentum(s) for s in range(40)] == pytest.approx(momenta, rel=1e-12)
+    assert compat.momentum_of(getattr(compat, f"torch_{cls}")(**args, cycle_momentum=False)) is None
+
+
+@pytest.mark.parametrize("cls", ["StepLR", "MultiStepLR", "ExponentialLR", "LinearLR", "ConstantLR", "PolynomialLR"])
+def test_torch_last_epoch_resumes_where_the_run_left_off(cls):
+    kwargs = {
+        "StepLR": {"step_size": 4, "gamma": 0.5},
+        "MultiStepLR": {"milestones": [3, 9, 9, 20], "gamma": 0.5},
+        "ExponentialLR": {"gamma": 0.9},
+        "LinearLR": {"start_factor": 0.2, "total_iters": 12},
+        "ConstantLR": {"factor": 0.5, "total_iters": 12},
+        "PolynomialLR": {"total_iters": 15, "power": 2.0},
+    }[cls]
+    fresh = _peer_lrs(lambda o: getattr(sched, cls)(o, **kwargs), 40)
+    for k in (0, 5, 10):
+        ours = getattr(compat, f"torch_{cls}")(LR, **kwargs, last_epoch=k)
+        assert [ours(t) for t in range(40 - k - 1)] == pytest.approx(fresh[k + 1 :], rel=1e-9)
+
+
+# -- optax (15) and Keras (16) -----------------------------------------------------------------
+def _optax_found():
+    optax = pytest.importorskip("optax", reason="optax is not installed; CI installs it")
+    wc = dict(init_value=0.1, peak_value=0.0, warmup_steps=5, decay_steps=20)
+    return {
+        "warmup_exponential_decay_schedule, end_value beyond peak_value": (
+            optax.warmup_exponential_decay_schedule(0.0, 0.2, 10, 5, 0.5, end_value=0.4),
+            compat.optax_warmup_exponential_decay_schedule(0.0, 0.2, 10, 5, 0.5, end_value=0.4),
+        ),
+        "warmup_cosine_decay_schedule, peak_value 0": (
+            optax.warmup_cosine_decay_schedule(**wc),
+            compat.optax_warmup_cosine_decay_schedule(**wc),
+        ),
+        "sgdr_schedule, peak_value 0": (optax.sgdr_schedule([wc, wc]), compat.optax_sgdr_schedule([wc, wc])),
+        "polynomial_schedule from 0": (
+            optax.polynomial_schedule(0.0, 0.3, 0.5, 20),
+            compat.optax_polynomial_schedule(0.0, 0.3, 0.5, 20),
+        ),
+        "polynomial_schedule, power 0": (
+            optax.polynomial_schedule(0.3, 0.01, 0.0, 20),
+            compat.optax_polynomial_schedule(0.3, 0.01, 0.0, 20),
+        ),
+        "cosine_onecycle_schedule, pct_start 1": (
+            optax.cosine_onecycle_schedule(40, 0.5, pct_start=1.0),
+            compat.optax_cosine_onecycle_schedule(40, 0.5, pct_start=1.0),
+        ),
+    }
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "warmup_exponential_decay_schedule, end_value beyond peak_value",
+        "warmup_cosine_decay_schedule, peak_value 0",
+        "sgdr_schedule, peak_value 0",
+        "polynomial_schedule from 0",
+        "polynomial_schedule, power 0",
+        "cosine_onecycle_schedule, pct_start 1",
+    ],
+)
+def test_optax_classes_the_outside_run_found_equal_optax(name):
+    import numpy as np
+
+    jax = pytest.importorskip("jax", reason="jax is not installed; CI installs it")
+    peer, ours = _optax_found()[name]
+    steps = np.arange(0, 60)
+    expected = np.asarray(jax.vmap(peer)(jax.numpy.asarray(steps)), dtype=np.float64)
+    np.testing.assert_allclose(ours(steps), expected, rtol=1e-6, atol=1e-7 * max(np.max(np.abs(expected)), 1e-30))
+
+
+KERAS_FOUND = {
+    "ExponentialDecay(decay_rate=0)": ("ExponentialDecay", dict(decay_steps=5, decay_rate=0.0)),
+    "ExponentialDecay(decay_rate=0, staircase)": (
+        "ExponentialDecay",
+        dict(decay_steps=5, decay_rate=0.0, staircase=True),
+    ),
+    "InverseTimeDecay(decay_rate=0)": ("InverseTimeDecay", dict(decay_steps=5, decay_rate=0.0)),
+    "PolynomialDecay(power=0)": ("PolynomialDecay", dict(decay_steps=20, power=0.0)),
+    "CosineDecayRestarts(alpha=1.5)": ("CosineDecayRestarts", dict(first_decay_steps=8, alpha=1.5, m_mul=0.5)),
+    "CosineDecayRestarts(m_mul=0)": ("CosineDecayRestarts", dict(first_decay_steps=8, m_mul=0.0, alpha=0.1)),
+}
+
+
+@pytest.mark.parametrize("name", list(KERAS_FOUND))
+def test_keras_classes_the_outside_run_found_equal_keras(name):
+    import numpy as np
+
+    keras = pytest.importorskip("keras", reason="keras is not installed; CI installs it")
+    cls, kwargs = KERAS_FOUND[name]
+    peer = getattr(keras.optimizers.schedules, cls)(initial_learning_rate=np.float64(0.1), **kwargs)
+    ours = getattr(compat, f"keras_{cls}")(0.1, **kwargs)
+    steps = list(range(60))
+    expected = [float(np.asarray(peer(s))) for s in steps]
+    assert [ours(s) for s in steps] == pytest.approx(expected, rel=1e-6, abs=1e-12)
+
+
+# -- 21: every refusal names the peer's parameter and the value given ------------------------------
+@pytest.mark.parametrize(
+    "call, text",
+    [
+        (lambda: compat.torch_OneCycleLR(max_lr=0.1, total_steps=100, pct_start=1.5), "pct_start=1.5"),
+        (lambda: compat.torch_StepLR(LR, step_size=0), "step_size=0"),
+        (lambda: compat.torch_CyclicLR(1.5, 0.5, mode="exp_range", gamma=0.99), "base_lr=1.5"),
+        (lambda: compat.torch_CyclicLR(0.1, 0.5, scale_fn=lambda x: 1.0), "scale_fn=<function"),
+        (lambda: compat.torch_CosineAnnealingLR(LR, T_max=10, last_epoch=3), "last_epoch=3"),
+        (lambda: compat.optax_polynomial_schedule(0.0, 0.3, 2.0, 20), "init_value=0.0"),
+        (lambda: compat.keras_CosineDecayRestarts(0.1, 10, t_mul=0.5), "t_mul=0.5"),
+        (lambda: compat.timm_TanhLRScheduler(0.1, 10, lr_min=0.2), "lr_min=0.2"),
+        (lambda: compat.hf_get_scheduler("polynomial", LR, 5, 50, {"lr_end": 0.5}), "lr_end=0.5"),
+        (
+            lambda: compat.hf_get_scheduler("warmup_stable_decay", LR, 10, 20, {"num_decay_steps": 15}),
+            "num_training_steps=20",
+        ),
+    ],
+)
+def test_a_refusal_names_the_peers_parameter_and_the_value_given(call, text):
+    with pytest.raises(ValueError, match=re.escape(text)):
+        call()

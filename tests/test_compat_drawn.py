@@ -252,11 +252,21 @@ def test_torch_compat_equals_torch_on_drawn_arguments(name):
     _assert_close(values, peer, list(range(steps)), rtol=1e-9, context=f"with {cls}({kwargs}, lr={lr})")
 
 
-def test_torch_onecycle_whose_warmup_ends_by_step_0_is_refused():
-    # torch divides by zero at pct_start * total_steps == 1 and peaks before step 0 below it.
-    for pct, total in [(0.25, 4), (0.3, 3), (0.05, 10)]:
-        with pytest.raises(ValueError, match="pct_start \\* total_steps must be above 1"):
+def test_torch_onecycle_whose_warmup_ends_by_step_0():
+    from tests.test_compat import _peer_lrs, sched
+
+    # pct_start * total_steps == 1: torch divides by zero at step 0
+    with pytest.raises(ValueError, match="pct_start=0.25"):
+        compat.torch_OneCycleLR(max_lr=0.1, total_steps=4, pct_start=0.25)
+    for pct, total in [(0.3, 3), (0.05, 10)]:
+        # below 1 torch's peak lies before step 0: part-way along a cosine is refused by name...
+        with pytest.raises(compat.RefusedError, match=f"pct_start={pct}"):
             compat.torch_OneCycleLR(max_lr=0.1, total_steps=total, pct_start=pct)
+        # ...and along a line it is the line torch draws
+        ours = compat.torch_OneCycleLR(max_lr=0.1, total_steps=total, pct_start=pct, anneal_strategy="linear")
+        linear = {"max_lr": 0.1, "total_steps": total, "pct_start": pct, "anneal_strategy": "linear"}
+        peer = _peer_lrs(lambda o, kw=linear: sched.OneCycleLR(o, **kw), total)
+        _assert_close([ours(s) for s in range(total)], peer, list(range(total)), rtol=1e-9, context=f"{pct} {total}")
 
 
 def _draw_optax(rng):

@@ -184,10 +184,55 @@ TIMM = {
         "updates",
         list(range(81)),
     ),
+    # issue 18, item 19: what the outside differential run found
+    "cosine restarts, cycles that shrink (cycle_mul 0.5)": (
+        "CosineLRScheduler",
+        dict(t_initial=16, cycle_mul=0.5, cycle_decay=0.8, cycle_limit=3, lr_min=0.01),
+        "updates",
+        list(range(32)),  # timm's log fails from t_initial / (1 - cycle_mul) = 32 on
+    ),
+    "poly restarts, cycle_mul 0.75, per epoch": (
+        "PolyLRScheduler",
+        dict(t_initial=16, cycle_mul=0.75, cycle_limit=4, power=2.0),
+        "epochs",
+        _quarters(63),
+    ),
+    "wsd, lr_min above lr": (
+        "WSDLRScheduler",
+        dict(t_initial=30, decay_t=10, lr_min=0.2, warmup_t=5),
+        "updates",
+        list(range(50)),
+    ),
+    "wsd, warmup_lr_init above lr": (
+        "WSDLRScheduler",
+        dict(t_initial=30, decay_t=10, warmup_t=5, warmup_lr_init=0.3, stable_fn="rsqrt"),
+        "updates",
+        list(range(50)),
+    ),
+    "step, decay_rate 0": ("StepLRScheduler", dict(decay_t=5, decay_rate=0.0), "updates", list(range(20))),
 }
 
 # name: (get_scheduler name, num_warmup_steps, num_training_steps, scheduler_specific_kwargs, steps)
 HF = {
+    # issue 18, item 20: what the outside differential run found
+    "linear, num_training_steps below num_warmup_steps": ("linear", 10, 8, None, 30),
+    "cosine, num_cycles 0": ("cosine", 5, 50, {"num_cycles": 0}, 60),
+    "cosine_with_restarts, num_cycles 0": ("cosine_with_restarts", 5, 50, {"num_cycles": 0}, 60),
+    "polynomial, num_training_steps below num_warmup_steps": ("polynomial", 10, 6, {"lr_end": 0.01}, 30),
+    "warmup_stable_decay, no decay steps": (
+        "warmup_stable_decay",
+        5,
+        30,
+        {"num_decay_steps": 0, "min_lr_ratio": 0.1},
+        40,
+    ),
+    "warmup_stable_decay, min_lr_ratio above 1": (
+        "warmup_stable_decay",
+        5,
+        40,
+        {"num_decay_steps": 10, "min_lr_ratio": 1.5, "warmup_type": "cosine"},
+        50,
+    ),
     "linear": ("linear", 10, 100, None, 200),
     "linear, no warmup": ("linear", 0, 100, None, 150),
     "cosine (climbs back past its horizon)": ("cosine", 10, 100, None, 250),
@@ -393,12 +438,13 @@ def test_every_compat_function_and_name_is_checked_against_its_peer():
         n
         for n, f in inspect.getmembers(compat, inspect.isfunction)
         if f.__module__ == compat.__name__ and not n.startswith("_")
-    } - {"migration_table"}
+    } - {"migration_table", "refusal_list"}
     checked = (
         {f"timm_{cls}" for cls, *_ in TIMM.values()}
         | {f"keras_{name.split()[0]}" for name in KERAS}
         | {f"torch_{name.split()[0]}" for name in CASES}
         | {"hf_get_scheduler"}
+        | {"momentum_of"}  # against torch's momentum: test_compat.py and test_compat_domain.py
     )
     checked |= {f"optax_{name.split()[0]}" for name in OPTAX}
     assert functions <= checked, sorted(functions - checked)
