@@ -7,11 +7,23 @@ The callback runs lrsched's torch range test (`lrsched.adapters.torch.range_test
 module's own `training_step` and optimizer, restores everything, then sets the module's
 LR attribute and the optimizer's param groups (their ratios kept) to
 `result.recommend(use)`, as Lightning's own `LearningRateFinder` does with its rule.
+
+The sweep trains as `fit` trains: `training_step` is called through the trainer's
+strategy, so under DDP (`strategy="ddp"`, `"ddp_spawn"`) the gradients are averaged over
+the ranks at every sweep step and every rank holds the same weights; the recorded loss is
+the ranks' mean. A scheduler from `configure_optimizers` built with
+`lrsched.adapters.torch.lambda_lr` is rescaled so that its peak is the recommended LR (a
+1cycle's `max_lr`, a CLR's top; the shape, the step count and the group ratios kept).
+Schedulers that multiply the param groups' current LR (`StepLR`, `MultiStepLR`,
+`ExponentialLR`, `MultiplicativeLR`, `ReduceLROnPlateau`) follow the applied LR as they
+are; any other scheduler would set the LR from its own settings at the next step, so the
+callback refuses it before the sweep with a ValueError that says what to do.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -19,8 +31,19 @@ import pytorch_lightning as pl
 import torch
 from pytorch_lightning.utilities.parsing import lightning_getattr, lightning_hasattr, lightning_setattr
 
-from lrsched.adapters.torch import check_range_test_options, range_test
+from lrsched import OneCycle, Product, Schedule
+from lrsched.adapters.torch import ScheduleLR, check_range_test_options, range_test
 from lrsched.range_test import USES, RangeTestResult
+
+# torch schedulers whose next LR is the param group's current LR times a factor: they
+# carry on from the LR the callback applies.
+_FOLLOWING = (
+    torch.optim.lr_scheduler.StepLR,
+    torch.optim.lr_scheduler.MultiStepLR,
+    torch.optim.lr_scheduler.ExponentialLR,
+    torch.optim.lr_scheduler.MultiplicativeLR,
+    torch.optim.lr_scheduler.ReduceLROnPlateau,
+)
 
 
 def _loss_of(output: Any) -> torch.Tensor:
@@ -47,6 +70,54 @@ def _quiet_logging(module: pl.LightningModule) -> Iterator[None]:
         del module.log, module.log_dict
 
 
+def _peaking_at(schedule: Schedule, lr: float) -> Schedule:
+    """`schedule` rescaled so that its peak (`bounds[1]`) is `lr`: a 1cycle with `max_lr=lr`,
+    anything else times the constant lr / peak (`Product`)."""
+    peak = schedule.bounds[1]
+    if isinstance(schedule, OneCycle):
+        return dataclasses.replace(schedule, max_lr=lr)
+    if isinstance(schedule, Product):
+        return dataclasses.replace(schedule, scale=schedule.scale * (lr / peak))
+    return Product(schedules=[schedule], scale=lr / peak)
+
+
+def _check_schedulers(trainer: pl.Trainer) -> None:
+    """Refuse, before the sweep, a scheduler that would undo the applied LR."""
+    for config in trainer.lr_scheduler_configs:
+        scheduler = config.scheduler
+        if isinstance(scheduler, ScheduleLR):
+            if not scheduler.schedule.bounds[1] > 0.0:
+                raise ValueError(
+                    "the scheduler from configure_optimizers follows a schedule that stays at 0: there is no "
+                    "peak for RangeTestCallback to rescale to the recommended LR"
+                )
+        elif not isinstance(scheduler, _FOLLOWING):
+            raise ValueError(
+                f"RangeTestCallback cannot apply its LR under the {type(scheduler).__name__} from "
+                "configure_optimizers: that scheduler sets the LR from its own settings at its next step, so "
+                "training would go on at the old LR. Build the scheduler with lrsched.adapters.torch.lambda_lr "
+                "(the callback rescales its schedule's peak to the recommended LR), or run "
+                "lrsched.adapters.torch.range_test before fit and build the scheduler from its result"
+            )
+
+
+def _rescale_schedulers(trainer: pl.Trainer, lr: float) -> None:
+    """Every lrsched scheduler's schedule peaks at `lr`; its param groups take the new
+    schedule's LR at the step it is at."""
+    for config in trainer.lr_scheduler_configs:
+        scheduler = config.scheduler
+        if not isinstance(scheduler, ScheduleLR):
+            continue
+        scheduler.schedule = _peaking_at(scheduler.schedule, lr)
+        lrs = scheduler.get_lr()
+        for group, value in zip(scheduler.optimizer.param_groups, lrs, strict=True):
+            if isinstance(group["lr"], torch.Tensor):
+                group["lr"].fill_(value)
+            else:
+                group["lr"] = value
+        scheduler._last_lr = list(lrs)
+
+
 class RangeTestCallback(pl.Callback):
     """Run the LR range test when `fit` starts and apply `result.recommend(use)`.
 
@@ -59,6 +130,12 @@ class RangeTestCallback(pl.Callback):
             max_grad_norm, cache, ...), checked here as `range_test` checks them: a
             misspelt name is a TypeError, a value out of range a ValueError, before
             any `fit`.
+
+    Under DDP every rank runs the sweep on its own batches through the strategy's model,
+    as `fit` trains: the gradients are averaged, the weights stay equal on every rank,
+    and every rank records the same curve and applies the same LR. A scheduler from
+    `configure_optimizers` built with `lambda_lr` is rescaled so that its schedule peaks
+    at the applied LR; one that would undo it is refused before the sweep (ValueError).
 
     After `fit` starts, `callback.result` holds the `RangeTestResult` and
     `callback.applied_lr` the LR applied (None where no LR could be suggested: the
@@ -91,6 +168,7 @@ class RangeTestCallback(pl.Callback):
 
     def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         attr = self._attr(pl_module)
+        _check_schedulers(trainer)
         optimizer = trainer.optimizers[0]
         data = self.data
         if data is None:
@@ -99,15 +177,24 @@ class RangeTestCallback(pl.Callback):
         if data is None:
             raise ValueError("no training data to sweep on: give RangeTestCallback(data=...)")
 
+        strategy = trainer.strategy
+        # The model as `fit` trains it: under DDP the wrapper, whose forward prepares the
+        # gradients' all-reduce (the strategy's training_step calls training_step through it).
+        model = strategy.model if isinstance(strategy.model, torch.nn.Module) else pl_module
+
         def loss_fn(module: torch.nn.Module, batch: Any) -> torch.Tensor:
-            return _loss_of(pl_module.training_step(trainer.strategy.batch_to_device(batch), 0))
+            batch = strategy.batch_to_device(batch)
+            if torch.is_grad_enabled():
+                return _loss_of(strategy.training_step(batch, 0))
+            # val_data: no gradient to synchronise, so no collective (ranks may hold different counts)
+            return _loss_of(pl_module.training_step(batch, 0))
 
         options = dict(self.options)
         if trainer.world_size > 1 and torch.distributed.is_available() and torch.distributed.is_initialized():
             # Every rank runs this callback: the ranks average their losses and stop together.
             options.setdefault("distributed", True)
         with _quiet_logging(pl_module):
-            self.result = range_test(pl_module, optimizer, loss_fn, data, **options)
+            self.result = range_test(model, optimizer, loss_fn, data, **options)
         found = self.result.recommend(self.use)
         if found.lr is None:
             return
@@ -117,4 +204,5 @@ class RangeTestCallback(pl.Callback):
         for opt in trainer.optimizers:
             for group in opt.param_groups:
                 group["lr"] = group["lr"] * (found.lr / old) if old else found.lr
+        _rescale_schedulers(trainer, found.lr)
         self.applied_lr = found.lr

@@ -100,6 +100,21 @@ def _set_learning_rate(state: Any, lr: Any) -> Any:
     return jax.tree_util.tree_map(put, state, is_leaf=_is_injected)
 
 
+_AXIS = "lrsched_devices"  # the axis name of the built-in pmapped step
+
+
+def _check_replicated(params: Any, devices: int) -> None:
+    """replicated=True: every array of `params` holds one copy per local device."""
+    for leaf in jax.tree_util.tree_leaves(params):
+        shape = tuple(getattr(leaf, "shape", ()))
+        if not shape or shape[0] != devices:
+            raise ValueError(
+                f"replicated=True needs every params array to have a leading axis of one copy per local device "
+                f"({devices}); got an array of shape {shape}: replicate them with "
+                "jax.tree_util.tree_map(lambda a: jnp.stack([a] * jax.local_device_count()), params)"
+            )
+
+
 def range_test(
     loss_fn: Callable[[Any, Any], Any],
     params: Any,
@@ -114,6 +129,7 @@ def range_test(
     diverge: float = 4.0,
     val_data: Iterable[Any] | None = None,
     update: Callable[[Any, Any, Any, Any], tuple[Any, Any, Any]] | None = None,
+    replicated: bool = False,
     progress: bool | None = None,
 ) -> RangeTestResult:
     """The LR range test for JAX: `loss_fn(params, batch)` is a scalar loss, `optimizer`
@@ -128,6 +144,17 @@ def range_test(
     jitted step: for data-parallel (`pmap` / sharded) updates, whose loss it must return
     averaged across devices.
 
+    `replicated=True` is the `pmap` layout: every array of `params` has a leading axis
+    with one copy per local device (`jax.tree_util.tree_map(lambda a: jnp.stack([a] * n),
+    params)`, n = `jax.local_device_count()`), and so does every batch (its shard per
+    device). The runner
+    then initializes the optimizer state per device (`jax.pmap(optimizer.init)`: its step
+    count and hyperparameters replicated too) and passes `lr` as one copy per device, so
+    an `update` pmapped with the default `in_axes=0` takes all four arguments as they
+    are. Without `update`, the built-in step is pmapped, averaging gradients and loss
+    over the devices (`jax.lax.pmean`). `val_data` batches are then whole batches,
+    evaluated on the first device's copy of the params.
+
     The injected learning rate must be a number, not a schedule: an update computes a
     scheduled LR from its step count and would ignore the sweep's (refused at the start).
     `val_data` is read after every step: a list, not a generator.
@@ -137,7 +164,14 @@ def range_test(
     )
     if val_data is not None:
         require_reiterable("val_data", val_data)
-    state = optimizer.init(params)
+    if not isinstance(replicated, bool):
+        raise TypeError(f"replicated must be True or False; got {replicated!r}")
+    devices = jax.local_device_count()
+    if replicated:
+        _check_replicated(params, devices)
+        state = jax.pmap(optimizer.init)(params)
+    else:
+        state = optimizer.init(params)
     injected = _injected_states(state)
     if len(injected) != 1:
         problem = "no" if not injected else f"{len(injected)}"
@@ -162,18 +196,39 @@ def range_test(
         updates, state = optimizer.update(grads, state, params)
         return optax.apply_updates(params, updates), state, loss
 
-    step_fn = default_update if update is None else update
+    def replicated_update(params: Any, state: Any, batch: Any, lr: Any) -> tuple[Any, Any, Any]:
+        state = _set_learning_rate(state, lr)
+        loss, grads = jax.value_and_grad(loss_fn)(params, batch)
+        grads, loss = jax.lax.pmean((grads, loss), _AXIS)  # type: ignore[no-untyped-call]
+        updates, state = optimizer.update(grads, state, params)
+        return optax.apply_updates(params, updates), state, loss
+
+    if update is not None:
+        step_fn = update
+    else:
+        step_fn = jax.pmap(replicated_update, axis_name=_AXIS) if replicated else default_update
     validation = jax.jit(loss_fn)
     current = {"params": params, "state": state}
 
     def train_step(lr: float, batches: Iterator[Any]) -> tuple[float, float]:
-        new_params, new_state, loss = step_fn(
-            current["params"], current["state"], next(batches), jnp.asarray(lr, dtype=jnp.float32)
-        )
+        rate = jnp.asarray(lr, dtype=jnp.float32)
+        if replicated:
+            rate = jnp.broadcast_to(rate, (devices,))
+        batch = next(batches)
+        try:
+            new_params, new_state, loss = step_fn(current["params"], current["state"], batch, rate)
+        except ValueError as error:
+            if update is not None and not replicated and hasattr(error, "add_note"):  # notes: Python 3.11+
+                error.add_note(
+                    "lrsched range_test: if update is pmapped over params with one copy per device (the pmap "
+                    "layout), pass replicated=True: the optimizer state and the LR are then replicated too"
+                )
+            raise
         current["params"], current["state"] = new_params, new_state
         applied = float(jnp.ravel(jnp.asarray(_injected_states(new_state)[0].hyperparams["learning_rate"]))[0])
         if val_data is not None:
-            losses = [float(validation(new_params, batch)) for batch in val_data]
+            evaluated = jax.tree_util.tree_map(lambda a: a[0], new_params) if replicated else new_params
+            losses = [float(validation(evaluated, batch)) for batch in val_data]
             if not losses:
                 raise ValueError("val_data is empty: it gave no batch")
             return applied, sum(losses) / len(losses)

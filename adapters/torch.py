@@ -5,8 +5,9 @@
         loss = ...; loss.backward(); optimizer.step(); optimizer.zero_grad()
         scheduler.step()
 
-After `k` calls of `scheduler.step()` every param group's `lr` is `schedule(k)` times the
-group's factor: by default its LR's ratio to the first group's (a fine-tuning setup of
+After `k` calls of `scheduler.step()` every param group's `lr` is `schedule(k)` (with
+`calls_per_step=n`, for a library that calls it n times per optimizer step:
+`schedule(k // n)`) times the group's factor: by default its LR's ratio to the first group's (a fine-tuning setup of
 0.001 and 0.01 keeps its 1:10, as torch's `LambdaLR` keeps it; the first group follows the
 schedule itself), or `group_factors=[1.0] * len(optimizer.param_groups)` for the same
 absolute LR in every group. Its
@@ -130,11 +131,15 @@ class ScheduleLR(torch.optim.lr_scheduler.LambdaLR):
         *,
         momentum: Schedule | None = None,
         group_factors: Sequence[float] | None = None,
+        calls_per_step: int = 1,
         last_epoch: int = -1,
     ) -> None:
         if not isinstance(optimizer, torch.optim.Optimizer):
             raise TypeError(f"optimizer must be a torch.optim.Optimizer; got {type(optimizer).__name__}")
         self.schedule = require_schedule("schedule", schedule, nonnegative=True)
+        if not isinstance(calls_per_step, int) or isinstance(calls_per_step, bool) or calls_per_step < 1:
+            raise ValueError(f"calls_per_step must be a whole number >= 1; got {calls_per_step!r}")
+        self.calls_per_step = calls_per_step
         momentum = momentum if momentum is None else require_schedule("momentum", momentum, nonnegative=True)
         self.momentum = _sharing_shape(self.schedule, momentum)
         groups = optimizer.param_groups
@@ -146,8 +151,8 @@ class ScheduleLR(torch.optim.lr_scheduler.LambdaLR):
         super().__init__(optimizer, lambdas, last_epoch=last_epoch)
 
     def _absolute_lr(self, group: int) -> Any:
-        # LambdaLR's per-group callables; here they give the absolute LR at a step.
-        return lambda step: self.schedule(step) * self.group_factors[group]
+        # LambdaLR's per-group callables; here they give the absolute LR after `calls` calls.
+        return lambda calls: self.schedule(calls // self.calls_per_step) * self.group_factors[group]
 
     def _values(self, step: int) -> list[float]:
         """Set the momentum of every group for `step`; return every group's LR."""
@@ -164,7 +169,7 @@ class ScheduleLR(torch.optim.lr_scheduler.LambdaLR):
         return [lr] if len(factors) == 1 and factors[0] == 1.0 else [lr * factor for factor in factors]
 
     def get_lr(self) -> list[float]:  # type: ignore[override]
-        return self._values(self.last_epoch)
+        return self._values(self.last_epoch // self.calls_per_step)
 
     def step(self, epoch: int | None = None) -> None:
         """One step, as `LambdaLR.step()` does, without its per-call machinery.
@@ -176,7 +181,8 @@ class ScheduleLR(torch.optim.lr_scheduler.LambdaLR):
             super().step(epoch)
             return
         self._step_count += 1
-        step = self.last_epoch = self.last_epoch + 1
+        self.last_epoch += 1
+        step = self.last_epoch if self.calls_per_step == 1 else self.last_epoch // self.calls_per_step
         factors = self.group_factors
         if self.momentum is None and len(factors) == 1 and factors[0] == 1.0:
             lrs = [self.schedule(step)]  # the common case, without the general path's call
@@ -209,6 +215,7 @@ class ScheduleLR(torch.optim.lr_scheduler.LambdaLR):
             "schedule": self.schedule.to_config(),
             "momentum": None if self.momentum is None else self.momentum.to_config(),
             "group_factors": list(self.group_factors),
+            "calls_per_step": self.calls_per_step,
         }
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
@@ -243,12 +250,13 @@ class ScheduleLR(torch.optim.lr_scheduler.LambdaLR):
         )
         _check_momentum_for(self._momentum_keys, loaded_momentum)
         last_epoch = _check_count("last_epoch", state_dict["last_epoch"], -1)
+        calls_per_step = _check_count("calls_per_step", state_dict.get("calls_per_step", 1), 1)  # 1: older states
         step_count = _check_count("_step_count", state_dict["_step_count"], 0)
         base_lrs = _check_lrs("base_lrs", state_dict["base_lrs"], groups)
         last_lr = _check_lrs("_last_lr", state_dict["_last_lr"], groups)
         self.schedule, self.group_factors = schedule, group_factors
         self.momentum = _sharing_shape(schedule, loaded_momentum)
-        self.last_epoch, self._step_count = last_epoch, step_count
+        self.last_epoch, self._step_count, self.calls_per_step = last_epoch, step_count, calls_per_step
         self.base_lrs, self._last_lr = list[float | torch.Tensor](base_lrs), list[float | torch.Tensor](last_lr)
 
 
@@ -258,9 +266,25 @@ def lambda_lr(
     *,
     momentum: Schedule | None = None,
     group_factors: Sequence[float] | None = None,
+    calls_per_step: int = 1,
 ) -> ScheduleLR:
-    """Drive `optimizer` from `schedule` (and `momentum`), one value per `scheduler.step()`."""
-    return ScheduleLR(optimizer, schedule, momentum=momentum, group_factors=group_factors)
+    """Drive `optimizer` from `schedule` (and `momentum`), one value per `scheduler.step()`.
+
+    The schedule's step is the number of `scheduler.step()` calls divided by
+    `calls_per_step` (rounded down): 1 by default, one step per call. Where a training
+    library calls `scheduler.step()` several times per optimizer step, say how many:
+    Hugging Face accelerate steps a scheduler handed to `accelerator.prepare` once per
+    process at every optimizer step (unless `Accelerator(split_batches=True)`), so with
+    `calls_per_step=accelerator.num_processes` optimizer step `j` uses `schedule(j)`, a
+    schedule sized in the optimizer steps each process takes. The other ways that are
+    right: size the schedule in calls (`total_steps` and every other step count times
+    the number of processes: step `j` uses `schedule(N * j)`), or build
+    `Accelerator(step_scheduler_with_optimizer=False)` and call `scheduler.step()` once
+    per optimizer step (with gradient accumulation, only when `accelerator.sync_gradients`).
+    """
+    return ScheduleLR(
+        optimizer, schedule, momentum=momentum, group_factors=group_factors, calls_per_step=calls_per_step
+    )
 
 
 # -- the LR range test ------------------------------------------------------------------

@@ -1,9 +1,8 @@
 """Run by tests/test_scale.py and tests/test_distributed.py: the torch range test and
-lambda_lr under DDP (gloo, 2 ranks).
+lambda_lr under DDP (gloo, 2 ranks). (Lightning's ddp_spawn: tests/lightning_worker.py.)
 
     python ddp_worker.py PORT OUT                 # the equal-shards sweep and lambda_lr
     python ddp_worker.py PORT OUT SCENARIO ...    # the scenarios of tests/test_distributed.py
-    python ddp_worker.py PORT OUT lightning       # RangeTestCallback under Lightning's ddp_spawn
 
 Every collective has a timeout (`TIMEOUT`): a rank that waits for another that never
 comes fails within it instead of hanging.
@@ -159,56 +158,9 @@ def scenarios(rank: int, world: int, port: int, out: str, names: list[str]) -> N
     dist.destroy_process_group()
 
 
-def lightning_ddp_spawn(out: str) -> None:
-    """Lightning's `ddp_spawn` on 2 CPU processes: every rank runs the callback's range
-    test on its own shard; the ranks must record one curve and apply one LR."""
-    import pytorch_lightning as pl
-
-    from lrsched.adapters.lightning import RangeTestCallback
-
-    gen = torch.Generator().manual_seed(0)
-    x = torch.randn(512, 4, generator=gen)
-    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, x.sum(1, keepdim=True)), batch_size=32)
-    callback = RangeTestCallback(use="constant", start_lr=1e-5, end_lr=1.0, num_steps=30)
-    trainer = pl.Trainer(
-        max_steps=1, callbacks=[callback, Report(callback, out)], logger=False, enable_checkpointing=False,
-        enable_progress_bar=False, enable_model_summary=False, accelerator="cpu", devices=2, strategy="ddp_spawn",
-    )  # fmt: skip
-    trainer.fit(Regression(), loader)
-
-
-if sys.argv[3:] == ["lightning"]:  # at module level: the spawned processes import it by name
-    import pytorch_lightning as pl
-
-    class Regression(pl.LightningModule):
-        def __init__(self, lr=1e-3):
-            super().__init__()
-            self.save_hyperparameters()
-            self.net = _net()
-
-        def training_step(self, batch, batch_idx):
-            return torch.nn.functional.mse_loss(self.net(batch[0]), batch[1])
-
-        def configure_optimizers(self):
-            return torch.optim.SGD(self.parameters(), lr=self.hparams.lr, momentum=0.9)
-
-    class Report(pl.Callback):
-        """Writes what the range test callback (before it in the list) found on this rank."""
-
-        def __init__(self, callback, out):
-            self.callback, self.out = callback, out
-
-        def on_fit_start(self, trainer, module):
-            found = {"result": self.callback.result.to_json(), "applied": self.callback.applied_lr}
-            with open(f"{self.out}/lightning.rank{trainer.global_rank}.json", "w") as f:
-                json.dump(found, f)
-
-
 if __name__ == "__main__":
     port, out = int(sys.argv[1]), sys.argv[2]
-    if sys.argv[3:] == ["lightning"]:
-        lightning_ddp_spawn(out)
-    elif len(sys.argv) > 3:
+    if len(sys.argv) > 3:
         mp.spawn(scenarios, args=(2, port, out, sys.argv[3:]), nprocs=2, join=True)
     else:
         mp.spawn(worker, args=(2, port, out), nprocs=2, join=True)

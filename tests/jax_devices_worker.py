@@ -1,4 +1,6 @@
-"""Run by tests/test_scale.py with XLA_FLAGS=--xla_force_host_platform_device_count=2."""
+"""Run by tests/test_scale.py with XLA_FLAGS=--xla_force_host_platform_device_count=2:
+optax schedules in a pmapped update, the JAX range test on a sharded batch and on the
+replicated (pmap) layout."""
 
 import json
 import sys
@@ -63,6 +65,39 @@ result = range_test(
     num_steps=40,
     progress=False,
 )
+# 3. The range test with the replicated (pmap) layout: params, batches and the LR one copy
+# per device. A pmapped update as users write it (default in_axes=0), and the built-in one;
+# the reference is the same sweep on one device over the whole batches.
+n = jax.local_device_count()
+replicate = lambda tree: jax.tree_util.tree_map(lambda a: jnp.stack([a] * n), tree)  # noqa: E731
+split = lambda tree: jax.tree_util.tree_map(lambda a: a.reshape(n, a.shape[0] // n, *a.shape[1:]), tree)  # noqa: E731
+whole = [(jax.random.normal(jax.random.PRNGKey(200 + i), (32, 4)),) for i in range(6)]
+whole = [(x, x.sum(1)) for (x,) in whole]
+sgd = inject_schedules(optax.sgd, learning_rate=0.0, momentum=0.9)
+
+
+def pmapped_step(params, state, batch, lr):
+    state.hyperparams["learning_rate"] = lr
+    loss, grads = jax.value_and_grad(loss_fn)(params, batch)
+    grads, loss = jax.lax.pmean((grads, loss), "devices")
+    updates, state = sgd.update(grads, state, params)
+    return optax.apply_updates(params, updates), state, loss
+
+
+sweep = {"start_lr": 1e-4, "end_lr": 1.0, "num_steps": 12, "progress": False}
+pmapped_update = jax.pmap(pmapped_step, axis_name="devices")
+replicated_results = {}
+for name, update in (("user_pmap", pmapped_update), ("built_in", None)):
+    try:
+        found = range_test(
+            loss_fn, replicate({"w": jnp.zeros(4)}), sgd, [split(b) for b in whole], update=update, replicated=True,
+            **sweep,
+        )  # fmt: skip
+        replicated_results[name] = found.to_json()
+    except Exception as error:  # reported by the test that reads it
+        replicated_results[name] = {"error": f"{type(error).__name__}: {error}"}
+one_device = range_test(loss_fn, {"w": jnp.zeros(4)}, sgd, whole, **sweep).to_json()
+
 print(
     json.dumps(
         {
@@ -71,6 +106,8 @@ print(
             "expected": [schedule(k) for k in range(8)],
             "result": result.to_json(),
             "devices": len(data[0][0].sharding.device_set),
+            "replicated": replicated_results,
+            "one_device": one_device,
         }
     )
 )

@@ -1,8 +1,9 @@
 """The torch range test on many processes (2 gloo ranks, tests/ddp_worker.py): the loss
 reduced in a dtype and on a device every backend serves, ranks whose data runs out at
-different steps stopping together, a sweep on one rank alone, and an explicit
-`distributed=True`. Each collective has a 20 s timeout and the run a 150 s one, so a
-deadlock fails instead of hanging."""
+different steps stopping together, a sweep on one rank alone, an explicit
+`distributed=True`; and Lightning's RangeTestCallback under `ddp_spawn` sweeping
+data-parallel (tests/lightning_worker.py). Each collective has a 20 s timeout and each run
+a 150 s or 180 s one, so a deadlock fails instead of hanging."""
 
 import json
 import socket
@@ -10,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from lrsched.range_test import RangeTestResult
@@ -104,19 +106,43 @@ def test_distributed_true_averages_an_unwrapped_models_loss_over_the_ranks(ranks
     assert a == b and len(a.lrs) == 20
 
 
-def test_lightning_ddp_spawn_ranks_record_one_curve_and_apply_one_lr(tmp_path):
-    # Every rank runs the callback on an unwrapped module: the callback tells the range
-    # test to reduce over the ranks (an unwrapped model alone is swept per rank).
+@pytest.fixture(scope="module")
+def lightning_ranks(tmp_path_factory):
+    """RangeTestCallback under Lightning's ddp_spawn (2 CPU processes, tests/lightning_worker.py):
+    each rank's output, and the same sweep on one process over both ranks' batches."""
     pytest.importorskip("pytorch_lightning", reason="pytorch-lightning is not installed; CI installs it")
-    done = subprocess.run(
-        [sys.executable, str(HERE / "ddp_worker.py"), str(_free_port()), str(tmp_path), "lightning"],
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
+    out = tmp_path_factory.mktemp("lightning")
+    try:
+        done = subprocess.run(
+            [sys.executable, str(HERE / "lightning_worker.py"), str(out)], capture_output=True, text=True, timeout=180
+        )
+    except subprocess.TimeoutExpired as error:
+        pytest.fail(f"the ranks hung past 180 s: {error}")
     assert done.returncode == 0, done.stderr[-3000:]
-    found = [json.loads((tmp_path / f"lightning.rank{r}.json").read_text()) for r in (0, 1)]
+    ranks = [json.loads((out / f"rank{r}.json").read_text()) for r in (0, 1)]
+    return ranks, json.loads((out / "single.json").read_text())
+
+
+def test_lightning_ddp_spawn_ranks_record_one_curve_and_apply_one_lr(lightning_ranks):
+    # Every rank runs the callback: the ranks average their losses and apply one LR.
+    found, _ = lightning_ranks
     a, b = _results(found)
     assert a == b and len(a.lrs) >= 10
     lr = a.recommend("constant").lr
     assert lr is not None and found[0]["applied"] == found[1]["applied"] == lr
+
+
+def test_lightning_ddp_spawn_sweep_is_data_parallel(lightning_ranks):
+    # The sweep trains as fit does: gradients averaged over the ranks, so the ranks hold
+    # the same weights at every sweep step, and the curve is the one a single process
+    # records on each step's batches of both ranks together.
+    found, single = lightning_ranks
+    w0, w1 = (np.array(rank["weights"]) for rank in found)
+    assert w0.shape == w1.shape and len(w0) == 30
+    assert not np.array_equal(w0[0], w0[-1])  # the sweep trained
+    differ = [k for k in range(len(w0)) if not np.allclose(w0[k], w1[k], rtol=1e-6, atol=1e-7)]
+    assert differ == [], f"the ranks' weights differ at sweep steps {differ}"
+    dp, reference = _results(found)[0], RangeTestResult.from_json(single["result"])
+    assert dp.stopped == reference.stopped and len(dp.losses) == len(reference.losses)
+    np.testing.assert_allclose(dp.losses, reference.losses, rtol=1e-4)
+    assert dp.recommend("constant").lr == pytest.approx(reference.recommend("constant").lr, rel=1e-3)

@@ -122,3 +122,126 @@ def test_lightning_callback_checks_its_range_test_options_at_construction():
     with pytest.raises(TypeError, match="val_data must be re-iterable"):
         RangeTestCallback(val_data=(b for b in range(3)))
     RangeTestCallback(use="one_cycle", start_lr=1e-6, end_lr=1.0, num_steps=50, cache="cpu", max_grad_norm=1.0)
+
+
+def _one_cycle_closed_form(k, max_lr, total, pct=0.3, div=25.0, final_div=1e4):
+    """Smith's two-phase 1cycle with cosine annealing, written out: initial max_lr / div up
+    to max_lr over pct * total steps, then down to the initial / final_div at total."""
+    initial = max_lr / div
+    peak = pct * total
+    if k <= peak:
+        start, end, x = initial, max_lr, k / peak
+    else:
+        start, end, x = max_lr, initial / final_div, (min(k, total) - peak) / (total - peak)
+    return end + (start - end) * 0.5 * (1 + np.cos(np.pi * x))
+
+
+def _lightning_one_cycle_fit(make_scheduler, steps=24):
+    """fit with RangeTestCallback(use="one_cycle") and the scheduler configure_optimizers
+    builds; the LR the optimizer holds at the start of every training step."""
+    pl = pytest.importorskip("pytorch_lightning", reason="pytorch-lightning is not installed; CI installs it")
+    from lrsched.adapters.lightning import RangeTestCallback
+
+    x, y = _regression()
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=32)
+
+    class Regression(pl.LightningModule):
+        def __init__(self, lr=1e-3):
+            super().__init__()
+            self.save_hyperparameters()
+            self.net = torch.nn.Sequential(torch.nn.Linear(4, 16), torch.nn.ReLU(), torch.nn.Linear(16, 1))
+
+        def training_step(self, batch, batch_idx):
+            return torch.nn.functional.mse_loss(self.net(batch[0]), batch[1])
+
+        def configure_optimizers(self):
+            optimizer = torch.optim.SGD(self.parameters(), lr=self.hparams.lr, momentum=0.9)
+            scheduler = make_scheduler(optimizer, self.hparams.lr)
+            return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+
+    class Lrs(pl.Callback):
+        def __init__(self):
+            self.seen = []
+
+        def on_train_batch_start(self, trainer, module, batch, batch_idx):
+            self.seen.append(trainer.optimizers[0].param_groups[0]["lr"])
+
+    torch.manual_seed(0)
+    callback, lrs = RangeTestCallback(use="one_cycle", start_lr=1e-6, end_lr=10.0, num_steps=40), Lrs()
+    trainer = pl.Trainer(
+        max_steps=steps, callbacks=[callback, lrs], logger=False, enable_checkpointing=False,
+        enable_progress_bar=False, enable_model_summary=False, accelerator="cpu",
+    )  # fmt: skip
+    trainer.fit(Regression(), loader)
+    return callback, lrs.seen
+
+
+def _triangular_closed_form(k, base_lr, max_lr, up):
+    """Triangular CLR, written out: base_lr up to max_lr over `up` steps and back, repeated."""
+    position = k % (2 * up)
+    return base_lr + (max_lr - base_lr) * (1 - abs(position - up) / up)
+
+
+@pytest.mark.parametrize("kind", ["one_cycle", "cyclic"])
+def test_lightning_callback_rescales_an_lrsched_schedule_from_configure_optimizers(kind):
+    # configure_optimizers' schedule peaks at the module's LR; the callback's recommendation
+    # must become the schedule's peak for the whole run (a 1cycle's max_lr, a CLR's top,
+    # its floor kept in ratio), not the LR of step 0 alone.
+    from lrsched.adapters.torch import lambda_lr
+
+    total, up = 40, 5
+
+    def make(optimizer, lr):
+        if kind == "one_cycle":
+            return lambda_lr(optimizer, l.one_cycle(max_lr=lr, total_steps=total))
+        return lambda_lr(optimizer, l.cyclic(base_lr=lr / 10, max_lr=lr, step_size_up=up))
+
+    callback, seen = _lightning_one_cycle_fit(make)
+    peak = callback.applied_lr
+    assert peak is not None and peak == callback.result.recommend("one_cycle").lr and peak != 1e-3
+    if kind == "one_cycle":
+        expected = [_one_cycle_closed_form(k, peak, total) for k in range(len(seen))]
+    else:
+        expected = [_triangular_closed_form(k, peak / 10, peak, up) for k in range(len(seen))]
+    np.testing.assert_allclose(seen, expected, rtol=1e-9)
+
+
+def test_lightning_callback_refuses_a_scheduler_it_cannot_rescale_before_the_sweep():
+    # torch's OneCycleLR sets the LR from its own max_lr at its next step: applying the
+    # recommendation to the param groups would last one step. Refused, with what to do.
+    def torch_one_cycle(optimizer, lr):
+        return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=40)
+
+    with pytest.raises(ValueError, match=r"OneCycleLR .*lambda_lr.*range_test before fit"):
+        _lightning_one_cycle_fit(torch_one_cycle)
+
+
+def test_the_schedulers_the_lightning_callback_leaves_alone_follow_the_lr_it_applies():
+    # The callback lets these torch schedulers be: each multiplies the group's current LR,
+    # so an LR scaled by c at step 0 stays c times the unscaled run at every later step.
+    pytest.importorskip("pytorch_lightning", reason="pytorch-lightning is not installed; CI installs it")
+    from lrsched.adapters.lightning import _FOLLOWING
+
+    sched = torch.optim.lr_scheduler
+    build = {
+        sched.StepLR: lambda o: sched.StepLR(o, step_size=2, gamma=0.5),
+        sched.MultiStepLR: lambda o: sched.MultiStepLR(o, milestones=[2, 3], gamma=0.5),
+        sched.ExponentialLR: lambda o: sched.ExponentialLR(o, gamma=0.5),
+        sched.MultiplicativeLR: lambda o: sched.MultiplicativeLR(o, lr_lambda=lambda epoch: 0.5),
+        sched.ReduceLROnPlateau: lambda o: sched.ReduceLROnPlateau(o, factor=0.5, patience=0),
+    }
+    assert set(build) == set(_FOLLOWING)
+    for kind, make in build.items():
+        runs = []
+        for scale in (1.0, 3.0):
+            optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+            scheduler = make(optimizer)
+            optimizer.param_groups[0]["lr"] *= scale  # what the callback applies at step 0
+            lrs = []
+            for _ in range(6):
+                lrs.append(optimizer.param_groups[0]["lr"])
+                optimizer.step()
+                scheduler.step(1.0) if kind is sched.ReduceLROnPlateau else scheduler.step()
+            runs.append(lrs)
+        assert len(set(runs[0])) > 1, kind  # the scheduler moved the LR
+        np.testing.assert_allclose(runs[1], [3.0 * lr for lr in runs[0]], rtol=1e-12, err_msg=kind.__name__)

@@ -167,3 +167,54 @@ def test_one_shot_val_data_is_refused_before_any_training():
         loss_fn, params, opt, data, start_lr=1e-3, end_lr=0.1, num_steps=6, val_data=Batches(), progress=False
     )
     assert r.stopped == "completed" and len(r.losses) == 6
+
+
+def test_the_replicated_pmap_layout_sweeps_as_one_copy_does():
+    # replicated=True on this machine's local devices: params and batches one copy per
+    # device, a pmapped update with the default in_axes=0 (and the built-in step, and
+    # val_data on whole batches) sweep as the unreplicated test does.
+    params, loss_fn, data = _problem()
+    n = jax.local_device_count()
+    replicate = lambda tree: jax.tree_util.tree_map(lambda a: jnp.stack([a] * n), tree)  # noqa: E731
+    opt = inject_schedules(optax.sgd, learning_rate=0.0, momentum=0.9)
+
+    def step(params, state, batch, lr):
+        state.hyperparams["learning_rate"] = lr
+        loss, grads = jax.value_and_grad(loss_fn)(params, batch)
+        grads, loss = jax.lax.pmean((grads, loss), "d")
+        updates, state = opt.update(grads, state, params)
+        return optax.apply_updates(params, updates), state, loss
+
+    sweep = {"start_lr": 1e-4, "end_lr": 1e-1, "num_steps": 12, "progress": False, "val_data": data[:2]}
+    reference = range_test(loss_fn, params, opt, data, **sweep)
+    for update in (jax.pmap(step, axis_name="d"), None):
+        found = range_test(
+            loss_fn, replicate(params), opt, [replicate(b) for b in data], update=update, replicated=True, **sweep
+        )
+        np.testing.assert_allclose(found.lrs, reference.lrs, rtol=1e-6)
+        np.testing.assert_allclose(found.losses, reference.losses, rtol=1e-5)
+    expected = rf"one copy per local device \({n}\); got an array of shape \(\): replicate them"
+    with pytest.raises(ValueError, match=expected):
+        range_test(loss_fn, params, opt, data, replicated=True, **sweep)
+    with pytest.raises(TypeError, match="replicated must be True or False; got 'yes'"):
+        range_test(loss_fn, params, opt, data, replicated="yes", **sweep)
+
+
+def test_a_pmapped_update_without_replicated_says_to_pass_it():
+    # The usual pmap idiom without the option: the state's scalar step count cannot be
+    # split over devices (jax's ValueError), and the error says what to pass.
+    if not hasattr(ValueError(), "add_note"):
+        pytest.skip("exception notes need Python 3.11")
+    params, loss_fn, data = _problem()
+    n = jax.local_device_count()
+    replicate = lambda tree: jax.tree_util.tree_map(lambda a: jnp.stack([a] * n), tree)  # noqa: E731
+    opt = inject_schedules(optax.sgd, learning_rate=0.0, momentum=0.9)
+
+    def step(params, state, batch, lr):
+        state.hyperparams["learning_rate"] = lr
+        loss, grads = jax.value_and_grad(loss_fn)(params, batch)
+        updates, state = opt.update(grads, state, params)
+        return optax.apply_updates(params, updates), state, loss
+
+    with pytest.raises(ValueError, match="pass replicated=True"):
+        range_test(loss_fn, replicate(params), opt, [replicate(b) for b in data], update=jax.pmap(step), progress=False)

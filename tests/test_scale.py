@@ -42,14 +42,20 @@ def test_ddp_ranks_record_the_same_curve_and_suggestion(tmp_path):
     assert ranks[0]["lrs"] == ranks[1]["lrs"] and len(ranks[0]["lrs"]) == 32
 
 
-def test_jax_two_devices_same_lr_everywhere_and_sharded_range_test():
+@pytest.fixture(scope="module")
+def two_devices():
+    """tests/jax_devices_worker.py's output, on 2 forced host devices."""
     pytest.importorskip("jax", reason="jax is not installed; CI installs it")
     env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=2", JAX_PLATFORMS="cpu")
     done = subprocess.run(
         [sys.executable, str(HERE / "jax_devices_worker.py")], capture_output=True, text=True, timeout=300, env=env
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    out = json.loads(done.stdout.strip().splitlines()[-1])
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_jax_two_devices_same_lr_everywhere_and_sharded_range_test(two_devices):
+    out = two_devices
     for k, lrs in enumerate(out["per_device"]):
         assert lrs[0] == lrs[1] == pytest.approx(out["expected"][k], rel=1e-6)
     pmapped = np.array(out["pmapped"])
@@ -57,3 +63,15 @@ def test_jax_two_devices_same_lr_everywhere_and_sharded_range_test():
     np.testing.assert_allclose(pmapped[0], out["expected"], rtol=1e-6)
     result = RangeTestResult.from_json(out["result"])
     assert out["devices"] == 2 and len(result.lrs) > 5 and result.suggest("min").lr is not None
+
+
+@pytest.mark.parametrize("update", ["user_pmap", "built_in"])
+def test_jax_range_test_on_the_replicated_pmap_layout(two_devices, update):
+    # replicated=True: params, batches and LR one copy per device; a pmapped update with the
+    # default in_axes=0 (and the built-in one) sweeps as one device does on the whole batches.
+    found = two_devices["replicated"][update]
+    assert "error" not in found, found["error"]
+    result, reference = RangeTestResult.from_json(found), RangeTestResult.from_json(two_devices["one_device"])
+    assert result.stopped == reference.stopped == "completed" and len(result.lrs) == 12
+    np.testing.assert_allclose(result.lrs, reference.lrs, rtol=1e-6)
+    np.testing.assert_allclose(result.losses, reference.losses, rtol=1e-5)
