@@ -7,7 +7,7 @@ import math
 from collections.abc import Sequence
 from typing import Annotated, Any
 
-from lrsched._namespace import Namespace
+from lrsched._namespace import MATH, Namespace
 from lrsched.base import (
     INF,
     Piece,
@@ -96,7 +96,9 @@ class Warmup(Schedule):
         \text{constant: } s, \text{ then the schedule at } n
 
     `steps=0` is no ramp at all (the default of Hugging Face and timm). Momentum
-    (`inverse_momentum`) holds the schedule's step-0 value through the ramp.
+    (`inverse_momentum`) moves against the ramp: highest at a ramp's lowest LR, reaching
+    the schedule's step-0 momentum where the ramp reaches its LR (Smith's 1cycle warm-up,
+    fastai's `fit_one_cycle`).
 
     Args:
         schedule: the schedule that follows the ramp.
@@ -131,11 +133,13 @@ class Warmup(Schedule):
     _ends_apart: bool = dataclasses.field(init=False, repr=False, compare=False)
     _knots: tuple[float] = dataclasses.field(init=False, repr=False, compare=False)
     _shift: float = dataclasses.field(init=False, repr=False, compare=False)
+    _start_height: float = dataclasses.field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         super().__post_init__()
         # Derived once: every call reads them.
         first = float(self.schedule(0.0))
+        set_field(self, "_start_height", float(self.schedule.height_at(0.0, MATH)))
         set_field(self, "_target", first if self.end_lr is None else float(self.end_lr))
         set_field(self, "_ends_apart", self._target != first)  # the ramp ends off the schedule
         set_field(self, "_knots", (self.steps,))
@@ -162,17 +166,33 @@ class Warmup(Schedule):
     def _value(self, t: Any, xp: Namespace) -> Any:
         return xp.select(t, self._knots, self._value_of)
 
+    def _ramp_height(self, t: Any, xp: Namespace) -> Any:
+        # The ramp's LR between its two ends, mapped onto [0, h0] (a ramp up: its start is
+        # the lowest LR) or [h0, 1] (a ramp down), h0 the schedule's height at its step 0,
+        # so momentum opposes the ramp and meets the schedule's where the ramp ends.
+        s, end, h0 = self.start_lr, self.target, self._start_height
+        if s == end:
+            return xp.full_like(t, h0)
+        value = self._ramp(t, xp)
+        if s < end:
+            return h0 * ((value - s) / (end - s))
+        return h0 + (1.0 - h0) * ((value - end) / (s - end))
+
     def _shape_of(self, k: int, t: Any, xp: Namespace) -> Any:
-        # Momentum holds its start value through the ramp, then follows the schedule.
-        inner = xp.maximum(t - self._shift, 0.0)
-        return self.schedule.height_at(inner if k else xp.full_like(inner, 0.0), xp)
+        if k == 0:
+            return self._ramp_height(t, xp)
+        return self.schedule.height_at(xp.maximum(t - self._shift, 0.0), xp)
 
     def shape_at(self, t: Any, xp: Namespace) -> Any:
         return xp.select(t, self._knots, self._shape_of)
 
     @property
     def shape_slope(self) -> float:
-        return self.schedule.shape_slope
+        s, end, h0 = self.start_lr, self.target, self._start_height
+        if s == end:
+            return self.schedule.shape_slope
+        span = h0 if s < end else 1.0 - h0
+        return max(self.schedule.shape_slope, ramp_slope(self.shape, s, end, self.steps) / abs(end - s) * span)
 
     @property
     def bounds(self) -> tuple[float, float]:
@@ -225,7 +245,9 @@ class Warmup(Schedule):
         return self._pieces(until, trend, fraction=False)
 
     def shape_pieces(self, until: float) -> tuple[Piece, ...]:
-        return self._pieces(until, 0, fraction=True)  # held through the ramp
+        # The ramp's height moves as its LR does (both ways map the LR onto the height).
+        trend = 0 if self.shape == "constant" else sign(self.target - self.start_lr)
+        return self._pieces(until, trend, fraction=True)
 
 
 @register

@@ -248,3 +248,22 @@ def test_momentum_over_a_product_with_a_tiny_range_is_finite_in_float32():
     # A range that float32 flushes to 0 outright reads as flat, not 0 / 0.
     flat = l.inverse_momentum(schedule=l.product(schedules=[l.constant(lr=1e-140), tiny]))
     assert np.all(np.isfinite(np.asarray(flat(jnp.asarray(steps, dtype=jnp.float32)))))
+
+
+@given(lt.warmups())
+def test_momentum_opposes_a_warmup_ramp_and_is_highest_at_its_lowest_lr(schedule):
+    # A warmup's ramp is part of the LR: momentum moves against it (it held the schedule's
+    # step-0 momentum, its lowest for a decay, while the LR ramped up from 0), and meets
+    # the schedule's momentum where the ramp reaches the schedule's first LR.
+    momentum = l.inverse_momentum(schedule=schedule)
+    n = schedule.steps
+    if n == 0.0:
+        return
+    steps = np.linspace(0.0, n, 33)
+    lt.check_opposes(momentum, steps)
+    if schedule.start_lr < schedule.target and schedule.shape != "constant":
+        assert momentum(0.0) == pytest.approx(momentum.max_momentum, abs=1e-12)
+    if schedule.prefix and schedule.end_lr is None and schedule.shape != "constant":
+        # Where the ramp ends, the schedule's own step-0 momentum: no jump.
+        inner = l.inverse_momentum(schedule=schedule.schedule)
+        assert momentum(n) == pytest.approx(inner(0.0), abs=1e-9)

@@ -220,7 +220,10 @@ def test_wsd_strategy_finds_the_exp_cooldown_that_cancels_in_float32(monkeypatch
         fails(lambda s: lt.check_backends_agree(s, steps_in_cooldown(s), frameworks=("float16",))),
         settings=SEARCH,
     )
-    assert found.decay_ratio > 0.99
+    # The class: a decay_ratio so near 1 that rho - rho**x cancels at the working
+    # precision (float16 holds about 3 digits: 0.984 is near enough there, and the
+    # strategy now draws ratios across their whole range, so the search may stop there).
+    assert found.decay_ratio > 0.9
 
 
 # -- issue 18, policies and shapes: each old behaviour put back, found by the strategies.
