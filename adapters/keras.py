@@ -28,7 +28,7 @@ import keras
 
 from lrsched import Schedule, from_config
 from lrsched.base import require_schedule
-from lrsched.range_test import RangeTestResult, run_sweep
+from lrsched.range_test import RangeTestResult, optimizer_family, run_sweep
 from lrsched.snapshots import SnapshotKeeper
 
 CONFIG_FORMAT = 1
@@ -212,6 +212,7 @@ def range_test(
             smoothing=smoothing,
             diverge=diverge,
             progress=progress,
+            optimizer=optimizer_family(type(optimizer).__name__),
         )
     finally:
         for variable, value in zip(model.variables, saved_model, strict=True):

@@ -244,4 +244,7 @@ def range_test(
         smoothing=smoothing,
         diverge=diverge,
         progress=progress,
+        # optax names no optimizer: the adaptive ones (Adam and its kin, RMSprop, Adagrad,
+        # Lion) inject an `eps` or Adam's `b1`; SGD neither.
+        optimizer="adaptive" if {"eps", "b1"} & set(injected[0].hyperparams) else "sgd",
     )

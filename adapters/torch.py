@@ -39,6 +39,7 @@ from lrsched.range_test import (
     DataExhaustedError,
     RangeTestResult,
     check_sweep_settings,
+    optimizer_family,
     require_reiterable,
     run_sweep,
 )
@@ -458,6 +459,7 @@ def range_test(
             smoothing=smoothing,
             diverge=diverge,
             progress=progress,
+            optimizer=optimizer_family(type(optimizer).__name__),
         )
     finally:
         saved.restore()

@@ -14,8 +14,9 @@ triangular CLR with base = top / 10), three seeds.
    zero-phase or the EMA curve) times a factor `k` (a quarter of an octave apart, 1/16
    to 16). A candidate's score on a task is read off the task's grid curve (linear in
    log-LR between grid points; the edge value outside).
-4. Leave one task out: for each task, the candidate with the lowest worst-case regret
-   on the other tasks (mean regret breaks ties) is chosen, then *trained* on the held-out
+4. Leave one task out: for each task, the candidate with the lowest mean regret on the
+   other tasks (each capped at 20 points: a collapse counts 20; the worst case breaks
+   ties) is chosen, then *trained* on the held-out
    task at the LRs it gives (every seed). The held-out regret is the grid's best mean
    minus that mean, in points (accuracy %, or R^2 x 100). The candidate chosen on all
    tasks is the one `recommend()` uses.
@@ -302,9 +303,18 @@ def candidates() -> list[Candidate]:
     return [Candidate(r, s, k) for r in RULES for s in SMOOTHERS for k in FACTORS]
 
 
+def readable(lrs: dict[str, Any]) -> bool:
+    """Whether any rule reads this curve (a curve no rule can read is the curve's doing,
+    not a rule's: such seeds are set aside, and counted in the tables)."""
+    return any(v is not None for k, v in lrs.items() if not k.startswith("_"))
+
+
 def estimated_regret(cell: dict[str, Any], candidate: Candidate) -> float:
-    """Grid best minus the candidate's interpolated mean over seeds (inf: no LR on a seed)."""
-    found = [lrs[f"{candidate.rule}|{candidate.smoother}"] for lrs in cell["rule_lrs"]]
+    """Grid best minus the candidate's interpolated mean over the readable seeds (inf:
+    no LR on a seed that another rule reads)."""
+    found = [lrs[f"{candidate.rule}|{candidate.smoother}"] for lrs in cell["rule_lrs"] if readable(lrs)]
+    if not found:
+        return 0.0
     if any(lr is None for lr in found):
         return math.inf
     means = cell["grid_means"]
@@ -312,15 +322,26 @@ def estimated_regret(cell: dict[str, Any], candidate: Candidate) -> float:
     return max(means) - float(np.mean(scores))
 
 
+CAP = 20.0  # a failure counts as 20 points: one task's collapse must not decide every choice
+
+
 def choose(cells: list[dict[str, Any]]) -> Candidate:
-    """The candidate with the lowest worst-case estimated regret over `cells`; the mean
+    """The candidate with the lowest mean estimated regret over `cells`, each capped at
+    CAP points (a rule that fails where others read the curve counts CAP); the worst case
     breaks ties, then the factor nearest 1 (the least extrapolation from the rule)."""
 
     def key(c: Candidate) -> tuple[float, float, float]:
-        regrets = [estimated_regret(cell, c) for cell in cells]
-        return (round(max(regrets), 6), round(float(np.mean(regrets)), 6), abs(math.log(c.factor)))
+        regrets = [min(estimated_regret(cell, c), CAP) for cell in cells]
+        return (round(float(np.mean(regrets)), 6), round(max(regrets), 6), abs(math.log(c.factor)))
 
     return min(candidates(), key=key)
+
+
+def neighbour_gap(cell: dict[str, Any]) -> float:
+    """How much a point of regret is: the regret of the grid's better neighbour of its best."""
+    means = cell["grid_means"]
+    k = int(np.argmax(means))
+    return max(means) - max(means[j] for j in (k - 1, k + 1) if 0 <= j < len(means))
 
 
 # -- the runs --------------------------------------------------------------------------------
@@ -346,9 +367,8 @@ def _init() -> None:
     TASKS[:] = tasks()
 
 
-def run(args: argparse.Namespace) -> dict[str, Any]:
-    _init()
-    names = [t.name for t in TASKS]
+def measure(args: argparse.Namespace, pool: ProcessPoolExecutor) -> tuple[list[int], dict[str, dict[str, Any]]]:
+    """Curves and grids: every task, optimizer, use, grid LR and seed."""
     chosen = list(range(2)) if args.smoke else list(range(len(TASKS)))
     seeds = list(range(1 if args.smoke else args.seeds))
     step = 1.0 if args.smoke else 0.5
@@ -358,68 +378,78 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     }
     began = time.perf_counter()
     cells: dict[str, dict[str, Any]] = {}
-    # spawn, not fork: a forked child of a process that has used torch can hang.
-    with ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("spawn"), initializer=_init) as pool:
-        for opt in OPTIMIZERS:
-            curve_jobs = [("curve", t, opt, s) for t in chosen for s in seeds]
-            curves = dict(zip(curve_jobs, pool.map(_job, curve_jobs), strict=True))
-            grid_jobs = [("train", t, opt, u, lr, s) for t in chosen for u in USES for lr in grids[opt] for s in seeds]
-            scores = dict(zip(grid_jobs, pool.map(_job, grid_jobs, chunksize=4), strict=True))
-            for t in chosen:
-                for u in USES:
-                    means = [float(np.mean([scores[("train", t, opt, u, lr, s)] for s in seeds])) for lr in grids[opt]]
-                    cells[f"{opt}|{u}|{t}"] = {
-                        "task": names[t],
-                        "grid": grids[opt],
-                        "grid_means": means,
-                        "rule_lrs": [curves[("curve", t, opt, s)] for s in seeds],
-                    }
-            print(f"# {opt}: curves and grids done at {time.perf_counter() - began:.0f} s", file=sys.stderr)
-        # Leave one task out, per optimizer and use; the held-out task is trained at the
-        # LRs the candidate chosen without it gives.
-        held_jobs: list[tuple[Any, ...]] = []
-        picks: dict[str, Candidate] = {}
-        for key, cell in cells.items():
-            opt, use, t = key.split("|")
-            others = [c for k, c in cells.items() if k.startswith(f"{opt}|{use}|") and k != key]
-            pick = choose(others)
-            picks[key] = pick
-            for s, lrs in zip(seeds, cell["rule_lrs"], strict=True):
-                lr = lrs[f"{pick.rule}|{pick.smoother}"]
-                held_jobs.append(("train", int(t), opt, use, (lr or 0.0) * pick.factor, s) if lr else ("none",))
-        live = [j for j in held_jobs if j[0] == "train"]
-        trained = dict(zip(live, pool.map(_job, live), strict=True))
-    report: dict[str, Any] = {"seeds": seeds, "tasks": [names[t] for t in chosen], "cells": {}, "chosen": {}}
+    for opt in OPTIMIZERS:
+        curve_jobs = [("curve", t, opt, s) for t in chosen for s in seeds]
+        curves = dict(zip(curve_jobs, pool.map(_job, curve_jobs), strict=True))
+        grid_jobs = [("train", t, opt, u, lr, s) for t in chosen for u in USES for lr in grids[opt] for s in seeds]
+        scores = dict(zip(grid_jobs, pool.map(_job, grid_jobs, chunksize=4), strict=True))
+        for t in chosen:
+            for u in USES:
+                means = [float(np.mean([scores[("train", t, opt, u, lr, s)] for s in seeds])) for lr in grids[opt]]
+                cells[f"{opt}|{u}|{t}"] = {
+                    "task": TASKS[t].name,
+                    "grid": grids[opt],
+                    "grid_means": means,
+                    "rule_lrs": [curves[("curve", t, opt, s)] for s in seeds],
+                }
+        print(f"# {opt}: curves and grids done at {time.perf_counter() - began:.0f} s", file=sys.stderr)
+    return seeds, cells
+
+
+def evaluate(seeds: list[int], cells: dict[str, dict[str, Any]], pool: ProcessPoolExecutor) -> dict[str, Any]:
+    """Leave one task out, per optimizer and use: the held-out task is trained at the LRs
+    the candidate chosen without it gives, on each seed whose curve a rule reads."""
+    picks: dict[str, Candidate] = {}
+    jobs: list[tuple[Any, ...]] = []
+    for key, cell in cells.items():
+        opt, use, t = key.split("|")
+        pick = choose([c for k, c in cells.items() if k.startswith(f"{opt}|{use}|") and k != key])
+        picks[key] = pick
+        for s, lrs in zip(seeds, cell["rule_lrs"], strict=True):
+            lr = lrs[f"{pick.rule}|{pick.smoother}"]
+            if lr is not None:
+                jobs.append(("train", int(t), opt, use, lr * pick.factor, s))
+    trained = dict(zip(jobs, pool.map(_job, jobs), strict=True))
+    report: dict[str, Any] = {"seeds": seeds, "cells": {}, "chosen": {}}
     for key, cell in cells.items():
         opt, use, t = key.split("|")
         pick = picks[key]
-        lrs = [lrs[f"{pick.rule}|{pick.smoother}"] for lrs in cell["rule_lrs"]]
-        if any(lr is None for lr in lrs):
+        runs = [(s, lrs) for s, lrs in zip(seeds, cell["rule_lrs"], strict=True) if readable(lrs)]
+        found = [(s, lrs[f"{pick.rule}|{pick.smoother}"]) for s, lrs in runs]
+        if not found or any(lr is None for _, lr in found):
             held = math.nan
         else:
-            held = max(cell["grid_means"]) - float(
-                np.mean(
-                    [
-                        trained[("train", int(t), opt, use, lr * pick.factor, s)]
-                        for s, lr in zip(seeds, lrs, strict=True)
-                    ]
-                )
-            )
+            scores = [trained[("train", int(t), opt, use, lr * pick.factor, s)] for s, lr in found]
+            held = max(cell["grid_means"]) - float(np.mean(scores))
         best = int(np.argmax(cell["grid_means"]))
-        report["cells"][key] = {
-            "task": cell["task"],
+        report["cells"][key] = cell | {
             "grid_best": max(cell["grid_means"]),
             "grid_best_lr": cell["grid"][best],
             "held_out_pick": pick.label(),
             "held_out_regret": held,
-            "grid": cell["grid"],
-            "grid_means": cell["grid_means"],
-            "rule_lrs": cell["rule_lrs"],
+            "unreadable_seeds": len(seeds) - len(runs),
         }
     for opt in OPTIMIZERS:
         for use in USES:
             pick = choose([c for k, c in cells.items() if k.startswith(f"{opt}|{use}|")])
             report["chosen"][f"{opt}|{use}"] = {"rule": pick.rule, "smoother": pick.smoother, "factor": pick.factor}
+    return report
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    _init()
+    began = time.perf_counter()
+    # spawn, not fork: a forked child of a process that has used torch can hang.
+    with ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("spawn"), initializer=_init) as pool:
+        if args.from_json:
+            with open(args.from_json) as saved:
+                old = json.load(saved)
+            seeds = old["seeds"]
+            keep = ("task", "grid", "grid_means", "rule_lrs")
+            cells = {k: {f: c[f] for f in keep} for k, c in old["cells"].items()}
+        else:
+            seeds, cells = measure(args, pool)
+        report = evaluate(seeds, cells, pool)
     report["seconds"] = time.perf_counter() - began
     return report
 
@@ -434,17 +464,22 @@ def print_tables(report: dict[str, Any]) -> None:
                 f"Chosen on all tasks (what `recommend` uses): {chosen['rule']} ({chosen['smoother']}) "
                 f"x {chosen['factor']:.3g}\n"
             )
-            print("| task | grid best (lr) | rule chosen without the task | held-out regret |")
-            print("|---|---|---|---|")
+            print(
+                "| task | grid best (lr) | grid neighbour's regret | rule chosen without the task | held-out regret |"
+            )
+            print("|---|---|---|---|---|")
             for _, c in rows:
                 regret = "no LR" if math.isnan(c["held_out_regret"]) else f"{c['held_out_regret']:.1f}"
                 best = f"{c['grid_best']:.1f} ({c['grid_best_lr']:.2g})"
-                print(f"| {c['task']} | {best} | {c['held_out_pick']} | {regret} |")
+                if c["unreadable_seeds"]:
+                    regret += f" ({c['unreadable_seeds']} seed(s) no rule reads)"
+                gap = f"{neighbour_gap(c):.1f}"
+                print(f"| {c['task']} | {best} | {gap} | {c['held_out_pick']} | {regret} |")
             finite = [c["held_out_regret"] for _, c in rows if not math.isnan(c["held_out_regret"])]
             if finite:
                 within = sum(r <= 1.0 for r in finite)
                 summary = f"{max(finite):.1f} / {np.mean(finite):.1f} / {within} of {len(rows)}"
-                print(f"| worst / mean / within 1 point | | | {summary} |")
+                print(f"| worst / mean / within 1 point | | | | {summary} |")
     print(f"\n{report['seconds']:.0f} s", file=sys.stderr)
 
 
@@ -454,6 +489,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes")
     parser.add_argument("--json", help="also write the whole report (curves' rule LRs, grids) here")
+    parser.add_argument("--from-json", help="reuse the curves and grids of an earlier --json report: choose and train")
     args = parser.parse_args()
     report = run(args)
     print_tables(report)

@@ -322,3 +322,39 @@ def test_the_plot_marks_the_recommended_lr_and_names_each_rules_curve(tmp_path):
     assert "min_div_10 on the zero-phase curve" in " ".join(labels)
     assert r.suggest("min_div_10", "ema").describe().startswith("min_div_10 on the EMA: ")
     assert r.suggest("min_div_10").describe().startswith("min_div_10 on the zero-phase curve: ")
+
+
+def test_the_runners_record_the_optimizer_family_recommend_reads():
+    torch = pytest.importorskip("torch", reason="torch is not installed; CI installs it")
+    from lrsched.adapters.torch import range_test
+
+    x = torch.randn(64, 3)
+    data = [(x[i : i + 16], x[i : i + 16].sum(1, keepdim=True)) for i in range(0, 64, 16)]
+
+    def loss_fn(model, batch):
+        return torch.nn.functional.mse_loss(model(batch[0]), batch[1])
+
+    for make, family in ((torch.optim.SGD, "sgd"), (torch.optim.Adam, "adaptive"), (torch.optim.AdamW, "adaptive")):
+        model = torch.nn.Linear(3, 1)
+        result = range_test(model, make(model.parameters(), lr=0.1), loss_fn, data, num_steps=20, progress=False)
+        assert result.optimizer == family
+        assert RangeTestResult.from_json(result.to_json()).optimizer == family
+        found = result.recommend("constant")
+        assert found.lr is None or f"with {family} optimizers" in found.reason
+
+
+def test_the_jax_runner_records_the_optimizer_family():
+    jnp = pytest.importorskip("jax.numpy", reason="jax is not installed; CI installs it")
+    optax = pytest.importorskip("optax", reason="optax is not installed; CI installs it")
+    from lrsched.adapters.optax import inject_schedules, range_test
+
+    x = np.random.default_rng(0).normal(size=(64, 3)).astype("float32")
+    data = [(x[i : i + 16], x[i : i + 16].sum(1)) for i in range(0, 64, 16)]
+
+    def loss_fn(params, batch):
+        return jnp.mean((batch[0] @ params["w"] - batch[1]) ** 2)
+
+    for make, family in ((optax.sgd, "sgd"), (optax.adam, "adaptive"), (optax.lion, "adaptive")):
+        optimizer = inject_schedules(make, learning_rate=0.0)
+        result = range_test(loss_fn, {"w": jnp.zeros(3)}, optimizer, data, num_steps=20, progress=False)
+        assert result.optimizer == family, make
