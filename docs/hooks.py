@@ -3,7 +3,8 @@
 - `<!-- policies -->` becomes one section per family of registered policies (a module of
   `lrsched`), each policy with its gallery picture and its docstring (formula, source,
   arguments with their ranges) rendered by mkdocstrings. The registry is the only list.
-- `<!-- migration table -->` becomes `lrsched.compat.migration_table()`.
+- `<!-- migration table -->` becomes `lrsched.compat.migration_table()`, and
+  `<!-- refusals -->` `lrsched.compat.refusal_list()`.
 """
 
 from __future__ import annotations
@@ -37,4 +38,8 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
         from lrsched import compat
 
         markdown = markdown.replace("<!-- migration table -->", compat.migration_table())
+    if "<!-- refusals -->" in markdown:
+        from lrsched import compat
+
+        markdown = markdown.replace("<!-- refusals -->", compat.refusal_list())
     return markdown
