@@ -27,6 +27,7 @@ import math
 import os
 import shutil
 import tempfile
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -255,6 +256,24 @@ class ScheduleLR(torch.optim.lr_scheduler.LambdaLR):
         step_count = _check_count("_step_count", state_dict["_step_count"], 0)
         base_lrs = _check_lrs("base_lrs", state_dict["base_lrs"], groups)
         last_lr = _check_lrs("_last_lr", state_dict["_last_lr"], groups)
+        changed = [
+            f"{name}: {mine!r} -> {theirs!r}"
+            for name, mine, theirs in (
+                ("schedule", self.schedule, schedule),
+                ("momentum", self.momentum, loaded_momentum),
+            )
+            if mine != theirs
+        ]
+        if changed:
+            # A resume continues the run that was saved; a changed schedule must not be lost in silence.
+            warnings.warn(
+                "the checkpoint's schedules replace the ones this scheduler was built with ("
+                + "; ".join(changed)
+                + "): the resumed run follows what was saved. To train on a new schedule, build a new "
+                "scheduler after loading the optimizer, with last_epoch set by hand if it should start part-way",
+                UserWarning,
+                stacklevel=2,
+            )
         self.schedule, self.group_factors = schedule, group_factors
         self.momentum = _sharing_shape(schedule, loaded_momentum)
         self.last_epoch, self._step_count, self.calls_per_step = last_epoch, step_count, calls_per_step

@@ -208,7 +208,8 @@ def test_resume_from_weights_only_checkpoint_gives_identical_sequence_and_weight
     sched2 = lambda_lr(opt2, l.constant(lr=0.5), momentum=l.constant(lr=0.9))
     model2.load_state_dict(checkpoint["model"])
     opt2.load_state_dict(checkpoint["opt"])
-    sched2.load_state_dict(checkpoint["sched"])
+    with pytest.warns(UserWarning, match="the checkpoint's schedules replace"):  # built as a placeholder
+        sched2.load_state_dict(checkpoint["sched"])
     assert sched2.schedule == schedule and sched2.momentum == momentum
     resumed = first + _train(model2, opt2, sched2, 30, seed=2)
     assert resumed == straight
@@ -338,7 +339,8 @@ def test_group_ratios_survive_a_resume_into_fresh_objects():
     opt2 = _two_groups((0.5, 0.5))  # rebuilt with other LRs: the checkpoint's ratios win
     opt2.load_state_dict(checkpoint["opt"])
     sched2 = lambda_lr(opt2, l.constant(lr=0.1))
-    sched2.load_state_dict(checkpoint["sched"])
+    with pytest.warns(UserWarning, match="the checkpoint's schedules replace"):  # built as a placeholder
+        sched2.load_state_dict(checkpoint["sched"])
     for _ in range(20):
         opt.step()
         sched.step()
@@ -377,3 +379,22 @@ def test_a_tensor_lr_schedulers_state_dict_loads_back(optimizer):
             == float(opt.param_groups[0]["lr"])
             == pytest.approx(schedule(sched.last_epoch), rel=1e-6)
         )
+
+
+def test_a_resume_onto_a_changed_schedule_warns_and_follows_the_checkpoint():
+    model = torch.nn.Linear(2, 1)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    saved = l.one_cycle(max_lr=0.1, total_steps=100)
+    scheduler = lambda_lr(optimizer, saved, momentum=l.inverse_momentum(schedule=saved))
+    optimizer.step()
+    scheduler.step()
+    state = scheduler.state_dict()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the same schedules: a silent resume
+        lambda_lr(optimizer, saved, momentum=l.inverse_momentum(schedule=saved)).load_state_dict(state)
+    changed = l.one_cycle(max_lr=0.2, total_steps=100)
+    resumed = lambda_lr(optimizer, changed, momentum=l.inverse_momentum(schedule=changed))
+    with pytest.warns(UserWarning, match="the checkpoint's schedules replace") as caught:
+        resumed.load_state_dict(state)
+    assert "max_lr=0.2" in str(caught[0].message) and "momentum" in str(caught[0].message)
+    assert resumed.schedule == saved
