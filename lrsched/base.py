@@ -52,6 +52,9 @@ class Schedule:
     """
 
     policy: ClassVar[str] = ""
+    # A peer's name for one of this policy's parameters, where lrsched's general hint
+    # (PEER_NAMES) would be wrong for it: torch's StepLR says gamma where step_decay says drop.
+    peer_names: ClassVar[dict[str, str]] = {}
     _registry: ClassVar[dict[str, type[Schedule]]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -80,7 +83,7 @@ class Schedule:
             names = parameter_names(cls)
             for name in kwargs:
                 if name not in names:
-                    ours = PEER_NAMES.get(name)
+                    ours = cls.peer_names.get(name) or PEER_NAMES.get(name)
                     hint = f" (lrsched calls it {ours})" if ours else ""
                     raise TypeError(
                         f"{cls.policy or cls.__qualname__} got an unexpected keyword {name!r}{hint}; "

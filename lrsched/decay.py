@@ -79,6 +79,7 @@ class StepDecay(Shaped):
     """
 
     policy = "step_decay"
+    peer_names = {"gamma": "drop", "step_size": "every"}  # torch's StepLR
     initial_lr: Annotated[float, POSITIVE_LR]
     drop: Annotated[float, FACTOR]
     every: Annotated[float, Length()]

@@ -132,6 +132,13 @@ def test_a_wrong_keyword_lists_the_parameters_and_points_from_a_peers_name_to_ou
         l.constant(lr=1.0, lr2=3)
     with pytest.raises(TypeError, match="keyword arguments only"):
         l.constant(1.0)
+    # torch's StepLR names: gamma is step_decay's drop (exponential and multi_step say gamma).
+    with pytest.raises(TypeError, match=r"'gamma' \(lrsched calls it drop\); its parameters are initial_lr, drop"):
+        l.step_decay(initial_lr=0.1, gamma=0.5, step_size=10)
+    with pytest.raises(TypeError, match=r"'step_size' \(lrsched calls it every\)"):
+        l.step_decay(initial_lr=0.1, drop=0.5, step_size=10)
+    with pytest.raises(TypeError, match=r"'drop'; its parameters are initial_lr, gamma"):
+        l.exponential(initial_lr=0.1, drop=0.5)
 
 
 def test_restarts_refuses_what_is_not_one_decay_an_unbounded_growth_and_a_partial_cycle_count():
