@@ -8,6 +8,21 @@ import numpy as np
 
 from lrsched.base import Schedule, require_schedule
 
+CYCLES_SHOWN = 4
+
+
+def default_span(schedule: Schedule) -> float:
+    """The steps a plot shows by default: past the last phase change, or, for a schedule
+    with cycles, its first CYCLES_SHOWN cycles (dozens of them would be unreadable)."""
+    from lrsched.testing import horizon
+
+    span = horizon(schedule)
+    if schedule.has_cycles:
+        ends = schedule.cycle_ends(span)
+        if len(ends) > CYCLES_SHOWN:
+            return float(ends[CYCLES_SHOWN - 1])
+    return span
+
 
 def plot(
     schedule: Schedule,
@@ -18,7 +33,8 @@ def plot(
     log: bool = False,
     title: str | None = None,
 ) -> Any:
-    """Draw `schedule` over `steps` (an int N for 0..N, or an array of steps).
+    """Draw `schedule` over `steps` (an int N for 0..N, or an array of steps; by default
+    `default_span`: the whole shape, or the first four cycles of a cyclical schedule).
 
     Returns the matplotlib figure; with `path`, also saves it (PNG by extension).
     Needs matplotlib (`pip install 'lrsched[plot]'`).
@@ -29,9 +45,7 @@ def plot(
     if momentum is not None:
         require_schedule("momentum", momentum)
     if steps is None:
-        from lrsched.testing import horizon
-
-        steps = horizon(schedule)
+        steps = default_span(schedule)
     xs = np.linspace(0.0, float(steps), 2001) if np.ndim(steps) == 0 else np.asarray(steps, dtype=np.float64)
     fig, ax = plt.subplots(figsize=(7, 4), constrained_layout=True)
     ax.plot(xs, schedule(xs), color="tab:blue")

@@ -158,3 +158,17 @@ def test_accuracy_plot_shows_every_arm_and_the_ensemble(tmp_path):
     assert all(float(t).is_integer() for t in ax.get_xticks())
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert any("ensemble" in label for label in labels) and "slow starter" in labels
+
+
+def test_a_cyclical_plot_shows_its_first_four_cycles_by_default():
+    pytest.importorskip("matplotlib", reason="matplotlib is not installed; CI installs it")
+    import matplotlib
+
+    import lrsched as l
+
+    matplotlib.use("Agg")
+    s = l.cyclic(base_lr=0.01, max_lr=0.1, step_size_up=100)  # a cycle is 200 steps
+    line = l.plot(s).axes[0].lines[0]
+    assert max(line.get_xdata()) == 800.0  # it drew 10,000 steps (50 cycles) before
+    one = l.one_cycle(max_lr=0.1, total_steps=1000)  # no cycles: the whole shape and its tail
+    assert max(l.plot(one).axes[0].lines[0].get_xdata()) >= 1000.0
