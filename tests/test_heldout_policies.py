@@ -259,7 +259,9 @@ def test_momentum_opposes_a_warmup_ramp_and_is_highest_at_its_lowest_lr(schedule
     n = schedule.steps
     if n == 0.0:
         return
-    steps = np.linspace(0.0, n, 33)
+    # Within the ramp: the schedule's own breakpoints (perhaps millions of tiny cycles on
+    # its own clock) are not asked for.
+    steps = np.linspace(0.0, n, 33)[:-1]
     lt.check_opposes(momentum, steps)
     if schedule.start_lr < schedule.target and schedule.shape != "constant":
         assert momentum(0.0) == pytest.approx(momentum.max_momentum, abs=1e-12)
