@@ -88,6 +88,7 @@ def optimizer_family(name: str) -> str:
     return "adaptive" if name.lower() in ADAPTIVE_OPTIMIZERS else "sgd"
 
 
+DEFAULT_SWEEP = (1e-7, 10.0, 100)  # (start_lr, end_lr, num_steps): every runner's default
 MIN_POINTS = 10
 NOISE_FALL = 7.0  # a fall of the running mean below NOISE_FALL * noise / sqrt(points) is noise
 
@@ -186,6 +187,7 @@ class RangeTestResult:
     smoother: str = "local"
     span: float = 0.2
     optimizer: str | None = None
+    sweep: tuple[float, float, int] | None = None
 
     def __post_init__(self) -> None:
         lrs = np.asarray(self.lrs, dtype=np.float64).ravel()
@@ -206,6 +208,13 @@ class RangeTestResult:
             raise ValueError(f"smoother must be one of {', '.join(map(repr, SMOOTHERS))}; got {self.smoother!r}")
         if not 0.0 < self.span <= 1.0:
             raise ValueError(f"span must be in (0, 1]; got {self.span!r}")
+        if self.sweep is not None:
+            start, end, steps = self.sweep
+            if not (0.0 < start < end < math.inf and isinstance(steps, int) and steps >= 2):
+                raise ValueError(
+                    f"sweep must be (start_lr, end_lr, num_steps) with 0 < start < end, steps >= 2; got {self.sweep!r}"
+                )
+            object.__setattr__(self, "sweep", (float(start), float(end), int(steps)))
         if self.optimizer is not None and self.optimizer not in OPTIMIZER_FAMILIES:
             raise ValueError(
                 f"optimizer must be None or one of {', '.join(map(repr, OPTIMIZER_FAMILIES))}; got {self.optimizer!r}"
@@ -358,6 +367,18 @@ class RangeTestResult:
             reason += f"; the loss was still falling at the end of the sweep ({self.stopped}): raise end_lr"
         return Suggestion(rule, lr, index, reason, self.smoother)
 
+    def _off_default(self) -> str:
+        """Where the sweep was not the default the rules were chosen at, say so: their
+        factors were measured at the default sweep only."""
+        if self.sweep is None or (self.sweep, self.smoothing, self.log_lr) == (DEFAULT_SWEEP, 0.98, True):
+            return ""
+        start, end, steps = self.sweep
+        return (
+            f"; chosen at the default sweep (1e-07 to 10, 100 steps, exp, smoothing 0.98), not measured at this "
+            f"one ({start:.3g} to {end:.3g}, {steps} steps, {'exp' if self.log_lr else 'linear'}, "
+            f"smoothing {self.smoothing:g})"
+        )
+
     @property
     def _loss_stopped_the_sweep(self) -> bool:
         return self.stopped.startswith(("diverged", "non-finite"))
@@ -385,7 +406,7 @@ class RangeTestResult:
         if found.lr is None:
             return found._replace(reason=found.reason + said)
         scaled = f" x {factor:.3g}" if factor != 1.0 else ""
-        reason = f"{found.reason}{scaled}, the rule for {use} with {family} optimizers{said}"
+        reason = f"{found.reason}{scaled}, the rule for {use} with {family} optimizers{said}{self._off_default()}"
         return found._replace(lr=found.lr * factor, reason=reason)
 
     def cyclic_bounds(self, rule: str | None = None, ratio: float = 10.0) -> tuple[float, float]:
@@ -479,6 +500,7 @@ class RangeTestResult:
             "smoother": self.smoother,
             "span": self.span,
             "optimizer": self.optimizer,
+            "sweep": self.sweep,
         }
 
     def to_json(self) -> str:
@@ -594,7 +616,12 @@ def check_sweep_settings(
     if not isinstance(num_steps, int) or isinstance(num_steps, bool) or num_steps < 2:
         raise ValueError(f"num_steps must be a whole number >= 2; got {num_steps!r}")
     schedule = range_sweep(start_lr=start_lr, end_lr=end_lr, num_steps=num_steps - 1, mode=mode)
-    settings: dict[str, Any] = {"smoothing": smoothing, "diverge": diverge, "log_lr": mode == "exp"}
+    settings: dict[str, Any] = {
+        "smoothing": smoothing,
+        "diverge": diverge,
+        "log_lr": mode == "exp",
+        "sweep": (start_lr, end_lr, num_steps),
+    }
     RangeTestResult(lrs=np.ones(1), losses=np.zeros(1), **settings)  # checks them before training
     return schedule, settings
 

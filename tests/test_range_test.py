@@ -358,3 +358,38 @@ def test_the_jax_runner_records_the_optimizer_family():
         optimizer = inject_schedules(make, learning_rate=0.0)
         result = range_test(loss_fn, {"w": jnp.zeros(3)}, optimizer, data, num_steps=20, progress=False)
         assert result.optimizer == family, make
+
+
+def test_a_recommendation_off_the_default_sweep_says_it_was_not_measured_there():
+    # The rules were chosen on sweeps from 1e-7 to 10 over 100 steps (every runner's
+    # default): another sweep gets the same reading, and the reason says it is unmeasured.
+    lrs, losses = _sigmoid_fall(noise=0.01)
+    default = RangeTestResult(lrs=lrs, losses=losses, sweep=(1e-7, 10.0, 100))
+    other = RangeTestResult(lrs=lrs, losses=losses, sweep=(1e-5, 10.0, 100))
+    for use in ("constant", "one_cycle", "cyclic"):
+        assert "not measured" not in default.recommend(use).reason
+        assert "not measured at this one (1e-05 to 10, 100 steps" in other.recommend(use).reason
+        assert other.recommend(use).lr == default.recommend(use).lr
+    assert RangeTestResult.from_json(other.to_json()) == other
+    assert RangeTestResult.from_csv(other.to_csv()).sweep == (1e-5, 10.0, 100)
+    with pytest.raises(ValueError, match="sweep must be"):
+        RangeTestResult(lrs=lrs, losses=losses, sweep=(10.0, 1.0, 100))
+
+
+def test_the_torch_runner_records_its_sweep():
+    torch = pytest.importorskip("torch", reason="torch is not installed; CI installs it")
+    from lrsched.adapters.torch import range_test
+
+    model = torch.nn.Linear(3, 1)
+    x = torch.randn(32, 3)
+    data = [(x, x.sum(1, keepdim=True))]
+    result = range_test(
+        model,
+        torch.optim.SGD(model.parameters(), lr=0.1),
+        lambda m, b: torch.nn.functional.mse_loss(m(b[0]), b[1]),
+        data,
+        start_lr=1e-4,
+        num_steps=12,
+        progress=False,
+    )
+    assert result.sweep == (1e-4, 10.0, 12)
