@@ -131,13 +131,15 @@ class Schedule:
         `inverse_momentum` reads this: momentum is highest where the LR is lowest,
         whichever way the schedule runs. Compositions build theirs from their parts'.
         """
-        shape = self.shape_at(t, xp)
-        return 1.0 - shape if self.rises else shape
+        return self._height_of(self.shape_at(t, xp))
 
     def value_and_height(self, t: Any, xp: Namespace) -> tuple[Any, Any]:
         """`(_value(t), height_at(t))` from one `value_and_shape`."""
         value, shape = self.value_and_shape(t, xp)
-        return value, (1.0 - shape if self.rises else shape)
+        return value, self._height_of(shape)
+
+    def _height_of(self, shape: Any) -> Any:
+        return 1.0 - shape if self.rises else shape
 
     def height_pieces(self, until: float) -> tuple[Piece, ...]:
         """Monotone pieces of `height_at`: `shape_pieces`, turned over for a schedule that `rises`."""
