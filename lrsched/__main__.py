@@ -30,8 +30,8 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from lrsched import __version__
-from lrsched.base import Schedule, from_config
-from lrsched.params import Count, Declared, Flag, Interval, OneOf, Part, Parts, StepList, argument_docs, declared
+from lrsched.base import Part, Parts, Schedule, from_config
+from lrsched.params import Count, Declared, Flag, Interval, OneOf, StepList, argument_docs, declared
 
 
 class _Parser(argparse.ArgumentParser):
@@ -48,15 +48,31 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {line} (usage: {self.prog} -h)\n")
 
 
+def number_text(text: str) -> int | float:
+    """A number as written in a parameter's option: "3" an int, "3.0" and "1e3" floats."""
+    value = float(text)
+    return int(value) if value.is_integer() and "." not in text and "e" not in text.lower() else value
+
+
+def numbers_text(text: str) -> list[int | float]:
+    """A comma-separated list of numbers ("10,20,30.5")."""
+    return [number_text(part) for part in text.split(",") if part.strip()]
+
+
+def flag_text(text: str) -> bool:
+    """true or false, in any case."""
+    if text.lower() not in ("true", "false"):
+        raise ValueError(f"expected true or false; got {text!r}")
+    return text.lower() == "true"
+
+
 def number(text: str) -> int | float:
     """A number as written: "3" is an int, "3.0", "1e-3", "nan" and "inf" floats; the
     checks after parsing say what the option accepts."""
-    from lrsched.params import _number_text
-
     try:
         return int(text)  # exact: a float would round an int beyond 2**53
     except ValueError:
-        return _number_text(text)
+        return number_text(text)
 
 
 def count(text: str) -> int | float:
@@ -98,12 +114,6 @@ def _output_path(parser: argparse.ArgumentParser, option: str, path: str | None)
         parser.error(f"argument {option}: the folder {str(folder)!r} is not writable; got {path!r}")
 
 
-def _numbers(text: str) -> list[int | float]:
-    from lrsched.params import _numbers_text
-
-    return _numbers_text(text)
-
-
 def _value_text(text: str) -> Any:
     """A value inside a NAME:key=value spec: a list, a bool, a number or a name."""
     text = text.strip()
@@ -112,9 +122,7 @@ def _value_text(text: str) -> Any:
     if text.lower() in ("true", "false"):
         return text.lower() == "true"
     try:
-        from lrsched.params import _number_text
-
-        return _number_text(text)
+        return number_text(text)
     except ValueError:
         return text
 
@@ -175,13 +183,15 @@ def _add_option(parser: argparse.ArgumentParser, item: Declared, doc: str) -> No
     elif isinstance(param, Parts):
         kwargs.update(type=_schedules_text, nargs="+", metavar="NAME:key=value,...")
     elif isinstance(param, StepList):
-        kwargs.update(type=param.cli_type(), metavar="STEP,STEP,...")
-    elif isinstance(param, (OneOf, Flag)):
-        kwargs.update(type=param.cli_type(), choices=param.choices() if isinstance(param, OneOf) else [True, False])
-        if isinstance(param, Flag):
-            kwargs["metavar"] = "{true,false}"
-    elif param is not None:
-        kwargs.update(type=param.cli_type())
+        kwargs.update(type=numbers_text, metavar="STEP,STEP,...")
+    elif isinstance(param, OneOf):
+        kwargs.update(type=str, choices=param.options)
+    elif isinstance(param, Flag):
+        kwargs.update(type=flag_text, choices=[True, False], metavar="{true,false}")
+    elif isinstance(param, Count):
+        kwargs.update(type=int)
+    elif isinstance(param, Interval):
+        kwargs.update(type=number_text)
     else:
         kwargs.update(type=_value_text)
     parser.add_argument(option, **kwargs)
@@ -209,7 +219,7 @@ def _output_options(parser: argparse.ArgumentParser, *, steps_alias: bool = True
     parser.add_argument(*names, dest="until", type=number, default=None, help="plot steps 0..UNTIL (> 0)")
     parser.add_argument(
         "--momentum",
-        type=_numbers,
+        type=numbers_text,
         default=None,
         metavar="BASE,MAX",
         help="also draw inverse_momentum(base_momentum=BASE, max_momentum=MAX)",
@@ -221,7 +231,7 @@ def _plot(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if args.table is not None:
         args.table = _named(parser, "--table", args.table, Count(low=0))
     if args.until is not None:
-        args.until = _named(parser, "--until", args.until, Interval(low=0.0, low_open=True))
+        args.until = _named(parser, "--until", args.until, Interval(gt=0.0))
     if args.table is None:
         _output_path(parser, "-o/--output", args.output)
     options = {

@@ -30,7 +30,7 @@ import sys
 from typing import Any, ClassVar, NamedTuple, TypeVar
 
 from lrsched._namespace import MATH, Namespace, check_scalar_step, evaluate
-from lrsched.params import DocumentedOnRead, check_parameters
+from lrsched.params import DocumentedOnRead, Param, check_parameters, sequence_of
 
 INF = math.inf
 FLOAT_MAX = sys.float_info.max
@@ -55,7 +55,19 @@ class Schedule:
     # A peer's name for one of this policy's parameters, where lrsched's general hint
     # (PEER_NAMES) would be wrong for it: torch's StepLR says gamma where step_decay says drop.
     peer_names: ClassVar[dict[str, str]] = {}
+    # Capabilities a policy declares, read by what composes it (no closed list of types):
+    # `restartable`, one decay over `decay_steps` from its peak (`levels`, `shape_at`), which
+    # `restarts` can repeat.
+    restartable: ClassVar[bool] = False
     _registry: ClassVar[dict[str, type[Schedule]]] = {}
+
+    @classmethod
+    def example(cls) -> Schedule:
+        """One valid instance, with the numbers of the policy's source where it has one.
+
+        The gallery, the preview, the benchmarks and the per-policy test families start
+        from it, so a registered policy declares it."""
+        raise NotImplementedError(f"{cls.__qualname__} declares no example")
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -491,6 +503,53 @@ def require_schedule(name: str, value: Any, *, nonnegative: bool = False) -> Sch
     if nonnegative and value.bounds[0] < 0:
         raise ValueError(f"{name} gives negative values (bounds {value.bounds!r}); it must stay >= 0")
     return value
+
+
+class Part(Param):
+    """An lrsched schedule (with `nonnegative`, one whose bounds stay >= 0)."""
+
+    __slots__ = ("nonnegative",)
+
+    def __init__(self, *, nonnegative: bool = False) -> None:
+        self.nonnegative = nonnegative
+
+    def check(self, name: str, value: Any, known: dict[str, Any]) -> Any:
+        return require_schedule(name, value, nonnegative=self.nonnegative)
+
+    def describe(self) -> str:
+        return "an lrsched schedule"
+
+
+class Parts(Param):
+    """A non-empty list of lrsched schedules. Stored as a tuple."""
+
+    __slots__ = ()
+
+    def check(self, name: str, value: Any, known: dict[str, Any]) -> tuple[Any, ...]:
+        parts = sequence_of(name, value)
+        if not parts:
+            raise ValueError(f"{name} must hold at least one schedule; got []")
+        return tuple(require_schedule(f"{name}[{i}]", s) for i, s in enumerate(parts))
+
+    def describe(self) -> str:
+        return "a non-empty list of lrsched schedules"
+
+
+def horizon(schedule: Schedule) -> float:
+    """A span of steps that shows the whole schedule: past its last declared phase
+    change, or a few cycles (at most 1e4 steps; at least 10).
+
+    The pieces are asked for over growing spans, so a schedule with millions of tiny
+    cycles costs no more than one with a few."""
+    until = 1e-3
+    while True:
+        pieces = schedule.pieces(until)
+        if len(pieces) > 64 or until >= 1e4:
+            break
+        until *= 10
+    ends = [p.end for p in pieces[:64] if math.isfinite(p.end) and p.end < min(until, 1e4)]
+    last = ends[-1] if ends else 100.0
+    return float(min(max(2 * last, 10.0), 1e4))
 
 
 def set_field(obj: Schedule, name: str, value: Any) -> None:

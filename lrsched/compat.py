@@ -3,7 +3,7 @@ equal lrsched schedule — which then runs in any framework (a torch schedule in
 JAX loop, in Keras).
 
 `torch_*` functions mirror `torch.optim.lr_scheduler` (step-for-step equal: see
-`tests/test_compat.py`). torch schedulers read the initial LR from the optimizer's
+`tests/compat/test_compat.py`). torch schedulers read the initial LR from the optimizer's
 param group: pass it as `lr`. Nothing here imports a framework.
 
     from lrsched import compat
@@ -21,7 +21,7 @@ import math
 import sys
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, NamedTuple, get_args
+from typing import Any, NamedTuple
 
 from lrsched.base import Schedule
 from lrsched.compose import join, product, warmup
@@ -32,7 +32,7 @@ from lrsched.inverse import inverse_decay
 from lrsched.momentum import inverse_momentum
 from lrsched.one_cycle import one_cycle
 from lrsched.polynomial import polynomial
-from lrsched.restarts import Decay, restarts
+from lrsched.restarts import is_restartable, restarts
 from lrsched.sweep import range_sweep
 from lrsched.tanh import tanh_decay
 from lrsched.wsd import warmup_stable_decay
@@ -1398,7 +1398,7 @@ def _timm_cycles(
         return constant(lr=lr_min)  # timm's first cycle is already past its limit
     if cycle_limit == 1 and holds:
         return decay
-    if cycle_mul >= 1.0 and isinstance(decay, get_args(Decay)):
+    if cycle_mul >= 1.0 and is_restartable(decay):
         return restarts(decay=decay, cycle_mult=cycle_mul, peak_decay=cycle_decay, scales="peak", cycles=cycle_limit)
     if make is None or not cycle_mul > 0.0:
         raise _bad("timm", "cycle_mul", cycle_mul, "in (0, inf)")
@@ -1618,7 +1618,7 @@ _PEER_PREFIXES = {
 
 def migration_table() -> str:
     """The README's migration table, one row per function of this module: the peer, the
-    call, and what its docstring says of the match. `tests/test_compat_peers.py` checks
+    call, and what its docstring says of the match. `tests/compat/test_compat_peers.py` checks
     that each function equals its peer and that the README holds this very text."""
     import inspect
 

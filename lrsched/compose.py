@@ -10,6 +10,8 @@ from typing import Annotated, Any
 from lrsched._namespace import MATH, Namespace
 from lrsched.base import (
     INF,
+    Part,
+    Parts,
     Piece,
     Schedule,
     clip_pieces,
@@ -20,7 +22,10 @@ from lrsched.base import (
     shift_pieces,
     sign,
 )
-from lrsched.params import Flag, Interval, OneOf, Part, Parts, StepList
+from lrsched.cosine import CosineDecay
+from lrsched.cyclic import Cyclic
+from lrsched.decay import Constant
+from lrsched.params import Factor, Flag, LRFloor, OneOf, StepList, StepsOrZero
 
 # The smallest normal float32 number: a step computed in float32 (JAX's default, half
 # precision steps) holds nothing smaller at full precision.
@@ -124,16 +129,20 @@ class Warmup(Schedule):
 
     policy = "warmup"
     schedule: Annotated[Schedule, Part()]
-    steps: Annotated[float, Interval(low=0.0, scale="steps")]
-    start_lr: Annotated[float, Interval(low=0.0, scale="lr")] = 0.0
+    steps: Annotated[float, StepsOrZero]
+    start_lr: Annotated[float, LRFloor] = 0.0
     shape: Annotated[str, OneOf(RAMPS)] = "linear"
     prefix: Annotated[bool, Flag()] = True
-    end_lr: Annotated[float | None, Interval(low=0.0, scale="lr", optional=True)] = None
+    end_lr: Annotated[float | None, LRFloor.or_none()] = None
     _target: float = dataclasses.field(init=False, repr=False, compare=False)
     _ends_apart: bool = dataclasses.field(init=False, repr=False, compare=False)
     _knots: tuple[float] = dataclasses.field(init=False, repr=False, compare=False)
     _shift: float = dataclasses.field(init=False, repr=False, compare=False)
     _start_height: float = dataclasses.field(init=False, repr=False, compare=False)
+
+    @classmethod
+    def example(cls) -> Warmup:
+        return cls(schedule=CosineDecay(initial_lr=0.1, decay_steps=900, final_lr=0.001), steps=100, start_lr=0.001)
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -276,6 +285,11 @@ class Join(Schedule):
     # A boundary at 0 is allowed (optax's join takes one): the part before it never runs.
     boundaries: Annotated[Sequence[float], StepList(strict=True)]  # stored as a tuple
 
+    @classmethod
+    def example(cls) -> Join:
+        decay = CosineDecay(initial_lr=0.1, decay_steps=900, final_lr=0.001)
+        return cls(schedules=(Constant(lr=0.1), decay), boundaries=(300,))
+
     def __post_init__(self) -> None:
         super().__post_init__()
         if len(self.boundaries) != len(self.schedules) - 1:
@@ -392,7 +406,12 @@ class Product(Schedule):
 
     policy = "product"
     schedules: Annotated[Sequence[Schedule], Parts()]  # stored as a tuple
-    scale: Annotated[float, Interval(low=0.0, low_open=True, scale="factor")] = 1.0
+    scale: Annotated[float, Factor] = 1.0
+
+    @classmethod
+    def example(cls) -> Product:
+        cycles = Cyclic(base_lr=0.2, max_lr=1.0, step_size_up=50)
+        return cls(schedules=(cycles, CosineDecay(initial_lr=0.1, decay_steps=900, final_lr=0.001)))
 
     def _unscaled(self, t: Any, xp: Namespace) -> Any:
         value = self.schedules[0]._value(t, xp)

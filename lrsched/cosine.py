@@ -76,12 +76,17 @@ class CosineDecay(Shaped):
     """
 
     policy = "cosine_decay"
+    restartable = True  # `restarts` repeats it
     initial_lr: Annotated[float, LR]
     decay_steps: Annotated[float, Interval(low=0.0, low_open=True, scale="steps")]
     final_lr: Annotated[float, Interval(low=0.0, scale="lr")] = 0.0
     exponent: Annotated[float, Interval(low=0.0, low_open=True, scale="factor")] = 1.0
     periodic: Annotated[bool, Flag()] = False
     k_decay: Annotated[float, Interval(low=0.0, low_open=True, scale="factor")] = 1.0
+
+    @classmethod
+    def example(cls) -> CosineDecay:
+        return cls(initial_lr=0.1, decay_steps=500, final_lr=0.001, periodic=True)
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -184,6 +189,10 @@ class CosineRestarts(Shaped):
     min_lr: Annotated[float, Interval(low=0.0, high="max_lr", scale="lr")] = 0.0
     cycle_mult: Annotated[float, Interval(low=1.0, scale="factor")] = 1.0
     peak_decay: Annotated[float, Interval(low=0.0, high=1.0, low_open=True)] = 1.0
+
+    @classmethod
+    def example(cls) -> CosineRestarts:
+        return cls(max_lr=0.8, first_cycle_steps=15, cycle_mult=2)  # SGDR, cycles doubling
 
     def __post_init__(self) -> None:
         super().__post_init__()

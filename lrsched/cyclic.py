@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from lrsched._namespace import Namespace
 from lrsched.base import Piece, Shaped, clip_pieces, cycle_position, multiples, register, set_field
-from lrsched.params import Interval, Length, OneOf
+from lrsched.params import Fraction, Interval, Length, LRFloor, OneOf
 
 
 @register
@@ -51,12 +51,16 @@ class Cyclic(Shaped):
     """
 
     policy = "cyclic"
-    base_lr: Annotated[float, Interval(low=0.0, scale="lr")]
-    max_lr: Annotated[float, Interval(low="base_lr", scale="lr")]
-    step_size_up: Annotated[float, Length()]
-    step_size_down: Annotated[float | None, Length(optional=True)] = None
+    base_lr: Annotated[float, LRFloor]
+    max_lr: Annotated[float, Interval(ge="base_lr", scale="lr")]
+    step_size_up: Annotated[float, Length]
+    step_size_down: Annotated[float | None, Length.or_none()] = None
     mode: Annotated[str, OneOf(("triangular", "triangular2", "exp_range"))] = "triangular"
-    gamma: Annotated[float, Interval(low=0.0, high=1.0, low_open=True)] = 1.0
+    gamma: Annotated[float, Fraction] = 1.0
+
+    @classmethod
+    def example(cls) -> Cyclic:
+        return cls(base_lr=0.08, max_lr=0.8, step_size_up=20)  # Smith 2017, triangular
 
     def __post_init__(self) -> None:
         super().__post_init__()

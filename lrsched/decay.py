@@ -17,10 +17,7 @@ from typing import Annotated, Any
 
 from lrsched._namespace import Namespace
 from lrsched.base import FLOAT_MAX, INF, Piece, Shaped, clip_pieces, cycle_position, multiples, register
-from lrsched.params import Interval, Length, StepList
-
-POSITIVE_LR = Interval(low=0.0, low_open=True, scale="lr")
-FACTOR = Interval(low=0.0, high=1.0, low_open=True)
+from lrsched.params import LR, Fraction, Length, LRFloor, Positive, StepList
 
 
 @register
@@ -40,7 +37,11 @@ class Constant(Shaped):
     """
 
     policy = "constant"
-    lr: Annotated[float, Interval(low=0.0, scale="lr")]
+    lr: Annotated[float, LRFloor]
+
+    @classmethod
+    def example(cls) -> Constant:
+        return cls(lr=0.05)
 
     @property
     def levels(self) -> tuple[float, float]:
@@ -80,9 +81,13 @@ class StepDecay(Shaped):
 
     policy = "step_decay"
     peer_names = {"gamma": "drop", "step_size": "every"}  # torch's StepLR
-    initial_lr: Annotated[float, POSITIVE_LR]
-    drop: Annotated[float, FACTOR]
-    every: Annotated[float, Length()]
+    initial_lr: Annotated[float, LR]
+    drop: Annotated[float, Fraction]
+    every: Annotated[float, Length]
+
+    @classmethod
+    def example(cls) -> StepDecay:
+        return cls(initial_lr=0.8, drop=0.5, every=20)  # halved every 20 epochs
 
     @property
     def levels(self) -> tuple[float, float]:
@@ -127,9 +132,13 @@ class MultiStep(Shaped):
     """
 
     policy = "multi_step"
-    initial_lr: Annotated[float, POSITIVE_LR]
+    initial_lr: Annotated[float, LR]
     milestones: Annotated[Sequence[float], StepList()]  # stored as a tuple
-    gamma: Annotated[float, Interval(low=0.0, low_open=True, scale="lr")] = 0.1
+    gamma: Annotated[float, Positive] = 0.1
+
+    @classmethod
+    def example(cls) -> MultiStep:
+        return cls(initial_lr=0.1, milestones=(300, 600, 800), gamma=0.2)
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -197,8 +206,12 @@ class Exponential(Shaped):
     """
 
     policy = "exponential"
-    initial_lr: Annotated[float, POSITIVE_LR]
-    gamma: Annotated[float, FACTOR]
+    initial_lr: Annotated[float, LR]
+    gamma: Annotated[float, Fraction]
+
+    @classmethod
+    def example(cls) -> Exponential:
+        return cls(initial_lr=0.01, gamma=0.97)  # x0.97 an epoch
 
     @property
     def levels(self) -> tuple[float, float]:

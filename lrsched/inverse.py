@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from lrsched._namespace import Namespace
 from lrsched.base import INF, Piece, Shaped, clip_pieces, cycle_position, multiples, register
-from lrsched.params import Flag, Interval
+from lrsched.params import LR, Factor, Flag, Steps
 
 
 @register
@@ -44,11 +44,15 @@ class InverseDecay(Shaped):
     """
 
     policy = "inverse_decay"
-    initial_lr: Annotated[float, Interval(low=0.0, low_open=True, scale="lr")]
-    decay_steps: Annotated[float, Interval(low=0.0, low_open=True, scale="steps")]
-    decay_rate: Annotated[float, Interval(low=0.0, low_open=True, scale="factor")] = 1.0
-    power: Annotated[float, Interval(low=0.0, low_open=True, scale="factor")] = 1.0
+    initial_lr: Annotated[float, LR]
+    decay_steps: Annotated[float, Steps]
+    decay_rate: Annotated[float, Factor] = 1.0
+    power: Annotated[float, Factor] = 1.0
     staircase: Annotated[bool, Flag()] = False
+
+    @classmethod
+    def example(cls) -> InverseDecay:
+        return cls(initial_lr=0.1, decay_steps=50, power=0.5)
 
     @property
     def levels(self) -> tuple[float, float]:

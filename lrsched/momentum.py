@@ -11,8 +11,9 @@ import dataclasses
 from typing import Annotated, Any
 
 from lrsched._namespace import MATH, Namespace, prepare
-from lrsched.base import Piece, Schedule, Shaped, flip_trend, register
-from lrsched.params import Interval, Part
+from lrsched.base import Part, Piece, Schedule, Shaped, flip_trend, register
+from lrsched.one_cycle import OneCycle
+from lrsched.params import Interval, UnitInterval
 
 
 @register
@@ -50,8 +51,12 @@ class InverseMomentum(Shaped):
 
     policy = "inverse_momentum"
     schedule: Annotated[Schedule, Part()]
-    base_momentum: Annotated[float, Interval(low=0.0, high=1.0)] = 0.85
-    max_momentum: Annotated[float, Interval(low="base_momentum", high=1.0)] = 0.95
+    base_momentum: Annotated[float, UnitInterval] = 0.85
+    max_momentum: Annotated[float, Interval(ge="base_momentum", le=1.0)] = 0.95
+
+    @classmethod
+    def example(cls) -> InverseMomentum:
+        return cls(schedule=OneCycle(max_lr=0.1, total_steps=1000))
 
     @property
     def levels(self) -> tuple[float, float]:

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from lrsched._namespace import Namespace
 from lrsched.base import INF, Piece, Schedule, clip_pieces, register, set_field, sign
-from lrsched.params import Flag, Interval, OneOf
+from lrsched.params import LR, Flag, Growth, OneOf, OpenFraction, Steps
 
 
 def anneal(kind: str, start: Any, end: Any, fraction: Any, xp: Namespace) -> Any:
@@ -65,13 +65,26 @@ class OneCycle(Schedule):
     """
 
     policy = "one_cycle"
-    max_lr: Annotated[float, Interval(low=0.0, low_open=True, scale="lr")]
-    total_steps: Annotated[float, Interval(low=0.0, low_open=True, scale="steps")]
-    pct_start: Annotated[float, Interval(low=0.0, high=1.0, low_open=True, high_open=True)] = 0.3
-    div_factor: Annotated[float, Interval(low=1.0, scale="factor")] = 25.0
-    final_div_factor: Annotated[float, Interval(low=1.0, scale="factor")] = 1e4
+    max_lr: Annotated[float, LR]
+    total_steps: Annotated[float, Steps]
+    pct_start: Annotated[float, OpenFraction] = 0.3
+    div_factor: Annotated[float, Growth] = 25.0
+    final_div_factor: Annotated[float, Growth] = 1e4
     anneal: Annotated[str, OneOf(("cos", "linear"))] = "cos"
     three_phase: Annotated[bool, Flag()] = False
+
+    @classmethod
+    def example(cls) -> OneCycle:
+        # Smith 2018's three phases over 95 steps, with the seeds' numbers.
+        return cls(
+            max_lr=0.8,
+            total_steps=95,
+            pct_start=41 / 95,
+            div_factor=10,
+            final_div_factor=10,
+            anneal="linear",
+            three_phase=True,
+        )
 
     def __post_init__(self) -> None:
         super().__post_init__()

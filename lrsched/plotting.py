@@ -6,22 +6,35 @@ from typing import Any
 
 import numpy as np
 
-from lrsched.base import Schedule, require_schedule
+from lrsched.base import Schedule, horizon, require_schedule
 
 CYCLES_SHOWN = 4
+CHANGES_SHOWN = 8
+LONGEST_SPAN = 1e4
 
 
 def default_span(schedule: Schedule) -> float:
-    """The steps a plot shows by default: past the last phase change, or, for a schedule
-    with cycles, its first CYCLES_SHOWN cycles (dozens of them would be unreadable)."""
-    from lrsched.testing import horizon
-
-    span = horizon(schedule)
+    """The steps a plot shows by default: its first CYCLES_SHOWN cycles for a schedule
+    with cycles, else a quarter past its CHANGES_SHOWN-th change (a phase ending, a
+    jump), or past the last change if it has fewer; with no change, `horizon`. Dozens of
+    cycles or stairs would be unreadable. At most LONGEST_SPAN steps."""
     if schedule.has_cycles:
-        ends = schedule.cycle_ends(span)
+        ends = schedule.cycle_ends(horizon(schedule))
         if len(ends) > CYCLES_SHOWN:
             return float(ends[CYCLES_SHOWN - 1])
-    return span
+        return horizon(schedule)
+    # Asked for over growing spans: a schedule with millions of tiny pieces costs no more.
+    until, changes = 1e-3, []
+    while until <= LONGEST_SPAN:
+        phase_ends = {p.end for p in schedule.pieces(until) if 0.0 < p.end < until}
+        changes = sorted(phase_ends | {b for b in schedule.breakpoints(until) if 0.0 < b < until})
+        if len(changes) >= CHANGES_SHOWN:
+            break
+        until *= 10
+    if not changes:
+        return horizon(schedule)
+    last = changes[min(len(changes), CHANGES_SHOWN) - 1]
+    return float(min(max(1.25 * last, 10.0), LONGEST_SPAN))
 
 
 def plot(

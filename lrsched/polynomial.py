@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from lrsched._namespace import Namespace
 from lrsched.base import INF, Piece, Shaped, clip_pieces, multiples, power_of, register
-from lrsched.params import Flag, Interval
+from lrsched.params import LR, Factor, Flag, Length, LRFloor, Positive
 
 
 @register
@@ -47,12 +47,17 @@ class Polynomial(Shaped):
     """
 
     policy = "polynomial"
-    initial_lr: Annotated[float, Interval(low=0.0, low_open=True, scale="lr")]
-    decay_steps: Annotated[float, Interval(low=1e-6, scale="steps")]
-    final_lr: Annotated[float, Interval(low=0.0, scale="lr")] = 0.0
-    power: Annotated[float, Interval(low=0.0, low_open=True, scale="lr")] = 1.0
+    restartable = True  # `restarts` repeats it
+    initial_lr: Annotated[float, LR]
+    decay_steps: Annotated[float, Length]
+    final_lr: Annotated[float, LRFloor] = 0.0
+    power: Annotated[float, Positive] = 1.0
     cycle: Annotated[bool, Flag()] = False
-    k_decay: Annotated[float, Interval(low=0.0, low_open=True, scale="factor")] = 1.0
+    k_decay: Annotated[float, Factor] = 1.0
+
+    @classmethod
+    def example(cls) -> Polynomial:
+        return cls(initial_lr=0.1, decay_steps=300, final_lr=0.01, power=2.0, cycle=True)
 
     @property
     def levels(self) -> tuple[float, float]:

@@ -12,41 +12,59 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol, TypeGuard
 
 from lrsched._namespace import MATH, Namespace
-from lrsched.base import FLOAT_MAX, INF, Piece, Schedule, register, require_schedule, set_field, sign
-from lrsched.cosine import CosineDecay, CosineRestarts
-from lrsched.params import MIN_LENGTH, Count, Interval, OneOf, Part
+from lrsched.base import FLOAT_MAX, INF, Part, Piece, Schedule, register, require_schedule, set_field, sign
+from lrsched.cosine import CosineRestarts
+from lrsched.params import MIN_LENGTH, Count, Factor, Growth, OneOf
 from lrsched.polynomial import Polynomial
-from lrsched.tanh import TanhDecay
 
-Decay = CosineDecay | Polynomial | TanhDecay
-"""What `restarts` repeats."""
+
+class Decay(Protocol):
+    """What `restarts` repeats: one decay over `decay_steps` from its peak, a policy that
+    declares `restartable = True` (`cosine_decay`, `polynomial`, `tanh_decay`, and any
+    policy of a user's that declares it and these members)."""
+
+    @property
+    def decay_steps(self) -> float: ...
+    @property
+    def levels(self) -> tuple[float, float]: ...
+    @property
+    def shape_slope(self) -> float: ...
+    @property
+    def shape_range(self) -> tuple[float, float]: ...
+    def shape_at(self, t: Any, xp: Namespace) -> Any: ...
+    def shape_pieces(self, until: float) -> tuple[Piece, ...]: ...
+
+
+def is_restartable(schedule: Schedule) -> TypeGuard[Decay]:
+    """Whether `restarts` can repeat `schedule`: its policy declares `restartable`."""
+    return type(schedule).restartable
+
+
+def restartable_policies() -> list[str]:
+    """The registered policies that declare they can be restarted."""
+    return sorted(name for name, cls in Schedule._registry.items() if cls.restartable)
 
 
 class OneDecay(Part):
-    """One decay over its `decay_steps` that starts at its peak: a `cosine_decay`,
-    `polynomial` or `tanh_decay` (a cycle is that decay, stretched)."""
+    """One decay over its `decay_steps` that starts at its peak: a registered policy that
+    declares `restartable` (a cycle is that decay, stretched)."""
 
     __slots__ = ()
 
     def check(self, name: str, value: Any, known: dict[str, Any]) -> Any:
         schedule = require_schedule(name, value)
-        if not isinstance(schedule, Decay):
+        if not is_restartable(schedule):
             raise TypeError(
-                f"{name} must be one decay over its decay_steps: a cosine_decay, polynomial or tanh_decay; "
+                f"{name} must be one decay over its decay_steps: one of {', '.join(restartable_policies())}; "
                 f"got {type(schedule).__name__}"
             )
         return schedule
 
     def describe(self) -> str:
-        return "a cosine_decay, polynomial or tanh_decay (one decay over its decay_steps)"
-
-    def strategy(self, known: dict[str, Any]) -> Any:
-        from lrsched.testing import one_decays
-
-        return one_decays()
+        return f"one of {', '.join(restartable_policies())} (one decay over its decay_steps)"
 
 
 @register
@@ -89,8 +107,8 @@ class Restarts(Schedule):
 
     policy = "restarts"
     decay: Annotated[Decay, OneDecay()]
-    cycle_mult: Annotated[float, Interval(low=1.0, scale="factor")] = 1.0
-    peak_decay: Annotated[float, Interval(low=0.0, low_open=True, scale="factor")] = 1.0
+    cycle_mult: Annotated[float, Growth] = 1.0
+    peak_decay: Annotated[float, Factor] = 1.0
     scales: Annotated[str, OneOf(("amplitude", "peak"))] = "amplitude"
     cycles: Annotated[int | None, Count(low=1, optional=True)] = None
 
@@ -100,6 +118,11 @@ class Restarts(Schedule):
     _end: float = dataclasses.field(init=False, repr=False, compare=False)
     _bounds: tuple[float, float] = dataclasses.field(init=False, repr=False, compare=False)
     _upside_down: str = dataclasses.field(init=False, repr=False, compare=False)
+
+    @classmethod
+    def example(cls) -> Restarts:
+        decay = Polynomial(initial_lr=0.1, decay_steps=150, final_lr=0.01, power=2.0)
+        return cls(decay=decay, cycle_mult=1.5, peak_decay=0.7, scales="peak", cycles=4)
 
     def __post_init__(self) -> None:
         super().__post_init__()

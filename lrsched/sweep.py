@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 from lrsched._namespace import Namespace
 from lrsched.base import INF, Piece, Shaped, clip_pieces, register
-from lrsched.params import Interval, OneOf
+from lrsched.params import LR, Interval, OneOf, Steps
 
 
 @register
@@ -47,10 +47,14 @@ class RangeSweep(Shaped):
     """
 
     policy = "range_sweep"
-    start_lr: Annotated[float, Interval(low=0.0, low_open=True, scale="lr")]
-    end_lr: Annotated[float, Interval(low="start_lr", low_open=True, scale="lr")]
-    num_steps: Annotated[float, Interval(low=0.0, low_open=True, scale="steps")]
+    start_lr: Annotated[float, LR]
+    end_lr: Annotated[float, Interval(gt="start_lr", scale="lr")]
+    num_steps: Annotated[float, Steps]
     mode: Annotated[str, OneOf(("exp", "linear"))] = "exp"
+
+    @classmethod
+    def example(cls) -> RangeSweep:
+        return cls(start_lr=1e-7, end_lr=10.0, num_steps=95)  # the seeds' LR finder
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from lrsched._namespace import Namespace
 from lrsched.base import INF, Piece, Shaped, clip_pieces, register, set_field
-from lrsched.params import Interval
+from lrsched.params import LR, Interval, Steps
 
 
 def _half_one_minus_tanh(x: float) -> float:
@@ -53,14 +53,19 @@ class TanhDecay(Shaped):
     """
 
     policy = "tanh_decay"
-    initial_lr: Annotated[float, Interval(low=0.0, low_open=True, scale="lr")]
-    decay_steps: Annotated[float, Interval(low=0.0, low_open=True, scale="steps")]
-    final_lr: Annotated[float, Interval(low=0.0, high="initial_lr", scale="lr")] = 0.0
+    restartable = True  # `restarts` repeats it
+    initial_lr: Annotated[float, LR]
+    decay_steps: Annotated[float, Steps]
+    final_lr: Annotated[float, Interval(ge=0.0, le="initial_lr", scale="lr")] = 0.0
     # Within +-20, where tanh is not yet +-1 in float64, and exp(2x) fits float32.
-    lower: Annotated[float, Interval(low=-20.0, high=20.0, high_open=True)] = -7.0
-    upper: Annotated[float, Interval(low="lower", high=20.0, low_open=True)] = 3.0
+    lower: Annotated[float, Interval(ge=-20.0, lt=20.0)] = -7.0
+    upper: Annotated[float, Interval(gt="lower", le=20.0)] = 3.0
 
     _exp_lower: float = dataclasses.field(init=False, repr=False, compare=False)
+
+    @classmethod
+    def example(cls) -> TanhDecay:
+        return cls(initial_lr=0.1, decay_steps=800, final_lr=0.001)
 
     def __post_init__(self) -> None:
         super().__post_init__()

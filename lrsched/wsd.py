@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from lrsched._namespace import Namespace
 from lrsched.base import INF, Piece, Schedule, Shaped, clip_pieces, power_of, register, set_field
 from lrsched.compose import RAMPS, ramp, ramp_slope
-from lrsched.params import Interval, OneOf
+from lrsched.params import LR, Factor, Interval, NonNegative, OneOf, OpenFraction, Steps, StepsOrZero
 
 COOLDOWNS = ("linear", "cosine", "1-sqrt", "power", "exp")
 
@@ -69,20 +69,24 @@ class WarmupStableDecay(Shaped):
     """
 
     policy = "warmup_stable_decay"
-    peak_lr: Annotated[float, Interval(low=0.0, low_open=True, scale="lr")]
-    stable_steps: Annotated[float, Interval(low=0.0, scale="steps")]
-    decay_steps: Annotated[float, Interval(low=0.0, low_open=True, scale="steps")]
-    warmup_steps: Annotated[float, Interval(low=0.0, scale="steps")] = 0.0
-    start_lr: Annotated[float, Interval(low=0.0, high="peak_lr", scale="lr")] = 0.0
-    final_lr: Annotated[float, Interval(low=0.0, high="peak_lr", scale="lr")] = 0.0
+    peak_lr: Annotated[float, LR]
+    stable_steps: Annotated[float, StepsOrZero]
+    decay_steps: Annotated[float, Steps]
+    warmup_steps: Annotated[float, StepsOrZero] = 0.0
+    start_lr: Annotated[float, Interval(ge=0.0, le="peak_lr", scale="lr")] = 0.0
+    final_lr: Annotated[float, Interval(ge=0.0, le="peak_lr", scale="lr")] = 0.0
     warmup_shape: Annotated[str, OneOf(RAMPS)] = "linear"
     decay_shape: Annotated[str, OneOf(COOLDOWNS)] = "1-sqrt"
-    decay_power: Annotated[float, Interval(low=0.0, low_open=True, scale="factor")] = 0.5
-    decay_ratio: Annotated[float, Interval(low=0.0, high=1.0, low_open=True, high_open=True)] = 0.1
-    stable_power: Annotated[float, Interval(low=0.0, scale="lr")] = 0.0
-    stable_timescale: Annotated[float | None, Interval(low=0.0, low_open=True, scale="steps", optional=True)] = None
+    decay_power: Annotated[float, Factor] = 0.5
+    decay_ratio: Annotated[float, OpenFraction] = 0.1
+    stable_power: Annotated[float, NonNegative] = 0.0
+    stable_timescale: Annotated[float | None, Steps.or_none()] = None
     _timescale: float = dataclasses.field(init=False, repr=False, compare=False)
     _knots: tuple[float, float, float] = dataclasses.field(init=False, repr=False, compare=False)
+
+    @classmethod
+    def example(cls) -> WarmupStableDecay:
+        return cls(peak_lr=0.1, warmup_steps=100, stable_steps=650, decay_steps=200, final_lr=0.001)
 
     def __post_init__(self) -> None:
         super().__post_init__()

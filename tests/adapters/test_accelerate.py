@@ -1,4 +1,4 @@
-"""`lambda_lr` under Hugging Face accelerate with 2 CPU processes (tests/accelerate_worker.py).
+"""`lambda_lr` under Hugging Face accelerate with 2 CPU processes (tests/workers/accelerate_worker.py).
 
 A scheduler handed to `accelerator.prepare` is stepped once per process at every optimizer
 step (unless `split_batches=True` or `step_scheduler_with_optimizer=False`), so lrsched's
@@ -12,7 +12,6 @@ LambdaLR in this process."""
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,9 +20,10 @@ torch = pytest.importorskip("torch", reason="torch is not installed; CI installs
 
 import lrsched as l  # noqa: E402
 from lrsched.adapters.torch import lambda_lr  # noqa: E402
+from tests.support import WORKERS  # noqa: E402
 
-HERE = Path(__file__).resolve().parent
-STEPS = 16  # optimizer steps each of the 2 processes takes (tests/accelerate_worker.py)
+HERE = WORKERS
+STEPS = 16  # optimizer steps each of the 2 processes takes (tests/workers/accelerate_worker.py)
 
 
 def one_cycle_linear(k, total, max_lr=0.1, pct=0.3, div=25.0, final_div=1e4):

@@ -1,4 +1,4 @@
-"""Run by tests/test_scale.py with XLA_FLAGS=--xla_force_host_platform_device_count=2:
+"""Run by tests/adapters/test_scale.py with XLA_FLAGS=--xla_force_host_platform_device_count=2:
 optax schedules in a pmapped update, the JAX range test on a sharded batch and on the
 replicated (pmap) layout."""
 

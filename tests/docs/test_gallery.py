@@ -3,11 +3,11 @@ and values equal to what the policy gives today (`python docs/make_gallery.py` r
 
 import importlib.util
 import json
-from pathlib import Path
 
 from lrsched.base import Schedule
+from tests.support import ROOT
 
-DOCS = Path(__file__).parents[1] / "docs"
+DOCS = ROOT / "docs"
 
 
 def _gallery():
@@ -21,7 +21,7 @@ def test_every_policy_has_a_current_picture_in_the_gallery():
     gallery = _gallery()
     examples = gallery.examples()
     registered = {name for name, cls in Schedule._registry.items() if cls.__module__.startswith("lrsched.")}
-    assert set(examples) == registered, "an example per registered policy: add it to docs/make_gallery.py"
+    assert set(examples) == registered, "a picture per registered policy, from the example it declares"
     for name, (schedule, _) in examples.items():
         assert schedule.policy == name
         assert (DOCS / "gallery" / f"{name}.png").stat().st_size > 5_000, name

@@ -28,7 +28,7 @@ import numpy as np
 import pytest
 
 from lrsched import compat
-from tests.test_compat_peers import _run_worker
+from tests.compat.peers import run_worker
 
 pytestmark = pytest.mark.slow
 
@@ -557,7 +557,7 @@ def _timm_log_quirk(case):
 
 def test_timm_compat_equals_timm_over_its_domain():
     cases = _draw_timm()
-    values = _run_worker("timm", cases)
+    values = run_worker("timm", cases)
     outcomes = []
     for name, case in cases.items():
         if isinstance(values[name], dict):  # timm refuses it too
@@ -619,7 +619,7 @@ def _draw_hf(seed=20261206):
 
 def test_hf_compat_equals_transformers_over_its_domain():
     cases = _draw_hf()
-    values = _run_worker("hf", cases)
+    values = run_worker("hf", cases)
     outcomes = []
     for key, case in cases.items():
         if isinstance(values[key], dict):  # transformers refuses it too

@@ -3,14 +3,14 @@
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+
+from tests.support import ROOT
 
 # Subprocesses, fresh interpreters or long searches: `pytest -m "not slow"` skips them locally; CI runs them.
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = sorted((ROOT / "examples").glob("*.py"))
 NEEDS = {"keras_fit.py": "keras", "optax_loop.py": "optax", "range_test_then_one_cycle.py": "sklearn"}
 

@@ -1,4 +1,4 @@
-"""Run by tests/test_resume.py: train, checkpoint, and continue in a fresh process."""
+"""Run by tests/adapters/test_resume.py: train, checkpoint, and continue in a fresh process."""
 
 import json
 import pickle

@@ -1,25 +1,25 @@
-"""The torch range test on many processes (2 gloo ranks, tests/ddp_worker.py): the loss
+"""The torch range test on many processes (2 gloo ranks, tests/workers/ddp_worker.py): the loss
 reduced in a dtype and on a device every backend serves, ranks whose data runs out at
 different steps stopping together, a sweep on one rank alone, an explicit
 `distributed=True`; and Lightning's RangeTestCallback under `ddp_spawn` sweeping
-data-parallel (tests/lightning_worker.py). Each collective has a 20 s timeout and each run
+data-parallel (tests/workers/lightning_worker.py). Each collective has a 20 s timeout and each run
 a 150 s or 180 s one, so a deadlock fails instead of hanging."""
 
 import json
 import socket
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from lrsched.range_test import RangeTestResult
+from tests.support import WORKERS
 
 pytest.importorskip("torch", reason="torch is not installed; CI installs it")
 pytestmark = pytest.mark.slow
 
-HERE = Path(__file__).resolve().parent
+HERE = WORKERS
 SCENARIOS = (
     "reduced_tensors",
     "uneven_data",
@@ -108,7 +108,7 @@ def test_distributed_true_averages_an_unwrapped_models_loss_over_the_ranks(ranks
 
 @pytest.fixture(scope="module")
 def lightning_ranks(tmp_path_factory):
-    """RangeTestCallback under Lightning's ddp_spawn (2 CPU processes, tests/lightning_worker.py):
+    """RangeTestCallback under Lightning's ddp_spawn (2 CPU processes, tests/workers/lightning_worker.py):
     each rank's output, and the same sweep on one process over both ranks' batches."""
     pytest.importorskip("pytorch_lightning", reason="pytorch-lightning is not installed; CI installs it")
     out = tmp_path_factory.mktemp("lightning")

@@ -7,14 +7,14 @@ import subprocess
 import sys
 import tarfile
 import zipfile
-from pathlib import Path
 
 import pytest
+
+from tests.support import ROOT
 
 # Subprocesses, fresh interpreters or long searches: `pytest -m "not slow"` skips them locally; CI runs them.
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[1]
 CHECK = (
     "import importlib.util, lrsched, lrsched.adapters; "
     "assert importlib.util.find_spec('adapters') is None, 'a top-level adapters package is installed'; "

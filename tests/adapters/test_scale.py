@@ -6,17 +6,17 @@ import os
 import socket
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from lrsched.range_test import RangeTestResult
+from tests.support import WORKERS
 
 # Subprocesses, fresh interpreters or long searches: `pytest -m "not slow"` skips them locally; CI runs them.
 pytestmark = pytest.mark.slow
 
-HERE = Path(__file__).resolve().parent
+HERE = WORKERS
 
 
 def _free_port() -> int:
@@ -44,7 +44,7 @@ def test_ddp_ranks_record_the_same_curve_and_suggestion(tmp_path):
 
 @pytest.fixture(scope="module")
 def two_devices():
-    """tests/jax_devices_worker.py's output, on 2 forced host devices."""
+    """tests/workers/jax_devices_worker.py's output, on 2 forced host devices."""
     pytest.importorskip("jax", reason="jax is not installed; CI installs it")
     env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=2", JAX_PLATFORMS="cpu")
     done = subprocess.run(

@@ -5,7 +5,6 @@ import os
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,6 +14,7 @@ import lrsched as l
 keras = pytest.importorskip("keras", reason="keras is not installed; CI installs it")
 pytest.importorskip("tensorflow", reason="tensorflow is not installed; CI installs it")
 from lrsched.adapters.keras import CyclicalMomentum, KerasSchedule, to_keras  # noqa: E402
+from tests.support import WORKERS  # noqa: E402
 
 
 def _compare(ours, peer, horizon, scale):
@@ -174,7 +174,7 @@ def test_cyclical_momentum_is_the_beta_1_each_step_uses_on_every_backend(backend
     # from Adam's first moment, the beta_1 each step really used: the JAX train step once
     # kept the beta_1 it was traced with (0.9 at every step).
     pytest.importorskip(backend, reason=f"{backend} is not installed; CI installs it")
-    worker = Path(__file__).with_name("keras_backend_worker.py")
+    worker = WORKERS / "keras_backend_worker.py"
     env = dict(os.environ, KERAS_BACKEND=backend)
     done = subprocess.run([sys.executable, str(worker)], capture_output=True, text=True, env=env, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]

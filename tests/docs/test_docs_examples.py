@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import ROOT
+
 # Subprocesses, fresh interpreters or long searches: `pytest -m "not slow"` skips them locally; CI runs them.
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[1]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 BLOCKS = [
     (page.relative_to(ROOT).as_posix(), index, code)

@@ -5,14 +5,15 @@ test_adapter_keras.test_fit_save_load_and_continue_with_same_lr_sequence.)"""
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+
+from tests.support import WORKERS
 
 # Subprocesses, fresh interpreters or long searches: `pytest -m "not slow"` skips them locally; CI runs them.
 pytestmark = pytest.mark.slow
 
-WORKER = Path(__file__).resolve().parent / "resume_worker.py"
+WORKER = WORKERS / "resume_worker.py"
 
 
 def _run(framework, start, stop, checkpoint_in="", checkpoint_out=""):

@@ -5,19 +5,13 @@ timm and transformers run in a worker process (`peer_values_worker.py`): timm be
 TensorFlow-backed Keras and torch in one process has crashed here."""
 
 import importlib.util
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from lrsched import compat
-
-LR = 0.1
-WORKER = Path(__file__).with_name("peer_values_worker.py")
+from tests.compat.peers import LR, assert_close, run_worker
+from tests.support import ROOT
 
 
 def _halves(until):
@@ -294,26 +288,12 @@ HF = {
 }
 
 
-def _run_worker(peer, cases):
-    pytest.importorskip("torch", reason="torch is not installed; CI installs it")
-    module = "timm" if peer == "timm" else "transformers"
-    if importlib.util.find_spec(module) is None:  # not imported here: see the worker
-        pytest.skip(f"{module} is not installed; CI installs it")
-    request = {"peer": peer, "lr": LR, "cases": cases}
-    env = dict(os.environ, TRANSFORMERS_OFFLINE="1", HF_HUB_OFFLINE="1")
-    done = subprocess.run(
-        [sys.executable, str(WORKER)], input=json.dumps(request), capture_output=True, text=True, env=env, timeout=300
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout)
-
-
 @pytest.fixture(scope="module")
 def timm_values():
     cases = {
         name: {"cls": c, "kwargs": kw, "clock": clock, "steps": steps} for name, (c, kw, clock, steps) in TIMM.items()
     }
-    return _run_worker("timm", cases)
+    return run_worker("timm", cases)
 
 
 @pytest.fixture(scope="module")
@@ -322,17 +302,7 @@ def hf_values():
         name: {"name": n, "num_warmup_steps": w, "num_training_steps": t, "kwargs": kw, "steps": steps}
         for name, (n, w, t, kw, steps) in HF.items()
     }
-    return _run_worker("hf", cases)
-
-
-def _assert_close(ours, expected, steps, rtol, context=""):
-    """`context` (the peer's call) is added to the message: drawn cases are not in their names."""
-    ours, expected = np.asarray(ours, dtype=np.float64), np.asarray(expected, dtype=np.float64)
-    scale = np.max(np.abs(expected))
-    bad = ~(np.abs(ours - expected) <= rtol * np.abs(expected) + rtol * 1e-3 * scale + 1e-300)
-    if bad.any():
-        i = int(np.argmax(bad))
-        raise AssertionError(f"at step {steps[i]!r}: lrsched {ours[i]!r}, peer {expected[i]!r} {context}".rstrip())
+    return run_worker("hf", cases)
 
 
 @pytest.mark.slow
@@ -340,7 +310,7 @@ def _assert_close(ours, expected, steps, rtol, context=""):
 def test_timm_compat_equals_the_timm_scheduler(name, timm_values):
     cls, kwargs, _, steps = TIMM[name]
     ours = getattr(compat, f"timm_{cls}")(LR, **kwargs)
-    _assert_close(ours(np.asarray(steps, dtype=np.float64)), timm_values[name], steps, rtol=1e-9)
+    assert_close(ours(np.asarray(steps, dtype=np.float64)), timm_values[name], steps, rtol=1e-9)
 
 
 @pytest.mark.slow
@@ -348,7 +318,7 @@ def test_timm_compat_equals_the_timm_scheduler(name, timm_values):
 def test_hf_compat_equals_get_scheduler(name, hf_values):
     hf_name, warm, total, kwargs, steps = HF[name]
     ours = compat.hf_get_scheduler(hf_name, LR, warm, total, kwargs)
-    _assert_close([ours(s) for s in range(steps)], hf_values[name], list(range(steps)), rtol=1e-9)
+    assert_close([ours(s) for s in range(steps)], hf_values[name], list(range(steps)), rtol=1e-9)
 
 
 # -- Keras, in this process (float32) ----------------------------------------------------
@@ -426,7 +396,7 @@ def test_keras_compat_equals_the_keras_schedule(name):
     peer, ours = _keras_cases()[name]
     steps = list(range(160))
     expected = [float(np.asarray(peer(s))) for s in steps]
-    _assert_close(ours(np.asarray(steps, dtype=np.float64)), expected, steps, rtol=1e-6)
+    assert_close(ours(np.asarray(steps, dtype=np.float64)), expected, steps, rtol=1e-6)
 
 
 def test_every_compat_function_and_name_is_checked_against_its_peer():
@@ -454,9 +424,8 @@ def test_every_compat_function_and_name_is_checked_against_its_peer():
 def test_the_docs_migration_table_and_refusals_are_the_generated_ones():
     # docs/migration.md holds placeholders that docs/hooks.py fills from compat when the
     # site is built, so no row can go stale.
-    import importlib.util
 
-    root = Path(__file__).parents[1]
+    root = ROOT
     page = (root / "docs" / "migration.md").read_text()
     spec = importlib.util.spec_from_file_location("docs_hooks", root / "docs" / "hooks.py")
     hooks = importlib.util.module_from_spec(spec)

@@ -2,7 +2,6 @@
 its `compat.torch_*` function gives, step for step, over the horizon and past it."""
 
 import re
-import warnings
 
 import pytest
 
@@ -10,21 +9,9 @@ import lrsched as l
 from lrsched import compat
 
 torch = pytest.importorskip("torch", reason="torch is not installed; CI installs it")
+from tests.compat.peers import LR, peer_lrs  # noqa: E402
+
 sched = torch.optim.lr_scheduler
-LR = 0.1
-
-
-def _peer_lrs(make, steps, lr=LR):
-    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=lr, momentum=0.9)
-    scheduler = make(opt)
-    values = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # SequentialLR's own deprecation notes
-        for _ in range(steps):
-            values.append(opt.param_groups[0]["lr"])
-            opt.step()
-            scheduler.step()
-    return values
 
 
 def _assert_equal(ours, peer_values):
@@ -131,7 +118,7 @@ CASES = {
 def test_torch_compat_equals_the_torch_scheduler(name):
     make, ours, steps = CASES[name]
     assert isinstance(ours, l.Schedule)
-    _assert_equal(ours, _peer_lrs(make, steps))
+    _assert_equal(ours, peer_lrs(make, steps))
 
 
 def test_torch_compat_refuses_what_has_no_frozen_equivalent():
@@ -300,7 +287,7 @@ def test_a_growing_factor_is_refused_with_the_peers_parameter_named():
 
 # -- issue 18: each class the outside differential run found, against the real peer ------------
 def _torch_case(make, ours, steps, lr=LR):
-    peer = _peer_lrs(make, steps, lr=lr)
+    peer = peer_lrs(make, steps, lr=lr)
     for step, expected in enumerate(peer):
         assert ours(step) == pytest.approx(expected, rel=1e-9, abs=1e-15), (step, ours(step), expected)
 
@@ -419,7 +406,7 @@ def test_torch_last_epoch_resumes_where_the_run_left_off(cls):
         "ConstantLR": {"factor": 0.5, "total_iters": 12},
         "PolynomialLR": {"total_iters": 15, "power": 2.0},
     }[cls]
-    fresh = _peer_lrs(lambda o: getattr(sched, cls)(o, **kwargs), 40)
+    fresh = peer_lrs(lambda o: getattr(sched, cls)(o, **kwargs), 40)
     for k in (0, 5, 10):
         ours = getattr(compat, f"torch_{cls}")(LR, **kwargs, last_epoch=k)
         assert [ours(t) for t in range(40 - k - 1)] == pytest.approx(fresh[k + 1 :], rel=1e-9)

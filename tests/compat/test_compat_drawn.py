@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from lrsched import compat
-from tests.test_compat_peers import LR, _assert_close, _run_worker
+from tests.compat.peers import LR, assert_close, peer_lrs, run_worker
 
 pytestmark = pytest.mark.slow
 
@@ -83,7 +83,7 @@ TIMM_DRAWN = _draw_timm(np.random.default_rng(20261124))
 
 @pytest.fixture(scope="module")
 def timm_drawn_values():
-    return _run_worker("timm", TIMM_DRAWN)
+    return run_worker("timm", TIMM_DRAWN)
 
 
 @pytest.mark.parametrize("name", list(TIMM_DRAWN))
@@ -91,7 +91,7 @@ def test_timm_compat_equals_timm_on_drawn_arguments(name, timm_drawn_values):
     case = TIMM_DRAWN[name]
     ours = getattr(compat, f"timm_{case['cls']}")(LR, **case["kwargs"])
     steps = case["steps"]
-    _assert_close(
+    assert_close(
         ours(np.asarray(steps, dtype=np.float64)),
         timm_drawn_values[name],
         steps,
@@ -147,7 +147,7 @@ HF_DRAWN = _draw_hf(np.random.default_rng(20261125))
 
 @pytest.fixture(scope="module")
 def hf_drawn_values():
-    return _run_worker("hf", HF_DRAWN)
+    return run_worker("hf", HF_DRAWN)
 
 
 @pytest.mark.parametrize("name", list(HF_DRAWN))
@@ -157,7 +157,7 @@ def test_hf_compat_equals_get_scheduler_on_drawn_arguments(name, hf_drawn_values
         case["name"], LR, case["num_warmup_steps"], case["num_training_steps"], case["kwargs"]
     )
     steps = list(range(case["steps"]))
-    _assert_close([ours(s) for s in steps], hf_drawn_values[name], steps, rtol=1e-9, context=f"with {case}")
+    assert_close([ours(s) for s in steps], hf_drawn_values[name], steps, rtol=1e-9, context=f"with {case}")
 
 
 def _draw_torch(rng):
@@ -237,23 +237,25 @@ TORCH_DRAWN = _draw_torch(np.random.default_rng(20261126))
 
 @pytest.mark.parametrize("name", list(TORCH_DRAWN))
 def test_torch_compat_equals_torch_on_drawn_arguments(name):
-    from tests.test_compat import _peer_lrs, sched
+    torch = pytest.importorskip("torch", reason="torch is not installed; CI installs it")
+    sched = torch.optim.lr_scheduler
 
     cls, kwargs, steps = TORCH_DRAWN[name]
     kwargs = dict(kwargs)
     lr = kwargs.pop("_lr", None)
     if lr is None:
         ours = getattr(compat, f"torch_{cls}")(**kwargs)
-        peer = _peer_lrs(lambda o: getattr(sched, cls)(o, **kwargs), steps)
+        peer = peer_lrs(lambda o: getattr(sched, cls)(o, **kwargs), steps)
     else:
         ours = getattr(compat, f"torch_{cls}")(lr, **kwargs)
-        peer = _peer_lrs(lambda o: getattr(sched, cls)(o, **kwargs), steps, lr=lr)
+        peer = peer_lrs(lambda o: getattr(sched, cls)(o, **kwargs), steps, lr=lr)
     values = [ours(s) for s in range(steps)]
-    _assert_close(values, peer, list(range(steps)), rtol=1e-9, context=f"with {cls}({kwargs}, lr={lr})")
+    assert_close(values, peer, list(range(steps)), rtol=1e-9, context=f"with {cls}({kwargs}, lr={lr})")
 
 
 def test_torch_onecycle_whose_warmup_ends_by_step_0():
-    from tests.test_compat import _peer_lrs, sched
+    torch = pytest.importorskip("torch", reason="torch is not installed; CI installs it")
+    sched = torch.optim.lr_scheduler
 
     # pct_start * total_steps == 1: torch divides by zero at step 0
     with pytest.raises(ValueError, match="pct_start=0.25"):
@@ -265,8 +267,8 @@ def test_torch_onecycle_whose_warmup_ends_by_step_0():
         # ...and along a line it is the line torch draws
         ours = compat.torch_OneCycleLR(max_lr=0.1, total_steps=total, pct_start=pct, anneal_strategy="linear")
         linear = {"max_lr": 0.1, "total_steps": total, "pct_start": pct, "anneal_strategy": "linear"}
-        peer = _peer_lrs(lambda o, kw=linear: sched.OneCycleLR(o, **kw), total)
-        _assert_close([ours(s) for s in range(total)], peer, list(range(total)), rtol=1e-9, context=f"{pct} {total}")
+        peer = peer_lrs(lambda o, kw=linear: sched.OneCycleLR(o, **kw), total)
+        assert_close([ours(s) for s in range(total)], peer, list(range(total)), rtol=1e-9, context=f"{pct} {total}")
 
 
 def _draw_optax(rng):
@@ -487,7 +489,7 @@ def test_keras_compat_equals_keras_on_drawn_arguments(name):
     ours = getattr(compat, f"keras_{cls}")(**kwargs, **ours_only)
     steps = list(range(100))
     expected = [float(np.asarray(peer(s))) for s in steps]
-    _assert_close(
+    assert_close(
         ours(np.asarray(steps, dtype=np.float64)), expected, steps, rtol=1e-6, context=f"with keras {cls}({kwargs})"
     )
 
@@ -534,7 +536,8 @@ TORCH_COMPOSED = _draw_torch_compositions(np.random.default_rng(20261129))
 
 @pytest.mark.parametrize("name", list(TORCH_COMPOSED))
 def test_torch_compositions_equal_torch_on_drawn_arguments(name):
-    from tests.test_compat import _peer_lrs, sched
+    torch = pytest.importorskip("torch", reason="torch is not installed; CI installs it")
+    sched = torch.optim.lr_scheduler
 
     kind, lr, parts, milestones = TORCH_COMPOSED[name]
     ours_parts = [getattr(compat, f"torch_{cls}")(lr, **kwargs) for cls, kwargs in parts]
@@ -548,9 +551,9 @@ def test_torch_compositions_equal_torch_on_drawn_arguments(name):
     else:
         ours = compat.torch_SequentialLR(ours_parts, milestones)
     steps = 100
-    _assert_close(
+    assert_close(
         [ours(s) for s in range(steps)],
-        _peer_lrs(make, steps, lr=lr),
+        peer_lrs(make, steps, lr=lr),
         list(range(steps)),
         rtol=1e-9,
         context=f"with {kind}({parts}, milestones={milestones}, lr={lr})",

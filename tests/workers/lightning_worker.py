@@ -1,4 +1,4 @@
-"""Run by tests/test_distributed.py: `RangeTestCallback` under Lightning's `ddp_spawn` on 2
+"""Run by tests/range_test/test_distributed.py: `RangeTestCallback` under Lightning's `ddp_spawn` on 2
 CPU processes (gloo).
 
     python lightning_worker.py OUT

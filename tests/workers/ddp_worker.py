@@ -1,8 +1,8 @@
-"""Run by tests/test_scale.py and tests/test_distributed.py: the torch range test and
-lambda_lr under DDP (gloo, 2 ranks). (Lightning's ddp_spawn: tests/lightning_worker.py.)
+"""Run by tests/adapters/test_scale.py and tests/range_test/test_distributed.py: the torch range test and
+lambda_lr under DDP (gloo, 2 ranks). (Lightning's ddp_spawn: tests/workers/lightning_worker.py.)
 
     python ddp_worker.py PORT OUT                 # the equal-shards sweep and lambda_lr
-    python ddp_worker.py PORT OUT SCENARIO ...    # the scenarios of tests/test_distributed.py
+    python ddp_worker.py PORT OUT SCENARIO ...    # the scenarios of tests/range_test/test_distributed.py
 
 Every collective has a timeout (`TIMEOUT`): a rank that waits for another that never
 comes fails within it instead of hanging.
@@ -69,7 +69,7 @@ def worker(rank: int, world: int, port: int, out: str) -> None:
     dist.destroy_process_group()
 
 
-# -- the scenarios of tests/test_distributed.py -------------------------------------------
+# -- the scenarios of tests/range_test/test_distributed.py -------------------------------------------
 def _sweep(model, data, **options):
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     before = {k: v.clone() for k, v in model.state_dict().items()}

@@ -1,4 +1,4 @@
-"""Run by tests/test_accelerate.py: `lambda_lr` handed to `accelerator.prepare`, on 2 CPU
+"""Run by tests/adapters/test_accelerate.py: `lambda_lr` handed to `accelerator.prepare`, on 2 CPU
 processes (accelerate's `debug_launcher`, gloo).
 
     python accelerate_worker.py OUT
