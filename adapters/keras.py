@@ -28,7 +28,8 @@ import keras
 
 from lrsched import Schedule, from_config
 from lrsched.base import require_schedule
-from lrsched.range_test import RangeTestResult, optimizer_family, run_sweep
+from lrsched.momentum import check_drives_beta
+from lrsched.rangetest import DEFAULT_SETTINGS, RangeTestResult, RangeTestSettings, optimizer_family, run_sweep
 from lrsched.snapshots import SnapshotKeeper
 
 CONFIG_FORMAT = 1
@@ -110,9 +111,7 @@ class CyclicalMomentum(keras.callbacks.Callback):  # type: ignore[misc]
 
     def __init__(self, momentum: Schedule) -> None:
         super().__init__()
-        self.momentum = require_schedule("momentum", momentum, nonnegative=True)
-        if self.momentum.bounds[1] >= 1.0:
-            raise ValueError(f"momentum must stay below 1 to drive beta_1; bounds {self.momentum.bounds!r}")
+        self.momentum = check_drives_beta("momentum", require_schedule("momentum", momentum, nonnegative=True))
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         optimizer = self.model.optimizer
@@ -156,14 +155,14 @@ def range_test(
     y: Any = None,
     *,
     batch_size: int = 32,
-    start_lr: float = 1e-7,
-    end_lr: float = 10.0,
-    num_steps: int = 100,
-    mode: str = "exp",
-    smoothing: float = 0.98,
-    diverge: float = 4.0,
+    start_lr: float = DEFAULT_SETTINGS.start_lr,
+    end_lr: float = DEFAULT_SETTINGS.end_lr,
+    num_steps: int = DEFAULT_SETTINGS.num_steps,
+    mode: str = DEFAULT_SETTINGS.mode,
+    smoothing: float = DEFAULT_SETTINGS.smoothing,
+    diverge: float = DEFAULT_SETTINGS.diverge,
     val_data: Any = None,
-    progress: bool | None = None,
+    progress: bool | None = DEFAULT_SETTINGS.progress,
 ) -> RangeTestResult:
     """The LR range test for a compiled Keras model: arrays `x, y` (cut into
     `batch_size` batches) or `x` alone as batches (`tf.data.Dataset`, list of pairs).
@@ -177,6 +176,7 @@ def range_test(
     first (its fresh state is what is restored). The optimizer's learning rate must be
     a number, not a schedule.
     """
+    settings = RangeTestSettings(start_lr, end_lr, num_steps, mode, smoothing, diverge, progress)
     optimizer = getattr(model, "optimizer", None)
     if optimizer is None:
         raise ValueError("model must be compiled (model.compile(optimizer=..., loss=...)) before the range test")
@@ -205,13 +205,7 @@ def range_test(
         return run_sweep(
             train_step,
             _batches_of(x, y, batch_size),
-            start_lr=start_lr,
-            end_lr=end_lr,
-            num_steps=num_steps,
-            mode=mode,
-            smoothing=smoothing,
-            diverge=diverge,
-            progress=progress,
+            settings,
             optimizer=optimizer_family(type(optimizer).__name__),
         )
     finally:

@@ -33,7 +33,7 @@ from pytorch_lightning.utilities.parsing import lightning_getattr, lightning_has
 
 from lrsched import OneCycle, Product, Schedule
 from lrsched.adapters.torch import ScheduleLR, check_range_test_options, range_test
-from lrsched.range_test import USES, RangeTestResult
+from lrsched.rangetest import USES, RangeTestResult
 
 # torch schedulers whose next LR is the param group's current LR times a factor: they
 # carry on from the LR the callback applies.

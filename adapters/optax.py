@@ -25,7 +25,8 @@ import optax
 
 from lrsched import Schedule
 from lrsched.base import require_schedule
-from lrsched.range_test import RangeTestResult, check_sweep_settings, require_reiterable, run_sweep
+from lrsched.momentum import check_drives_beta
+from lrsched.rangetest import DEFAULT_SETTINGS, RangeTestResult, RangeTestSettings, require_reiterable, run_sweep
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,11 +67,8 @@ def inject_schedules(
         )
     for name in ADAM_BETAS:
         value = hyperparams.get(name)
-        if isinstance(value, Schedule) and value.bounds[1] >= 1.0:
-            raise ValueError(
-                f"{name} reaches {value.bounds[1]!r} (max_momentum); Adam's bias correction divides by "
-                f"1 - {name}**t, so {name} must stay below 1: use max_momentum < 1 (e.g. 0.95)"
-            )
+        if isinstance(value, Schedule):
+            check_drives_beta(name, value)
     converted = {k: to_optax(v) if isinstance(v, Schedule) else v for k, v in hyperparams.items()}
     return optax.inject_hyperparams(optimizer, static_args=static_args)(**converted)
 
@@ -121,16 +119,16 @@ def range_test(
     optimizer: optax.GradientTransformation,
     data: Iterable[Any],
     *,
-    start_lr: float = 1e-7,
-    end_lr: float = 10.0,
-    num_steps: int = 100,
-    mode: str = "exp",
-    smoothing: float = 0.98,
-    diverge: float = 4.0,
+    start_lr: float = DEFAULT_SETTINGS.start_lr,
+    end_lr: float = DEFAULT_SETTINGS.end_lr,
+    num_steps: int = DEFAULT_SETTINGS.num_steps,
+    mode: str = DEFAULT_SETTINGS.mode,
+    smoothing: float = DEFAULT_SETTINGS.smoothing,
+    diverge: float = DEFAULT_SETTINGS.diverge,
     val_data: Iterable[Any] | None = None,
     update: Callable[[Any, Any, Any, Any], tuple[Any, Any, Any]] | None = None,
     replicated: bool = False,
-    progress: bool | None = None,
+    progress: bool | None = DEFAULT_SETTINGS.progress,
 ) -> RangeTestResult:
     """The LR range test for JAX: `loss_fn(params, batch)` is a scalar loss, `optimizer`
     an optax optimizer whose learning rate is an injected hyperparameter (built with
@@ -159,9 +157,7 @@ def range_test(
     scheduled LR from its step count and would ignore the sweep's (refused at the start).
     `val_data` is read after every step: a list, not a generator.
     """
-    check_sweep_settings(
-        start_lr=start_lr, end_lr=end_lr, num_steps=num_steps, mode=mode, smoothing=smoothing, diverge=diverge
-    )
+    settings = RangeTestSettings(start_lr, end_lr, num_steps, mode, smoothing, diverge, progress)
     if val_data is not None:
         require_reiterable("val_data", val_data)
     if not isinstance(replicated, bool):
@@ -237,13 +233,7 @@ def range_test(
     return run_sweep(
         train_step,
         data,
-        start_lr=start_lr,
-        end_lr=end_lr,
-        num_steps=num_steps,
-        mode=mode,
-        smoothing=smoothing,
-        diverge=diverge,
-        progress=progress,
+        settings,
         # optax names no optimizer: the adaptive ones (Adam and its kin, RMSprop, Adagrad,
         # Lion) inject an `eps` or Adam's `b1`; SGD neither.
         optimizer="adaptive" if {"eps", "b1"} & set(injected[0].hyperparams) else "sgd",

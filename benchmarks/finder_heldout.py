@@ -45,7 +45,7 @@ from torch import nn
 
 import lrsched as l
 from lrsched.adapters.torch import lambda_lr, range_test
-from lrsched.range_test import RULES, SMOOTHERS, RangeTestResult
+from lrsched.rangetest import RULES, SMOOTHERS, RangeTestResult
 
 USES = ("constant", "one_cycle", "cyclic")
 OPTIMIZERS = ("sgd", "adam")

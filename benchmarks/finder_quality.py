@@ -28,7 +28,7 @@ from torch import nn
 
 import lrsched as l
 from lrsched.adapters.torch import lambda_lr, range_test
-from lrsched.range_test import RULES, RangeTestResult, fastai_valley
+from lrsched.rangetest import RULES, RangeTestResult, fastai_valley
 
 torch.set_num_threads(1)
 

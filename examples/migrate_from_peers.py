@@ -13,7 +13,7 @@ from lrsched import compat
 steps = np.arange(0, 1200)
 
 # PyTorch: torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=0.1, total_steps=1000)
-schedule = compat.torch_OneCycleLR(max_lr=0.1, total_steps=1000)
+schedule = compat.torch.OneCycleLR(max_lr=0.1, total_steps=1000)
 if importlib.util.find_spec("torch"):
     import torch
 
@@ -28,7 +28,7 @@ if importlib.util.find_spec("torch"):
     print("torch OneCycleLR: equal over 1000 steps")
 
 # optax: optax.warmup_cosine_decay_schedule(0.0, 0.1, 100, 1000, end_value=1e-4)
-schedule = compat.optax_warmup_cosine_decay_schedule(
+schedule = compat.optax.warmup_cosine_decay_schedule(
     init_value=0.0, peak_value=0.1, warmup_steps=100, decay_steps=1000, end_value=1e-4
 )
 if importlib.util.find_spec("optax"):
@@ -39,5 +39,5 @@ if importlib.util.find_spec("optax"):
     print("optax warmup_cosine_decay_schedule: equal over 1200 steps (float32)")
 
 # Hugging Face: transformers.get_scheduler("cosine", optimizer, num_warmup_steps=50, num_training_steps=1000)
-schedule = compat.hf_get_scheduler("cosine", lr=3e-4, num_warmup_steps=50, num_training_steps=1000)
+schedule = compat.transformers.get_scheduler("cosine", lr=3e-4, num_warmup_steps=50, num_training_steps=1000)
 print("transformers cosine with warmup at steps 0, 50, 1000:", schedule(0), schedule(50), schedule(1000))

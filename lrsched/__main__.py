@@ -284,7 +284,7 @@ def _plot(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
 
 def _check_sweep(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     """The range test's own checks of --start-lr, --end-lr and --num-steps, before any work."""
-    from lrsched.range_test import check_sweep_settings
+    from lrsched.rangetest import check_sweep_settings
 
     try:
         check_sweep_settings(start_lr=args.start_lr, end_lr=args.end_lr, num_steps=args.num_steps)

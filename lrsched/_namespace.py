@@ -34,6 +34,7 @@ from typing import Any, Protocol
 import numpy as np
 
 Branch = Callable[..., Any]
+_bisect_right = bisect.bisect_right
 
 
 class Namespace(Protocol):
@@ -75,6 +76,11 @@ class Namespace(Protocol):
 
     def select_pair(self, t: Any, knots: Sequence[float], branch: Branch, /, *args: Any) -> tuple[Any, Any]:
         """`select` for a branch that returns two values (e.g. a value and a shape)."""
+        ...
+
+    def per_index(self, fn: Callable[[Any], Any], index: Any, /) -> Any:
+        """`fn(index)` for an `index` of whole numbers (a cycle count), elementwise in
+        `index`: NumPy computes `fn` once per whole number in the index's range."""
         ...
 
 
@@ -159,11 +165,15 @@ class MathNamespace:
     def eps(t: Any) -> float:
         return sys.float_info.epsilon
 
-    @classmethod
-    def select(cls, t: float, knots: Sequence[float], branch: Branch, *args: Any) -> Any:
-        return branch(bisect.bisect_right(knots, t), t, cls, *args)
+    @staticmethod
+    def select(t: float, knots: Sequence[float], branch: Branch, *args: Any) -> Any:
+        return branch(_bisect_right(knots, t), t, MATH, *args)
 
     select_pair = select  # one branch call gives both values
+
+    @staticmethod
+    def per_index(fn: Callable[[Any], Any], index: Any) -> Any:
+        return fn(index)
 
     @staticmethod
     def prepare(step: Any) -> float:
@@ -173,13 +183,17 @@ class MathNamespace:
     def finish(value: Any) -> float:
         return float(value)
 
-    @classmethod
-    def run(cls, value_fn: Callable[[Any, Any], Any], t: Any) -> Any:
-        return cls.finish(value_fn(t, cls))
+    @staticmethod
+    def run(value_fn: Callable[[Any, Any], Any], t: Any) -> Any:
+        return float(value_fn(t, MATH))
 
 
 # NumPy steps are computed in blocks of this many (512 KiB of float64 per temporary).
 CHUNK = 65536
+
+# `NumpyNamespace.per_index` looks values up for arrays of at least this many steps
+# holding at most one whole number per this many steps (else it computes them in place).
+PER_INDEX_MIN = 64
 
 
 class NumpyNamespace:
@@ -240,6 +254,22 @@ class NumpyNamespace:
         return out.reshape(t.shape)
 
     @staticmethod
+    def per_index(fn: Callable[[Any], Any], index: Any) -> Any:
+        """`fn` over the whole numbers from the index's lowest to its highest, then
+        looked up: a cycle count of a block of steps spans a few values, and `fn` (a
+        cycle's start, its top) costs several transcendental passes over the steps.
+        The values are `fn(index)`'s own, element for element (NumPy's functions
+        answer each element alike whatever the array around it)."""
+        if np.size(index) < PER_INDEX_MIN:  # a 0-d step, or a Python number
+            return fn(index)
+        low, high = float(index.min()), float(index.max())
+        # Few values (a lookup pays for itself) and all of them exact in float64.
+        if high - low >= index.size // PER_INDEX_MIN or high >= 2.0**52:
+            return fn(index)
+        values = np.broadcast_to(fn(np.arange(low, high + 1.0)), (int(high - low) + 1,))
+        return np.take(values, (index - low).astype(np.intp))
+
+    @staticmethod
     def prepare(step: Any) -> np.ndarray:
         t = np.asarray(step)
         if t.dtype == np.bool_ or not (np.issubdtype(t.dtype, np.integer) or np.issubdtype(t.dtype, np.floating)):
@@ -272,10 +302,17 @@ class NumpyNamespace:
 class _ArrayNamespace:
     """Tracing frameworks: every branch is evaluated and the results merged by `where`.
 
-    Subclasses supply the framework's functions and how to prepare a step.
+    Subclasses supply the framework's functions, and the vocabulary `prepare` is written
+    in: how a step becomes the framework's array (`_as_array`), what kind of number its
+    dtype holds (`_kind`), its floating width (`_bits`), a cast (`_cast`), the float type
+    of integer steps (`_int_float`), and whether the step has values to check
+    (`_has_values`: not while a compiler traces it).
     """
 
     name = "array"
+    _float32: Any
+    _isfinite: Callable[[Any], Any]
+    _all: Callable[[Any], Any]
 
     def where(self, cond: Any, a: Any, b: Any) -> Any:
         raise NotImplementedError
@@ -298,6 +335,48 @@ class _ArrayNamespace:
         return out
 
     @staticmethod
+    def per_index(fn: Callable[[Any], Any], index: Any) -> Any:
+        return fn(index)  # traced: no values to look up by
+
+    def prepare(self, step: Any) -> Any:
+        """The step as a floating array of the framework: integers become `_int_float`,
+        floats narrower than MIN_FLOAT_BITS float32; bool, complex and other dtypes are
+        refused, and a step with values must be finite and >= 0."""
+        t = self._as_array(step)
+        kind = self._kind(t)
+        if kind is None:
+            raise _dtype_error(self._dtype_name(t))
+        if kind == "integer":
+            t = self._cast(t, self._int_float())
+        elif self._bits(t) < MIN_FLOAT_BITS:
+            t = self._cast(t, self._float32)
+        if self._has_values(t):
+            _require(bool(self._all(self._isfinite(t) & (t >= 0))))
+        return t
+
+    def _as_array(self, step: Any) -> Any:
+        raise NotImplementedError
+
+    def _kind(self, t: Any) -> str | None:
+        """The kind of number the step's dtype holds: "integer", "floating", or None (no step)."""
+        raise NotImplementedError
+
+    def _dtype_name(self, t: Any) -> Any:
+        return t.dtype
+
+    def _bits(self, t: Any) -> int:
+        raise NotImplementedError
+
+    def _cast(self, t: Any, dtype: Any) -> Any:
+        raise NotImplementedError
+
+    def _int_float(self) -> Any:
+        raise NotImplementedError
+
+    def _has_values(self, t: Any) -> bool:
+        raise NotImplementedError
+
+    @staticmethod
     def finish(value: Any) -> Any:
         return value
 
@@ -317,6 +396,7 @@ class JaxNamespace(_ArrayNamespace):
         self.sin = jnp.sin
         self.expm1, self.log1p, self.abs = jnp.expm1, jnp.log1p, jnp.abs
         self.minimum, self.maximum, self.clip = jnp.minimum, jnp.maximum, jnp.clip
+        self._float32, self._isfinite, self._all = jnp.float32, jnp.isfinite, jnp.all
 
     def where(self, cond: Any, a: Any, b: Any) -> Any:
         return self._jnp.where(cond, a, b)
@@ -327,19 +407,29 @@ class JaxNamespace(_ArrayNamespace):
     def eps(self, t: Any) -> float:
         return float(self._jnp.finfo(t.dtype).eps)  # type: ignore[no-untyped-call]
 
-    def prepare(self, step: Any) -> Any:
+    def _as_array(self, step: Any) -> Any:
+        return self._jnp.asarray(step)
+
+    def _kind(self, t: Any) -> str | None:
         jnp = self._jnp
-        t = jnp.asarray(step)
-        if t.dtype == jnp.bool_ or not (jnp.issubdtype(t.dtype, jnp.integer) or jnp.issubdtype(t.dtype, jnp.floating)):
-            raise _dtype_error(t.dtype)
-        if not jnp.issubdtype(t.dtype, jnp.floating):
-            # An int32 optax count becomes the default float (float32 unless x64 is on).
-            t = t.astype(jnp.result_type(float))
-        elif jnp.finfo(t.dtype).bits < MIN_FLOAT_BITS:
-            t = t.astype(jnp.float32)
-        if not isinstance(t, self._jax.core.Tracer):  # a traced step has no value to check
-            _require(bool(jnp.all(jnp.isfinite(t) & (t >= 0))))
-        return t
+        if t.dtype == jnp.bool_:
+            return None
+        if jnp.issubdtype(t.dtype, jnp.integer):
+            return "integer"
+        return "floating" if jnp.issubdtype(t.dtype, jnp.floating) else None
+
+    def _bits(self, t: Any) -> int:
+        return int(self._jnp.finfo(t.dtype).bits)  # type: ignore[no-untyped-call]
+
+    def _cast(self, t: Any, dtype: Any) -> Any:
+        return t.astype(dtype)
+
+    def _int_float(self) -> Any:
+        # An int32 optax count becomes the default float (float32 unless x64 is on).
+        return self._jnp.result_type(float)
+
+    def _has_values(self, t: Any) -> bool:
+        return not isinstance(t, self._jax.core.Tracer)  # a traced step has no value to check
 
 
 class TorchNamespace(_ArrayNamespace):
@@ -352,6 +442,7 @@ class TorchNamespace(_ArrayNamespace):
         self.floor, self.cos, self.exp, self.log = torch.floor, torch.cos, torch.exp, torch.log
         self.sin = torch.sin
         self.expm1, self.log1p, self.abs = torch.expm1, torch.log1p, torch.abs
+        self._float32, self._isfinite, self._all = torch.float32, torch.isfinite, torch.all
 
     def clip(self, x: Any, low: float, high: float) -> Any:
         if isinstance(x, self._torch.Tensor):
@@ -389,22 +480,27 @@ class TorchNamespace(_ArrayNamespace):
             a = self._torch.as_tensor(a, dtype=self._torch.get_default_dtype(), device=cond.device)
         return self._torch.where(cond, *self._tensors(a, b))
 
-    def prepare(self, step: Any) -> Any:
-        torch = self._torch
-        if step.dtype == torch.bool or step.is_complex():
-            raise _dtype_error(step.dtype)
-        if step.is_meta:
+    def _as_array(self, step: Any) -> Any:
+        return step  # a tensor already
+
+    def _kind(self, t: Any) -> str | None:
+        if t.dtype == self._torch.bool or t.is_complex():
+            return None
+        if t.is_meta:
             raise TypeError("step is a tensor on the meta device: it has no values to compute a schedule from")
-        if not step.is_floating_point():
-            t = step.to(torch.get_default_dtype())
-        elif torch.finfo(step.dtype).bits < MIN_FLOAT_BITS:
-            t = step.to(torch.float32)
-        else:
-            t = step
-        compiling = getattr(torch.compiler, "is_compiling", lambda: False)()
-        if not compiling:
-            _require(bool(torch.all(torch.isfinite(t) & (t >= 0))))
-        return t
+        return "floating" if t.is_floating_point() else "integer"
+
+    def _bits(self, t: Any) -> int:
+        return int(self._torch.finfo(t.dtype).bits)
+
+    def _cast(self, t: Any, dtype: Any) -> Any:
+        return t.to(dtype)
+
+    def _int_float(self) -> Any:
+        return self._torch.get_default_dtype()
+
+    def _has_values(self, t: Any) -> bool:
+        return not getattr(self._torch.compiler, "is_compiling", lambda: False)()
 
 
 class TensorflowNamespace(_ArrayNamespace):
@@ -418,6 +514,7 @@ class TensorflowNamespace(_ArrayNamespace):
         self.sin = tf.math.sin
         self.log, self.minimum, self.maximum = tf.math.log, tf.math.minimum, tf.math.maximum
         self.expm1, self.log1p, self.abs = tf.math.expm1, tf.math.log1p, tf.math.abs
+        self._float32, self._isfinite, self._all = tf.float32, tf.math.is_finite, tf.reduce_all
 
     def clip(self, x: Any, low: float, high: float) -> Any:
         return self._tf.clip_by_value(x, low, high)
@@ -437,16 +534,30 @@ class TensorflowNamespace(_ArrayNamespace):
         shape = tf.broadcast_dynamic_shape(tf.shape(cond), tf.broadcast_dynamic_shape(tf.shape(a), tf.shape(b)))
         return tf.where(tf.broadcast_to(cond, shape), tf.broadcast_to(a, shape), tf.broadcast_to(b, shape))
 
-    def prepare(self, step: Any) -> Any:
-        tf = self._tf
-        t = tf.convert_to_tensor(step)
-        if t.dtype == tf.bool or not (t.dtype.is_integer or t.dtype.is_floating):
-            raise _dtype_error(t.dtype.name)
-        if not t.dtype.is_floating or t.dtype.size * 8 < MIN_FLOAT_BITS:
-            t = tf.cast(t, tf.float32)
-        if tf.executing_eagerly():
-            _require(bool(tf.reduce_all(tf.math.is_finite(t) & (t >= 0))))
-        return t
+    def _as_array(self, step: Any) -> Any:
+        return self._tf.convert_to_tensor(step)
+
+    def _kind(self, t: Any) -> str | None:
+        if t.dtype == self._tf.bool:
+            return None
+        if t.dtype.is_integer:
+            return "integer"
+        return "floating" if t.dtype.is_floating else None
+
+    def _dtype_name(self, t: Any) -> Any:
+        return t.dtype.name
+
+    def _bits(self, t: Any) -> int:
+        return int(t.dtype.size * 8)
+
+    def _cast(self, t: Any, dtype: Any) -> Any:
+        return self._tf.cast(t, dtype)
+
+    def _int_float(self) -> Any:
+        return self._tf.float32  # Keras' and TensorFlow's step counters: float32
+
+    def _has_values(self, t: Any) -> bool:
+        return bool(self._tf.executing_eagerly())
 
 
 _cache: dict[str, Any] = {}
@@ -492,16 +603,22 @@ def namespace_for(step: Any) -> Any:
 FLOAT_MAX = sys.float_info.max
 
 
-def prepare(step: Any) -> tuple[Any, Any]:
-    """`(t, xp)`: the step as the namespace `xp` computes on it — the one entry point
-    from a step of any type to a schedule's math. Keras tensors are converted first."""
+def python_step(step: Any) -> float | None:
+    """`step` as a float where it is a valid Python int or float, else None.
+
+    The fast path of direct calls and `LambdaLR`: one type test and one comparison admit
+    every valid Python step. NaN, inf, negative steps and ints beyond the float range
+    get None, and go on to `MATH.prepare`, which names them.
+    """
     kind = type(step)
-    # The fast path (direct calls, LambdaLR): one comparison admits every valid Python
-    # step; NaN, inf, negative steps and ints beyond the float range go on to
-    # `MATH.prepare`, which names them.
     if (kind is int or kind is float) and 0 <= step <= FLOAT_MAX:
-        return float(step), MATH
-    module = kind.__module__.split(".", 1)[0]
+        return float(step)
+    return None
+
+
+def _prepare_any(step: Any) -> tuple[Any, Any]:
+    """`prepare` for any step: Keras tensors are converted first."""
+    module = type(step).__module__.split(".", 1)[0]
     if module == "keras" and "keras" in sys.modules:
         import keras
 
@@ -510,10 +627,17 @@ def prepare(step: Any) -> tuple[Any, Any]:
     return xp.prepare(step), xp
 
 
+def prepare(step: Any) -> tuple[Any, Any]:
+    """`(t, xp)`: the step as the namespace `xp` computes on it — the one entry point
+    from a step of any type to a schedule's math."""
+    t = python_step(step)
+    return (t, MATH) if t is not None else _prepare_any(step)
+
+
 def evaluate(value_fn: Callable[[Any, Any], Any], step: Any) -> Any:
     """`value_fn(t, xp)` on `step`, answered in `step`'s type (see the module docs)."""
-    kind = type(step)
-    if (kind is int or kind is float) and 0 <= step <= FLOAT_MAX:  # `prepare`'s fast path, inlined
-        return float(value_fn(float(step), MATH))
-    t, xp = prepare(step)
+    t = python_step(step)
+    if t is not None:
+        return float(value_fn(t, MATH))  # `MATH.run`, without looking it up
+    t, xp = _prepare_any(step)
     return xp.run(value_fn, t)

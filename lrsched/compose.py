@@ -413,28 +413,47 @@ class Product(Schedule):
         cycles = Cyclic(base_lr=0.2, max_lr=1.0, step_size_up=50)
         return cls(schedules=(cycles, CosineDecay(initial_lr=0.1, decay_steps=900, final_lr=0.001)))
 
+    # The factors with nested products opened up, and every scale multiplied into one
+    # constant: a scale float32 cannot hold (1e-140) inside a product inside a product
+    # leaves the position within the bounds readable, as at one level.
+    _factors: tuple[Schedule, ...] = dataclasses.field(init=False, repr=False, compare=False)
+    _carried: float = dataclasses.field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        factors: list[Schedule] = []
+        carried = self.scale
+        for schedule in self.schedules:
+            if isinstance(schedule, Product):
+                factors.extend(schedule._factors)
+                carried *= schedule._carried
+            else:
+                factors.append(schedule)
+        set_field(self, "_factors", tuple(factors))
+        set_field(self, "_carried", carried)
+
     def _unscaled(self, t: Any, xp: Namespace) -> Any:
-        value = self.schedules[0]._value(t, xp)
-        for schedule in self.schedules[1:]:
+        value = self._factors[0]._value(t, xp)
+        for schedule in self._factors[1:]:
             value = value * schedule._value(t, xp)
         return value
 
     def _value(self, t: Any, xp: Namespace) -> Any:
         value = self._unscaled(t, xp)
-        return value * self.scale if self.scale != 1.0 else value
+        return value * self._carried if self._carried != 1.0 else value
 
     def _unscaled_bounds(self) -> tuple[float, float]:
         # Every factor is >= 0: the product's extremes are the products of theirs,
         # multiplied in the value's order (so each rounding is monotone alike).
-        low, high = self.schedules[0].bounds
-        for schedule in self.schedules[1:]:
+        low, high = self._factors[0].bounds
+        for schedule in self._factors[1:]:
             low, high = low * schedule.bounds[0], high * schedule.bounds[1]
         return low, high
 
     @property
     def bounds(self) -> tuple[float, float]:
         low, high = self._unscaled_bounds()
-        return (low * self.scale, high * self.scale) if self.scale != 1.0 else (low, high)
+        return (low * self._carried, high * self._carried) if self._carried != 1.0 else (low, high)
 
     def shape_at(self, t: Any, xp: Namespace) -> Any:
         # The value's place within the bounds, with the scale left out of both (it cancels):
@@ -447,17 +466,20 @@ class Product(Schedule):
     @property
     def shape_slope(self) -> float:
         low, high = self._unscaled_bounds()
-        return 0.0 if high == low else self.max_slope / self.scale / (high - low)
+        return 0.0 if high == low else self._unscaled_slope() / (high - low)
+
+    def _unscaled_slope(self) -> float:
+        # (f g)' = f' g + f g': each factor's slope times the others' highs.
+        highs = [s.bounds[1] for s in self._factors]
+        total = 0.0
+        for i, schedule in enumerate(self._factors):
+            others = math.prod(highs[:i] + highs[i + 1 :])
+            total += schedule.max_slope * others if others else 0.0
+        return total
 
     @property
     def max_slope(self) -> float:
-        # (f g)' = f' g + f g': each factor's slope times the others' highs.
-        highs = [s.bounds[1] for s in self.schedules]
-        total = 0.0
-        for i, schedule in enumerate(self.schedules):
-            others = math.prod(highs[:i] + highs[i + 1 :])
-            total += schedule.max_slope * others if others else 0.0
-        return self.scale * total
+        return self._carried * self._unscaled_slope()
 
     def breakpoints(self, until: float, since: float = 0.0) -> tuple[float, ...]:
         return tuple(sorted({b for s in self.schedules for b in s.breakpoints(until, since)}))

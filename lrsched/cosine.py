@@ -19,6 +19,7 @@ and is then corrected against these starts, so value, `cycle_index`, `ends_cycle
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import math
 from typing import Annotated, Any
@@ -38,6 +39,9 @@ from lrsched.base import (
 from lrsched.params import Flag, Interval, Length
 
 LR = Interval(low=0.0, low_open=True, scale="lr")
+
+# `cosine_restarts` keeps the starts of up to this many first cycles for Python steps.
+TABLED_CYCLES = 128
 
 
 @register
@@ -200,10 +204,29 @@ class CosineRestarts(Shaped):
         set_field(self, "_whole_mult", float(self.cycle_mult).is_integer())
         set_field(self, "_whole_starts", self._whole_mult and float(self.first_cycle_steps).is_integer())
         set_field(self, "_log_mult", math.log1p(self.cycle_mult - 1.0))
+        set_field(self, "_first_starts", self._tabulate_starts())
 
     _whole_mult: bool = dataclasses.field(init=False, repr=False, compare=False)
     _whole_starts: bool = dataclasses.field(init=False, repr=False, compare=False)
     _log_mult: float = dataclasses.field(init=False, repr=False, compare=False)
+    _first_starts: tuple[float, ...] = dataclasses.field(init=False, repr=False, compare=False)
+
+    def _tabulate_starts(self) -> tuple[float, ...]:
+        """The starts of the first cycles, as `_start` gives them for Python steps: a
+        Python step before the last is found among them by bisection (what the
+        logarithm and its correction give, for the price of one comparison chain).
+        Up to TABLED_CYCLES of them, below 2**50 / m (where the whole-number starts,
+        their lengths and powers of a whole m are exact); none for m = 1."""
+        if self.cycle_mult == 1.0:
+            return ()
+        eps, bound = MATH.eps(0.0), 2.0**50 / self.cycle_mult
+        starts = []
+        for i in range(TABLED_CYCLES + 1):
+            start = float(self._start(float(i), MATH, eps))
+            if start > bound:
+                break
+            starts.append(start)
+        return tuple(starts)
 
     def cycle_start(self, i: Any) -> float:
         """The step where cycle `i` (0-based, a whole number) starts."""
@@ -228,11 +251,15 @@ class CosineRestarts(Shaped):
         if m == 1.0:
             i, offset = cycle_position(t, first, xp)
             return i, offset, first
+        starts = self._first_starts
+        if xp is MATH and t < starts[-1]:
+            k = bisect.bisect_right(starts, t)  # >= 1: the first start is 0
+            return float(k - 1), t - starts[k - 1], starts[k] - starts[k - 1]
         guess = xp.floor(xp.log1p(t * (m - 1.0) / first) / self._log_mult)
         if self._whole_starts:
             # Whole starts, exact: m**i of a whole m and i is a whole number (below 2**53),
             # and the next start is this start plus this cycle's length.
-            power = m**guess
+            power = xp.per_index(lambda i: m**i, guess)
             start = first * (power - 1.0) / (m - 1.0)
             below, above = t < start, t >= start + first * power
             i = xp.where(below, guess - 1.0, xp.where(above, guess + 1.0, guess))
@@ -240,14 +267,14 @@ class CosineRestarts(Shaped):
             power = xp.where(below, power / m, xp.where(above, power * m, power))
             return i, t - first * (power - 1.0) / (m - 1.0), first * power
         eps = xp.eps(t)
+
+        def start_of(i: Any) -> Any:
+            return xp.per_index(lambda whole: self._start(whole, xp, eps), i)
+
         # The logarithm may land one cycle off near a start: correct it against the starts.
-        i = xp.where(
-            t < self._start(guess, xp, eps),
-            guess - 1.0,
-            xp.where(t >= self._start(guess + 1.0, xp, eps), guess + 1.0, guess),
-        )
-        start = self._start(i, xp, eps)
-        return i, t - start, self._start(i + 1.0, xp, eps) - start
+        i = xp.where(t < start_of(guess), guess - 1.0, xp.where(t >= start_of(guess + 1.0), guess + 1.0, guess))
+        start = start_of(i)
+        return i, t - start, start_of(i + 1.0) - start
 
     @property
     def levels(self) -> tuple[float, float]:

@@ -93,6 +93,19 @@ class InverseMomentum(Shaped):
 inverse_momentum = InverseMomentum
 
 
+def check_drives_beta(name: str, momentum: Schedule) -> Schedule:
+    """`momentum`, if it can drive an Adam-family beta1 (ValueError otherwise): Adam's bias
+    correction divides by 1 - beta1**t, so beta1 = 1 makes every update NaN. (SGD's
+    momentum 1.0 stays legal: this check is for betas only.)"""
+    top = momentum.bounds[1]
+    if top >= 1.0:
+        raise ValueError(
+            f"{name} reaches {top!r} (max_momentum), but it drives an Adam-family beta1, which must stay "
+            f"below 1 (the bias correction divides by 1 - beta1**t): use max_momentum < 1 (e.g. 0.95)"
+        )
+    return momentum
+
+
 def lr_and_momentum(schedule: Schedule, momentum: Schedule | None, step: Any) -> tuple[Any, Any]:
     """`(schedule(step), momentum(step))` (momentum None: `(schedule(step), None)`).
 

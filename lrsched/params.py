@@ -366,6 +366,34 @@ class DocumentedOnRead:
         return self.text if self.text is not None else self.raw
 
 
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+def _arg_entries(lines: list[str]) -> dict[str, list[int]]:
+    """The line numbers of each entry of a docstring's "Args:" section, by parameter
+    name: an entry is `name: text` one level in, continued by deeper lines."""
+    start = next((i for i, line in enumerate(lines) if line.strip() == "Args:"), None)
+    if start is None:
+        return {}
+    entry_indent = _indent(lines[start]) + 4
+    entries: dict[str, list[int]] = {}
+    name = ""
+    for i in range(start + 1, len(lines)):
+        line = lines[i]
+        if not line.strip():
+            break
+        head, colon, _ = line.strip().partition(":")
+        if _indent(line) == entry_indent and colon and head.isidentifier():
+            name = head
+            entries[name] = [i]
+        elif _indent(line) <= entry_indent:
+            break
+        elif name:
+            entries[name].append(i)
+    return entries
+
+
 def document(cls: type, doc: str | None) -> str | None:
     """The docstring `doc` of a policy with each parameter's entry in "Args:" followed by
     what its declaration accepts, so the docs state the ranges the constructor checks."""
@@ -373,61 +401,26 @@ def document(cls: type, doc: str | None) -> str | None:
         return doc
     allowed = {item.name: _allowed(item) for item in declared(cls)}
     lines = doc.split("\n")
-    start = next(i for i, line in enumerate(lines) if line.strip() == "Args:")
-    entry_indent = len(lines[start]) - len(lines[start].lstrip()) + 4
-    last: dict[str, int] = {}
-    name = ""
-    for i in range(start + 1, len(lines)):
-        line = lines[i]
-        if not line.strip():
-            break
-        indent = len(line) - len(line.lstrip())
-        head = line.strip().partition(":")[0]
-        if indent == entry_indent and head in allowed:
-            name = head
-        elif indent <= entry_indent:
-            break
-        if name:
-            last[name] = i
-    for name, i in last.items():
-        lines[i] += f" [{allowed[name]}]"
+    for name, where in _arg_entries(lines).items():
+        if name in allowed:
+            lines[where[-1]] += f" [{allowed[name]}]"
     return "\n".join(lines)
 
 
 def argument_docs(cls: type) -> dict[str, str]:
-    """Each parameter's line(s) from the "Args:" section of the policy's docstring."""
+    """Each parameter's text from the "Args:" section of the policy's docstring."""
     import inspect
 
-    docs: dict[str, str] = {}
     lines = inspect.cleandoc(cls.__doc__ or "").splitlines()
-    inside, name = False, ""
-    for line in lines:
-        if line.strip() == "Args:":
-            inside = True
-            continue
-        if not inside:
-            continue
-        if not line.strip() or not line.startswith(" "):
-            if docs:
-                break
-            continue
-        head, colon, rest = line.strip().partition(":")
-        if line.startswith("    ") and not line.startswith("     ") and colon and head.isidentifier() and rest:
-            name = head
-            docs[name] = rest.strip()
-        elif name:
-            docs[name] += " " + line.strip()
-    return docs
+    return {
+        name: " ".join([lines[where[0]].strip().partition(":")[2].strip()] + [lines[i].strip() for i in where[1:]])
+        for name, where in _arg_entries(lines).items()
+    }
 
 
 def describe(cls: type) -> str:
     """The parameters of a policy, one per line: name, what it accepts, the default."""
-    lines = []
-    for item in declared(cls):
-        what = item.param.describe() if item.param is not None else "any value"
-        default = "required" if item.required else f"default {item.default!r}"
-        lines.append(f"{item.name}: {what}; {default}")
-    return "\n".join(lines)
+    return "\n".join(f"{item.name}: {_allowed(item)}" for item in declared(cls))
 
 
 def __getattr__(name: str) -> Any:

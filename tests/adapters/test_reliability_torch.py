@@ -6,11 +6,10 @@ import copy
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 import lrsched as l
-import lrsched.range_test as rt
+import lrsched.rangetest as rt
 
 torch = pytest.importorskip("torch", reason="torch is not installed; CI installs it")
 from lrsched.adapters.torch import Snapshots, ensemble_predict, lambda_lr, range_test  # noqa: E402

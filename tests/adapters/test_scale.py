@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 
-from lrsched.range_test import RangeTestResult
+from lrsched.rangetest import RangeTestResult
 from tests.support import WORKERS
 
 # Subprocesses, fresh interpreters or long searches: `pytest -m "not slow"` skips them locally; CI runs them.

@@ -17,7 +17,9 @@ LR = 0.1
 WORKER = WORKERS / "peer_values_worker.py"
 
 
-def run_worker(peer, cases):
+def run_worker(peer, cases, worker=WORKER):
+    """Each case's values from `worker` (a script reading the request on stdin), run in a
+    process of its own."""
     pytest.importorskip("torch", reason="torch is not installed; CI installs it")
     module = "timm" if peer == "timm" else "transformers"
     if importlib.util.find_spec(module) is None:  # not imported here: see the worker
@@ -25,7 +27,7 @@ def run_worker(peer, cases):
     request = {"peer": peer, "lr": LR, "cases": cases}
     env = dict(os.environ, TRANSFORMERS_OFFLINE="1", HF_HUB_OFFLINE="1")
     done = subprocess.run(
-        [sys.executable, str(WORKER)], input=json.dumps(request), capture_output=True, text=True, env=env, timeout=300
+        [sys.executable, str(worker)], input=json.dumps(request), capture_output=True, text=True, env=env, timeout=300
     )
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout)

@@ -1,5 +1,5 @@
 """lrsched.compat, side by side with the real peer: each torch scheduler and the schedule
-its `compat.torch_*` function gives, step for step, over the horizon and past it."""
+its `compat.torch` function gives, step for step, over the horizon and past it."""
 
 import re
 
@@ -22,63 +22,63 @@ def _assert_equal(ours, peer_values):
 CASES = {
     "OneCycleLR": (
         lambda o: sched.OneCycleLR(o, max_lr=0.3, total_steps=100),
-        compat.torch_OneCycleLR(max_lr=0.3, total_steps=100),
+        compat.torch.OneCycleLR(max_lr=0.3, total_steps=100),
         100,
     ),
     "OneCycleLR three-phase linear": (
         lambda o: sched.OneCycleLR(
             o, max_lr=0.3, total_steps=95, pct_start=0.4, anneal_strategy="linear", three_phase=True
         ),
-        compat.torch_OneCycleLR(max_lr=0.3, total_steps=95, pct_start=0.4, anneal_strategy="linear", three_phase=True),
+        compat.torch.OneCycleLR(max_lr=0.3, total_steps=95, pct_start=0.4, anneal_strategy="linear", three_phase=True),
         95,
     ),
     "OneCycleLR epochs": (
         lambda o: sched.OneCycleLR(o, max_lr=0.3, epochs=4, steps_per_epoch=25, div_factor=10),
-        compat.torch_OneCycleLR(max_lr=0.3, epochs=4, steps_per_epoch=25, div_factor=10),
+        compat.torch.OneCycleLR(max_lr=0.3, epochs=4, steps_per_epoch=25, div_factor=10),
         100,
     ),
     "CyclicLR exp_range": (
         lambda o: sched.CyclicLR(o, 0.01, 0.1, step_size_up=7, step_size_down=5, mode="exp_range", gamma=0.99),
-        compat.torch_CyclicLR(0.01, 0.1, step_size_up=7, step_size_down=5, mode="exp_range", gamma=0.99),
+        compat.torch.CyclicLR(0.01, 0.1, step_size_up=7, step_size_down=5, mode="exp_range", gamma=0.99),
         60,
     ),
     "CyclicLR triangular2": (
         lambda o: sched.CyclicLR(o, 0.01, 0.1, step_size_up=6, mode="triangular2"),
-        compat.torch_CyclicLR(0.01, 0.1, step_size_up=6, mode="triangular2"),
+        compat.torch.CyclicLR(0.01, 0.1, step_size_up=6, mode="triangular2"),
         60,
     ),
     "CosineAnnealingWarmRestarts": (
         lambda o: sched.CosineAnnealingWarmRestarts(o, T_0=5, T_mult=2, eta_min=0.001),
-        compat.torch_CosineAnnealingWarmRestarts(LR, T_0=5, T_mult=2, eta_min=0.001),
+        compat.torch.CosineAnnealingWarmRestarts(LR, T_0=5, T_mult=2, eta_min=0.001),
         80,
     ),
     "CosineAnnealingLR (past T_max: climbs back)": (
         lambda o: sched.CosineAnnealingLR(o, T_max=30, eta_min=0.001),
-        compat.torch_CosineAnnealingLR(LR, T_max=30, eta_min=0.001),
+        compat.torch.CosineAnnealingLR(LR, T_max=30, eta_min=0.001),
         130,
     ),
-    "StepLR": (lambda o: sched.StepLR(o, step_size=7, gamma=0.5), compat.torch_StepLR(LR, step_size=7, gamma=0.5), 60),
+    "StepLR": (lambda o: sched.StepLR(o, step_size=7, gamma=0.5), compat.torch.StepLR(LR, step_size=7, gamma=0.5), 60),
     "MultiStepLR gamma 3 (steps up)": (
         lambda o: sched.MultiStepLR(o, milestones=[8, 30], gamma=3.0),
-        compat.torch_MultiStepLR(LR, milestones=[8, 30], gamma=3.0),
+        compat.torch.MultiStepLR(LR, milestones=[8, 30], gamma=3.0),
         60,
     ),
     "MultiStepLR": (
         lambda o: sched.MultiStepLR(o, milestones=[20, 5, 20], gamma=0.5),
-        compat.torch_MultiStepLR(LR, milestones=[20, 5, 20], gamma=0.5),
+        compat.torch.MultiStepLR(LR, milestones=[20, 5, 20], gamma=0.5),
         60,
     ),
-    "ExponentialLR": (lambda o: sched.ExponentialLR(o, gamma=0.9), compat.torch_ExponentialLR(LR, gamma=0.9), 60),
-    "LinearLR up": (lambda o: sched.LinearLR(o, total_iters=10), compat.torch_LinearLR(LR, total_iters=10), 30),
+    "ExponentialLR": (lambda o: sched.ExponentialLR(o, gamma=0.9), compat.torch.ExponentialLR(LR, gamma=0.9), 60),
+    "LinearLR up": (lambda o: sched.LinearLR(o, total_iters=10), compat.torch.LinearLR(LR, total_iters=10), 30),
     "LinearLR down": (
         lambda o: sched.LinearLR(o, start_factor=1.0, end_factor=0.1, total_iters=10),
-        compat.torch_LinearLR(LR, start_factor=1.0, end_factor=0.1, total_iters=10),
+        compat.torch.LinearLR(LR, start_factor=1.0, end_factor=0.1, total_iters=10),
         30,
     ),
-    "ConstantLR": (lambda o: sched.ConstantLR(o, factor=0.5, total_iters=4), compat.torch_ConstantLR(LR, 0.5, 4), 12),
+    "ConstantLR": (lambda o: sched.ConstantLR(o, factor=0.5, total_iters=4), compat.torch.ConstantLR(LR, 0.5, 4), 12),
     "PolynomialLR": (
         lambda o: sched.PolynomialLR(o, total_iters=20, power=2.0),
-        compat.torch_PolynomialLR(LR, total_iters=20, power=2.0),
+        compat.torch.PolynomialLR(LR, total_iters=20, power=2.0),
         50,
     ),
     "ChainedScheduler (linear warmup times exponential, times a step)": (
@@ -89,11 +89,11 @@ CASES = {
                 sched.StepLR(o, step_size=12, gamma=0.5),
             ]
         ),
-        compat.torch_ChainedScheduler(
+        compat.torch.ChainedScheduler(
             [
-                compat.torch_LinearLR(LR, start_factor=0.1, total_iters=5),
-                compat.torch_ExponentialLR(LR, gamma=0.95),
-                compat.torch_StepLR(LR, step_size=12, gamma=0.5),
+                compat.torch.LinearLR(LR, start_factor=0.1, total_iters=5),
+                compat.torch.ExponentialLR(LR, gamma=0.95),
+                compat.torch.StepLR(LR, step_size=12, gamma=0.5),
             ],
             lr=LR,
         ),
@@ -105,8 +105,8 @@ CASES = {
             [sched.LinearLR(o, start_factor=0.1, total_iters=5), sched.ExponentialLR(o, gamma=0.9)],
             milestones=[5],
         ),
-        compat.torch_SequentialLR(
-            [compat.torch_LinearLR(LR, start_factor=0.1, total_iters=5), compat.torch_ExponentialLR(LR, gamma=0.9)],
+        compat.torch.SequentialLR(
+            [compat.torch.LinearLR(LR, start_factor=0.1, total_iters=5), compat.torch.ExponentialLR(LR, gamma=0.9)],
             milestones=[5],
         ),
         40,
@@ -123,101 +123,101 @@ def test_torch_compat_equals_the_torch_scheduler(name):
 
 def test_torch_compat_refuses_what_has_no_frozen_equivalent():
     with pytest.raises(TypeError, match="scale_fn"):
-        compat.torch_CyclicLR(0.01, 0.1, scale_fn=lambda x: 1.0)
+        compat.torch.CyclicLR(0.01, 0.1, scale_fn=lambda x: 1.0)
     with pytest.raises(ValueError, match="epochs and steps_per_epoch"):
-        compat.torch_OneCycleLR(max_lr=0.1)
+        compat.torch.OneCycleLR(max_lr=0.1)
 
 
 # -- optax ---------------------------------------------------------------------------------
 def _optax_case(name):
     optax = pytest.importorskip("optax", reason="optax is not installed; CI installs it")
     cases = {
-        "constant_schedule": (optax.constant_schedule(0.2), compat.optax_constant_schedule(0.2)),
+        "constant_schedule": (optax.constant_schedule(0.2), compat.optax.constant_schedule(0.2)),
         "linear_schedule down, delayed": (
             optax.linear_schedule(0.5, 0.01, 30, transition_begin=10),
-            compat.optax_linear_schedule(0.5, 0.01, 30, transition_begin=10),
+            compat.optax.linear_schedule(0.5, 0.01, 30, transition_begin=10),
         ),
-        "linear_schedule up": (optax.linear_schedule(0.0, 0.3, 20), compat.optax_linear_schedule(0.0, 0.3, 20)),
+        "linear_schedule up": (optax.linear_schedule(0.0, 0.3, 20), compat.optax.linear_schedule(0.0, 0.3, 20)),
         "polynomial_schedule": (
             optax.polynomial_schedule(0.5, 0.01, 2.0, 40, transition_begin=5),
-            compat.optax_polynomial_schedule(0.5, 0.01, 2.0, 40, transition_begin=5),
+            compat.optax.polynomial_schedule(0.5, 0.01, 2.0, 40, transition_begin=5),
         ),
         "polynomial_schedule rise, power 0.5": (
             optax.polynomial_schedule(0.01, 0.5, 0.5, 40, transition_begin=3),
-            compat.optax_polynomial_schedule(0.01, 0.5, 0.5, 40, transition_begin=3),
+            compat.optax.polynomial_schedule(0.01, 0.5, 0.5, 40, transition_begin=3),
         ),
         "cosine_decay_schedule": (
             optax.cosine_decay_schedule(0.4, 50, alpha=0.1),
-            compat.optax_cosine_decay_schedule(0.4, 50, alpha=0.1),
+            compat.optax.cosine_decay_schedule(0.4, 50, alpha=0.1),
         ),
         "cosine_decay_schedule exponent": (
             optax.cosine_decay_schedule(0.4, 50, alpha=0.1, exponent=3.0),
-            compat.optax_cosine_decay_schedule(0.4, 50, alpha=0.1, exponent=3.0),
+            compat.optax.cosine_decay_schedule(0.4, 50, alpha=0.1, exponent=3.0),
         ),
         "exponential_decay": (
             optax.exponential_decay(0.4, 10, 0.5, transition_begin=7),
-            compat.optax_exponential_decay(0.4, 10, 0.5, transition_begin=7),
+            compat.optax.exponential_decay(0.4, 10, 0.5, transition_begin=7),
         ),
         "exponential_decay staircase": (
             optax.exponential_decay(0.4, 10, 0.5, staircase=True),
-            compat.optax_exponential_decay(0.4, 10, 0.5, staircase=True),
+            compat.optax.exponential_decay(0.4, 10, 0.5, staircase=True),
         ),
         "exponential_decay growth to end_value": (
             optax.exponential_decay(0.001, 10, 1.5, transition_begin=4, end_value=0.5),
-            compat.optax_exponential_decay(0.001, 10, 1.5, transition_begin=4, end_value=0.5),
+            compat.optax.exponential_decay(0.001, 10, 1.5, transition_begin=4, end_value=0.5),
         ),
         "exponential_decay staircase growth to end_value": (
             optax.exponential_decay(0.001, 6, 2.0, staircase=True, end_value=0.3),
-            compat.optax_exponential_decay(0.001, 6, 2.0, staircase=True, end_value=0.3),
+            compat.optax.exponential_decay(0.001, 6, 2.0, staircase=True, end_value=0.3),
         ),
         "exponential_decay end_value": (
             optax.exponential_decay(0.4, 10, 0.5, transition_begin=3, end_value=0.03),
-            compat.optax_exponential_decay(0.4, 10, 0.5, transition_begin=3, end_value=0.03),
+            compat.optax.exponential_decay(0.4, 10, 0.5, transition_begin=3, end_value=0.03),
         ),
         "exponential_decay staircase end_value": (
             optax.exponential_decay(0.4, 10, 0.5, staircase=True, end_value=0.03),
-            compat.optax_exponential_decay(0.4, 10, 0.5, staircase=True, end_value=0.03),
+            compat.optax.exponential_decay(0.4, 10, 0.5, staircase=True, end_value=0.03),
         ),
         "warmup_exponential_decay_schedule": (
             optax.warmup_exponential_decay_schedule(0.0, 0.4, 10, 15, 0.5, transition_begin=5, end_value=0.02),
-            compat.optax_warmup_exponential_decay_schedule(0.0, 0.4, 10, 15, 0.5, transition_begin=5, end_value=0.02),
+            compat.optax.warmup_exponential_decay_schedule(0.0, 0.4, 10, 15, 0.5, transition_begin=5, end_value=0.02),
         ),
         "piecewise_constant_schedule": (
             optax.piecewise_constant_schedule(0.4, {10: 0.5, 30: 0.1}),
-            compat.optax_piecewise_constant_schedule(0.4, {10: 0.5, 30: 0.1}),
+            compat.optax.piecewise_constant_schedule(0.4, {10: 0.5, 30: 0.1}),
         ),
         "piecewise_interpolate_schedule linear": (
             optax.piecewise_interpolate_schedule("linear", 0.1, {0: 2.0, 10: 3.0, 25: 0.1, 60: 1.0}),
-            compat.optax_piecewise_interpolate_schedule("linear", 0.1, {0: 2.0, 10: 3.0, 25: 0.1, 60: 1.0}),
+            compat.optax.piecewise_interpolate_schedule("linear", 0.1, {0: 2.0, 10: 3.0, 25: 0.1, 60: 1.0}),
         ),
         "piecewise_interpolate_schedule cosine": (
             optax.piecewise_interpolate_schedule("cosine", 0.1, {10: 3.0, 25: 0.1, 60: 2.0}),
-            compat.optax_piecewise_interpolate_schedule("cosine", 0.1, {10: 3.0, 25: 0.1, 60: 2.0}),
+            compat.optax.piecewise_interpolate_schedule("cosine", 0.1, {10: 3.0, 25: 0.1, 60: 2.0}),
         ),
         "warmup_constant_schedule": (
             optax.warmup_constant_schedule(0.0, 0.3, 15),
-            compat.optax_warmup_constant_schedule(0.0, 0.3, 15),
+            compat.optax.warmup_constant_schedule(0.0, 0.3, 15),
         ),
         "warmup_constant_schedule down, no warmup": (
             optax.warmup_constant_schedule(0.5, 0.3, 0),
-            compat.optax_warmup_constant_schedule(0.5, 0.3, 0),
+            compat.optax.warmup_constant_schedule(0.5, 0.3, 0),
         ),
         "warmup_constant_schedule down": (
             optax.warmup_constant_schedule(0.5, 0.3, 10),
-            compat.optax_warmup_constant_schedule(0.5, 0.3, 10),
+            compat.optax.warmup_constant_schedule(0.5, 0.3, 10),
         ),
         "warmup_cosine_decay_schedule": (
             optax.warmup_cosine_decay_schedule(0.0, 0.3, 10, 60, end_value=0.01),
-            compat.optax_warmup_cosine_decay_schedule(0.0, 0.3, 10, 60, end_value=0.01),
+            compat.optax.warmup_cosine_decay_schedule(0.0, 0.3, 10, 60, end_value=0.01),
         ),
         "cosine_onecycle_schedule": (
             optax.cosine_onecycle_schedule(75, 0.3, pct_start=0.25),
-            compat.optax_cosine_onecycle_schedule(75, 0.3, pct_start=0.25),
+            compat.optax.cosine_onecycle_schedule(75, 0.3, pct_start=0.25),
         ),
         # int(2 p T) != 2 int(p T): no three-phase one_cycle is this schedule.
         "linear_onecycle_schedule": (
             optax.linear_onecycle_schedule(75, 0.3, pct_start=0.25, pct_final=0.5),
-            compat.optax_linear_onecycle_schedule(75, 0.3, pct_start=0.25, pct_final=0.5),
+            compat.optax.linear_onecycle_schedule(75, 0.3, pct_start=0.25, pct_final=0.5),
         ),
         "sgdr_schedule": (
             optax.sgdr_schedule(
@@ -226,7 +226,7 @@ def _optax_case(name):
                     dict(init_value=0.01, peak_value=0.2, warmup_steps=3, decay_steps=30),
                 ]
             ),
-            compat.optax_sgdr_schedule(
+            compat.optax.sgdr_schedule(
                 [
                     dict(init_value=0.0, peak_value=0.3, warmup_steps=5, decay_steps=40, end_value=0.01),
                     dict(init_value=0.01, peak_value=0.2, warmup_steps=3, decay_steps=30),
@@ -235,8 +235,8 @@ def _optax_case(name):
         ),
         "join_schedules": (
             optax.join_schedules([optax.constant_schedule(0.3), optax.cosine_decay_schedule(0.3, 20)], [15]),
-            compat.optax_join_schedules(
-                [compat.optax_constant_schedule(0.3), compat.optax_cosine_decay_schedule(0.3, 20)], [15]
+            compat.optax.join_schedules(
+                [compat.optax.constant_schedule(0.3), compat.optax.cosine_decay_schedule(0.3, 20)], [15]
             ),
         ),
     }
@@ -275,11 +275,11 @@ def test_optax_compat_equals_the_optax_schedule(name):
 def test_a_growing_factor_is_refused_with_the_peers_parameter_named():
     # torch and timm take a factor above 1 (the LR grows without bound); lrsched holds no such schedule.
     for call, name in [
-        (lambda: compat.torch_StepLR(0.1, 10, gamma=2.0), "gamma"),
-        (lambda: compat.torch_ExponentialLR(0.1, gamma=1.01), "gamma"),
-        (lambda: compat.timm_StepLRScheduler(0.1, 10, decay_rate=2.0), "decay_rate"),
-        (lambda: compat.keras_ExponentialDecay(0.1, 10, 1.5), "end_value"),
-        (lambda: compat.keras_CosineDecayRestarts(0.1, 10, m_mul=1.5), "cycles"),
+        (lambda: compat.torch.StepLR(0.1, 10, gamma=2.0), "gamma"),
+        (lambda: compat.torch.ExponentialLR(0.1, gamma=1.01), "gamma"),
+        (lambda: compat.timm.StepLRScheduler(0.1, 10, decay_rate=2.0), "decay_rate"),
+        (lambda: compat.keras.ExponentialDecay(0.1, 10, 1.5), "end_value"),
+        (lambda: compat.keras.CosineDecayRestarts(0.1, 10, m_mul=1.5), "cycles"),
     ]:
         with pytest.raises(ValueError, match=name):
             call()
@@ -298,8 +298,8 @@ TORCH_FOUND = {
         lambda o: sched.SequentialLR(
             o, [sched.ExponentialLR(o, gamma=0.9), sched.OneCycleLR(o, max_lr=0.5, total_steps=30)], milestones=[10]
         ),
-        lambda: compat.torch_SequentialLR(
-            [compat.torch_ExponentialLR(LR, gamma=0.9), compat.torch_OneCycleLR(max_lr=0.5, total_steps=30)], [10]
+        lambda: compat.torch.SequentialLR(
+            [compat.torch.ExponentialLR(LR, gamma=0.9), compat.torch.OneCycleLR(max_lr=0.5, total_steps=30)], [10]
         ),
         40,
     ),
@@ -307,8 +307,8 @@ TORCH_FOUND = {
         lambda o: sched.SequentialLR(
             o, [sched.CyclicLR(o, 0.01, 0.2, step_size_up=4), sched.StepLR(o, step_size=5, gamma=0.5)], milestones=[12]
         ),
-        lambda: compat.torch_SequentialLR(
-            [compat.torch_CyclicLR(0.01, 0.2, step_size_up=4), compat.torch_StepLR(LR, step_size=5, gamma=0.5)], [12]
+        lambda: compat.torch.SequentialLR(
+            [compat.torch.CyclicLR(0.01, 0.2, step_size_up=4), compat.torch.StepLR(LR, step_size=5, gamma=0.5)], [12]
         ),
         40,
     ),
@@ -316,50 +316,50 @@ TORCH_FOUND = {
         lambda o: sched.SequentialLR(
             o, [sched.ExponentialLR(o, gamma=0.9), sched.ConstantLR(o, factor=0.5, total_iters=0)], milestones=[5]
         ),
-        lambda: compat.torch_SequentialLR(
-            [compat.torch_ExponentialLR(LR, gamma=0.9), compat.torch_ConstantLR(LR, factor=0.5, total_iters=0)], [5]
+        lambda: compat.torch.SequentialLR(
+            [compat.torch.ExponentialLR(LR, gamma=0.9), compat.torch.ConstantLR(LR, factor=0.5, total_iters=0)], [5]
         ),
         20,
     ),
     "CosineAnnealingWarmRestarts(eta_min > lr)": (
         lambda o: sched.CosineAnnealingWarmRestarts(o, T_0=5, T_mult=2, eta_min=0.3),
-        lambda: compat.torch_CosineAnnealingWarmRestarts(LR, T_0=5, T_mult=2, eta_min=0.3),
+        lambda: compat.torch.CosineAnnealingWarmRestarts(LR, T_0=5, T_mult=2, eta_min=0.3),
         40,
     ),
     "OneCycleLR(pct_start=1)": (
         lambda o: sched.OneCycleLR(o, max_lr=0.5, total_steps=20, pct_start=1.0),
-        lambda: compat.torch_OneCycleLR(max_lr=0.5, total_steps=20, pct_start=1.0),
+        lambda: compat.torch.OneCycleLR(max_lr=0.5, total_steps=20, pct_start=1.0),
         19,  # torch divides by zero at step 20
     ),
     "OneCycleLR three-phase, pct_start 0.7": (
         lambda o: sched.OneCycleLR(o, max_lr=0.5, total_steps=20, pct_start=0.7, three_phase=True),
-        lambda: compat.torch_OneCycleLR(max_lr=0.5, total_steps=20, pct_start=0.7, three_phase=True),
+        lambda: compat.torch.OneCycleLR(max_lr=0.5, total_steps=20, pct_start=0.7, three_phase=True),
         20,
     ),
     "OneCycleLR div factors below 1": (
         lambda o: sched.OneCycleLR(o, max_lr=0.5, total_steps=20, div_factor=0.5, final_div_factor=0.8),
-        lambda: compat.torch_OneCycleLR(max_lr=0.5, total_steps=20, div_factor=0.5, final_div_factor=0.8),
+        lambda: compat.torch.OneCycleLR(max_lr=0.5, total_steps=20, div_factor=0.5, final_div_factor=0.8),
         20,
     ),
     "CyclicLR(base_lr > max_lr)": (
         lambda o: sched.CyclicLR(o, 0.3, 0.1, step_size_up=3, step_size_down=5),
-        lambda: compat.torch_CyclicLR(0.3, 0.1, step_size_up=3, step_size_down=5),
+        lambda: compat.torch.CyclicLR(0.3, 0.1, step_size_up=3, step_size_down=5),
         30,
     ),
     "StepLR(gamma=0)": (
         lambda o: sched.StepLR(o, step_size=4, gamma=0.0),
-        lambda: compat.torch_StepLR(LR, step_size=4, gamma=0.0),
+        lambda: compat.torch.StepLR(LR, step_size=4, gamma=0.0),
         12,
     ),
     "ExponentialLR(gamma=0)": (
         lambda o: sched.ExponentialLR(o, gamma=0.0),
-        lambda: compat.torch_ExponentialLR(LR, gamma=0.0),
+        lambda: compat.torch.ExponentialLR(LR, gamma=0.0),
         5,
     ),
     # 18: torch's keywords
     "CyclicLR(scale_mode='iterations')": (
         lambda o: sched.CyclicLR(o, 0.01, 0.2, step_size_up=4, mode="triangular2", scale_mode="iterations"),
-        lambda: compat.torch_CyclicLR(0.01, 0.2, step_size_up=4, mode="triangular2", scale_mode="iterations"),
+        lambda: compat.torch.CyclicLR(0.01, 0.2, step_size_up=4, mode="triangular2", scale_mode="iterations"),
         30,
     ),
 }
@@ -373,9 +373,9 @@ def test_torch_classes_the_outside_run_found_equal_torch(name):
 
 def test_torch_chained_cosine_annealing_is_refused_by_name():
     # torch mixes its recursive form with the other factors: no product of schedules is it
-    parts = [compat.torch_CosineAnnealingLR(LR, T_max=10), compat.torch_ExponentialLR(LR, gamma=0.9)]
+    parts = [compat.torch.CosineAnnealingLR(LR, T_max=10), compat.torch.ExponentialLR(LR, gamma=0.9)]
     with pytest.raises(compat.RefusedError, match="schedulers=.*CosineAnnealingLR"):
-        compat.torch_ChainedScheduler(parts, LR)
+        compat.torch.ChainedScheduler(parts, LR)
 
 
 @pytest.mark.parametrize("cls", ["OneCycleLR", "CyclicLR"])
@@ -390,10 +390,10 @@ def test_torch_cycled_momentum_comes_with_the_schedule(cls):
         momenta.append(opt.param_groups[0]["momentum"])
         opt.step()
         scheduler.step()
-    momentum = compat.momentum_of(getattr(compat, f"torch_{cls}")(**args))
+    momentum = compat.momentum_of(getattr(compat.torch, cls)(**args))
     assert momentum is not None
     assert [momentum(s) for s in range(40)] == pytest.approx(momenta, rel=1e-12)
-    assert compat.momentum_of(getattr(compat, f"torch_{cls}")(**args, cycle_momentum=False)) is None
+    assert compat.momentum_of(getattr(compat.torch, cls)(**args, cycle_momentum=False)) is None
 
 
 @pytest.mark.parametrize("cls", ["StepLR", "MultiStepLR", "ExponentialLR", "LinearLR", "ConstantLR", "PolynomialLR"])
@@ -408,7 +408,7 @@ def test_torch_last_epoch_resumes_where_the_run_left_off(cls):
     }[cls]
     fresh = peer_lrs(lambda o: getattr(sched, cls)(o, **kwargs), 40)
     for k in (0, 5, 10):
-        ours = getattr(compat, f"torch_{cls}")(LR, **kwargs, last_epoch=k)
+        ours = getattr(compat.torch, cls)(LR, **kwargs, last_epoch=k)
         assert [ours(t) for t in range(40 - k - 1)] == pytest.approx(fresh[k + 1 :], rel=1e-9)
 
 
@@ -419,24 +419,24 @@ def _optax_found():
     return {
         "warmup_exponential_decay_schedule, end_value beyond peak_value": (
             optax.warmup_exponential_decay_schedule(0.0, 0.2, 10, 5, 0.5, end_value=0.4),
-            compat.optax_warmup_exponential_decay_schedule(0.0, 0.2, 10, 5, 0.5, end_value=0.4),
+            compat.optax.warmup_exponential_decay_schedule(0.0, 0.2, 10, 5, 0.5, end_value=0.4),
         ),
         "warmup_cosine_decay_schedule, peak_value 0": (
             optax.warmup_cosine_decay_schedule(**wc),
-            compat.optax_warmup_cosine_decay_schedule(**wc),
+            compat.optax.warmup_cosine_decay_schedule(**wc),
         ),
-        "sgdr_schedule, peak_value 0": (optax.sgdr_schedule([wc, wc]), compat.optax_sgdr_schedule([wc, wc])),
+        "sgdr_schedule, peak_value 0": (optax.sgdr_schedule([wc, wc]), compat.optax.sgdr_schedule([wc, wc])),
         "polynomial_schedule from 0": (
             optax.polynomial_schedule(0.0, 0.3, 0.5, 20),
-            compat.optax_polynomial_schedule(0.0, 0.3, 0.5, 20),
+            compat.optax.polynomial_schedule(0.0, 0.3, 0.5, 20),
         ),
         "polynomial_schedule, power 0": (
             optax.polynomial_schedule(0.3, 0.01, 0.0, 20),
-            compat.optax_polynomial_schedule(0.3, 0.01, 0.0, 20),
+            compat.optax.polynomial_schedule(0.3, 0.01, 0.0, 20),
         ),
         "cosine_onecycle_schedule, pct_start 1": (
             optax.cosine_onecycle_schedule(40, 0.5, pct_start=1.0),
-            compat.optax_cosine_onecycle_schedule(40, 0.5, pct_start=1.0),
+            compat.optax.cosine_onecycle_schedule(40, 0.5, pct_start=1.0),
         ),
     }
 
@@ -482,7 +482,7 @@ def test_keras_classes_the_outside_run_found_equal_keras(name):
     keras = pytest.importorskip("keras", reason="keras is not installed; CI installs it")
     cls, kwargs = KERAS_FOUND[name]
     peer = getattr(keras.optimizers.schedules, cls)(initial_learning_rate=np.float64(0.1), **kwargs)
-    ours = getattr(compat, f"keras_{cls}")(0.1, **kwargs)
+    ours = getattr(compat.keras, cls)(0.1, **kwargs)
     steps = list(range(60))
     expected = [float(np.asarray(peer(s))) for s in steps]
     assert [ours(s) for s in steps] == pytest.approx(expected, rel=1e-6, abs=1e-12)
@@ -492,17 +492,17 @@ def test_keras_classes_the_outside_run_found_equal_keras(name):
 @pytest.mark.parametrize(
     "call, text",
     [
-        (lambda: compat.torch_OneCycleLR(max_lr=0.1, total_steps=100, pct_start=1.5), "pct_start=1.5"),
-        (lambda: compat.torch_StepLR(LR, step_size=0), "step_size=0"),
-        (lambda: compat.torch_CyclicLR(1.5, 0.5, mode="exp_range", gamma=0.99), "base_lr=1.5"),
-        (lambda: compat.torch_CyclicLR(0.1, 0.5, scale_fn=lambda x: 1.0), "scale_fn=<function"),
-        (lambda: compat.torch_CosineAnnealingLR(LR, T_max=10, last_epoch=3), "last_epoch=3"),
-        (lambda: compat.optax_polynomial_schedule(0.0, 0.3, 2.0, 20), "init_value=0.0"),
-        (lambda: compat.keras_CosineDecayRestarts(0.1, 10, t_mul=0.5), "t_mul=0.5"),
-        (lambda: compat.timm_TanhLRScheduler(0.1, 10, lr_min=0.2), "lr_min=0.2"),
-        (lambda: compat.hf_get_scheduler("polynomial", LR, 5, 50, {"lr_end": 0.5}), "lr_end=0.5"),
+        (lambda: compat.torch.OneCycleLR(max_lr=0.1, total_steps=100, pct_start=1.5), "pct_start=1.5"),
+        (lambda: compat.torch.StepLR(LR, step_size=0), "step_size=0"),
+        (lambda: compat.torch.CyclicLR(1.5, 0.5, mode="exp_range", gamma=0.99), "base_lr=1.5"),
+        (lambda: compat.torch.CyclicLR(0.1, 0.5, scale_fn=lambda x: 1.0), "scale_fn=<function"),
+        (lambda: compat.torch.CosineAnnealingLR(LR, T_max=10, last_epoch=3), "last_epoch=3"),
+        (lambda: compat.optax.polynomial_schedule(0.0, 0.3, 2.0, 20), "init_value=0.0"),
+        (lambda: compat.keras.CosineDecayRestarts(0.1, 10, t_mul=0.5), "t_mul=0.5"),
+        (lambda: compat.timm.TanhLRScheduler(0.1, 10, lr_min=0.2), "lr_min=0.2"),
+        (lambda: compat.transformers.get_scheduler("polynomial", LR, 5, 50, {"lr_end": 0.5}), "lr_end=0.5"),
         (
-            lambda: compat.hf_get_scheduler("warmup_stable_decay", LR, 10, 20, {"num_decay_steps": 15}),
+            lambda: compat.transformers.get_scheduler("warmup_stable_decay", LR, 10, 20, {"num_decay_steps": 15}),
             "num_training_steps=20",
         ),
     ],

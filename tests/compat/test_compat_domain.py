@@ -32,8 +32,7 @@ from tests.compat.peers import run_worker
 
 pytestmark = pytest.mark.slow
 
-# (looked up so that this file also runs against an older compat, to count what it finds there)
-REFUSED_ERROR = getattr(compat, "RefusedError", ())
+REFUSED_ERROR = compat.RefusedError
 PER_PEER = 300  # configurations drawn per peer (seeded)
 COUNTS: dict[str, dict[str, int]] = {}
 
@@ -57,10 +56,16 @@ class Draw:
         return int(self.rng.integers(low, high + 1))
 
 
+def _function(path):
+    """compat's function at `path` under lrsched.compat ("torch.OneCycleLR")."""
+    module, name = path.split(".")
+    return getattr(getattr(compat, module), name)
+
+
 def _build(function, *args, **kwargs):
     """compat's schedule, or its refusal (checked to be a documented one)."""
     try:
-        make = getattr(compat, function) if isinstance(function, str) else function
+        make = _function(function) if isinstance(function, str) else function
         return make(*args, **kwargs), None
     except REFUSED_ERROR as error:
         key = (error.function, error.parameter)
@@ -263,14 +268,14 @@ def _torch_run(opt, make, steps):
 def _ours_torch(kind, lr, parts, milestones):
     built = []
     for cls, kwargs in parts:
-        schedule, refusal = _build(f"torch_{cls}", *([lr] if cls in _TAKES_LR else []), **kwargs)
+        schedule, refusal = _build(f"torch.{cls}", *([lr] if cls in _TAKES_LR else []), **kwargs)
         if refusal is not None:
             return None, refusal
         built.append(schedule)
     if kind == "SequentialLR":
-        return _build("torch_SequentialLR", built, milestones)
+        return _build("torch.SequentialLR", built, milestones)
     if kind == "ChainedScheduler":
-        return _build("torch_ChainedScheduler", built, lr)
+        return _build("torch.ChainedScheduler", built, lr)
     return built[0], None
 
 
@@ -291,7 +296,7 @@ def test_torch_compat_equals_torch_over_its_domain():
         peer_lrs = [None if s in past else v for s, v in enumerate(peer_lrs)]
         # scale floor lr: torch's recursive forms leave ~1e-17 * lr where the exact value is 0
         problem = _close([ours(s) for s in range(steps)], peer_lrs, 1e-9, 1e-12, context, scale_floor=lr)
-        momentum = getattr(compat, "momentum_of", lambda schedule: None)(ours)
+        momentum = compat.momentum_of(ours)
         cycles = kind == "single" and any(
             c in ("OneCycleLR", "CyclicLR") and kw.get("cycle_momentum", True) for c, kw in parts[-1:]
         )
@@ -309,8 +314,8 @@ def test_a_torch_resume_far_into_training_is_exact_in_float32():
     jnp = pytest.importorskip("jax.numpy", reason="jax is not installed; CI installs it")
     k = 10_000_000
     for schedule, exact in [
-        (compat.torch_ExponentialLR(0.1, gamma=0.9999999, last_epoch=k), lambda t: 0.1 * 0.9999999 ** (t + k + 1)),
-        (compat.torch_StepLR(0.1, 7, gamma=0.999999, last_epoch=k), lambda t: 0.1 * 0.999999 ** ((t + k + 1) // 7)),
+        (compat.torch.ExponentialLR(0.1, gamma=0.9999999, last_epoch=k), lambda t: 0.1 * 0.9999999 ** (t + k + 1)),
+        (compat.torch.StepLR(0.1, 7, gamma=0.999999, last_epoch=k), lambda t: 0.1 * 0.999999 ** ((t + k + 1) // 7)),
     ]:
         steps = np.arange(0, 40)
         got = np.asarray(schedule(jnp.asarray(steps, dtype=jnp.float32)), dtype=np.float64)
@@ -403,10 +408,10 @@ def test_optax_compat_equals_optax_over_its_domain():
             continue
         if function == "join_schedules":
             p, n, b = kwargs["peak"], kwargs["steps"], kwargs["boundary"]
-            parts = lambda: [compat.optax_constant_schedule(p), compat.optax_cosine_decay_schedule(p, n)]
-            ours, refusal = _build(lambda: compat.optax_join_schedules(parts(), [b]))
+            parts = lambda: [compat.optax.constant_schedule(p), compat.optax.cosine_decay_schedule(p, n)]
+            ours, refusal = _build(lambda: compat.optax.join_schedules(parts(), [b]))
         else:
-            ours, refusal = _build(f"optax_{function}", **kwargs)
+            ours, refusal = _build(f"optax.{function}", **kwargs)
         if refusal is not None:
             outcomes.append(_refusal(refusal, context))
             continue
@@ -473,7 +478,7 @@ def test_keras_compat_equals_keras_over_its_domain():
             expected = [float(np.asarray(peer(s))) for s in steps]
         except (ValueError, ZeroDivisionError, TypeError):
             continue
-        ours, refusal = _build(f"keras_{cls}", **kwargs)
+        ours, refusal = _build(f"keras.{cls}", **kwargs)
         if refusal is not None:
             outcomes.append(_refusal(refusal, context))
             continue
@@ -563,7 +568,7 @@ def test_timm_compat_equals_timm_over_its_domain():
         if isinstance(values[name], dict):  # timm refuses it too
             continue
         context = f"{name} lr={case['lr']} {case['kwargs']}"
-        ours, refusal = _build(f"timm_{case['cls']}", case["lr"], **case["kwargs"])
+        ours, refusal = _build(f"timm.{case['cls']}", case["lr"], **case["kwargs"])
         if refusal is not None:
             outcomes.append(_refusal(refusal, context))
             continue
@@ -625,10 +630,8 @@ def test_hf_compat_equals_transformers_over_its_domain():
         if isinstance(values[key], dict):  # transformers refuses it too
             continue
         context = f"{case}"
-        ours, refusal = _build(
-            "hf_get_scheduler", case["name"], case["lr"], case["num_warmup_steps"], case["num_training_steps"],
-            case["kwargs"],
-        )  # fmt: skip
+        args = [case["name"], case["lr"], case["num_warmup_steps"], case["num_training_steps"], case["kwargs"]]
+        ours, refusal = _build("transformers.get_scheduler", *args)
         if refusal is not None:
             outcomes.append(_refusal(refusal, context))
             continue
@@ -642,10 +645,10 @@ def test_every_documented_refusal_names_a_parameter_of_its_function():
     import inspect
 
     for (function, parameter), reason in compat.REFUSED.items():
-        # "timm": every timm_* function; hf_get_scheduler's own and its scheduler_specific_kwargs
-        names = [n for n in dir(compat) if n.startswith("timm_")] if function == "timm" else [function]
-        for name in names:
-            parameters = inspect.signature(getattr(compat, name)).parameters
-            assert parameter in parameters or name == "hf_get_scheduler", (function, parameter)
+        # "timm": every compat.timm function; get_scheduler's own and its scheduler_specific_kwargs
+        paths = [f"timm.{name}" for name in compat.timm.__all__] if function == "timm" else [function]
+        for path in paths:
+            parameters = inspect.signature(_function(path)).parameters
+            assert parameter in parameters or path == "transformers.get_scheduler", (function, parameter)
         assert reason and not reason.endswith("."), reason
     assert math.isfinite(len(compat.REFUSED))

@@ -89,7 +89,7 @@ def timm_drawn_values():
 @pytest.mark.parametrize("name", list(TIMM_DRAWN))
 def test_timm_compat_equals_timm_on_drawn_arguments(name, timm_drawn_values):
     case = TIMM_DRAWN[name]
-    ours = getattr(compat, f"timm_{case['cls']}")(LR, **case["kwargs"])
+    ours = getattr(compat.timm, case["cls"])(LR, **case["kwargs"])
     steps = case["steps"]
     assert_close(
         ours(np.asarray(steps, dtype=np.float64)),
@@ -153,7 +153,7 @@ def hf_drawn_values():
 @pytest.mark.parametrize("name", list(HF_DRAWN))
 def test_hf_compat_equals_get_scheduler_on_drawn_arguments(name, hf_drawn_values):
     case = HF_DRAWN[name]
-    ours = compat.hf_get_scheduler(
+    ours = compat.transformers.get_scheduler(
         case["name"], LR, case["num_warmup_steps"], case["num_training_steps"], case["kwargs"]
     )
     steps = list(range(case["steps"]))
@@ -244,10 +244,10 @@ def test_torch_compat_equals_torch_on_drawn_arguments(name):
     kwargs = dict(kwargs)
     lr = kwargs.pop("_lr", None)
     if lr is None:
-        ours = getattr(compat, f"torch_{cls}")(**kwargs)
+        ours = getattr(compat.torch, cls)(**kwargs)
         peer = peer_lrs(lambda o: getattr(sched, cls)(o, **kwargs), steps)
     else:
-        ours = getattr(compat, f"torch_{cls}")(lr, **kwargs)
+        ours = getattr(compat.torch, cls)(lr, **kwargs)
         peer = peer_lrs(lambda o: getattr(sched, cls)(o, **kwargs), steps, lr=lr)
     values = [ours(s) for s in range(steps)]
     assert_close(values, peer, list(range(steps)), rtol=1e-9, context=f"with {cls}({kwargs}, lr={lr})")
@@ -259,13 +259,13 @@ def test_torch_onecycle_whose_warmup_ends_by_step_0():
 
     # pct_start * total_steps == 1: torch divides by zero at step 0
     with pytest.raises(ValueError, match="pct_start=0.25"):
-        compat.torch_OneCycleLR(max_lr=0.1, total_steps=4, pct_start=0.25)
+        compat.torch.OneCycleLR(max_lr=0.1, total_steps=4, pct_start=0.25)
     for pct, total in [(0.3, 3), (0.05, 10)]:
         # below 1 torch's peak lies before step 0: part-way along a cosine is refused by name...
         with pytest.raises(compat.RefusedError, match=f"pct_start={pct}"):
-            compat.torch_OneCycleLR(max_lr=0.1, total_steps=total, pct_start=pct)
+            compat.torch.OneCycleLR(max_lr=0.1, total_steps=total, pct_start=pct)
         # ...and along a line it is the line torch draws
-        ours = compat.torch_OneCycleLR(max_lr=0.1, total_steps=total, pct_start=pct, anneal_strategy="linear")
+        ours = compat.torch.OneCycleLR(max_lr=0.1, total_steps=total, pct_start=pct, anneal_strategy="linear")
         linear = {"max_lr": 0.1, "total_steps": total, "pct_start": pct, "anneal_strategy": "linear"}
         peer = peer_lrs(lambda o, kw=linear: sched.OneCycleLR(o, **kw), total)
         assert_close([ours(s) for s in range(total)], peer, list(range(total)), rtol=1e-9, context=f"{pct} {total}")
@@ -400,7 +400,7 @@ def test_optax_compat_equals_optax_on_drawn_arguments(name):
     jax = pytest.importorskip("jax", reason="jax is not installed; CI installs it")
     function, kwargs = OPTAX_DRAWN[name]
     peer = getattr(optax, function)(**kwargs)
-    ours = getattr(compat, f"optax_{function}")(**kwargs)
+    ours = getattr(compat.optax, function)(**kwargs)
     steps = np.arange(0, 150)
     expected = np.asarray(jax.vmap(peer)(jax.numpy.asarray(steps)), dtype=np.float64)
     try:  # float32 peer: 1e-6 of the value, or of the schedule's scale near zero
@@ -486,7 +486,7 @@ def test_keras_compat_equals_keras_on_drawn_arguments(name):
     if "values" in as_f64:
         as_f64["values"] = [np.float64(v) for v in as_f64["values"]]
     peer = getattr(keras.optimizers.schedules, cls)(**as_f64)
-    ours = getattr(compat, f"keras_{cls}")(**kwargs, **ours_only)
+    ours = getattr(compat.keras, cls)(**kwargs, **ours_only)
     steps = list(range(100))
     expected = [float(np.asarray(peer(s))) for s in steps]
     assert_close(
@@ -540,16 +540,16 @@ def test_torch_compositions_equal_torch_on_drawn_arguments(name):
     sched = torch.optim.lr_scheduler
 
     kind, lr, parts, milestones = TORCH_COMPOSED[name]
-    ours_parts = [getattr(compat, f"torch_{cls}")(lr, **kwargs) for cls, kwargs in parts]
+    ours_parts = [getattr(compat.torch, cls)(lr, **kwargs) for cls, kwargs in parts]
 
     def make(o):
         inner = [getattr(sched, cls)(o, **kwargs) for cls, kwargs in parts]
         return sched.ChainedScheduler(inner) if kind == "ChainedScheduler" else sched.SequentialLR(o, inner, milestones)
 
     if kind == "ChainedScheduler":
-        ours = compat.torch_ChainedScheduler(ours_parts, lr)
+        ours = compat.torch.ChainedScheduler(ours_parts, lr)
     else:
-        ours = compat.torch_SequentialLR(ours_parts, milestones)
+        ours = compat.torch.SequentialLR(ours_parts, milestones)
     steps = 100
     assert_close(
         [ours(s) for s in range(steps)],

@@ -5,6 +5,7 @@ timm and transformers run in a worker process (`peer_values_worker.py`): timm be
 TensorFlow-backed Keras and torch in one process has crashed here."""
 
 import importlib.util
+import re
 
 import numpy as np
 import pytest
@@ -309,7 +310,7 @@ def hf_values():
 @pytest.mark.parametrize("name", list(TIMM))
 def test_timm_compat_equals_the_timm_scheduler(name, timm_values):
     cls, kwargs, _, steps = TIMM[name]
-    ours = getattr(compat, f"timm_{cls}")(LR, **kwargs)
+    ours = getattr(compat.timm, cls)(LR, **kwargs)
     assert_close(ours(np.asarray(steps, dtype=np.float64)), timm_values[name], steps, rtol=1e-9)
 
 
@@ -317,7 +318,7 @@ def test_timm_compat_equals_the_timm_scheduler(name, timm_values):
 @pytest.mark.parametrize("name", list(HF))
 def test_hf_compat_equals_get_scheduler(name, hf_values):
     hf_name, warm, total, kwargs, steps = HF[name]
-    ours = compat.hf_get_scheduler(hf_name, LR, warm, total, kwargs)
+    ours = compat.transformers.get_scheduler(hf_name, LR, warm, total, kwargs)
     assert_close([ours(s) for s in range(steps)], hf_values[name], list(range(steps)), rtol=1e-9)
 
 
@@ -331,52 +332,52 @@ def _keras_cases():
     # constants Keras still takes in float32 (end_learning_rate, alpha): hence 1e-6.
     f64 = np.float64
     return {
-        "CosineDecay": (k.CosineDecay(f64(0.4), 50, alpha=0.1), compat.keras_CosineDecay(0.4, 50, alpha=0.1)),
+        "CosineDecay": (k.CosineDecay(f64(0.4), 50, alpha=0.1), compat.keras.CosineDecay(0.4, 50, alpha=0.1)),
         "CosineDecay with warmup": (
             k.CosineDecay(f64(0.01), 50, alpha=0.1, warmup_target=0.4, warmup_steps=10),
-            compat.keras_CosineDecay(0.01, 50, alpha=0.1, warmup_target=0.4, warmup_steps=10),
+            compat.keras.CosineDecay(0.01, 50, alpha=0.1, warmup_target=0.4, warmup_steps=10),
         ),
         "CosineDecayRestarts": (
             k.CosineDecayRestarts(f64(0.4), 10, t_mul=2.0, m_mul=0.8, alpha=0.1),
-            compat.keras_CosineDecayRestarts(0.4, 10, t_mul=2.0, m_mul=0.8, alpha=0.1),
+            compat.keras.CosineDecayRestarts(0.4, 10, t_mul=2.0, m_mul=0.8, alpha=0.1),
         ),
         "CosineDecayRestarts m_mul 1.25 (growth, 5 cycles)": (
             k.CosineDecayRestarts(f64(0.2), 10, t_mul=2.0, m_mul=1.25, alpha=0.1),
-            compat.keras_CosineDecayRestarts(0.2, 10, t_mul=2.0, m_mul=1.25, alpha=0.1, cycles=5),
+            compat.keras.CosineDecayRestarts(0.2, 10, t_mul=2.0, m_mul=1.25, alpha=0.1, cycles=5),
         ),
-        "ExponentialDecay": (k.ExponentialDecay(f64(0.4), 10, 0.5), compat.keras_ExponentialDecay(0.4, 10, 0.5)),
+        "ExponentialDecay": (k.ExponentialDecay(f64(0.4), 10, 0.5), compat.keras.ExponentialDecay(0.4, 10, 0.5)),
         "ExponentialDecay decay_rate 1.5 (growth; ceiling past the steps compared)": (
             k.ExponentialDecay(f64(1e-3), 10, 1.5),
-            compat.keras_ExponentialDecay(1e-3, 10, 1.5, end_value=1e6),
+            compat.keras.ExponentialDecay(1e-3, 10, 1.5, end_value=1e6),
         ),
         "ExponentialDecay staircase decay_rate 1.2 (growth)": (
             k.ExponentialDecay(f64(1e-3), 7, 1.2, staircase=True),
-            compat.keras_ExponentialDecay(1e-3, 7, 1.2, staircase=True, end_value=1e6),
+            compat.keras.ExponentialDecay(1e-3, 7, 1.2, staircase=True, end_value=1e6),
         ),
         "ExponentialDecay staircase": (
             k.ExponentialDecay(f64(0.4), 10, 0.5, staircase=True),
-            compat.keras_ExponentialDecay(0.4, 10, 0.5, staircase=True),
+            compat.keras.ExponentialDecay(0.4, 10, 0.5, staircase=True),
         ),
-        "InverseTimeDecay": (k.InverseTimeDecay(f64(0.4), 10, 0.5), compat.keras_InverseTimeDecay(0.4, 10, 0.5)),
+        "InverseTimeDecay": (k.InverseTimeDecay(f64(0.4), 10, 0.5), compat.keras.InverseTimeDecay(0.4, 10, 0.5)),
         "InverseTimeDecay staircase": (
             k.InverseTimeDecay(f64(0.4), 10, 0.5, staircase=True),
-            compat.keras_InverseTimeDecay(0.4, 10, 0.5, staircase=True),
+            compat.keras.InverseTimeDecay(0.4, 10, 0.5, staircase=True),
         ),
         "PiecewiseConstantDecay": (
             k.PiecewiseConstantDecay([10, 30], [f64(0.4), f64(0.2), f64(0.05)]),
-            compat.keras_PiecewiseConstantDecay([10, 30], [0.4, 0.2, 0.05]),
+            compat.keras.PiecewiseConstantDecay([10, 30], [0.4, 0.2, 0.05]),
         ),
         "PolynomialDecay": (
             k.PolynomialDecay(f64(0.4), 40, power=2.0),
-            compat.keras_PolynomialDecay(0.4, 40, power=2.0),
+            compat.keras.PolynomialDecay(0.4, 40, power=2.0),
         ),
         "PolynomialDecay rising to end_learning_rate": (
             k.PolynomialDecay(f64(0.01), 40, end_learning_rate=0.4, power=3.0),
-            compat.keras_PolynomialDecay(0.01, 40, end_learning_rate=0.4, power=3.0),
+            compat.keras.PolynomialDecay(0.01, 40, end_learning_rate=0.4, power=3.0),
         ),
         "PolynomialDecay cycle": (
             k.PolynomialDecay(f64(0.4), 40, end_learning_rate=0.01, power=0.5, cycle=True),
-            compat.keras_PolynomialDecay(0.4, 40, end_learning_rate=0.01, power=0.5, cycle=True),
+            compat.keras.PolynomialDecay(0.4, 40, end_learning_rate=0.01, power=0.5, cycle=True),
         ),
     }
 
@@ -402,23 +403,31 @@ def test_keras_compat_equals_the_keras_schedule(name):
 def test_every_compat_function_and_name_is_checked_against_its_peer():
     import inspect
 
-    from tests.test_compat import CASES, OPTAX
+    from tests.compat.test_compat import CASES, OPTAX
+    from tests.compat.test_compat_transformers_functions import FUNCTIONS
 
+    peers = [name for name in compat.__all__ if inspect.ismodule(getattr(compat, name))]
     functions = {
-        n
-        for n, f in inspect.getmembers(compat, inspect.isfunction)
-        if f.__module__ == compat.__name__ and not n.startswith("_")
-    } - {"migration_table", "refusal_list"}
+        f"{peer}.{name}"
+        for peer in peers
+        for name in getattr(compat, peer).__all__
+        if inspect.isfunction(getattr(getattr(compat, peer), name))
+    }
     checked = (
-        {f"timm_{cls}" for cls, *_ in TIMM.values()}
-        | {f"keras_{name.split()[0]}" for name in KERAS}
-        | {f"torch_{name.split()[0]}" for name in CASES}
-        | {"hf_get_scheduler"}
-        | {"momentum_of"}  # against torch's momentum: test_compat.py and test_compat_domain.py
+        {f"timm.{cls}" for cls, *_ in TIMM.values()}
+        | {f"keras.{name.split()[0]}" for name in KERAS}
+        | {f"torch.{name.split()[0]}" for name in CASES}
+        | {f"optax.{name.split()[0]}" for name in OPTAX}
+        | {"transformers.get_scheduler"}
+        | {f"transformers.{function}" for function, *_ in FUNCTIONS.values()}
     )
-    checked |= {f"optax_{name.split()[0]}" for name in OPTAX}
+    assert sorted(peers) == ["keras", "optax", "timm", "torch", "transformers"]
     assert functions <= checked, sorted(functions - checked)
     assert {hf_name for hf_name, *_ in HF.values()} == set(compat.HF_NAMES)
+    # compat's own functions: momentum_of against torch's momentum (test_compat.py and
+    # test_compat_domain.py), the table and the refusals against the docs (below)
+    shared = {name for name, _ in inspect.getmembers(compat, inspect.isfunction) if not name.startswith("_")}
+    assert shared == {"momentum_of", "migration_table", "refusal_list"}
 
 
 def test_the_docs_migration_table_and_refusals_are_the_generated_ones():
@@ -431,8 +440,21 @@ def test_the_docs_migration_table_and_refusals_are_the_generated_ones():
     hooks = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(hooks)
     built = hooks.on_page_markdown(page, None, None, None)
-    assert compat.migration_table() in built and compat.refusal_list() in built
+    table, refusals = compat.migration_table(), compat.refusal_list()
+    assert table in built and refusals in built
     assert "<!-- migration table -->" not in built and "<!-- refusals -->" not in built
+    # one row per function, by its path in the peer's module of compat
+    rows = 0
+    for module in (compat.torch, compat.optax, compat.keras, compat.timm, compat.transformers):
+        peer = module.__name__.rsplit(".", 1)[-1]
+        for name in module.__all__:
+            if callable(getattr(module, name)):
+                rows += 1
+                assert f"`compat.{peer}.{name}(" in table, (peer, name)
+    assert table.count("\n") == 2 + rows + 1  # the header, its rule, the rows, get_scheduler's names
+    assert "`compat.transformers.get_scheduler`" in refusals and "every `compat.timm` function" in refusals
+    # neither names a function by its deprecated flat name (compat.torch_OneCycleLR)
+    assert not re.search(r"compat\.(torch|optax|keras|timm|hf)_", table + refusals)
 
 
 def test_hf_unknown_scheduler_kwargs_are_refused_for_every_name():
@@ -442,4 +464,4 @@ def test_hf_unknown_scheduler_kwargs_are_refused_for_every_name():
             continue  # get_scheduler ignores scheduler_specific_kwargs for "constant"
         bad = dict(kwargs or {}, warmpu_lr_rate=0.2)
         with pytest.raises(TypeError, match="warmpu_lr_rate"):
-            compat.hf_get_scheduler(HF[name][0], LR, warm, total, bad)
+            compat.transformers.get_scheduler(HF[name][0], LR, warm, total, bad)

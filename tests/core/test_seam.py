@@ -123,3 +123,36 @@ def test_large_steps_never_raise_or_give_nan():
             assert np.isfinite(value) and value >= 0
 
     run()
+
+
+@pytest.mark.parametrize("decay", ["rex", "polynomial"])
+def test_momentum_of_a_nested_product_with_a_scale_float32_cannot_hold(decay):
+    # A product inside a product carrying 1e-140: in float32 every value flushes to 0, and
+    # the momentum read the flushed values (max_momentum at every step). The scales now
+    # multiply into one constant, so the place within the bounds is read unscaled.
+    torch = pytest.importorskip("torch", reason="torch is not installed; CI installs it")
+    linear = {"beta": 0.0} if decay == "rex" else {"power": 1.0}  # both straight lines here
+    inner = getattr(l, decay)(initial_lr=1.0, decay_steps=1, final_lr=10.0, **linear)  # rising: 1 -> 10
+    lr = l.product(schedules=[l.product(schedules=[inner], scale=1e-140)])
+    momentum = l.inverse_momentum(schedule=lr, base_momentum=0.0, max_momentum=0.125)
+    steps = [0.0, 0.5, 1.0]
+    # Linear from 1 to 10: the LR's place is t, so the momentum is 0.125 (1 - t).
+    expected = [0.125, 0.0625, 0.0]
+    for dtype in (torch.float16, torch.float32):
+        assert momentum(torch.tensor(steps, dtype=dtype)).tolist() == pytest.approx(expected, abs=1e-7)
+    assert [momentum(t) for t in steps] == pytest.approx(expected, abs=1e-15)
+
+
+def test_momentum_of_a_product_whose_top_grows_past_float32_computes_on_torch_steps():
+    # The top grows by 3 a cycle for 82 cycles: 3**81, beyond float32's range. Reading the
+    # LR's place between its bounds filled a float32 tensor with the range, which torch
+    # refuses ("value cannot be converted to type float without overflow").
+    torch = pytest.importorskip("torch", reason="torch is not installed; CI installs it")
+    grows = l.restarts(decay=l.polynomial(initial_lr=1.0, decay_steps=1, final_lr=0.1), peak_decay=3.0, cycles=82)
+    momentum = l.inverse_momentum(schedule=l.product(schedules=[grows]), base_momentum=0.8, max_momentum=0.9)
+    steps = [0.0, 0.5, 1.0, 1.5]
+    for dtype in (torch.float16, torch.float32, torch.float64):
+        values = momentum(torch.tensor(steps, dtype=dtype)).tolist()
+        # Against a range of 3**81 the first cycles' LRs (0.1 to 2.8) sit at its very bottom.
+        assert values == pytest.approx([momentum(t) for t in steps], abs=1e-7)
+        assert values == pytest.approx([0.9] * 4, abs=1e-7)

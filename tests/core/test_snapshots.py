@@ -141,8 +141,7 @@ def test_ensemble_averages_softmax_or_logits_and_restores_the_model():
 @pytest.mark.parametrize("in_directory", [False, True])
 def test_keras_snapshot_callback_and_ensemble(in_directory, tmp_path):
     keras = pytest.importorskip("keras", reason="keras is not installed; CI installs it")
-    from lrsched.adapters.keras import SnapshotCallback, to_keras
-    from lrsched.adapters.keras import ensemble_predict as keras_ensemble
+    from lrsched.adapters.keras import SnapshotCallback, ensemble_predict as keras_ensemble, to_keras
 
     schedule = l.cosine_restarts(max_lr=0.05, first_cycle_steps=4, cycle_mult=2)
     keras.utils.set_random_seed(0)

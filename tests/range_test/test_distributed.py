@@ -13,7 +13,7 @@ import sys
 import numpy as np
 import pytest
 
-from lrsched.range_test import RangeTestResult
+from lrsched.rangetest import RangeTestResult
 from tests.support import WORKERS
 
 pytest.importorskip("torch", reason="torch is not installed; CI installs it")

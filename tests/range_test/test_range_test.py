@@ -4,11 +4,10 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 import lrsched as l
-from lrsched.range_test import RECOMMENDED, RangeTestResult
+from lrsched.rangetest import RECOMMENDED, RangeTestResult
 
 
 def _u_curve(n=100, best=1e-2):
@@ -276,8 +275,7 @@ def test_the_readme_jax_example_suggests_where_the_loss_falls():
     # between 1e-3 and 1e-1. lrsched 0.1's steepest read early noise at 6e-6.
     jnp = pytest.importorskip("jax.numpy", reason="jax is not installed; CI installs it")
     optax = pytest.importorskip("optax", reason="optax is not installed; CI installs it")
-    from lrsched.adapters.optax import inject_schedules
-    from lrsched.adapters.optax import range_test as jax_range_test
+    from lrsched.adapters.optax import inject_schedules, range_test as jax_range_test
 
     x = np.random.default_rng(0).normal(size=(512, 4)).astype("float32")
     y = x.sum(1)

@@ -270,7 +270,7 @@ def test_the_find_command_runs_a_factory_prints_the_suggestions_and_plots(tmp_pa
     import subprocess
     import sys
 
-    from lrsched.range_test import RangeTestResult
+    from lrsched.rangetest import RangeTestResult
 
     (tmp_path / "my_task.py").write_text(FACTORY)
     env = dict(os.environ, PYTHONPATH=str(tmp_path), MPLBACKEND="Agg")

@@ -9,8 +9,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import find, settings
-from hypothesis import strategies as st
+from hypothesis import find, settings, strategies as st
 from hypothesis.errors import NoSuchExample
 
 import lrsched as l

@@ -1,0 +1,313 @@
+"""The LR range test for torch: `range_test` trains a model while the LR sweeps, on one
+rank or on many (DDP, FSDP), and restores everything afterwards."""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import inspect
+import math
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import torch
+
+from lrsched.adapters.torch.restore import CACHES, _TrainingState
+from lrsched.rangetest import (
+    DEFAULT_SETTINGS,
+    SETTING_NAMES,
+    DataExhaustedError,
+    RangeTestResult,
+    RangeTestSettings,
+    optimizer_family,
+    require_reiterable,
+    run_sweep,
+)
+
+
+def range_test(
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    loss_fn: Callable[[torch.nn.Module, Any], torch.Tensor],
+    data: Iterable[Any],
+    *,
+    start_lr: float = DEFAULT_SETTINGS.start_lr,
+    end_lr: float = DEFAULT_SETTINGS.end_lr,
+    num_steps: int = DEFAULT_SETTINGS.num_steps,
+    mode: str = DEFAULT_SETTINGS.mode,
+    smoothing: float = DEFAULT_SETTINGS.smoothing,
+    diverge: float = DEFAULT_SETTINGS.diverge,
+    val_data: Iterable[Any] | None = None,
+    accumulation_steps: int = 1,
+    progress: bool | None = DEFAULT_SETTINGS.progress,
+    autocast: torch.dtype | None = None,
+    grad_scaler: torch.amp.GradScaler | None = None,
+    max_grad_norm: float | None = None,
+    closure: bool | None = None,
+    cache: str = "device",
+    distributed: bool | None = None,
+) -> RangeTestResult:
+    """Smith's LR range test: train `num_steps` optimizer steps while the LR sweeps from
+    `start_lr` to `end_lr` (`range_sweep`), record the loss, stop early on divergence or a
+    non-finite loss, and return the analysis. `loss_fn(model, batch)` returns the loss of
+    one batch, whatever the batch is (a tuple, a dict, ...). With `val_data`, the loss
+    recorded is the mean validation loss after each step. Param groups keep their LR
+    ratios, taken against the first group with a nonzero LR (whose LR is the one
+    recorded); a group at lr 0 (a frozen backbone) stays at 0. Every parameter and buffer
+    of every submodule (non-persistent buffers too) and every parameter the optimizer
+    trains outside the model, their gradients, the optimizer's state and param groups,
+    each submodule's own train/eval mode and torch's RNG state are restored exactly
+    afterwards, also when the loss function raises or the run is interrupted. Data that
+    runs out (a generator shorter than `num_steps`) ends the sweep with the curve so far.
+    `val_data` is read after every step: a list, a DataLoader, not a generator.
+
+    Many processes: with `torch.distributed` initialized and a data-parallel model (a
+    `DistributedDataParallel` or FSDP module, or a model holding one; each rank with its
+    shard of the data), every rank must call `range_test` with the same settings: the
+    recorded loss is averaged over the ranks (on the parameters' device, in float32, so
+    any backend, NCCL included, reduces it), and the ranks agree before every batch
+    whether each still has data, so all stop at the same step with the same result. An
+    unwrapped model is swept on its own rank alone, nothing reduced (a range test on
+    rank 0 only). `distributed=True` reduces over all ranks whatever the model (every
+    rank must then run it), `False` never reduces.
+
+    Training loops as practitioners write them: `autocast` (e.g. `torch.bfloat16`) runs
+    `loss_fn` under `torch.autocast` on the parameters' device; `grad_scaler` (a
+    `torch.amp.GradScaler`, for float16) scales the loss, unscales before clipping and
+    steps through the scaler (its state is restored afterwards too); `max_grad_norm`
+    clips the gradients' global norm before each step; `closure` steps
+    `optimizer.step(closure)` (LBFGS and other optimizers that evaluate the loss
+    themselves; by default for `torch.optim.LBFGS`), recording the loss the closure
+    first returns.
+
+    `cache` says where the copy kept for the restore lives: "device" (beside the model:
+    fastest, one more model and optimizer state in accelerator memory), "cpu" (host
+    memory) or "disk" (temporary files, removed afterwards, also after an exception),
+    for a model that fills its accelerator.
+    """
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        raise TypeError(f"optimizer must be a torch.optim.Optimizer; got {type(optimizer).__name__}")
+    settings = RangeTestSettings(start_lr, end_lr, num_steps, mode, smoothing, diverge, progress)
+    _check_options(
+        val_data=val_data,
+        accumulation_steps=accumulation_steps,
+        autocast=autocast,
+        grad_scaler=grad_scaler,
+        max_grad_norm=max_grad_norm,
+        closure=closure,
+        cache=cache,
+        distributed=distributed,
+    )
+    if not any(True for _ in model.parameters()):
+        raise ValueError("model has no parameters: there is nothing for the range test to train")
+    use_closure = isinstance(optimizer, torch.optim.LBFGS) if closure is None else bool(closure)
+    if use_closure and (accumulation_steps != 1 or grad_scaler is not None):
+        raise ValueError("closure=True steps optimizer.step(closure): it takes no accumulation_steps or grad_scaler")
+    device = next(model.parameters()).device
+    device_type = device.type
+    ranks = _ranks(model, distributed, device)
+    trained = [p for group in optimizer.param_groups for p in group["params"]]
+
+    # Ratios against the first group that trains: a group at lr 0 (a frozen backbone)
+    # stays at 0, and the LR recorded is the reference group's.
+    group_lrs = [float(group["lr"]) for group in optimizer.param_groups]
+    reference = next((i for i, lr in enumerate(group_lrs) if lr != 0.0), None)
+    if reference is None:
+        raise ValueError(
+            "every param group has lr=0, so none would train: give the groups to sweep a nonzero lr "
+            "(their ratios are kept; groups at 0 stay frozen)"
+        )
+    ratios = [lr / group_lrs[reference] for lr in group_lrs]
+
+    def forward(batch: Any) -> torch.Tensor:
+        if autocast is None:
+            return loss_fn(model, batch)
+        with torch.autocast(device_type=device_type, dtype=autocast):
+            return loss_fn(model, batch)
+
+    def clip() -> None:
+        if max_grad_norm is not None:
+            torch.nn.utils.clip_grad_norm_(trained, max_grad_norm)
+
+    def draw(batches: Iterator[Any]) -> Any:
+        """The next batch; across ranks, only if every rank has one (else all stop here)."""
+        try:
+            batch, has = next(batches), True
+        except DataExhaustedError:
+            batch, has = None, False
+        if ranks is None and not has:
+            raise DataExhaustedError
+        if ranks is not None and not ranks.all_have(has):
+            raise DataExhaustedError("on at least one rank (every rank stops at this step)")
+        return batch
+
+    def train_step(lr: float, batches: Iterator[Any]) -> tuple[float, float]:
+        for group, ratio in zip(optimizer.param_groups, ratios, strict=True):
+            group["lr"] = lr * ratio
+        if use_closure:
+            batch = draw(batches)
+
+            def evaluate() -> torch.Tensor:
+                optimizer.zero_grad()
+                loss = forward(batch)
+                loss.backward()  # type: ignore[no-untyped-call]
+                clip()
+                return loss
+
+            first = optimizer.step(evaluate)  # type: ignore[arg-type]  # the first evaluation's loss
+            total = float(torch.as_tensor(first).detach())
+        else:
+            optimizer.zero_grad()
+            total = 0.0
+            for _ in range(accumulation_steps):
+                loss = forward(draw(batches))
+                scaled = loss / accumulation_steps
+                (scaled if grad_scaler is None else grad_scaler.scale(scaled)).backward()  # type: ignore[no-untyped-call]
+                total += float(loss.detach()) / accumulation_steps
+            if grad_scaler is not None:
+                grad_scaler.unscale_(optimizer)
+                clip()
+                grad_scaler.step(optimizer)
+                grad_scaler.update()
+            else:
+                clip()
+                optimizer.step()
+        if val_data is not None:
+            total = _validation_loss(model, loss_fn, val_data)
+        return float(optimizer.param_groups[reference]["lr"]), total if ranks is None else ranks.mean(total)
+
+    saved = _TrainingState(model, optimizer, cache)
+    scaler_state = None if grad_scaler is None else copy.deepcopy(grad_scaler.state_dict())
+    try:
+        model.train()
+        return run_sweep(train_step, data, settings, optimizer=optimizer_family(type(optimizer).__name__))
+    finally:
+        saved.restore()
+        if grad_scaler is not None and scaler_state is not None:
+            grad_scaler.load_state_dict(scaler_state)
+
+
+def _check_options(
+    *,
+    val_data: Iterable[Any] | None,
+    accumulation_steps: int,
+    autocast: torch.dtype | None,
+    grad_scaler: torch.amp.GradScaler | None,
+    max_grad_norm: float | None,
+    closure: bool | None,
+    cache: str,
+    distributed: bool | None,
+) -> None:
+    """The torch runner's own options (beside the sweep's `RangeTestSettings`) checked
+    before anything is touched (the same rules for `range_test` and for those who hold
+    its options until later, as the Lightning callback does): a ValueError or TypeError
+    naming the option, the value and the range."""
+    if val_data is not None:
+        require_reiterable("val_data", val_data)
+    if not isinstance(accumulation_steps, int) or isinstance(accumulation_steps, bool) or accumulation_steps < 1:
+        raise ValueError(f"accumulation_steps must be a whole number >= 1; got {accumulation_steps!r}")
+    if max_grad_norm is not None and not (
+        isinstance(max_grad_norm, (int, float)) and math.isfinite(max_grad_norm) and max_grad_norm > 0
+    ):
+        raise ValueError(f"max_grad_norm must be a finite number in (0, inf) or None; got {max_grad_norm!r}")
+    if autocast is not None and not (isinstance(autocast, torch.dtype) and autocast.is_floating_point):
+        raise TypeError(f"autocast must be a floating torch.dtype (e.g. torch.bfloat16) or None; got {autocast!r}")
+    if grad_scaler is not None and not isinstance(grad_scaler, torch.amp.GradScaler):
+        raise TypeError(f"grad_scaler must be a torch.amp.GradScaler or None; got {type(grad_scaler).__name__}")
+    if cache not in CACHES:
+        raise ValueError(f"cache must be one of {', '.join(map(repr, CACHES))}; got {cache!r}")
+    if closure is not None and not isinstance(closure, bool):
+        raise TypeError(f"closure must be True, False or None; got {closure!r}")
+    if closure and (accumulation_steps != 1 or grad_scaler is not None):
+        raise ValueError("closure=True steps optimizer.step(closure): it takes no accumulation_steps or grad_scaler")
+    if distributed is not None and not isinstance(distributed, bool):
+        raise TypeError(f"distributed must be True, False or None; got {distributed!r}")
+
+
+def check_range_test_options(**options: Any) -> None:
+    """Check the keyword options of `range_test` (`start_lr=`, `num_steps=`, `cache=`, ...)
+    without running it: a misspelt name is a TypeError that lists the options, a value out
+    of range the ValueError `range_test` itself would raise."""
+    parameters = inspect.signature(range_test).parameters
+    known = [name for name, p in parameters.items() if p.kind is inspect.Parameter.KEYWORD_ONLY]
+    for name in options:
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise TypeError(f"range_test takes no option {name!r}{hint}; its options are {', '.join(known)}")
+    RangeTestSettings(**{name: value for name, value in options.items() if name in SETTING_NAMES})
+    _check_options(**{name: options.get(name, parameters[name].default) for name in known if name not in SETTING_NAMES})
+
+
+def _data_parallel(model: torch.nn.Module) -> torch.nn.Module | None:
+    """The model, or the first of its submodules, that synchronises ranks in its forward
+    or backward pass (DistributedDataParallel, FSDP), or None."""
+    kinds: list[type] = [torch.nn.parallel.DistributedDataParallel]
+    try:
+        from torch.distributed.fsdp import FullyShardedDataParallel
+
+        kinds.append(FullyShardedDataParallel)
+        from torch.distributed.fsdp import FSDPModule  # type: ignore[attr-defined,unused-ignore]
+
+        kinds.append(FSDPModule)
+    except ImportError:  # a torch without FSDP (or without its per-module form)
+        pass
+    return next((module for module in model.modules() if isinstance(module, tuple(kinds))), None)
+
+
+class _Ranks:
+    """The ranks a range test runs on, and the two things they agree on: the loss to
+    record and whether every rank still has a batch. Tensors live on the parameters'
+    device, in float32: the device and dtype every backend (gloo, NCCL, ...) reduces."""
+
+    def __init__(self, group: Any, device: torch.device) -> None:
+        self.group, self.device = group, device
+        self.size = torch.distributed.get_world_size(group)
+
+    def _reduce(self, value: float, op: Any) -> float:
+        tensor = torch.tensor([value], dtype=torch.float32, device=self.device)
+        torch.distributed.all_reduce(tensor, op=op, group=self.group)
+        return float(tensor.item())
+
+    def mean(self, loss: float) -> float:
+        """The loss averaged over the ranks: every rank then records the same curve,
+        stops at the same step and makes the same suggestion."""
+        return self._reduce(loss, torch.distributed.ReduceOp.SUM) / self.size
+
+    def all_have(self, has: bool) -> bool:
+        """Whether every rank has `has` true (each rank's data has a next batch)."""
+        return self._reduce(1.0 if has else 0.0, torch.distributed.ReduceOp.MIN) == 1.0
+
+
+def _ranks(model: torch.nn.Module, distributed: bool | None, device: torch.device) -> _Ranks | None:
+    """The ranks to reduce over: with torch.distributed initialized, those of a
+    data-parallel model (`distributed=None`), all of them (`True`), or none (`False`,
+    or an unwrapped model: a range test on one rank alone)."""
+    available = torch.distributed.is_available() and torch.distributed.is_initialized()
+    if distributed and not available:
+        raise ValueError(
+            "distributed=True, but torch.distributed is not initialized: call init_process_group first "
+            "(or leave distributed=None)"
+        )
+    if distributed is False or not available:
+        return None
+    wrapper = _data_parallel(model)
+    if wrapper is None and not distributed:
+        return None
+    group = getattr(wrapper, "process_group", None) if wrapper is not None and not distributed else None
+    return _Ranks(group, device)
+
+
+def _validation_loss(
+    model: torch.nn.Module, loss_fn: Callable[[torch.nn.Module, Any], torch.Tensor], val_data: Iterable[Any]
+) -> float:
+    model.eval()
+    total, count = 0.0, 0
+    with torch.no_grad():
+        for batch in val_data:
+            total += float(loss_fn(model, batch))
+            count += 1
+    model.train()
+    if count == 0:
+        raise ValueError("val_data is empty: it gave no batch")
+    return total / count

@@ -1,0 +1,131 @@
+"""The torch range test's restore: a copy of everything a sweep may change (parameters,
+buffers, gradients, the optimizer's state, every submodule's mode, the random
+generators) and its exact restore."""
+
+from __future__ import annotations
+
+import copy
+import os
+import shutil
+import tempfile
+from typing import Any
+
+import torch
+
+
+class _ModuleModes:
+    """Every submodule's own train/eval mode (a frozen BatchNorm in eval inside a model
+    in train mode keeps its eval)."""
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        self.modes = [(module, module.training) for module in model.modules()]
+
+    def restore(self) -> None:
+        for module, training in self.modes:
+            module.training = training
+
+
+CACHES = ("device", "cpu", "disk")
+
+
+def _to_cpu(value: Any) -> Any:
+    """A copy of a (nested) state dict with every tensor copied to the CPU."""
+    if torch.is_tensor(value):
+        return value.detach().to("cpu", copy=True)
+    if isinstance(value, dict):
+        return {k: _to_cpu(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_to_cpu(v) for v in value)
+    return copy.deepcopy(value)
+
+
+class _TrainingState:
+    """A copy of everything a range test may change, and its exact restore.
+
+    Every parameter and buffer of every submodule (persistent or not; the tensor
+    objects themselves stay in place, in case a module reassigned one), every parameter
+    the optimizer trains outside the model (a learnable loss temperature), their
+    gradients, the optimizer's state and param groups, each submodule's mode and torch's
+    RNG state. `cache` says where the copy of the tensors lives: beside them
+    ("device"), in host memory ("cpu") or in temporary files ("disk", removed by
+    `restore`, which the runner calls also after an exception).
+    """
+
+    def __init__(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer, cache: str = "device") -> None:
+        self.slots: list[tuple[dict[str, Any], str, torch.Tensor]] = []
+        for module in model.modules():
+            for table in (module._parameters, module._buffers):
+                self.slots += [(table, name, tensor) for name, tensor in table.items() if tensor is not None]
+        tensors = {id(t): t for _, _, t in self.slots}
+        for group in optimizer.param_groups:
+            tensors.update((id(p), p) for p in group["params"])
+        self.tensors, self.optimizer, self.cache = tensors, optimizer, cache
+        self.path: str | None = None
+        values = {key: t.detach() for key, t in tensors.items()}
+        grads = {key: None if t.grad is None else t.grad.detach() for key, t in tensors.items()}
+        if cache == "device":
+            self.values = {key: v.clone() for key, v in values.items()}
+            self.grads = {key: None if g is None else g.clone() for key, g in grads.items()}
+            self.optimizer_state = copy.deepcopy(optimizer.state_dict())
+        elif cache == "cpu":
+            self.values, self.grads = _to_cpu(values), _to_cpu(grads)
+            self.optimizer_state = _to_cpu(optimizer.state_dict())
+        else:
+            # One file per tensor, so the restore holds one tensor at a time in memory.
+            self.path = tempfile.mkdtemp(prefix="lrsched-range-test-")
+            try:
+                for index, key in enumerate(tensors):
+                    torch.save((values[key], grads[key]), os.path.join(self.path, f"{index}.pt"))
+                torch.save(optimizer.state_dict(), os.path.join(self.path, "optimizer.pt"))
+            except BaseException:  # a full disk: nothing half-written stays behind
+                shutil.rmtree(self.path, ignore_errors=True)
+                raise
+        self.modes = _ModuleModes(model)
+        self.rng = _rng_states()
+
+    def restore(self) -> None:
+        try:
+            for table, name, tensor in self.slots:
+                table[name] = tensor
+            with torch.no_grad():
+                for index, (key, tensor) in enumerate(self.tensors.items()):
+                    if self.path is not None:
+                        value, grad = torch.load(os.path.join(self.path, f"{index}.pt"), weights_only=True)
+                    else:
+                        value, grad = self.values[key], self.grads[key]
+                    tensor.copy_(value)
+                    if grad is not None and self.cache != "device":  # a copy off the host / file
+                        grad = grad.to(tensor.device, copy=True)
+                    tensor.grad = grad
+            if self.path is not None:
+                optimizer_state = torch.load(os.path.join(self.path, "optimizer.pt"), weights_only=True, mmap=True)
+            else:
+                optimizer_state = self.optimizer_state
+            self.optimizer.load_state_dict(optimizer_state)
+            self.modes.restore()
+            _set_rng_states(self.rng)
+        finally:
+            if self.path is not None:
+                shutil.rmtree(self.path, ignore_errors=True)
+                self.path = None
+
+
+def _rng_states() -> dict[str, Any]:
+    """The state of every random generator a range test may advance: the CPU's, and each
+    CUDA device's and the MPS device's where that back-end is in use (CUDA initialized,
+    MPS available). Reading them starts no back-end that is not already running."""
+    states: dict[str, Any] = {"cpu": torch.get_rng_state()}
+    if torch.cuda.is_available() and torch.cuda.is_initialized():  # type: ignore[no-untyped-call]
+        states["cuda"] = torch.cuda.get_rng_state_all()
+    if torch.backends.mps.is_available():
+        states["mps"] = torch.mps.get_rng_state()
+    return states
+
+
+def _set_rng_states(states: dict[str, Any]) -> None:
+    """Put back what `_rng_states` read."""
+    torch.set_rng_state(states["cpu"])
+    if "cuda" in states:
+        torch.cuda.set_rng_state_all(states["cuda"])
+    if "mps" in states:
+        torch.mps.set_rng_state(states["mps"])

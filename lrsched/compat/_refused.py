@@ -1,0 +1,130 @@
+"""What compat refuses, and why: every configuration a peer accepts that compat has no
+equal for, by (function, peer parameter). A function is named by its path under
+`lrsched.compat` (`"torch.OneCycleLR"`); `"timm"` stands for every `compat.timm` function."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lrsched.compat._common import MAX_STAIRS
+
+_SHIFT = (
+    "a resume at last_epoch >= 0 runs this scheduler from step last_epoch + 1, part-way into a cosine or a "
+    "cycle: lrsched has no time shift (schedule(t + k)) to express that"
+)
+
+#: Every configuration a peer accepts that compat refuses, by (function, peer parameter): why.
+REFUSED: dict[tuple[str, str], str] = {
+    ("torch.OneCycleLR", "pct_start"): (
+        "with anneal_strategy='cos', pct_start * total_steps < 1 puts torch's peak before step 0: step 0 lies "
+        "part-way along a half cosine that started before it, which lrsched cannot shift into place"
+    ),
+    ("torch.OneCycleLR", "last_epoch"): _SHIFT,
+    ("torch.CyclicLR", "scale_fn"): (
+        "an arbitrary Python function has no frozen, configurable equal: lrsched's cyclic takes mode= (and gamma "
+        "for exp_range)"
+    ),
+    ("timm.WSDLRScheduler", "decay_fn"): (
+        "a callable is an arbitrary Python function, which has no frozen, configurable equal: give one of the "
+        "named decay shapes"
+    ),
+    ("timm", "noise_range_t"): "a random LR noise is not a pure function of the step",
+    ("transformers.get_scheduler", "name"): (
+        "reduce_lr_on_plateau and greedy follow a metric, not the step: they are not schedules"
+    ),
+    ("torch.CyclicLR", "base_lr"): (
+        "base_lr above both max_lr and 1 with mode triangular2 or exp_range: the cycle upside down, which "
+        "lrsched expresses (as a cycle's inverse) between levels in [0, 1] only"
+    ),
+    ("torch.CyclicLR", "gamma"): "exp_range with gamma > 1 grows the LR without bound",
+    ("torch.CyclicLR", "last_epoch"): _SHIFT,
+    ("torch.CosineAnnealingWarmRestarts", "last_epoch"): _SHIFT,
+    ("torch.CosineAnnealingWarmRestarts", "lr"): (
+        "a group LR of 0 below eta_min makes each cycle rise from 0; lrsched's restarts repeat a decay that "
+        "starts above 0"
+    ),
+    ("torch.CosineAnnealingLR", "last_epoch"): _SHIFT,
+    ("torch.StepLR", "gamma"): "gamma > 1 grows the LR without bound",
+    ("torch.ExponentialLR", "gamma"): "gamma > 1 grows the LR without bound",
+    ("timm.TanhLRScheduler", "lr_min"): (
+        "lr_min above lr makes each tanh cycle rise; lrsched's tanh_decay falls only (final_lr <= initial_lr)"
+    ),
+    ("timm.StepLRScheduler", "decay_rate"): "decay_rate > 1 grows the LR without bound",
+    ("timm.WSDLRScheduler", "decay_t"): (
+        "decay_t above t_initial starts the decay part-way along its curve at the end of the warmup: lrsched "
+        "has no time shift to express that"
+    ),
+    ("transformers.get_scheduler", "num_training_steps"): (
+        "warmup_stable_decay with num_training_steps below num_warmup_steps + num_decay_steps starts the decay "
+        "part-way along its curve: lrsched has no time shift to express that"
+    ),
+    ("transformers.get_scheduler", "num_stable_steps"): (
+        "warmup_stable_decay with num_stable_steps < 0 starts the decay part-way along its curve: lrsched has "
+        "no time shift to express that"
+    ),
+    ("transformers.get_scheduler", "num_warmup_steps"): (
+        "cosine_warmup_with_min_lr with num_warmup_steps=0 runs its cosine one step ahead of the step (progress "
+        "(step + 1) / T): lrsched has no time shift to express that"
+    ),
+    ("timm.TanhLRScheduler", "cycle_decay"): (
+        "with cycle_mul < 1, a cycle_decay that brings a cycle's peak below lr_min: that cycle's tanh rises, and "
+        "lrsched's tanh_decay falls only (for cycle_mul >= 1 its restarts rise there, as timm does)"
+    ),
+    ("transformers.get_scheduler", "min_lr_ratio"): (
+        "warmup_stable_decay with min_lr_ratio > 1 and decay_type='1-sqrt': the cooldown then rises along "
+        "sqrt(p), which no lrsched shape is (the 1-sqrt cooldown falls, the 1-sqrt warmup rises along 1 - sqrt(1 - p))"
+    ),
+    ("optax.polynomial_schedule", "init_value"): (
+        "init_value=0 with a power other than 1 or 0.5 rises along 1 - (1 - r)**power from 0: lrsched's "
+        "polynomial starts above 0 (initial_lr > 0) and its ramps are linear, cosine, 1-sqrt or exp"
+    ),
+    ("optax.exponential_decay", "decay_rate"): (
+        "decay_rate > 1 without end_value grows the LR without bound: give end_value, the ceiling it grows to"
+    ),
+    ("optax.exponential_decay", "end_value"): f"a staircase growth of more than {MAX_STAIRS} stairs to end_value",
+    ("keras.ExponentialDecay", "decay_rate"): (
+        "decay_rate > 1 grows the LR without bound: give end_value (lrsched's own), the ceiling it grows to"
+    ),
+    ("keras.ExponentialDecay", "end_value"): f"a staircase growth of more than {MAX_STAIRS} stairs to end_value",
+    ("keras.CosineDecayRestarts", "t_mul"): (
+        "t_mul < 1 shrinks the cycles towards a finite end, past which Keras' logarithm is undefined; lrsched's "
+        "restarts lengthen or keep their cycles (cycle_mult >= 1)"
+    ),
+    ("keras.CosineDecayRestarts", "m_mul"): (
+        "m_mul > 1 grows each cycle's amplitude without bound: give cycles (lrsched's own), how many cycles run "
+        "before the LR holds alpha * initial_learning_rate"
+    ),
+    ("keras.PolynomialDecay", "initial_learning_rate"): (
+        "initial_learning_rate=0 rises along 1 - (1 - p)**power from 0: lrsched's polynomial starts above 0"
+    ),
+    ("torch.SequentialLR", "last_epoch"): "a resumed SequentialLR: resume its parts instead (their last_epoch)",
+    ("torch.SequentialLR", "schedulers"): (
+        "schedulers built on different group LRs (one optimizer has one LR), or a CosineAnnealingLR first whose "
+        "group initial_lr a later OneCycleLR rewrites (torch then mixes its recursive form over two LRs)"
+    ),
+    ("torch.ChainedScheduler", "schedulers"): (
+        "a CosineAnnealingLR in a chain mixes its recursive form with the other schedulers' factors (past "
+        "T_max its value depends on theirs), and a OneCycleLR, CyclicLR or CosineAnnealingWarmRestarts that "
+        "is not the last one sets the LR outright each step (the later ones multiply only their latest step's "
+        "change): neither is a product of schedules"
+    ),
+}
+
+
+class RefusedError(ValueError):
+    """A configuration the peer accepts that compat has no equal for: names the peer's
+    parameter, the value given and why (every reason is listed in `REFUSED`)."""
+
+    def __init__(self, function: str, parameter: str, value: Any, detail: str = "") -> None:
+        self.function, self.parameter, self.value = function, parameter, value
+        reason = REFUSED[(function, parameter)]
+        super().__init__(f"{function}: {parameter}={value!r} is refused: {reason}{detail}")
+
+
+class RefusedCallableError(RefusedError, TypeError):
+    """A refused peer argument that is an arbitrary Python function (also a TypeError)."""
+
+
+def bad(function: str, parameter: str, value: Any, allowed: str) -> ValueError:
+    """A value outside the peer's own domain (the peer raises, or divides by zero, too)."""
+    return ValueError(f"{function}: {parameter} must be {allowed}; got {parameter}={value!r}")

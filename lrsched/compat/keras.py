@@ -1,0 +1,167 @@
+"""Keras' schedules (`keras.optimizers.schedules`) as lrsched schedules, step for step.
+
+Each function is the Keras class of the same name, with Keras' argument names and
+defaults: `CosineDecay(initial_learning_rate=0.1, decay_steps=1000)` is
+`keras.optimizers.schedules.CosineDecay(initial_learning_rate=0.1, decay_steps=1000)`.
+`name` is accepted and has no effect. Where a Keras schedule grows without bound, a
+keyword of lrsched's own bounds it (`end_value`, `cycles`). Keras rounds its constants to
+float32; these compute with the values given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from lrsched.base import Schedule
+from lrsched.compat._refused import RefusedError, bad
+from lrsched.compat.optax import cosine_decay_schedule, exponential_decay
+from lrsched.compose import join, warmup
+from lrsched.cosine import cosine_decay, cosine_restarts
+from lrsched.decay import constant
+from lrsched.inverse import inverse_decay
+from lrsched.polynomial import polynomial
+from lrsched.restarts import restarts
+
+__all__ = [
+    "CosineDecay",
+    "CosineDecayRestarts",
+    "ExponentialDecay",
+    "InverseTimeDecay",
+    "PiecewiseConstantDecay",
+    "PolynomialDecay",
+]
+
+
+def CosineDecay(
+    initial_learning_rate: float,
+    decay_steps: int,
+    alpha: float = 0.0,
+    name: str = "CosineDecay",
+    warmup_target: float | None = None,
+    warmup_steps: int = 0,
+) -> Schedule:
+    """`keras.optimizers.schedules.CosineDecay`: with `warmup_target`, a linear warmup
+    from `initial_learning_rate` to it, then the cosine from there (an `alpha` above 1
+    rises)."""
+    top = initial_learning_rate if warmup_target is None else warmup_target
+    decay = cosine_decay_schedule(top, decay_steps, alpha)
+    if warmup_target is None or warmup_steps <= 0:
+        return decay
+    return warmup(schedule=decay, steps=warmup_steps, start_lr=initial_learning_rate, end_lr=warmup_target)
+
+
+def CosineDecayRestarts(
+    initial_learning_rate: float,
+    first_decay_steps: int,
+    t_mul: float = 2.0,
+    m_mul: float = 1.0,
+    alpha: float = 0.0,
+    name: str = "SGDRDecay",
+    *,
+    cycles: int | None = None,
+) -> Schedule:
+    """`keras.optimizers.schedules.CosineDecayRestarts`. Keras finds the cycle from a
+    float32 logarithm, which can put a restart a step late far into training; lrsched's
+    restarts are exact. With m_mul > 1 each cycle's amplitude grows: give `cycles`
+    (lrsched's own), how many cycles run before the LR holds `alpha * initial`. An
+    `alpha` above 1 rises to `alpha * initial` each cycle; `m_mul=0` holds it after the
+    first."""
+    function = "keras.CosineDecayRestarts"
+    lr, floor = initial_learning_rate, alpha * initial_learning_rate
+    if not first_decay_steps > 0:
+        raise bad(function, "first_decay_steps", first_decay_steps, "in (0, inf)")
+    if t_mul < 1.0:
+        raise RefusedError(function, "t_mul", t_mul)
+    if not m_mul >= 0.0:
+        raise bad(function, "m_mul", m_mul, "in [0, inf)")
+    if m_mul > 1.0 and cycles is None:
+        raise RefusedError(function, "m_mul", m_mul)
+    if lr == floor or lr == 0.0:
+        return constant(lr=floor if m_mul != 1.0 or lr == floor else lr)
+    decay = cosine_decay(initial_lr=lr, decay_steps=first_decay_steps, final_lr=floor)
+    if m_mul == 0.0:  # 0 ** 0 = 1: the first cycle whole, then the floor
+        return join(schedules=[decay, constant(lr=floor)], boundaries=[float(first_decay_steps)])
+    if m_mul <= 1.0 and cycles is None and floor < lr:
+        return cosine_restarts(
+            max_lr=lr, first_cycle_steps=first_decay_steps, cycle_mult=t_mul, peak_decay=m_mul, min_lr=floor
+        )
+    return restarts(decay=decay, cycle_mult=t_mul, peak_decay=m_mul, scales="amplitude", cycles=cycles)
+
+
+def ExponentialDecay(
+    initial_learning_rate: float,
+    decay_steps: int,
+    decay_rate: float,
+    staircase: bool = False,
+    name: str = "ExponentialDecay",
+    *,
+    end_value: float | None = None,
+) -> Schedule:
+    """`keras.optimizers.schedules.ExponentialDecay`. With decay_rate > 1 the LR grows:
+    give `end_value` (lrsched's own, as optax's), the ceiling it grows to. `decay_rate=0`:
+    the LR at step 0, then 0 (from `decay_steps` on with a staircase). Keras rounds
+    `decay_rate` to float32 even beside a float64 LR, which puts its value p * 3e-8
+    (relative) off after p periods; lrsched computes with the rate given."""
+    function = "keras.ExponentialDecay"
+    if not decay_steps > 0:
+        raise bad(function, "decay_steps", decay_steps, "in (0, inf) (Keras divides by it)")
+    if decay_rate == 0.0:  # 0 ** 0 = 1 at p = 0, then 0 on Keras' whole steps
+        drop = float(decay_steps) if staircase else 1.0
+        return join(schedules=[constant(lr=initial_learning_rate), constant(lr=0.0)], boundaries=[drop])
+    return exponential_decay(
+        initial_learning_rate, decay_steps, decay_rate, staircase=staircase, end_value=end_value, _function=function
+    )
+
+
+def InverseTimeDecay(
+    initial_learning_rate: float,
+    decay_steps: int,
+    decay_rate: float,
+    staircase: bool = False,
+    name: str = "InverseTimeDecay",
+) -> Schedule:
+    """`keras.optimizers.schedules.InverseTimeDecay` (`decay_rate=0`: the LR throughout)."""
+    function = "keras.InverseTimeDecay"
+    if not decay_steps > 0:
+        raise bad(function, "decay_steps", decay_steps, "in (0, inf) (Keras divides by it)")
+    if not decay_rate >= 0.0:
+        raise bad(function, "decay_rate", decay_rate, "in [0, inf)")
+    if decay_rate == 0.0 or initial_learning_rate == 0.0:
+        return constant(lr=initial_learning_rate)
+    return inverse_decay(
+        initial_lr=initial_learning_rate, decay_steps=decay_steps, decay_rate=decay_rate, power=1.0, staircase=staircase
+    )
+
+
+def PiecewiseConstantDecay(
+    boundaries: Sequence[int], values: Sequence[float], name: str = "PiecewiseConstant"
+) -> Schedule:
+    """`keras.optimizers.schedules.PiecewiseConstantDecay`: Keras switches after a
+    boundary (`values[k+1]` from step `boundaries[k] + 1` on whole steps)."""
+    if len(values) != len(boundaries) + 1:
+        raise bad("keras.PiecewiseConstantDecay", "values", list(values), "one more entry than boundaries")
+    return join(schedules=[constant(lr=v) for v in values], boundaries=[b + 1 for b in boundaries])
+
+
+def PolynomialDecay(
+    initial_learning_rate: float,
+    decay_steps: int,
+    end_learning_rate: float = 0.0001,
+    power: float = 1.0,
+    cycle: bool = False,
+    name: str = "PolynomialDecay",
+) -> Schedule:
+    """`keras.optimizers.schedules.PolynomialDecay` (`power=0`: the initial LR throughout,
+    as Keras' `0 ** 0 = 1` gives)."""
+    function = "keras.PolynomialDecay"
+    if not decay_steps > 0:
+        raise bad(function, "decay_steps", decay_steps, "in (0, inf) (Keras divides by it)")
+    if not power >= 0.0:
+        raise bad(function, "power", power, "in [0, inf) (a negative power is infinite at the end)")
+    if power == 0.0 or initial_learning_rate == end_learning_rate:
+        return constant(lr=initial_learning_rate)
+    if initial_learning_rate == 0.0:
+        raise RefusedError(function, "initial_learning_rate", initial_learning_rate)
+    return polynomial(
+        initial_lr=initial_learning_rate, decay_steps=decay_steps, final_lr=end_learning_rate, power=power, cycle=cycle
+    )

@@ -1,0 +1,270 @@
+"""timm's schedulers (`timm.scheduler`) as lrsched schedules, per epoch or per update.
+
+Each function is the timm class of the same name, with timm's argument names and
+defaults, less the optimizer, whose LR is passed as `lr`:
+`CosineLRScheduler(lr=0.1, t_initial=300)` is `timm.scheduler.CosineLRScheduler(optimizer,
+t_initial=300)` on a group with LR 0.1. Call the schedule with the epoch (fractional too)
+or with the update count, as timm's `t_in_epochs` says; `t_in_epochs` itself changes
+nothing here. timm's restarts (`cycle_mul`, `cycle_decay`, `cycle_limit`) carry over.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from lrsched.base import Schedule
+from lrsched.compat._common import MAX_CYCLES, drops, staircase
+from lrsched.compat._refused import RefusedCallableError, RefusedError, bad
+from lrsched.compose import join, warmup
+from lrsched.cosine import cosine_decay
+from lrsched.decay import constant
+from lrsched.polynomial import polynomial
+from lrsched.restarts import is_restartable, restarts
+from lrsched.tanh import tanh_decay
+from lrsched.wsd import warmup_stable_decay
+
+__all__ = [
+    "CosineLRScheduler",
+    "MultiStepLRScheduler",
+    "PolyLRScheduler",
+    "StepLRScheduler",
+    "TanhLRScheduler",
+    "WSDLRScheduler",
+]
+
+
+def _plain(noise_range_t: Any) -> None:
+    if noise_range_t is not None:
+        raise RefusedError("timm", "noise_range_t", noise_range_t)
+
+
+def _warmup(schedule: Schedule, end_lr: float, warmup_t: float, warmup_lr_init: float, warmup_prefix: bool) -> Schedule:
+    # timm ramps linearly from warmup_lr_init to the base LR: lr_init + t * (lr - lr_init) / warmup_t.
+    return warmup(schedule=schedule, steps=warmup_t, start_lr=warmup_lr_init, prefix=warmup_prefix, end_lr=end_lr)
+
+
+def _cycles(
+    decay: Schedule,
+    lr_min: float,
+    cycle_mul: float,
+    cycle_decay: float,
+    cycle_limit: int,
+    holds: bool,
+    make: Callable[[float, float], Schedule] | None = None,
+    top: float = 0.0,
+    t_initial: float = 1.0,
+) -> Schedule:
+    """timm's cycles of `decay`: cycle i is cycle_mul**i times as long, its peak times
+    cycle_decay**i above the fixed lr_min; after cycle_limit cycles, lr_min. `holds`: the
+    decay itself ends at lr_min (one cycle is then the decay alone). Cycles that shrink
+    (cycle_mul < 1) are laid out one by one, `make(peak, length)` each, until they are
+    shorter than 1e-6 step (timm's cycles end at t_initial / (1 - cycle_mul), where its
+    `log` fails)."""
+    if cycle_limit == 0:
+        return constant(lr=lr_min)  # timm's first cycle is already past its limit
+    if cycle_limit == 1 and holds:
+        return decay
+    if cycle_mul >= 1.0 and is_restartable(decay):
+        return restarts(decay=decay, cycle_mult=cycle_mul, peak_decay=cycle_decay, scales="peak", cycles=cycle_limit)
+    if make is None or not cycle_mul > 0.0:
+        raise bad("timm", "cycle_mul", cycle_mul, "in (0, inf)")
+    first = float(getattr(decay, "decay_steps", 0.0)) or t_initial
+    parts: list[Schedule] = []
+    starts: list[float] = []
+    start, length = 0.0, first
+    for i in range(min(cycle_limit, MAX_CYCLES)):
+        if length < 1e-6:
+            break
+        parts.append(make(top * cycle_decay**i, length))
+        starts.append(start)
+        start, length = start + length, length * cycle_mul
+    parts.append(constant(lr=lr_min))
+    starts.append(start)
+    return join(schedules=parts, boundaries=starts[1:])
+
+
+def CosineLRScheduler(
+    lr: float,
+    t_initial: float,
+    lr_min: float = 0.0,
+    cycle_mul: float = 1.0,
+    cycle_decay: float = 1.0,
+    cycle_limit: int = 1,
+    warmup_t: float = 0,
+    warmup_lr_init: float = 0.0,
+    warmup_prefix: bool = False,
+    t_in_epochs: bool = True,
+    noise_range_t: Any = None,
+    k_decay: float = 1.0,
+) -> Schedule:
+    """`timm.scheduler.CosineLRScheduler` on a group with LR `lr`, per epoch or per
+    update alike: call the schedule with the epoch (fractional too) or the update count.
+    Its cycle index comes from a float `log`, which can put a restart one step late for
+    a decimal cycle_mul; lrsched's restarts are exact."""
+    _plain(noise_range_t)
+
+    def make(peak: float, length: float) -> Schedule:
+        if peak == lr_min:
+            return constant(lr=lr_min)
+        return cosine_decay(initial_lr=peak, decay_steps=length, final_lr=lr_min, k_decay=k_decay)
+
+    cycles = _cycles(make(lr, t_initial), lr_min, cycle_mul, cycle_decay, cycle_limit, True, make, lr, t_initial)
+    return _warmup(cycles, lr, warmup_t, warmup_lr_init, warmup_prefix)
+
+
+def PolyLRScheduler(
+    lr: float,
+    t_initial: float,
+    power: float = 0.5,
+    lr_min: float = 0.0,
+    cycle_mul: float = 1.0,
+    cycle_decay: float = 1.0,
+    cycle_limit: int = 1,
+    warmup_t: float = 0,
+    warmup_lr_init: float = 0.0,
+    warmup_prefix: bool = False,
+    t_in_epochs: bool = True,
+    noise_range_t: Any = None,
+    k_decay: float = 1.0,
+) -> Schedule:
+    """`timm.scheduler.PolyLRScheduler`, its restarts too."""
+    _plain(noise_range_t)
+
+    def make(peak: float, length: float) -> Schedule:
+        if peak == lr_min:
+            return constant(lr=lr_min)
+        return polynomial(initial_lr=peak, decay_steps=length, final_lr=lr_min, power=power, k_decay=k_decay)
+
+    cycles = _cycles(make(lr, t_initial), lr_min, cycle_mul, cycle_decay, cycle_limit, True, make, lr, t_initial)
+    return _warmup(cycles, lr, warmup_t, warmup_lr_init, warmup_prefix)
+
+
+def TanhLRScheduler(
+    lr: float,
+    t_initial: float,
+    lb: float = -7.0,
+    ub: float = 3.0,
+    lr_min: float = 0.0,
+    cycle_mul: float = 1.0,
+    cycle_decay: float = 1.0,
+    cycle_limit: int = 1,
+    warmup_t: float = 0,
+    warmup_lr_init: float = 0.0,
+    warmup_prefix: bool = False,
+    t_in_epochs: bool = True,
+    noise_range_t: Any = None,
+) -> Schedule:
+    """`timm.scheduler.TanhLRScheduler`, its restarts too: each cycle the tanh, and after
+    the last exactly `lr_min` (timm drops the tanh's last 0.25% there). Its warmup on
+    the schedule's own clock ends at the schedule's value there."""
+    _plain(noise_range_t)
+    if lr_min > lr:
+        raise RefusedError("timm.TanhLRScheduler", "lr_min", lr_min, f" (lr={lr!r})")
+    last = min(cycle_limit, MAX_CYCLES) - 1
+    if cycle_mul < 1.0 and last > 0 and lr * min(cycle_decay**last, 1.0) < lr_min:
+        raise RefusedError("timm.TanhLRScheduler", "cycle_decay", cycle_decay, f" (lr_min={lr_min!r})")
+
+    def make(peak: float, length: float) -> Schedule:
+        return tanh_decay(initial_lr=peak, decay_steps=length, final_lr=lr_min, lower=lb, upper=ub)
+
+    tanh = _cycles(make(lr, t_initial), lr_min, cycle_mul, cycle_decay, cycle_limit, False, make, lr, t_initial)
+    # Its warmup on the schedule's own clock ramps to the schedule's value at warmup_t
+    # (timm's other schedulers ramp to the group's LR).
+    return _warmup(tanh, lr if warmup_prefix else float(tanh(warmup_t)), warmup_t, warmup_lr_init, warmup_prefix)
+
+
+def _steps(lr: float, decay_t: float, decay_rate: float) -> Schedule:
+    if decay_rate > 1.0:
+        raise RefusedError("timm.StepLRScheduler", "decay_rate", decay_rate)
+    if not decay_rate >= 0.0:
+        raise bad("timm.StepLRScheduler", "decay_rate", decay_rate, "in [0, 1]")
+    if not decay_t > 0:
+        raise bad("timm.StepLRScheduler", "decay_t", decay_t, "in (0, inf) (timm divides by it)")
+    return staircase(lr, decay_rate, decay_t, 0)
+
+
+def StepLRScheduler(
+    lr: float,
+    decay_t: float,
+    decay_rate: float = 1.0,
+    warmup_t: float = 0,
+    warmup_lr_init: float = 0.0,
+    warmup_prefix: bool = True,
+    t_in_epochs: bool = True,
+    noise_range_t: Any = None,
+) -> Schedule:
+    """`timm.scheduler.StepLRScheduler`."""
+    _plain(noise_range_t)
+    return _warmup(
+        _steps(lr, decay_t, decay_rate),
+        lr,
+        warmup_t,
+        warmup_lr_init,
+        warmup_prefix,
+    )
+
+
+def MultiStepLRScheduler(
+    lr: float,
+    decay_t: Sequence[int],
+    decay_rate: float = 1.0,
+    warmup_t: float = 0,
+    warmup_lr_init: float = 0.0,
+    warmup_prefix: bool = True,
+    t_in_epochs: bool = True,
+    noise_range_t: Any = None,
+) -> Schedule:
+    """`timm.scheduler.MultiStepLRScheduler`: timm applies milestone m at t = m - 1 (its
+    documented convention, one step before torch's MultiStepLR)."""
+    _plain(noise_range_t)
+    steps_down = drops(lr, [m - 1 for m in decay_t], decay_rate, 0)
+    return _warmup(steps_down, lr, warmup_t, warmup_lr_init, warmup_prefix)
+
+
+def WSDLRScheduler(
+    lr: float,
+    t_initial: float,
+    decay_t: float,
+    lr_min: float = 0.0,
+    stable_fn: str = "constant",
+    stable_timescale: float | None = None,
+    stable_power: float = 0.5,
+    decay_fn: str = "1-sqrt",
+    decay_power: float = 0.5,
+    decay_ratio: float = 0.1,
+    warmup_t: float = 0,
+    warmup_lr_init: float = 0.0,
+    t_in_epochs: bool = True,
+    noise_range_t: Any = None,
+) -> Schedule:
+    """`timm.scheduler.WSDLRScheduler`, its stable functions too ('rsqrt': stable_power 0.5).
+    Its warmup is a prefix: the schedule lasts warmup_t + t_initial. A callable decay_fn
+    is an arbitrary Python function: it has no frozen, configurable equal."""
+    _plain(noise_range_t)
+    if not isinstance(decay_fn, str):
+        raise RefusedCallableError("timm.WSDLRScheduler", "decay_fn", decay_fn)
+    if stable_fn not in ("constant", "rsqrt", "power"):
+        raise bad("timm.WSDLRScheduler", "stable_fn", stable_fn, "one of 'constant', 'rsqrt', 'power'")
+    stable_power = {"constant": 0.0, "rsqrt": 0.5}.get(stable_fn, stable_power)
+    if decay_t > t_initial:
+        raise RefusedError("timm.WSDLRScheduler", "decay_t", decay_t, f" (t_initial={t_initial!r})")
+    timescale = (warmup_t if stable_timescale is None else stable_timescale) if stable_power > 0.0 else None
+    if lr_min > lr:
+        # timm holds every value at or above lr_min: after its warmup to lr, lr_min throughout
+        return warmup(schedule=constant(lr=lr_min), steps=warmup_t, start_lr=warmup_lr_init, end_lr=lr)
+    outside = warmup_lr_init > lr  # a warmup down to lr: lrsched's warmup, before the rest
+    schedule = warmup_stable_decay(
+        peak_lr=lr,
+        warmup_steps=0.0 if outside else warmup_t,
+        stable_steps=t_initial - decay_t,
+        decay_steps=decay_t,
+        start_lr=0.0 if outside else warmup_lr_init,
+        final_lr=lr_min,
+        decay_shape=decay_fn,
+        decay_power=decay_power,
+        decay_ratio=decay_ratio,
+        stable_power=stable_power,
+        stable_timescale=timescale,
+    )
+    return warmup(schedule=schedule, steps=warmup_t, start_lr=warmup_lr_init, end_lr=lr) if outside else schedule
