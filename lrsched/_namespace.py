@@ -21,6 +21,11 @@ namespace calls just the branch that applies (the fast path); NumPy evaluates ea
 branch on its own slice (a view when the steps are sorted); tracing frameworks evaluate
 every branch and combine them with `where`, which keeps `jit`, `vmap` and `grad` safe.
 Branches must therefore be finite for any `t >= 0` — policies clamp before dividing.
+
+`per_index(fn, i)` is `fn(i)` for an array `i` of whole numbers (a cycle count): NumPy
+evaluates `fn` once per whole number in `i`'s range and looks the values up, which gives
+the same values (NumPy's functions answer each element alike whatever the array around
+it) for a few passes over the steps instead of `fn`'s own.
 """
 
 from __future__ import annotations

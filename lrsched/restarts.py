@@ -118,6 +118,7 @@ class Restarts(Schedule):
     _end: float = dataclasses.field(init=False, repr=False, compare=False)
     _bounds: tuple[float, float] = dataclasses.field(init=False, repr=False, compare=False)
     _upside_down: str = dataclasses.field(init=False, repr=False, compare=False)
+    _turn: float = dataclasses.field(init=False, repr=False, compare=False)
 
     @classmethod
     def example(cls) -> Restarts:
@@ -143,10 +144,36 @@ class Restarts(Schedule):
         set_field(self, "_end", INF if self.cycles is None else self._last_end(clock, self.cycles))
         self._check_last_top()
         set_field(self, "_bounds", self._find_bounds())
-        floor, (low_top, high_top) = self._levels[0], self._tops()
-        # Which cycles run upside down (a top below the floor: the LR is highest at the
-        # floor): none, all, or those whose top has crossed it (tops move monotonely).
-        set_field(self, "_upside_down", "none" if low_top >= floor else "all" if high_top < floor else "some")
+        set_field(self, "_upside_down", self._orientation())
+        set_field(self, "_turn", self._turning_cycle() if self._upside_down == "some" else 0.0)
+
+    def _orientation(self) -> str:
+        """Which cycles run upside down (a top below the floor: the LR is highest at the
+        floor): none, all, or those whose top has crossed it (tops move monotonely)."""
+        floor, peak = self._levels
+        if self.scales == "amplitude" or self.peak_decay == 1.0:
+            # top_i - floor = (peak - floor) d**i keeps the sign of peak - floor: all cycles
+            # alike, however close to the floor the tops come (in float32 they round onto it).
+            return "all" if peak < floor else "none"
+        low_top, high_top = self._tops()
+        return "none" if low_top >= floor else "all" if high_top < floor else "some"
+
+    def _turning_cycle(self) -> float:
+        """The first cycle whose orientation differs from cycle 0's: read by the cycle's
+        index (exact on every backend), never by comparing a rounded top with the floor."""
+        floor = self._levels[0]
+
+        def below(i: float) -> bool:
+            return bool(self._top(i, MATH) < floor)
+
+        first = below(0.0)
+        # top_i = p d**i crosses the floor where i = log(floor / p) / log(d); checked exactly.
+        k = max(math.floor(math.log(floor / self._levels[1]) / self._log_decay) - 1, 1)
+        while below(float(k)) == first and k < 2**53:
+            k += 1
+        while k > 1 and below(float(k - 1)) != first:
+            k -= 1
+        return float(k)
 
     @staticmethod
     def _last_end(clock: CosineRestarts, cycles: int) -> float:
@@ -218,7 +245,9 @@ class Restarts(Schedule):
             return shape
         if self._upside_down == "all":
             return 1.0 - shape
-        return xp.where(self._top(i, xp) < self._levels[0], 1.0 - shape, shape)
+        first_upside_down = bool(self._top(0.0, MATH) < self._levels[0])
+        before, after = (1.0 - shape, shape) if first_upside_down else (shape, 1.0 - shape)
+        return xp.where(i < self._turn, before, after)
 
     def shape_at(self, t: Any, xp: Namespace) -> Any:
         # Momentum follows each cycle's own fall and rise, whatever its top: the LR's height

@@ -33,3 +33,15 @@ def pytest_runtest_makereport(item, call):
     if os.environ.get("CI") and report.skipped:
         report.outcome = "failed"
         report.longrepr = f"skipped in CI, where nothing may be skipped: {report.longrepr}"
+
+
+# Tests that start several processes of their own (DDP ranks, accelerate, forced JAX
+# devices) run one after another in a single xdist worker: side by side they would
+# oversubscribe the cores and their collectives' timeouts.
+MANY_PROCESSES = {"test_distributed.py", "test_scale.py", "test_accelerate.py"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.path.name in MANY_PROCESSES:
+            item.add_marker(pytest.mark.xdist_group("many-processes"))

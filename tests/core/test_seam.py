@@ -156,3 +156,21 @@ def test_momentum_of_a_product_whose_top_grows_past_float32_computes_on_torch_st
         # Against a range of 3**81 the first cycles' LRs (0.1 to 2.8) sit at its very bottom.
         assert values == pytest.approx([momentum(t) for t in steps], abs=1e-7)
         assert values == pytest.approx([0.9] * 4, abs=1e-7)
+
+
+def test_momentum_of_restarts_whose_tops_near_the_floor_keeps_each_cycles_orientation_in_float32():
+    # A rising decay (0.1 up to 1.0) restarted with its amplitude quartered each cycle: the
+    # tops 1 - 0.9 / 4**i approach the floor 1.0 from below, and in float32 they round onto
+    # it, so comparing top and floor turned cycle 16 the right way up: at step 70000 the
+    # momentum was 0.0085 where it is 0.1165. Every cycle runs upside down, whatever i.
+    jnp = pytest.importorskip("jax.numpy", reason="jax is not installed; CI installs it")
+    decay = l.polynomial(initial_lr=0.1, decay_steps=1, final_lr=1.0)
+    lr = l.restarts(decay=decay, cycle_mult=2.0, peak_decay=0.25, scales="amplitude")
+    momentum = l.inverse_momentum(schedule=lr, base_momentum=0.0, max_momentum=0.125)
+    steps = np.array([50.0, 1000.0, 70000.0, 100000.0])
+    # Cycle i starts at 2**i - 1 and lasts 2**i steps; the LR rises from its top, so the
+    # momentum falls from 0.125 along the cycle: 0.125 (1 - (t - s_i) / 2**i).
+    starts = 2.0 ** np.floor(np.log2(steps + 1)) - 1
+    expected = 0.125 * (1 - (steps - starts) / (starts + 1))
+    np.testing.assert_allclose([momentum(float(t)) for t in steps], expected, rtol=1e-12)
+    np.testing.assert_allclose(np.asarray(momentum(jnp.asarray(steps, dtype=jnp.float32))), expected, atol=1e-6)
