@@ -285,7 +285,7 @@ def test_a_growing_factor_is_refused_with_the_peers_parameter_named():
             call()
 
 
-# -- issue 18: each class the outside differential run found, against the real peer ------------
+# -- each class an outside differential run found, against the real peer ------------------------
 def _torch_case(make, ours, steps, lr=LR):
     peer = peer_lrs(make, steps, lr=lr)
     for step, expected in enumerate(peer):

@@ -179,7 +179,7 @@ TIMM = {
         "updates",
         list(range(81)),
     ),
-    # issue 18, item 19: what the outside differential run found
+    # what an outside differential run found (timm)
     "cosine restarts, cycles that shrink (cycle_mul 0.5)": (
         "CosineLRScheduler",
         dict(t_initial=16, cycle_mul=0.5, cycle_decay=0.8, cycle_limit=3, lr_min=0.01),
@@ -209,7 +209,7 @@ TIMM = {
 
 # name: (get_scheduler name, num_warmup_steps, num_training_steps, scheduler_specific_kwargs, steps)
 HF = {
-    # issue 18, item 20: what the outside differential run found
+    # what an outside differential run found (transformers)
     "linear, num_training_steps below num_warmup_steps": ("linear", 10, 8, None, 30),
     "cosine, num_cycles 0": ("cosine", 5, 50, {"num_cycles": 0}, 60),
     "cosine_with_restarts, num_cycles 0": ("cosine_with_restarts", 5, 50, {"num_cycles": 0}, 60),

@@ -1,4 +1,4 @@
-"""The widened strategies find the bugs of issue 9: each test puts a copy of the old,
+"""The widened strategies find the bugs they once let through: each test puts a copy of the old,
 broken behaviour back (monkeypatched) and lets Hypothesis search the strategy for an
 input that exposes it. `find` raises `NoSuchExample` if the strategy never draws one,
 which is how the old strategies let these bugs through."""
@@ -225,7 +225,7 @@ def test_wsd_strategy_finds_the_exp_cooldown_that_cancels_in_float32(monkeypatch
     assert found.decay_ratio > 0.9
 
 
-# -- issue 18, policies and shapes: each old behaviour put back, found by the strategies.
+# -- policies and shapes: each old behaviour put back, found by the strategies.
 def test_momentum_strategy_finds_the_momentum_that_moved_with_a_rising_lr(monkeypatch):
     # The old momentum read the shape (1 at a decay's start) whichever way the LR ran.
     monkeypatch.setattr(l.Schedule, "rises", property(lambda self: False))

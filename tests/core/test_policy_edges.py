@@ -1,4 +1,4 @@
-"""Issue 18, policies and shapes: momentum against a rising LR, restarts that grow,
+"""Policies and shapes at their edges: momentum against a rising LR, restarts that grow,
 cycle ends at the horizon, the powered cosine's accuracy, float32 ranges, and a freshly
 built schedule under torch.compile(fullgraph=True). Expected values come from the
 definitions (and mpmath for the cosine); each test fails on the code before the fix."""
@@ -13,7 +13,7 @@ import lrsched as l
 import lrsched.testing as lt
 
 
-# -- 5: a freshly built schedule is a plain value (no lazy cache for a tracer to trip on)
+# -- a freshly built schedule is a plain value (no lazy cache for a tracer to trip on)
 @given(lt.primitives())
 def test_a_fresh_schedule_holds_its_levels_from_construction(schedule):
     if isinstance(schedule, l.base.Shaped):
@@ -37,7 +37,7 @@ def test_torch_compile_fullgraph_over_freshly_built_schedules():
     assert np.allclose(got_m.numpy(), want_m, rtol=1e-12)
 
 
-# -- 7: momentum against the LR, whichever way the LR runs
+# -- momentum against the LR, whichever way the LR runs
 RISING = [
     l.cosine_decay(initial_lr=0.1, decay_steps=10, final_lr=1.0),
     l.polynomial(initial_lr=0.1, decay_steps=10, final_lr=1.0, power=2.0),
@@ -84,7 +84,7 @@ def test_drawn_inverse_momentum_moves_against_its_lr(momentum):
     lt.check_schedule(momentum)
 
 
-# -- 8: restarts whose tops grow
+# -- restarts whose tops grow
 def test_a_growing_amplitude_below_zero_or_beyond_the_float_range_is_refused_by_name():
     rising = l.cosine_decay(initial_lr=0.1, decay_steps=10, final_lr=1.0)
     with pytest.raises(ValueError, match=r"peak_decay=2 over cycles=5 .*below 0"):
@@ -118,7 +118,7 @@ def test_restarts_with_any_growth_build_a_valid_schedule_or_raise_a_value_error(
     lt.check_bounded(s, np.concatenate([np.linspace(0, 1e4, 257), lt.LARGE_STEPS]))
 
 
-# -- 9: restarts declare their own shape, so a momentum over them keeps its slope
+# -- restarts declare their own shape, so a momentum over them keeps its slope
 def test_momentum_over_restarts_keeps_its_declared_slope():
     cases = [
         # Peak-scaled cycles whose tops fall below the floor, and a flat decay.
@@ -129,7 +129,7 @@ def test_momentum_over_restarts_keeps_its_declared_slope():
         lt.check_schedule(l.inverse_momentum(schedule=schedule), until=60)
 
 
-# -- 10: arrays and scalars agree at the end of the last cycle
+# -- arrays and scalars agree at the end of the last cycle
 @given(lt.restarts_of_decays().filter(lambda s: s.cycles is not None and math.isfinite(s._end)))
 def test_restarts_arrays_give_the_scalar_value_beside_the_last_end(schedule):
     end = schedule._end
@@ -146,7 +146,7 @@ def test_restarts_arrays_give_the_scalar_value_beside_the_last_end(schedule):
     assert abs(scalar[1] - floor) <= allowed
 
 
-# -- 11: a cycle that ends exactly at the horizon
+# -- a cycle that ends exactly at the horizon
 def test_cycle_ends_and_drops_at_the_horizon_count():
     c = l.cyclic(base_lr=0.1, max_lr=1.0, step_size_up=1.1)  # 5 * 2.2 == 11.0 in floats
     assert c.cycle_ends(11) == (2.2, 4.4, 6.6000000000000005, 8.8, 11.0)
@@ -162,7 +162,7 @@ def test_products_of_cyclic_schedules_count_cycles_as_their_factors(schedule):
     lt.check_cycles(schedule, 300.0)
 
 
-# -- 12: the powered cosine, against 50-digit arithmetic
+# -- the powered cosine, against 50-digit arithmetic
 def exact_cosine(t, length, exponent, k_decay, periodic):
     """(cos(pi d**k / 2)**2)**e at d = t / D (min(t, D) / D unless periodic), to 50 digits."""
     import mpmath
@@ -203,7 +203,7 @@ def test_the_long_decay_of_the_issue_is_exact():
     assert s(10**6 - 1) == pytest.approx(math.sin(math.pi / 2e6), rel=1e-12)
 
 
-# -- 13: every declared range drawn across its whole extent
+# -- every declared range drawn across its whole extent
 FACTORS_BELOW_ONE = [
     (l.CosineDecay, "exponent"),
     (l.CosineDecay, "k_decay"),
@@ -233,7 +233,7 @@ def test_strategy_for_draws_a_closed_low_end_itself():
     assert found.cycle_mult == 1.0
 
 
-# -- 14: a range float32 cannot hold
+# -- a range float32 cannot hold
 def test_momentum_over_a_product_with_a_tiny_range_is_finite_in_float32():
     jnp = pytest.importorskip("jax.numpy", reason="jax is not installed; CI installs it")
     inner = l.product(schedules=[l.inverse_momentum(schedule=l.cyclic(base_lr=0.1, max_lr=1.0, step_size_up=10))])

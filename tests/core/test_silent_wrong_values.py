@@ -1,4 +1,4 @@
-"""Issue 9, core: each class of silent wrong value, with the input that showed it."""
+"""Each class of silent wrong value the core once gave, with the input that showed it."""
 
 import math
 from fractions import Fraction

@@ -1,4 +1,4 @@
-"""Issue 9, torch: restore of everything a range test touches, frozen groups, checkpoint
+"""The torch state a range test and a scheduler touch: restore of everything, frozen groups, checkpoint
 validation, Adam's beta1, single-pass data, snapshots. The setups come from a
 Hypothesis strategy that draws the classes of input that broke these."""
 
