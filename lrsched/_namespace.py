@@ -268,8 +268,8 @@ class NumpyNamespace:
         if np.size(index) < PER_INDEX_MIN:  # a 0-d step, or a Python number
             return fn(index)
         low, high = float(index.min()), float(index.max())
-        # Few values (a lookup pays for itself) and all of them exact in float64.
-        if high - low >= index.size // PER_INDEX_MIN or high >= 2.0**52:
+        # Few values, all exact in float64 (an infinite or NaN index is computed in place).
+        if not (high - low < index.size // PER_INDEX_MIN and low > -(2.0**52) and high < 2.0**52):
             return fn(index)
         values = np.broadcast_to(fn(np.arange(low, high + 1.0)), (int(high - low) + 1,))
         return np.take(values, (index - low).astype(np.intp))

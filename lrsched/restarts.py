@@ -167,12 +167,11 @@ class Restarts(Schedule):
             return bool(self._top(i, MATH) < floor)
 
         first = below(0.0)
-        # top_i = p d**i crosses the floor where i = log(floor / p) / log(d); checked exactly.
-        k = max(math.floor(math.log(floor / self._levels[1]) / self._log_decay) - 1, 1)
-        while below(float(k)) == first and k < 2**53:
-            k += 1
-        while k > 1 and below(float(k - 1)) != first:
-            k -= 1
+        # top_i = p d**i crosses the floor where i = log(floor / p) / log(d): the first
+        # cycle past that estimate, checked exactly a few cycles either side (no search).
+        estimate = math.ceil(math.log(floor / self._levels[1]) / self._log_decay)
+        window = range(max(estimate - 3, 1), estimate + 4)
+        k = next((i for i in window if below(float(i)) != first), estimate)
         return float(k)
 
     @staticmethod
