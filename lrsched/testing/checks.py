@@ -185,17 +185,26 @@ FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 def _float32_scale(schedule: Schedule) -> float:
-    """The scale of a float32 answer's rounding: the schedule's own, or for an inverse
-    momentum, its span times how much its LR's rounding moves the LR's place between its
-    bounds. An LR that spans 1.6% of its size (0.484 to 0.5) is placed only to
-    float32's precision / 0.016, so the momentum it drives is exact to no better."""
-    scale = _tolerance(schedule, 1.0)
+    """The scale of a float32 answer's rounding: the schedule's own, times the most any
+    inverse momentum inside it magnifies its LR's rounding. A momentum places its LR
+    between the LR's bounds: an LR that spans 1.6% of its size (0.484 to 0.5) is placed
+    only to float32's precision / 0.016, and the momentum (and what holds it) is exact
+    to no better."""
+    return _tolerance(schedule, 1.0) * _momentum_magnification(schedule)
+
+
+def _momentum_magnification(schedule: Schedule) -> float:
+    found = 1.0
     if isinstance(schedule, InverseMomentum):
         low, high = schedule.schedule.bounds
         if high > low:
-            span = schedule.max_momentum - schedule.base_momentum
-            scale = max(scale, span * max(abs(low), abs(high)) / (high - low))
-    return scale
+            found = max(abs(low), abs(high)) / (high - low)
+    for value in vars(schedule).values():
+        parts = value if isinstance(value, tuple) else (value,)
+        for part in parts:
+            if isinstance(part, Schedule):
+                found = max(found, _momentum_magnification(part))
+    return found
 
 
 def _float32_overflow(reference: np.ndarray, values: np.ndarray) -> np.ndarray:

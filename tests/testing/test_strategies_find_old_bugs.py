@@ -155,7 +155,7 @@ def test_step_counts_find_integer_parameters_jax_cannot_hold(monkeypatch):
 # -- torch: the range test's restore and frozen groups ------------------------------------------
 def test_training_setups_find_the_incomplete_restore():
     pytest.importorskip("torch", reason="torch is not installed; CI installs it")
-    from test_reliability_torch import assert_same, everything, loss_fn_for, training_setups
+    from tests.adapters.torch_setups import assert_same, everything, loss_fn_for, training_setups
 
     def old_restore_leaks(setup):
         model, optimizer = setup["model"], setup["optimizer"]
@@ -182,7 +182,7 @@ def test_training_setups_find_the_incomplete_restore():
 
 def test_training_setups_find_the_trained_frozen_group():
     pytest.importorskip("torch", reason="torch is not installed; CI installs it")
-    from test_reliability_torch import training_setups
+    from tests.adapters.torch_setups import training_setups
 
     def old_ratios_train_a_frozen_group(setup):
         lrs = [g["lr"] for g in setup["optimizer"].param_groups]
