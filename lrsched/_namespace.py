@@ -464,7 +464,10 @@ class TorchNamespace(_ArrayNamespace):
         return float(self._torch.finfo(t.dtype).eps)
 
     def full_like(self, t: Any, value: float) -> Any:
-        return self._torch.full_like(t, value)
+        try:
+            return self._torch.full_like(t, value)
+        except RuntimeError:  # beyond the dtype's range: torch refuses, NumPy/JAX/TF give inf
+            return self._torch.full_like(t, math.copysign(math.inf, value))
 
     def _tensors(self, a: Any, b: Any) -> tuple[Any, Any]:
         """Both operands as tensors of the tensor side's dtype (float64 steps stay float64)."""

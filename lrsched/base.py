@@ -571,8 +571,8 @@ def normalised(value: Any, low: float, high: float, t: Any, xp: Namespace) -> An
     # The range in the step's own precision: one that float32 flushes to 0 (a range of
     # 1e-140) holds no position to read, and is read as flat (0) rather than 0 / 0; one
     # beyond float32's range (a top that grew past it) is infinite, and no value reads as
-    # a place within it. (Added to zeros: torch refuses to fill a float32 with 1e39.)
-    span = xp.full_like(t, 0.0) + (high - low)
+    # a place within it.
+    span = xp.full_like(t, high - low)
     wide = span > 0.0
     # Clipped only against rounding: the value itself lies within bounds.
     shape = xp.clip((value - low) / xp.where(wide, span, 1.0), 0.0, 1.0)

@@ -118,6 +118,7 @@ class Restarts(Schedule):
     _end: float = dataclasses.field(init=False, repr=False, compare=False)
     _bounds: tuple[float, float] = dataclasses.field(init=False, repr=False, compare=False)
     _upside_down: str = dataclasses.field(init=False, repr=False, compare=False)
+    _first_upside_down: bool = dataclasses.field(init=False, repr=False, compare=False)
     _turn: float = dataclasses.field(init=False, repr=False, compare=False)
 
     @classmethod
@@ -145,6 +146,7 @@ class Restarts(Schedule):
         self._check_last_top()
         set_field(self, "_bounds", self._find_bounds())
         set_field(self, "_upside_down", self._orientation())
+        set_field(self, "_first_upside_down", bool(self._top(0.0, MATH) < self._levels[0]))
         set_field(self, "_turn", self._turning_cycle() if self._upside_down == "some" else 0.0)
 
     def _orientation(self) -> str:
@@ -161,12 +163,11 @@ class Restarts(Schedule):
     def _turning_cycle(self) -> float:
         """The first cycle whose orientation differs from cycle 0's: read by the cycle's
         index (exact on every backend), never by comparing a rounded top with the floor."""
-        floor = self._levels[0]
+        floor, first = self._levels[0], self._first_upside_down
 
         def below(i: float) -> bool:
             return bool(self._top(i, MATH) < floor)
 
-        first = below(0.0)
         # top_i = p d**i crosses the floor where i = log(floor / p) / log(d): the first
         # cycle past that estimate, checked exactly a few cycles either side (no search).
         estimate = math.ceil(math.log(floor / self._levels[1]) / self._log_decay)
@@ -244,8 +245,7 @@ class Restarts(Schedule):
             return shape
         if self._upside_down == "all":
             return 1.0 - shape
-        first_upside_down = bool(self._top(0.0, MATH) < self._levels[0])
-        before, after = (1.0 - shape, shape) if first_upside_down else (shape, 1.0 - shape)
+        before, after = (1.0 - shape, shape) if self._first_upside_down else (shape, 1.0 - shape)
         return xp.where(i < self._turn, before, after)
 
     def shape_at(self, t: Any, xp: Namespace) -> Any:
