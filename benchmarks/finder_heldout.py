@@ -43,9 +43,9 @@ import numpy as np
 import torch
 from torch import nn
 
-import lrsched as l
 from lrsched.adapters.torch import lambda_lr, range_test
-from lrsched.rangetest import RULES, SMOOTHERS, RangeTestResult
+from lrsched.rangetest import RULES, SMOOTHERS, Confirmation, RangeTestResult
+from lrsched.rangetest.confirm import candidate_lrs, short_schedule
 
 USES = ("constant", "one_cycle", "cyclic")
 OPTIMIZERS = ("sgd", "adam")
@@ -69,6 +69,17 @@ class Task:
         order = torch.randperm(len(self.train[0]), generator=torch.Generator().manual_seed(seed))
         x, y = self.train[0][order], self.train[1][order]
         return [(x[i : i + self.batch], y[i : i + self.batch]) for i in range(0, len(x), self.batch)]
+
+    def confirm_split(self, seed: int) -> tuple[list[Any], list[Any]]:
+        """The confirmation stage's data: the short trainings' batches and held-out
+        batches (the last 15% of the training rows: never the test set)."""
+        cut = int(0.85 * len(self.train[0]))
+        order = torch.randperm(cut, generator=torch.Generator().manual_seed(seed))
+        x, y = self.train[0][:cut][order], self.train[1][:cut][order]
+        train = [(x[i : i + self.batch], y[i : i + self.batch]) for i in range(0, len(x), self.batch)]
+        hx, hy = self.train[0][cut:], self.train[1][cut:]
+        held = [(hx[i : i + 256], hy[i : i + 256]) for i in range(0, len(hx), 256)]
+        return train, held
 
     def loss(self, model: nn.Module, batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
         out = model(batch[0])
@@ -239,20 +250,12 @@ def make_optimizer(name: str, model: nn.Module, lr: float) -> torch.optim.Optimi
     return torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
 
 
-def schedule_for(use: str, lr: float, total: int) -> l.Schedule:
-    if use == "constant":
-        return l.constant(lr=lr)
-    if use == "one_cycle":
-        return l.one_cycle(max_lr=lr, total_steps=total)
-    return l.cyclic(base_lr=lr / 10, max_lr=lr, step_size_up=max(1.0, total / 4))  # two cycles
-
-
 def train(task: Task, optimizer_name: str, use: str, lr: float, seed: int) -> float:
     torch.manual_seed(seed)
     model = task.make()
     optimizer = make_optimizer(optimizer_name, model, lr)
     total = task.epochs * len(task.batches(seed))
-    scheduler = lambda_lr(optimizer, schedule_for(use, lr, total))
+    scheduler = lambda_lr(optimizer, short_schedule(use, lr, total))
     model.train()
     for epoch in range(task.epochs):
         for batch in task.batches(seed * 1000 + epoch):
@@ -264,6 +267,29 @@ def train(task: Task, optimizer_name: str, use: str, lr: float, seed: int) -> fl
             optimizer.step()
             scheduler.step()
     return task.score(model)
+
+
+def confirm_score(task: Task, optimizer_name: str, use: str, lr: float, seed: int, steps: int) -> float:
+    """The confirmation stage as a runner does it: from the state the sweep began at,
+    `steps` steps of `use`'s schedule at `lr`, then the mean loss on the held-out batches."""
+    torch.manual_seed(seed)
+    model = task.make()
+    optimizer = make_optimizer(optimizer_name, model, lr)
+    scheduler = lambda_lr(optimizer, short_schedule(use, lr, steps))
+    batches, held = task.confirm_split(seed)
+    model.train()
+    for i in range(steps):
+        loss = task.loss(model, batches[i % len(batches)])
+        if not torch.isfinite(loss):
+            return math.inf
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+    model.eval()
+    with torch.no_grad():
+        total = sum(float(task.loss(model, b)) * len(b[0]) for b in held) / sum(len(b[0]) for b in held)
+    return total if math.isfinite(total) else math.inf
 
 
 def curve(task: Task, optimizer_name: str, seed: int) -> RangeTestResult:
@@ -356,6 +382,9 @@ def _job(args: tuple[str, ...] | tuple[Any, ...]) -> Any:
             "_stopped": result.stopped,
             "_points": len(result.lrs),
         }
+    if kind == "confirm":
+        use, lr, seed, steps = rest
+        return confirm_score(task, optimizer_name, use, lr, seed, steps)
     use, lr, seed = rest
     return train(task, optimizer_name, use, lr, seed)
 
@@ -396,7 +425,12 @@ def measure(args: argparse.Namespace, pool: ProcessPoolExecutor) -> tuple[list[i
     return seeds, cells
 
 
-def evaluate(seeds: list[int], cells: dict[str, dict[str, Any]], pool: ProcessPoolExecutor) -> dict[str, Any]:
+def evaluate(
+    seeds: list[int],
+    cells: dict[str, dict[str, Any]],
+    pool: ProcessPoolExecutor,
+    confirm: tuple[tuple[int, int, float], ...] = (),
+) -> dict[str, Any]:
     """Leave one task out, per optimizer and use: the held-out task is trained at the LRs
     the candidate chosen without it gives, on each seed whose curve a rule reads."""
     picks: dict[str, Candidate] = {}
@@ -433,7 +467,64 @@ def evaluate(seeds: list[int], cells: dict[str, dict[str, Any]], pool: ProcessPo
         for use in USES:
             pick = choose([c for k, c in cells.items() if k.startswith(f"{opt}|{use}|")])
             report["chosen"][f"{opt}|{use}"] = {"rule": pick.rule, "smoother": pick.smoother, "factor": pick.factor}
+    for setting in confirm:
+        confirmed(report, picks, seeds, setting, trained, pool)
     return report
+
+
+def confirmed(
+    report: dict[str, Any],
+    picks: dict[str, Candidate],
+    seeds: list[int],
+    setting: tuple[int, int, float],
+    trained: dict[tuple[Any, ...], float],
+    pool: ProcessPoolExecutor,
+) -> None:
+    """The confirmation stage after the held-out recommendation: on each seed, `k` short
+    trainings of `steps` steps at LRs `spread` apart around it, scored on held-out
+    batches of the training rows; the best is trained, and its regret reported beside
+    the recommendation's."""
+    k, steps, spread = setting
+    label = f"k={k}, {steps} steps, spread {spread:.3g}"
+    around: dict[tuple[str, int], tuple[float, ...]] = {}
+    jobs: list[tuple[Any, ...]] = []
+    for key, cell in report["cells"].items():
+        opt, use, t = key.split("|")
+        pick = picks[key]
+        for s, lrs in zip(seeds, cell["rule_lrs"], strict=True):
+            lr = lrs[f"{pick.rule}|{pick.smoother}"]
+            if readable(lrs) and lr is not None:
+                around[(key, s)] = candidate_lrs(lr * pick.factor, k, spread)
+                jobs += [("confirm", int(t), opt, use, c, s, steps) for c in around[(key, s)]]
+    scores = dict(zip(jobs, pool.map(_job, jobs), strict=True))
+    chosen: dict[tuple[str, int], Confirmation] = {}
+    finals: list[tuple[Any, ...]] = []
+    for (key, s), lrs in around.items():
+        opt, use, t = key.split("|")
+        held = tuple(scores[("confirm", int(t), opt, use, c, s, steps)] for c in lrs)
+        found = Confirmation(use, lrs, held, steps, 100, lrs[len(lrs) // 2])
+        chosen[(key, s)] = found
+        if found.lr is not None:
+            finals.append(("train", int(t), opt, use, found.lr, s))
+    todo = [job for job in dict.fromkeys(finals) if job not in trained]
+    trained.update(zip(todo, pool.map(_job, todo), strict=True))
+    for key, cell in report["cells"].items():
+        opt, use, t = key.split("|")
+        runs = [chosen[(key, s)] for s in seeds if (key, s) in chosen]
+        if not runs or len(runs) < len(seeds) - cell["unreadable_seeds"]:
+            regret = math.nan
+        else:
+            got = [
+                trained[("train", int(t), opt, use, c.lr, s)] if c.lr is not None else -100.0
+                for s, c in zip([s for s in seeds if (key, s) in chosen], runs, strict=True)
+            ]
+            regret = cell["grid_best"] - float(np.mean(got))
+        moved = [round(math.log10(c.lr / c.recommended) * 2) / 2 if c.lr else None for c in runs]
+        cell.setdefault("confirmed", {})[label] = {
+            "regret": regret,
+            "moved_decades": moved,
+            "cost": runs[0].cost if runs else 0,
+        }
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -449,7 +540,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             cells = {k: {f: c[f] for f in keep} for k, c in old["cells"].items()}
         else:
             seeds, cells = measure(args, pool)
-        report = evaluate(seeds, cells, pool)
+        report = evaluate(seeds, cells, pool, tuple(args.confirm))
     report["seconds"] = time.perf_counter() - began
     return report
 
@@ -480,7 +571,46 @@ def print_tables(report: dict[str, Any]) -> None:
                 within = sum(r <= 1.0 for r in finite)
                 summary = f"{max(finite):.1f} / {np.mean(finite):.1f} / {within} of {len(rows)}"
                 print(f"| worst / mean / within 1 point | | | | {summary} |")
+    print_confirmations(report)
     print(f"\n{report['seconds']:.0f} s", file=sys.stderr)
+
+
+def print_confirmations(report: dict[str, Any]) -> None:
+    """Per confirmation setting: the held-out regret without and with it, per use and optimizer."""
+    labels = list(dict.fromkeys(label for c in report["cells"].values() for label in c.get("confirmed", {})))
+    for label in labels:
+        cost = max(c["confirmed"][label]["cost"] for c in report["cells"].values() if label in c.get("confirmed", {}))
+        print(f"\n### Confirmation stage ({label}; {cost:.2g}x the sweep's steps): held-out regret in points\n")
+        print(
+            "| optimizer, use | worst / mean / within 1 point, recommended | the same, confirmed "
+            "| tasks better / worse by > 1 point |"
+        )
+        print("|---|---|---|---|")
+        for opt in OPTIMIZERS:
+            for use in USES:
+                rows = [c for k, c in report["cells"].items() if k.startswith(f"{opt}|{use}|")]
+                pairs = [(c["held_out_regret"], c["confirmed"][label]["regret"]) for c in rows]
+                pairs = [(a, b) for a, b in pairs if not (math.isnan(a) or math.isnan(b))]
+                if not pairs:
+                    continue
+
+                def summary(values: list[float]) -> str:
+                    return (
+                        f"{max(values):.1f} / {np.mean(values):.1f} / {sum(v <= 1.0 for v in values)} of {len(values)}"
+                    )
+
+                better = sum(b < a - 1.0 for a, b in pairs)
+                worse = sum(b > a + 1.0 for a, b in pairs)
+                print(
+                    f"| {opt}, {use} | {summary([a for a, _ in pairs])} | {summary([b for _, b in pairs])} "
+                    f"| {better} / {worse} |"
+                )
+        for key, c in report["cells"].items():
+            found = c["confirmed"][label]
+            print(
+                f"<!-- {key} {c['task']}: {c['held_out_regret']:.1f} -> {found['regret']:.1f} "
+                f"moved {found['moved_decades']} -->"
+            )
 
 
 def main() -> None:
@@ -489,6 +619,13 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes")
     parser.add_argument("--json", help="also write the whole report (curves' rule LRs, grids) here")
+    parser.add_argument(
+        "--confirm",
+        nargs="*",
+        default=[],
+        type=lambda text: (int(text.split(",")[0]), int(text.split(",")[1]), float(text.split(",")[2])),
+        help="confirmation stages to measure after the recommendation, each k,steps,spread (3,100,3.162)",
+    )
     parser.add_argument("--from-json", help="reuse the curves and grids of an earlier --json report: choose and train")
     args = parser.parse_args()
     report = run(args)

@@ -19,8 +19,10 @@ from lrsched.rangetest import (
     DataExhaustedError,
     RangeTestResult,
     RangeTestSettings,
+    check_confirmation,
     optimizer_family,
     require_reiterable,
+    run_confirmation,
     run_sweep,
 )
 
@@ -46,6 +48,10 @@ def range_test(
     closure: bool | None = None,
     cache: str = "device",
     distributed: bool | None = None,
+    confirm: int = 0,
+    confirm_use: str = "constant",
+    confirm_steps: int | None = None,
+    confirm_data: Iterable[Any] | None = None,
 ) -> RangeTestResult:
     """Smith's LR range test: train `num_steps` optimizer steps while the LR sweeps from
     `start_lr` to `end_lr` (`range_sweep`), record the loss, stop early on divergence or a
@@ -84,6 +90,17 @@ def range_test(
     fastest, one more model and optimizer state in accelerator memory), "cpu" (host
     memory) or "disk" (temporary files, removed afterwards, also after an exception),
     for a model that fills its accelerator.
+
+    Confirmation (`confirm=k`, k >= 2; off by default): after the sweep, `k` short
+    trainings of `confirm_steps` steps (by default the sweep's `num_steps`) at LRs half
+    a decade apart around `recommend(confirm_use)`, each from the state the sweep began
+    at (restored as exactly as at the end) and following `confirm_use`'s schedule
+    (`lrsched.rangetest.short_schedule`); each is scored by its mean loss over the
+    held-out batches `confirm_data` (by default `val_data`; one of them is required), and
+    `recommend(confirm_use)` then gives the candidate with the lowest held-out loss
+    (`result.confirmation` holds every candidate's score and the cost, `k *
+    confirm_steps` training steps, a multiple of the sweep's). `data` must then be
+    re-iterable.
     """
     if not isinstance(optimizer, torch.optim.Optimizer):
         raise TypeError(f"optimizer must be a torch.optim.Optimizer; got {type(optimizer).__name__}")
@@ -97,7 +114,13 @@ def range_test(
         closure=closure,
         cache=cache,
         distributed=distributed,
+        confirm=confirm,
+        confirm_use=confirm_use,
+        confirm_steps=confirm_steps,
+        confirm_data=confirm_data,
     )
+    if confirm:
+        require_reiterable("data", data)
     if not any(True for _ in model.parameters()):
         raise ValueError("model has no parameters: there is nothing for the range test to train")
     use_closure = isinstance(optimizer, torch.optim.LBFGS) if closure is None else bool(closure)
@@ -172,19 +195,41 @@ def range_test(
             else:
                 clip()
                 optimizer.step()
-        if val_data is not None:
+        if val_data is not None and sweeping:
             total = _validation_loss(model, loss_fn, val_data)
         return float(optimizer.param_groups[reference]["lr"]), total if ranks is None else ranks.mean(total)
 
+    def held_out_loss(batches: Iterable[Any]) -> float:
+        loss = _validation_loss(model, loss_fn, batches)
+        return loss if ranks is None else ranks.mean(loss)
+
+    def restore(keep: bool) -> None:
+        saved.restore(keep=keep)
+        if grad_scaler is not None and scaler_state is not None:
+            grad_scaler.load_state_dict(copy.deepcopy(scaler_state))
+
+    def restart() -> None:
+        """Back to the state the sweep began at, for the next short training."""
+        restore(keep=True)
+        model.train()
+
+    sweeping = True
     saved = _TrainingState(model, optimizer, cache)
     scaler_state = None if grad_scaler is None else copy.deepcopy(grad_scaler.state_dict())
     try:
         model.train()
-        return run_sweep(train_step, data, settings, optimizer=optimizer_family(type(optimizer).__name__))
+        result = run_sweep(train_step, data, settings, optimizer=optimizer_family(type(optimizer).__name__))
+        if confirm:
+            held_out = confirm_data if confirm_data is not None else val_data
+            assert held_out is not None  # _check_options refused confirm without held-out batches
+            steps = settings.num_steps if confirm_steps is None else confirm_steps
+            sweeping = False  # the short trainings record no validation loss per step
+            result = run_confirmation(
+                result, confirm, confirm_use, steps, train_step, data, lambda: held_out_loss(held_out), restart
+            )
+        return result
     finally:
-        saved.restore()
-        if grad_scaler is not None and scaler_state is not None:
-            grad_scaler.load_state_dict(scaler_state)
+        restore(keep=False)
 
 
 def _check_options(
@@ -197,6 +242,10 @@ def _check_options(
     closure: bool | None,
     cache: str,
     distributed: bool | None,
+    confirm: int = 0,
+    confirm_use: str = "constant",
+    confirm_steps: int | None = None,
+    confirm_data: Iterable[Any] | None = None,
 ) -> None:
     """The torch runner's own options (beside the sweep's `RangeTestSettings`) checked
     before anything is touched (the same rules for `range_test` and for those who hold
@@ -222,6 +271,7 @@ def _check_options(
         raise ValueError("closure=True steps optimizer.step(closure): it takes no accumulation_steps or grad_scaler")
     if distributed is not None and not isinstance(distributed, bool):
         raise TypeError(f"distributed must be True, False or None; got {distributed!r}")
+    check_confirmation(confirm, confirm_use, confirm_steps, confirm_data if confirm_data is not None else val_data)
 
 
 def check_range_test_options(**options: Any) -> None:

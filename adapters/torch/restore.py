@@ -83,7 +83,10 @@ class _TrainingState:
         self.modes = _ModuleModes(model)
         self.rng = _rng_states()
 
-    def restore(self) -> None:
+    def restore(self, keep: bool = False) -> None:
+        """Put everything back. `keep=True` keeps the copy for another restore (the
+        confirmation stage restores before each short training): what is handed back is
+        then a copy of the copy, which training cannot change in place."""
         try:
             for table, name, tensor in self.slots:
                 table[name] = tensor
@@ -94,18 +97,18 @@ class _TrainingState:
                     else:
                         value, grad = self.values[key], self.grads[key]
                     tensor.copy_(value)
-                    if grad is not None and self.cache != "device":  # a copy off the host / file
+                    if grad is not None and (keep or self.cache != "device"):  # a copy off the host / file
                         grad = grad.to(tensor.device, copy=True)
                     tensor.grad = grad
             if self.path is not None:
-                optimizer_state = torch.load(os.path.join(self.path, "optimizer.pt"), weights_only=True, mmap=True)
+                optimizer_state = torch.load(os.path.join(self.path, "optimizer.pt"), weights_only=True, mmap=not keep)
             else:
-                optimizer_state = self.optimizer_state
+                optimizer_state = copy.deepcopy(self.optimizer_state) if keep else self.optimizer_state
             self.optimizer.load_state_dict(optimizer_state)
             self.modes.restore()
             _set_rng_states(self.rng)
         finally:
-            if self.path is not None:
+            if self.path is not None and not keep:
                 shutil.rmtree(self.path, ignore_errors=True)
                 self.path = None
 

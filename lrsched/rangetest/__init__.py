@@ -8,6 +8,8 @@ record a sweep leaves and the analysis that reads it.
   `.optax`, `.keras`).
 - `RangeTestRecord`: what a sweep recorded (LRs, losses, why it stopped, its settings,
   the optimizer family), a frozen value.
+- `candidate_lrs`, `short_schedule`, `Confirmation`: the optional confirmation stage
+  (short trainings around the recommendation, scored on held-out batches).
 - `Analysis`: a record read by the rules (`suggest`, `recommend`); `RangeTestResult`,
   what every runner returns, is a record and its analysis with the plot and files.
 
@@ -22,7 +24,6 @@ from lrsched.rangetest.analysis import (
     RECOMMENDED,
     RULES,
     SMOOTHERS,
-    USES,
     Analysis,
     CurveReading,
     CurveTracker,
@@ -33,7 +34,23 @@ from lrsched.rangetest.analysis import (
     local_linear,
     smoothed_loss,
 )
-from lrsched.rangetest.record import ADAPTIVE_OPTIMIZERS, OPTIMIZER_FAMILIES, RangeTestRecord, optimizer_family
+from lrsched.rangetest.confirm import (
+    CONFIRM_CANDIDATES,
+    CONFIRM_SPREAD,
+    candidate_lrs,
+    check_confirm,
+    check_confirmation,
+    run_confirmation,
+    short_schedule,
+)
+from lrsched.rangetest.record import (
+    ADAPTIVE_OPTIMIZERS,
+    OPTIMIZER_FAMILIES,
+    USES,
+    Confirmation,
+    RangeTestRecord,
+    optimizer_family,
+)
 from lrsched.rangetest.result import RangeTestResult
 from lrsched.rangetest.settings import (
     DEFAULT_DIVERGE,
@@ -48,6 +65,8 @@ from lrsched.rangetest.sweep import DataExhaustedError, cycle_batches, require_r
 
 __all__ = [
     "ADAPTIVE_OPTIMIZERS",
+    "CONFIRM_CANDIDATES",
+    "CONFIRM_SPREAD",
     "CURVE_NAMES",
     "DEFAULT_DIVERGE",
     "DEFAULT_SETTINGS",
@@ -62,6 +81,7 @@ __all__ = [
     "SMOOTHERS",
     "USES",
     "Analysis",
+    "Confirmation",
     "CurveReading",
     "CurveTracker",
     "DataExhaustedError",
@@ -71,12 +91,17 @@ __all__ = [
     "RangeTestSettings",
     "SmoothedLoss",
     "Suggestion",
+    "candidate_lrs",
+    "check_confirm",
+    "check_confirmation",
     "check_sweep_settings",
     "cycle_batches",
     "fastai_valley",
     "local_linear",
     "optimizer_family",
     "require_reiterable",
+    "run_confirmation",
     "run_sweep",
+    "short_schedule",
     "smoothed_loss",
 ]

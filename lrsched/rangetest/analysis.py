@@ -40,12 +40,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-from lrsched.rangetest.record import RangeTestRecord, check_optimizer_family
+from lrsched.rangetest.record import USES, Confirmation, RangeTestRecord, check_optimizer_family
 from lrsched.rangetest.settings import DEFAULT_SMOOTHING, DEFAULT_SWEEP
 
 RULES = ("steepest", "min_div_10", "valley", "min")
 SMOOTHERS = ("local", "ema")
-USES = ("constant", "one_cycle", "cyclic")
 # The (rule, smoother, factor) of each use and optimizer family: chosen by
 # `benchmarks/finder_heldout.py` as the lowest mean regret over its eleven tasks (a
 # collapse counted as 20 points), and scored on each task by the choice made without it
@@ -61,7 +60,7 @@ RECOMMENDED: dict[tuple[str, str], tuple[str, str, float]] = {
 }
 MIN_POINTS = 10
 NOISE_FALL = 7.0  # a fall of the running mean below NOISE_FALL * noise / sqrt(points) is noise
-CURVE_NAMES = {"local": "zero-phase curve", "ema": "EMA"}
+CURVE_NAMES = {"local": "zero-phase curve", "ema": "EMA", "held-out": "held-out loss of short trainings"}
 NEVER_FELL = "the loss never fell over the sweep: lower start_lr"
 
 
@@ -94,6 +93,19 @@ class Suggestion(NamedTuple):
         if self.lr is None:
             return f"{self.label}: no LR ({self.reason})"
         return f"{self.label}: {self.lr:.4g} ({self.reason})"
+
+
+def confirmed_suggestion(confirmed: Confirmation) -> Suggestion:
+    """The LR the confirmation stage chose, as a suggestion whose reason says how."""
+    tried = ", ".join(f"{lr:.3g}: {score:.4g}" for lr, score in zip(confirmed.lrs, confirmed.scores, strict=True))
+    words = (
+        f"{len(confirmed.lrs)} short trainings of {confirmed.steps} steps around the recommended "
+        f"{confirmed.recommended:.3g} (held-out loss {tried}; cost {confirmed.cost:.2g}x the sweep's steps)"
+    )
+    lr = confirmed.lr
+    if lr is None:
+        return Suggestion("confirmed", None, None, f"no candidate kept a finite loss: {words}", "held-out")
+    return Suggestion("confirmed", lr, None, f"the lowest held-out loss of {words}", "held-out")
 
 
 def local_linear(x: np.ndarray, y: np.ndarray, span: float) -> tuple[np.ndarray, np.ndarray]:
@@ -417,6 +429,9 @@ class Analysis:
         check_optimizer_family(optimizer)
         recorded = self.record.optimizer
         family = optimizer or recorded or "sgd"
+        confirmed = self.record.confirmation
+        if confirmed is not None and confirmed.use == use and optimizer in (None, recorded):
+            return confirmed_suggestion(confirmed)
         rule, smoother, factor = RECOMMENDED[(use, family)]
         found = self.suggest(rule, smoother)
         said = "" if optimizer or recorded else "; optimizer family not recorded: SGD assumed"

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from typing import Any
 
 import numpy as np
 
 from lrsched.rangetest.settings import DEFAULT_DIVERGE, DEFAULT_SMOOTHING, check_diverge, check_smoothing
 
 OPTIMIZER_FAMILIES = ("sgd", "adaptive")
+USES = ("constant", "one_cycle", "cyclic")  # what an LR is recommended for
 # Optimizers that scale each step by running statistics of the gradients (Adam and its
 # kin): their best LRs sit lower, relative to the range test's curve, than SGD's.
 ADAPTIVE_OPTIMIZERS = frozenset(
@@ -49,6 +51,60 @@ def optimizer_family(name: str) -> str:
     return "adaptive" if name.lower() in ADAPTIVE_OPTIMIZERS else "sgd"
 
 
+@dataclasses.dataclass(frozen=True)
+class Confirmation:
+    """What the confirmation stage measured after a sweep: for `use`, the candidate LRs
+    around the recommendation `recommended` (lowest first), the held-out loss after a
+    short training of `steps` steps at each (inf where a loss was not finite), and the
+    steps of the sweep (the unit of its cost). See `lrsched.rangetest.confirm`."""
+
+    use: str
+    lrs: tuple[float, ...]
+    scores: tuple[float, ...]
+    steps: int
+    sweep_steps: int
+    recommended: float
+
+    def __post_init__(self) -> None:
+        if self.use not in USES:
+            raise ValueError(f"use must be one of {', '.join(map(repr, USES))}; got {self.use!r}")
+        if len(self.lrs) != len(self.scores) or len(self.lrs) < 2:
+            raise ValueError(f"lrs and scores must be two or more, as many; got {len(self.lrs)} and {len(self.scores)}")
+        if not all(math.isfinite(v) and v > 0 for v in self.lrs):
+            raise ValueError(f"lrs must be finite and > 0; got {self.lrs!r}")
+        for name in ("steps", "sweep_steps"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a whole number >= 1; got {value!r}")
+        object.__setattr__(self, "lrs", tuple(float(v) for v in self.lrs))
+        scores = tuple(float(v) if math.isfinite(float(v)) else math.inf for v in self.scores)
+        object.__setattr__(self, "scores", scores)
+        object.__setattr__(self, "recommended", float(self.recommended))
+
+    @property
+    def lr(self) -> float | None:
+        """The candidate with the lowest held-out loss (the lower LR on a tie), or None
+        where no candidate's loss stayed finite."""
+        finite = [(score, lr) for lr, score in zip(self.lrs, self.scores, strict=True) if math.isfinite(score)]
+        return min(finite)[1] if finite else None
+
+    @property
+    def cost(self) -> float:
+        """The short trainings' steps as a multiple of the sweep's steps."""
+        return len(self.lrs) * self.steps / self.sweep_steps
+
+    def to_dict(self) -> dict[str, object]:
+        """A plain dict (JSON: an inf score as the string "inf")."""
+        scores = [v if math.isfinite(v) else "inf" for v in self.scores]
+        return dataclasses.asdict(self) | {"lrs": list(self.lrs), "scores": scores}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Confirmation:
+        """The confirmation `to_dict` wrote."""
+        scores = tuple(float(v) for v in data["scores"])
+        return cls(**(data | {"lrs": tuple(data["lrs"]), "scores": scores}))
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
 class RangeTestRecord:
     """The curve a range test recorded, and how it was recorded.
@@ -62,6 +118,7 @@ class RangeTestRecord:
         log_lr: whether the LRs were swept on a log axis ("exp").
         sweep: (start_lr, end_lr, num_steps) of the sweep, or None where unknown.
         optimizer: the optimizer family ("sgd", "adaptive"), or None where unknown.
+        confirmation: what the confirmation stage measured after the sweep, or None.
     """
 
     lrs: np.ndarray
@@ -72,6 +129,7 @@ class RangeTestRecord:
     log_lr: bool = True
     sweep: tuple[float, float, int] | None = None
     optimizer: str | None = None
+    confirmation: Confirmation | None = None
 
     def __post_init__(self) -> None:
         lrs = np.asarray(self.lrs, dtype=np.float64).ravel()
@@ -92,6 +150,10 @@ class RangeTestRecord:
                 )
             object.__setattr__(self, "sweep", (float(start), float(end), int(steps)))
         check_optimizer_family(self.optimizer)
+        if isinstance(self.confirmation, dict):
+            object.__setattr__(self, "confirmation", Confirmation.from_dict(self.confirmation))
+        if self.confirmation is not None and not isinstance(self.confirmation, Confirmation):
+            raise TypeError(f"confirmation must be a Confirmation or None; got {type(self.confirmation).__name__}")
         lrs.setflags(write=False)
         losses.setflags(write=False)
         object.__setattr__(self, "lrs", lrs)
@@ -111,6 +173,7 @@ class RangeTestRecord:
             "stopped": self.stopped,
             "optimizer": self.optimizer,
             "sweep": self.sweep,
+            "confirmation": None if self.confirmation is None else self.confirmation.to_dict(),
         }
 
     def __eq__(self, other: object) -> bool:

@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from lrsched.rangetest.analysis import USES, Analysis
-from lrsched.rangetest.record import RangeTestRecord
+from lrsched.rangetest.analysis import Analysis
+from lrsched.rangetest.record import USES, Confirmation, RangeTestRecord
 from lrsched.rangetest.settings import DEFAULT_DIVERGE, DEFAULT_SMOOTHING
 
 
@@ -38,6 +38,7 @@ class RangeTestResult(Analysis):
         span: float = 0.2,
         optimizer: str | None = None,
         sweep: tuple[float, float, int] | None = None,
+        confirmation: Confirmation | dict[str, Any] | None = None,
     ) -> None:
         record = RangeTestRecord(
             lrs=lrs,
@@ -48,6 +49,7 @@ class RangeTestResult(Analysis):
             log_lr=log_lr,
             sweep=sweep,
             optimizer=optimizer,
+            confirmation=confirmation,  # type: ignore[arg-type]  # a dict (from JSON) is read back
         )
         super().__init__(record, smoother=smoother, trim=trim, span=span)
 
@@ -100,6 +102,11 @@ class RangeTestResult(Analysis):
     def optimizer(self) -> str | None:
         """The optimizer family the sweep ran with ("sgd", "adaptive"), or None."""
         return self.record.optimizer
+
+    @property
+    def confirmation(self) -> Confirmation | None:
+        """What the confirmation stage measured (`range_test(confirm=k)`), or None."""
+        return self.record.confirmation
 
     # -- schedules from the result ----------------------------------------------------
     def _lr_for(self, use: str) -> float:
@@ -184,6 +191,7 @@ class RangeTestResult(Analysis):
             "span": self.span,
             "optimizer": self.optimizer,
             "sweep": self.sweep,
+            "confirmation": None if self.confirmation is None else self.confirmation.to_dict(),
         }
 
     def to_json(self) -> str:
