@@ -26,7 +26,15 @@ import optax
 from lrsched import Schedule
 from lrsched.base import require_schedule
 from lrsched.momentum import check_drives_beta
-from lrsched.rangetest import DEFAULT_SETTINGS, RangeTestResult, RangeTestSettings, require_reiterable, run_sweep
+from lrsched.rangetest import (
+    DEFAULT_SETTINGS,
+    RangeTestResult,
+    RangeTestSettings,
+    check_confirmation,
+    require_reiterable,
+    run_confirmation,
+    run_sweep,
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -129,6 +137,10 @@ def range_test(
     update: Callable[[Any, Any, Any, Any], tuple[Any, Any, Any]] | None = None,
     replicated: bool = False,
     progress: bool | None = DEFAULT_SETTINGS.progress,
+    confirm: int = 0,
+    confirm_use: str = "constant",
+    confirm_steps: int | None = None,
+    confirm_data: Iterable[Any] | None = None,
 ) -> RangeTestResult:
     """The LR range test for JAX: `loss_fn(params, batch)` is a scalar loss, `optimizer`
     an optax optimizer whose learning rate is an injected hyperparameter (built with
@@ -156,10 +168,18 @@ def range_test(
     The injected learning rate must be a number, not a schedule: an update computes a
     scheduled LR from its step count and would ignore the sweep's (refused at the start).
     `val_data` is read after every step: a list, not a generator.
+
+    `confirm=k` adds the confirmation stage after the sweep, as the torch runner's
+    (`lrsched.adapters.torch.range_test`): `k` short trainings of `confirm_steps` steps
+    around `recommend(confirm_use)`, each from `params` and a fresh optimizer state,
+    scored by the mean `loss_fn` over `confirm_data` (by default `val_data`).
     """
     settings = RangeTestSettings(start_lr, end_lr, num_steps, mode, smoothing, diverge, progress)
     if val_data is not None:
         require_reiterable("val_data", val_data)
+    check_confirmation(confirm, confirm_use, confirm_steps, confirm_data if confirm_data is not None else val_data)
+    if confirm:
+        require_reiterable("data", data)
     if not isinstance(replicated, bool):
         raise TypeError(f"replicated must be True or False; got {replicated!r}")
     devices = jax.local_device_count()
@@ -205,6 +225,17 @@ def range_test(
         step_fn = jax.pmap(replicated_update, axis_name=_AXIS) if replicated else default_update
     validation = jax.jit(loss_fn)
     current = {"params": params, "state": state}
+    sweeping = [True]  # the short trainings of the confirmation record no validation loss per step
+
+    def held_out_loss(batches: Iterable[Any], name: str) -> float:
+        evaluated = jax.tree_util.tree_map(lambda a: a[0], current["params"]) if replicated else current["params"]
+        losses = [float(validation(evaluated, batch)) for batch in batches]
+        if not losses:
+            raise ValueError(f"{name} is empty: it gave no batch")
+        return sum(losses) / len(losses)
+
+    def restart() -> None:
+        current["params"], current["state"] = params, state
 
     def train_step(lr: float, batches: Iterator[Any]) -> tuple[float, float]:
         rate = jnp.asarray(lr, dtype=jnp.float32)
@@ -222,19 +253,24 @@ def range_test(
             raise
         current["params"], current["state"] = new_params, new_state
         applied = float(jnp.ravel(jnp.asarray(_injected_states(new_state)[0].hyperparams["learning_rate"]))[0])
-        if val_data is not None:
-            evaluated = jax.tree_util.tree_map(lambda a: a[0], new_params) if replicated else new_params
-            losses = [float(validation(evaluated, batch)) for batch in val_data]
-            if not losses:
-                raise ValueError("val_data is empty: it gave no batch")
-            return applied, sum(losses) / len(losses)
+        if val_data is not None and sweeping[0]:
+            return applied, held_out_loss(val_data, "val_data")
         return applied, float(jnp.mean(loss))
 
-    return run_sweep(
+    result = run_sweep(
         train_step,
         data,
         settings,
         # optax names no optimizer: the adaptive ones (Adam and its kin, RMSprop, Adagrad,
         # Lion) inject an `eps` or Adam's `b1`; SGD neither.
         optimizer="adaptive" if {"eps", "b1"} & set(injected[0].hyperparams) else "sgd",
+    )
+    if not confirm:
+        return result
+    held_out = confirm_data if confirm_data is not None else val_data
+    assert held_out is not None  # check_confirmation refused confirm without held-out batches
+    sweeping[0] = False
+    steps = settings.num_steps if confirm_steps is None else confirm_steps
+    return run_confirmation(
+        result, confirm, confirm_use, steps, train_step, data, lambda: held_out_loss(held_out, "confirm_data"), restart
     )

@@ -45,7 +45,7 @@ from torch import nn
 
 from lrsched.adapters.torch import lambda_lr, range_test
 from lrsched.rangetest import RULES, SMOOTHERS, Confirmation, RangeTestResult
-from lrsched.rangetest.confirm import candidate_lrs, short_schedule
+from lrsched.rangetest.confirm import search, short_schedule
 
 USES = ("constant", "one_cycle", "cyclic")
 OPTIMIZERS = ("sgd", "adam")
@@ -383,8 +383,8 @@ def _job(args: tuple[str, ...] | tuple[Any, ...]) -> Any:
             "_points": len(result.lrs),
         }
     if kind == "confirm":
-        use, lr, seed, steps = rest
-        return confirm_score(task, optimizer_name, use, lr, seed, steps)
+        use, lr, seed, k, steps, spread = rest
+        return search(lr, k, lambda c: confirm_score(task, optimizer_name, use, c, seed, steps), spread)
     use, lr, seed = rest
     return train(task, optimizer_name, use, lr, seed)
 
@@ -480,29 +480,27 @@ def confirmed(
     trained: dict[tuple[Any, ...], float],
     pool: ProcessPoolExecutor,
 ) -> None:
-    """The confirmation stage after the held-out recommendation: on each seed, `k` short
-    trainings of `steps` steps at LRs `spread` apart around it, scored on held-out
-    batches of the training rows; the best is trained, and its regret reported beside
-    the recommendation's."""
+    """The confirmation stage after the held-out recommendation, as the runners do it
+    (`lrsched.rangetest.confirm.search`): on each seed, `k` short trainings of `steps`
+    steps at LRs `spread` apart around it (more below where all blew up), scored on
+    held-out batches of the training rows; the best is trained, and its regret reported
+    beside the recommendation's."""
     k, steps, spread = setting
     label = f"k={k}, {steps} steps, spread {spread:.3g}"
-    around: dict[tuple[str, int], tuple[float, ...]] = {}
-    jobs: list[tuple[Any, ...]] = []
+    jobs: dict[tuple[str, int], tuple[Any, ...]] = {}
     for key, cell in report["cells"].items():
         opt, use, t = key.split("|")
         pick = picks[key]
         for s, lrs in zip(seeds, cell["rule_lrs"], strict=True):
             lr = lrs[f"{pick.rule}|{pick.smoother}"]
             if readable(lrs) and lr is not None:
-                around[(key, s)] = candidate_lrs(lr * pick.factor, k, spread)
-                jobs += [("confirm", int(t), opt, use, c, s, steps) for c in around[(key, s)]]
-    scores = dict(zip(jobs, pool.map(_job, jobs), strict=True))
+                jobs[(key, s)] = ("confirm", int(t), opt, use, lr * pick.factor, s, k, steps, spread)
+    searched = dict(zip(jobs, pool.map(_job, jobs.values()), strict=True))
     chosen: dict[tuple[str, int], Confirmation] = {}
     finals: list[tuple[Any, ...]] = []
-    for (key, s), lrs in around.items():
+    for (key, s), (lrs, held) in searched.items():
         opt, use, t = key.split("|")
-        held = tuple(scores[("confirm", int(t), opt, use, c, s, steps)] for c in lrs)
-        found = Confirmation(use, lrs, held, steps, 100, lrs[len(lrs) // 2])
+        found = Confirmation(use, lrs, held, steps, 100, jobs[(key, s)][4])
         chosen[(key, s)] = found
         if found.lr is not None:
             finals.append(("train", int(t), opt, use, found.lr, s))

@@ -36,6 +36,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+import warnings
 from typing import NamedTuple
 
 import numpy as np
@@ -392,9 +393,21 @@ class Analysis:
         with np.errstate(over="ignore"):  # a fit may overshoot losses at the float range's edge
             return fit.curve * fit.scale
 
-    def suggest(self, rule: str = "steepest", smoother: str | None = None) -> Suggestion:
+    def suggest(self, rule: str | None = None, smoother: str | None = None) -> Suggestion:
         """The LR `rule` reads from the curve (of `smoother`, by default the result's
-        own), or `lr=None` and the reason it cannot."""
+        own), or `lr=None` and the reason it cannot.
+
+        Without a rule: `recommend("constant")`, the LR to use, with a
+        DeprecationWarning (until 0.2 the default rule was `steepest`, which the held-out
+        benchmark found no use's best); name a rule, or call `recommend(use)`."""
+        if rule is None:
+            warnings.warn(
+                "suggest() without a rule returns recommend('constant') (it read 'steepest' until 0.2) and will "
+                "need a rule in 0.4: call recommend(use) for the LR to use, or name a rule: suggest('steepest')",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            return self.recommend("constant")
         _one_of("rule", rule, RULES)
         return self.reading(smoother).suggest(rule)
 

@@ -10,7 +10,8 @@ at, scored on held-out batches; the LR with the lowest held-out loss is the one 
   from a tenth of the candidate to it, two cycles.
 - Score: the mean loss over the held-out batches after the short training; a loss that
   is not finite, in training or on the held-out batches, scores inf (the candidate is
-  out of the running).
+  out of the running). Where every candidate blew up, the search goes on a `spread`
+  below the lowest, up to `k` more, until one stays finite (`search`).
 - Cost: `k * steps` training steps and `k` passes over the held-out batches, reported
   as a multiple of the sweep's steps (`Confirmation.cost`).
 
@@ -84,6 +85,23 @@ def check_confirmation(k: int, use: str, steps: int | None, held_out: Iterable[A
     require_reiterable("confirm_data", held_out)
 
 
+def search(
+    recommended: float, k: int, score: Callable[[float], float], spread: float = CONFIRM_SPREAD
+) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """The candidates tried and their held-out losses (lowest LR first): `k` around
+    `recommended`, then, while every loss so far blew up (not finite), one more `spread`
+    below the lowest, up to `k` more (a recommendation past the edge of stability still
+    ends with a finite LR where one is near)."""
+    lrs = list(candidate_lrs(recommended, k, spread))
+    scores = [score(lr) for lr in lrs]
+    for _ in range(k):
+        if any(math.isfinite(v) for v in scores):
+            break
+        lrs.insert(0, lrs[0] / spread)
+        scores.insert(0, score(lrs[0]))
+    return tuple(lrs), tuple(scores)
+
+
 def run_confirmation(
     result: RangeTestResult,
     k: int,
@@ -94,27 +112,26 @@ def run_confirmation(
     held_out_loss: Callable[[], float],
     restart: Callable[[], None],
 ) -> RangeTestResult:
-    """Drive the confirmation stage after a sweep: for each of `k` candidates around
-    `result.recommend(use)`, `restart()` (back to the state the sweep began at), then
-    `steps` calls of `train_step(lr, batches)` (the runner's, as in the sweep) following
-    `short_schedule(use, candidate, steps)` on the cycled `data`, then
+    """Drive the confirmation stage after a sweep: `search` around
+    `result.recommend(use)`, each candidate scored by `restart()` (back to the state the
+    sweep began at), `steps` calls of `train_step(lr, batches)` (the runner's, as in the
+    sweep) following `short_schedule(use, candidate, steps)` on the cycled `data`, then
     `held_out_loss()`. Returns the result with the `Confirmation` in its record; where
     the sweep gave no recommendation, the result unchanged (its reason says why)."""
     found = result.recommend(use)
     if found.lr is None:
         return result
-    lrs = candidate_lrs(found.lr, k)
-    scores = []
-    for lr in lrs:
+
+    def score(lr: float) -> float:
         restart()
-        schedule, batches, score = short_schedule(use, lr, steps), cycle_batches(data), math.inf
+        schedule, batches = short_schedule(use, lr, steps), cycle_batches(data)
         for step in range(steps):
             if not math.isfinite(train_step(float(schedule(step)), batches)[1]):
-                break
-        else:
-            score = held_out_loss()
-        scores.append(score)
+                return math.inf
+        return held_out_loss()
+
+    lrs, scores = search(found.lr, k, score)
     sweep_steps = result.sweep[2] if result.sweep is not None else max(2, len(result.lrs))
-    confirmation = Confirmation(use, lrs, tuple(scores), steps, sweep_steps, found.lr)
+    confirmation = Confirmation(use, lrs, scores, steps, sweep_steps, found.lr)
     record = dataclasses.replace(result.record, confirmation=confirmation)
     return RangeTestResult.of(record, smoother=result.smoother, trim=result.trim, span=result.span)

@@ -181,18 +181,8 @@ class RangeTestResult(Analysis):
 
     # -- serialisation --------------------------------------------------------------
     def _settings(self) -> dict[str, Any]:
-        return {
-            "smoothing": self.smoothing,
-            "diverge": self.diverge,
-            "trim": self.trim,
-            "log_lr": self.log_lr,
-            "stopped": self.stopped,
-            "smoother": self.smoother,
-            "span": self.span,
-            "optimizer": self.optimizer,
-            "sweep": self.sweep,
-            "confirmation": None if self.confirmation is None else self.confirmation.to_dict(),
-        }
+        """The record's settings and how it is read: what the files write beside the curve."""
+        return self.record.settings() | {"smoother": self.smoother, "trim": self.trim, "span": self.span}
 
     def to_json(self) -> str:
         """The record and how it is read, as JSON (NaN and inf losses as strings)."""

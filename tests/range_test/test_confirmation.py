@@ -301,3 +301,24 @@ def test_the_confirmation_is_off_by_default():
 
     model, optimizer, train, held = _task()
     assert range_test(model, optimizer, _loss, train, val_data=held).confirmation is None
+
+
+def test_the_search_goes_below_while_every_candidate_blew_up_up_to_k_more():
+    from lrsched.rangetest.confirm import search
+
+    tried = []
+
+    def score(lr):
+        tried.append(lr)
+        return math.inf if lr > 1.001e-3 else (math.log10(lr) + 4) ** 2
+
+    lrs, scores = search(0.1, 3, score)
+    # 0.0316, 0.1, 0.316 blew up; then 0.01, 0.00316 and 0.001, the first that stays finite.
+    assert lrs == pytest.approx([1e-3, 10**-2.5, 1e-2, 10**-1.5, 0.1, 10**-0.5], rel=1e-12)
+    assert sorted(tried) == pytest.approx(list(lrs), rel=1e-15)
+    assert scores[0] == pytest.approx(1.0) and all(v == math.inf for v in scores[1:])
+    # No more than k below, finite or not.
+    assert len(search(0.1, 2, lambda lr: math.inf)[0]) == 4
+    # A finite candidate: nothing more is tried.
+    tried.clear()
+    assert len(search(1e-3, 3, score)[0]) == 3 and len(tried) == 3

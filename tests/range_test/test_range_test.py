@@ -391,3 +391,12 @@ def test_the_torch_runner_records_its_sweep():
         progress=False,
     )
     assert result.sweep == (1e-4, 10.0, 12)
+
+
+def test_suggest_without_a_rule_is_the_recommendation_with_a_deprecation_warning():
+    lrs, losses = _u_curve()
+    result = RangeTestResult(lrs=lrs, losses=losses, optimizer="sgd")
+    with pytest.warns(DeprecationWarning, match=r"recommend\(use\)"):
+        found = result.suggest()
+    assert found == result.recommend("constant")
+    assert found.lr != result.suggest("steepest").lr

@@ -218,3 +218,35 @@ def test_a_pmapped_update_without_replicated_says_to_pass_it():
 
     with pytest.raises(ValueError, match="pass replicated=True"):
         range_test(loss_fn, replicate(params), opt, [replicate(b) for b in data], update=jax.pmap(step), progress=False)
+
+
+def test_confirmation_trains_from_the_params_and_scores_as_by_hand():
+    from lrsched.rangetest import candidate_lrs, short_schedule
+
+    params, loss_fn, data = _problem()
+    held = data[-1:]
+    train = data[:-1]
+    opt = inject_schedules(optax.sgd, learning_rate=0.0, momentum=0.9)
+    r = range_test(loss_fn, params, opt, train, confirm=3, confirm_use="one_cycle", confirm_steps=30, confirm_data=held)
+    confirmed = r.confirmation
+    assert confirmed is not None and confirmed.use == "one_cycle" and confirmed.cost == 3 * 30 / 100
+    assert confirmed.lrs == pytest.approx(candidate_lrs(confirmed.recommended), rel=1e-12)
+
+    def by_hand(lr):
+        # The short training written out with optax itself: SGD with momentum at the
+        # schedule's LR each step, from the params and a fresh state.
+        schedule = short_schedule("one_cycle", lr, 30)
+        p, velocity = params, jax.tree_util.tree_map(jnp.zeros_like, params)
+        for step in range(30):
+            grads = jax.grad(loss_fn)(p, train[step % len(train)])
+            velocity = jax.tree_util.tree_map(lambda v, g: 0.9 * v + g, velocity, grads)
+            rate = jnp.float32(float(schedule(step)))
+            p = jax.tree_util.tree_map(lambda a, v, rate=rate: a - rate * v, p, velocity)
+        value = float(loss_fn(p, held[0]))
+        return value if np.isfinite(value) else np.inf
+
+    expected = [by_hand(lr) for lr in confirmed.lrs]
+    np.testing.assert_allclose(confirmed.scores, expected, rtol=2e-4)
+    assert r.recommend("one_cycle").lr == confirmed.lrs[int(np.argmin(expected))]
+    with pytest.raises(ValueError, match="confirm_data"):
+        range_test(loss_fn, params, opt, train, confirm=3)
