@@ -29,7 +29,16 @@ import keras
 from lrsched import Schedule, from_config
 from lrsched.base import require_schedule
 from lrsched.momentum import check_drives_beta
-from lrsched.rangetest import DEFAULT_SETTINGS, RangeTestResult, RangeTestSettings, optimizer_family, run_sweep
+from lrsched.rangetest import (
+    DEFAULT_SETTINGS,
+    RangeTestResult,
+    RangeTestSettings,
+    check_confirmation,
+    optimizer_family,
+    require_reiterable,
+    run_confirmation,
+    run_sweep,
+)
 from lrsched.snapshots import SnapshotKeeper
 
 CONFIG_FORMAT = 1
@@ -163,6 +172,10 @@ def range_test(
     diverge: float = DEFAULT_SETTINGS.diverge,
     val_data: Any = None,
     progress: bool | None = DEFAULT_SETTINGS.progress,
+    confirm: int = 0,
+    confirm_use: str = "constant",
+    confirm_steps: int | None = None,
+    confirm_data: Any = None,
 ) -> RangeTestResult:
     """The LR range test for a compiled Keras model: arrays `x, y` (cut into
     `batch_size` batches) or `x` alone as batches (`tf.data.Dataset`, list of pairs).
@@ -175,6 +188,11 @@ def range_test(
     also when training raises or is interrupted. An optimizer not yet built is built
     first (its fresh state is what is restored). The optimizer's learning rate must be
     a number, not a schedule.
+
+    `confirm=k` adds the confirmation stage after the sweep, as the torch runner's
+    (`lrsched.adapters.torch.range_test`): `k` short trainings of `confirm_steps` steps
+    around `recommend(confirm_use)`, each from the variables the sweep began with,
+    scored by `evaluate` on `confirm_data` (x, y) (by default `val_data`).
     """
     settings = RangeTestSettings(start_lr, end_lr, num_steps, mode, smoothing, diverge, progress)
     optimizer = getattr(model, "optimizer", None)
@@ -186,8 +204,13 @@ def range_test(
         raise ValueError(f"batch_size must be a whole number >= 1; got {batch_size!r}")
     if not model.trainable_variables:
         raise ValueError("model has no trainable variables: there is nothing for the range test to train")
+    held_out = confirm_data if confirm_data is not None else val_data
+    check_confirmation(confirm, confirm_use, confirm_steps, None if held_out is None else [held_out])
+    if confirm:
+        require_reiterable("x", _batches_of(x, y, batch_size))
     if not optimizer.built:
         optimizer.build(model.trainable_variables)
+    sweeping = [True]  # the short trainings of the confirmation record no validation loss per step
 
     def train_step(lr: float, batches: Iterator[Any]) -> tuple[float, float]:
         optimizer.learning_rate = lr
@@ -195,24 +218,33 @@ def range_test(
         inputs, targets = batch if isinstance(batch, (tuple, list)) else (batch, None)
         logs = model.train_on_batch(inputs, targets, return_dict=True)
         applied = float(keras.ops.convert_to_numpy(optimizer.learning_rate))
-        if val_data is not None:
+        if val_data is not None and sweeping[0]:
             return applied, float(model.evaluate(*val_data, verbose=0, return_dict=True)["loss"])
         return applied, float(logs["loss"])
 
     saved_model = [v.numpy() for v in model.variables]
     saved_optimizer = [v.numpy() for v in optimizer.variables]
-    try:
-        return run_sweep(
-            train_step,
-            _batches_of(x, y, batch_size),
-            settings,
-            optimizer=optimizer_family(type(optimizer).__name__),
-        )
-    finally:
+
+    def restart() -> None:
         for variable, value in zip(model.variables, saved_model, strict=True):
             variable.assign(value)
         for variable, value in zip(optimizer.variables, saved_optimizer, strict=True):
             variable.assign(value)
+
+    try:
+        data = _batches_of(x, y, batch_size)
+        result = run_sweep(train_step, data, settings, optimizer=optimizer_family(type(optimizer).__name__))
+        if not confirm:
+            return result
+        sweeping[0] = False
+        steps = settings.num_steps if confirm_steps is None else confirm_steps
+
+        def held_out_loss() -> float:
+            return float(model.evaluate(*held_out, verbose=0, return_dict=True)["loss"])
+
+        return run_confirmation(result, confirm, confirm_use, steps, train_step, data, held_out_loss, restart)
+    finally:
+        restart()
 
 
 class SnapshotCallback(keras.callbacks.Callback):  # type: ignore[misc]

@@ -179,3 +179,41 @@ def test_the_readme_keras_example_suggests_where_the_loss_falls():
     assert 1e-3 < result.suggest("steepest").lr < 0.3
     for use in ("constant", "one_cycle"):
         assert 1e-3 < result.recommend(use).lr < 0.5, result.recommend(use)
+
+
+def test_confirmation_trains_from_the_sweeps_start_and_scores_as_by_hand():
+    from lrsched.rangetest import candidate_lrs, short_schedule
+
+    def fresh():
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="tanh"), keras.layers.Dense(1)])
+        model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.01, momentum=0.9), loss="mse")
+        model.optimizer.build(model.trainable_variables)
+        return model
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(128, 4)).astype("float32")
+    y = (x @ np.array([[1.0], [-2.0], [0.5], [0.0]])).astype("float32")
+    held = (x[96:], y[96:])
+    model = fresh()
+    before = _snapshot(model)
+    r = range_test(model, x[:96], y[:96], confirm=3, confirm_use="cyclic", confirm_steps=20, confirm_data=held)
+    _assert_restored(model, before)
+    confirmed = r.confirmation
+    assert confirmed is not None and confirmed.lrs == pytest.approx(candidate_lrs(confirmed.recommended), rel=1e-12)
+
+    def by_hand(lr):
+        trained = fresh()
+        schedule = short_schedule("cyclic", lr, 20)
+        for step in range(20):
+            trained.optimizer.learning_rate = float(schedule(step))
+            i = (step % 3) * 32
+            trained.train_on_batch(x[i : i + 32], y[i : i + 32])
+        value = float(trained.evaluate(*held, verbose=0, return_dict=True)["loss"])
+        return value if np.isfinite(value) else np.inf
+
+    expected = [by_hand(lr) for lr in confirmed.lrs]
+    np.testing.assert_allclose(confirmed.scores, expected, rtol=1e-4)
+    assert r.recommend("cyclic").lr == confirmed.lrs[int(np.argmin(expected))]
+    with pytest.raises(ValueError, match="confirm_data"):
+        range_test(model, x, y, confirm=3)
