@@ -37,7 +37,15 @@ def test_finder_heldout_smoke_run_prints_held_out_regret_per_use_and_optimizer()
     pytest.importorskip("sklearn", reason="scikit-learn is not installed; CI installs it")
     pytest.importorskip("torch", reason="torch is not installed; CI installs it")
     done = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "finder_heldout.py"), "--smoke", "--jobs", "1"],
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "finder_heldout.py"),
+            "--smoke",
+            "--jobs",
+            "1",
+            "--confirm",
+            "3,20,3.1623",
+        ],
         capture_output=True,
         text=True,
         timeout=600,
@@ -47,3 +55,7 @@ def test_finder_heldout_smoke_run_prints_held_out_regret_per_use_and_optimizer()
         for use in ("constant", "one_cycle", "cyclic"):
             assert f"### {use} ({optimizer}): held-out regret" in done.stdout
     assert done.stdout.count("| worst / mean / within 1 point |") == 6
+    assert "### Confirmation stage (k=3, 20 steps, spread 3.16; 0.6x the sweep's steps)" in done.stdout
+    for optimizer in ("sgd", "adam"):
+        for use in ("constant", "one_cycle", "cyclic"):
+            assert f"| {optimizer}, {use} |" in done.stdout
