@@ -216,9 +216,10 @@ FACTORS_BELOW_ONE = [
 
 @pytest.mark.parametrize(("cls", "name"), FACTORS_BELOW_ONE, ids=lambda x: getattr(x, "policy", x))
 def test_strategy_for_draws_factors_below_one_and_at_the_boundaries(cls, name):
-    from hypothesis import find, settings
+    from hypothesis import Phase, find, settings
 
-    search = settings(max_examples=2000, database=None, derandomize=True)
+    # The first draw in the class is enough: shrinking it would cost most of the time.
+    search = settings(max_examples=2000, database=None, derandomize=True, phases=[Phase.generate])
     assert getattr(find(lt.strategy_for(cls), lambda s: getattr(s, name) < 0.5, settings=search), name) < 0.5
     assert getattr(find(lt.strategy_for(cls), lambda s: getattr(s, name) <= 1e-6, settings=search), name) > 0.0
     # The square root of inverse_decay (power 0.5 is drawn near, 1 itself too).
@@ -226,9 +227,9 @@ def test_strategy_for_draws_factors_below_one_and_at_the_boundaries(cls, name):
 
 
 def test_strategy_for_draws_a_closed_low_end_itself():
-    from hypothesis import find, settings
+    from hypothesis import Phase, find, settings
 
-    search = settings(max_examples=2000, database=None, derandomize=True)
+    search = settings(max_examples=2000, database=None, derandomize=True, phases=[Phase.generate])
     found = find(lt.strategy_for(l.CosineRestarts), lambda s: s.cycle_mult == 1.0, settings=search)
     assert found.cycle_mult == 1.0
 
