@@ -39,6 +39,9 @@ KindStrategy = Callable[[Any, dict[str, Any]], Any]
 
 _BY_KIND: dict[type[Param], KindStrategy] = {}
 _BY_HAND: dict[type[Schedule], Callable[[], Any]] = {}
+# Strategies built once and reused (they are immutable descriptions): building one
+# reads its functions' source, which cost most of a draw when done on every draw.
+_BUILT: dict[Any, Any] = {}
 
 
 def _st() -> Any:
@@ -69,6 +72,7 @@ def draws_policy(policy: type[Schedule]) -> Callable[[StrategyT], StrategyT]:
 
     def register(strategy: StrategyT) -> StrategyT:
         _BY_HAND[policy] = strategy
+        _BUILT.clear()  # a strategy built before the registration is stale
         return strategy
 
     return register
@@ -76,9 +80,17 @@ def draws_policy(policy: type[Schedule]) -> Callable[[StrategyT], StrategyT]:
 
 def kind_strategy(kind: Param, known: dict[str, Any]) -> Any:
     """Valid values of one parameter kind, given the parameters drawn before it."""
+    # A kind whose bounds name no earlier parameter draws the same values every time.
+    depends = any(isinstance(getattr(kind, end, None), str) for end in ("low", "high"))
+    key = ("kind", type(kind), kind)
+    if not depends and key in _BUILT:
+        return _BUILT[key]
     for cls in type(kind).__mro__:
         if cls in _BY_KIND:
-            return _BY_KIND[cls](kind, known)
+            drawn = _BY_KIND[cls](kind, known)
+            if not depends:
+                _BUILT[key] = drawn
+            return drawn
     raise TypeError(f"no strategy is registered for the kind {type(kind).__name__}: use @draws_kind")
 
 
@@ -166,9 +178,13 @@ def strategy_for(policy: type[Schedule]) -> Any:
 
     Draws that a check tying parameters together refuses are rejected; where such ties
     refuse most draws, the strategy registered with `draws_policy` is used instead."""
+    if policy not in _BUILT:
+        _BUILT[policy] = _BY_HAND[policy]() if policy in _BY_HAND else _declared_strategy(policy)
+    return _BUILT[policy]
+
+
+def _declared_strategy(policy: type[Schedule]) -> Any:
     st = _st()
-    if policy in _BY_HAND:
-        return _BY_HAND[policy]()
     items = declared(policy)
 
     @st.composite  # type: ignore[untyped-decorator]
@@ -206,7 +222,11 @@ def single_policies() -> list[type[Schedule]]:
 def primitives() -> Any:
     """Any single registered policy (see `single_policies`), each drawn by
     `strategy_for`: a newly registered policy is drawn with no change here."""
-    return _st().one_of(*(strategy_for(cls) for cls in single_policies()))
+    # Keyed by the registry's contents: a policy registered later joins the draw.
+    key = ("primitives", tuple(sorted(Schedule._registry.items())))
+    if key not in _BUILT:
+        _BUILT[key] = _st().one_of(*(strategy_for(cls) for cls in single_policies()))
+    return _BUILT[key]
 
 
 def learning_rates(low_exp: float = -6.0, high_exp: float = 1.0) -> Any:
@@ -484,9 +504,11 @@ def warmups(inner: Any | None = None) -> Any:
 def joins(inner: Any | None = None) -> Any:
     st = _st()
 
+    parts_drawn = st.lists(inner if inner is not None else primitives(), min_size=1, max_size=3)
+
     @st.composite  # type: ignore[untyped-decorator]
     def build(draw: Callable[[Any], Any]) -> Schedule:
-        parts = draw(st.lists(inner if inner is not None else primitives(), min_size=1, max_size=3))
+        parts = draw(parts_drawn)
         gaps = draw(st.lists(step_counts(1, 500, huge=False), min_size=len(parts) - 1, max_size=len(parts) - 1))
         boundaries = list(np.cumsum(gaps, dtype=float))
         if boundaries and draw(st.booleans()):
