@@ -302,10 +302,15 @@ def check_restarts_exact(schedule: Schedule, until: float) -> None:
     p = schedule.to_config()
     mult, length = Fraction(repr(float(p["cycle_mult"]))), Fraction(repr(float(p["first_cycle_steps"])))
     start, i = Fraction(0), 0
-    ends = schedule.cycle_ends(until)
+    ends = frozenset(schedule.cycle_ends(until))  # asked once per restart: a set, not a scan
+    # With mult = p/q in lowest terms and the first length a/b, restart n is
+    # a (p^n - q^n) / (b q^(n-1) (p - q)); q shares no factor with p^n - q^n, so it is a
+    # whole step only if q^(n-1) divides a: past q^(n-1) > a none is (and the exact
+    # fractions' digits would grow without end).
+    q, a = mult.denominator, length.numerator
     while True:
         start, length, i = start + length, length * mult, i + 1
-        if start > until:
+        if start > until or (q > 1 and q ** (i - 1) > a):
             break
         if start.denominator != 1:
             continue
