@@ -292,19 +292,19 @@ def confirm_score(task: Task, optimizer_name: str, use: str, lr: float, seed: in
     return total if math.isfinite(total) else math.inf
 
 
-def curve(task: Task, optimizer_name: str, seed: int) -> RangeTestResult:
-    """The range test as a user runs it: the library's default settings."""
+def curve(task: Task, optimizer_name: str, seed: int, sweep: dict[str, Any] | None = None) -> RangeTestResult:
+    """The range test as a user runs it: the library's default settings, or `sweep`'s."""
     torch.manual_seed(seed)
     model = task.make()
     optimizer = make_optimizer(optimizer_name, model, 1e-3)
-    return range_test(model, optimizer, task.loss, task.batches(seed), progress=False)
+    return range_test(model, optimizer, task.loss, task.batches(seed), progress=False, **(sweep or {}))
 
 
 # -- rules and their scores ------------------------------------------------------------------
 def rule_lrs(result: RangeTestResult) -> dict[tuple[str, str], float | None]:
     out: dict[tuple[str, str], float | None] = {}
     for smoother in SMOOTHERS:
-        analysed = RangeTestResult(lrs=result.lrs, losses=result.losses, stopped=result.stopped, smoother=smoother)
+        analysed = RangeTestResult.of(result.record, smoother=smoother)  # the sweep's own smoothing too
         for rule in RULES:
             out[(rule, smoother)] = analysed.suggest(rule).lr
     return out
@@ -376,8 +376,8 @@ def _job(args: tuple[str, ...] | tuple[Any, ...]) -> Any:
     kind, task_index, optimizer_name, *rest = args
     task = TASKS[task_index]
     if kind == "curve":
-        (seed,) = rest
-        result = curve(task, optimizer_name, seed)
+        seed, *sweep = rest
+        result = curve(task, optimizer_name, seed, dict(sweep[0]) if sweep else None)
         return {f"{r}|{s}": lr for (r, s), lr in rule_lrs(result).items()} | {
             "_stopped": result.stopped,
             "_points": len(result.lrs),
@@ -425,19 +425,38 @@ def measure(args: argparse.Namespace, pool: ProcessPoolExecutor) -> tuple[list[i
     return seeds, cells
 
 
+def swept(
+    cells: dict[str, dict[str, Any]], seeds: list[int], sweep: dict[str, Any], pool: ProcessPoolExecutor
+) -> dict[str, dict[str, Any]]:
+    """The cells with their curves run again at `sweep` (start_lr=..., num_steps=...)."""
+    keys = sorted({(opt, int(t)) for opt, _, t in (k.split("|") for k in cells)})
+    jobs = [("curve", t, opt, s, tuple(sorted(sweep.items()))) for opt, t in keys for s in seeds]
+    curves = dict(zip(jobs, pool.map(_job, jobs), strict=True))
+    out = {}
+    for key, cell in cells.items():
+        opt, _, t = key.split("|")
+        rule_lrs = [curves[("curve", int(t), opt, s, tuple(sorted(sweep.items())))] for s in seeds]
+        out[key] = cell | {"rule_lrs": rule_lrs}
+    return out
+
+
 def evaluate(
     seeds: list[int],
     cells: dict[str, dict[str, Any]],
     pool: ProcessPoolExecutor,
     confirm: tuple[tuple[int, int, float], ...] = (),
+    chosen_on: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Leave one task out, per optimizer and use: the held-out task is trained at the LRs
-    the candidate chosen without it gives, on each seed whose curve a rule reads."""
+    the candidate chosen without it gives, on each seed whose curve a rule reads. The
+    candidates are chosen on `chosen_on`'s curves (by default the cells' own): the
+    default sweep's, to score them on the curves of another sweep."""
     picks: dict[str, Candidate] = {}
     jobs: list[tuple[Any, ...]] = []
+    chosen_on = cells if chosen_on is None else chosen_on
     for key, cell in cells.items():
         opt, use, t = key.split("|")
-        pick = choose([c for k, c in cells.items() if k.startswith(f"{opt}|{use}|") and k != key])
+        pick = choose([c for k, c in chosen_on.items() if k.startswith(f"{opt}|{use}|") and k != key])
         picks[key] = pick
         for s, lrs in zip(seeds, cell["rule_lrs"], strict=True):
             lr = lrs[f"{pick.rule}|{pick.smoother}"]
@@ -465,7 +484,7 @@ def evaluate(
         }
     for opt in OPTIMIZERS:
         for use in USES:
-            pick = choose([c for k, c in cells.items() if k.startswith(f"{opt}|{use}|")])
+            pick = choose([c for k, c in chosen_on.items() if k.startswith(f"{opt}|{use}|")])
             report["chosen"][f"{opt}|{use}"] = {"rule": pick.rule, "smoother": pick.smoother, "factor": pick.factor}
     for setting in confirm:
         confirmed(report, picks, seeds, setting, trained, pool)
@@ -538,7 +557,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             cells = {k: {f: c[f] for f in keep} for k, c in old["cells"].items()}
         else:
             seeds, cells = measure(args, pool)
-        report = evaluate(seeds, cells, pool, tuple(args.confirm))
+        default_cells = None
+        if args.sweep:
+            # The rules chosen on the default sweep's curves, scored on another sweep's.
+            default_cells, cells = cells, swept(cells, seeds, args.sweep, pool)
+        report = evaluate(seeds, cells, pool, tuple(args.confirm), default_cells)
+        report["sweep"] = args.sweep
     report["seconds"] = time.perf_counter() - began
     return report
 
@@ -623,6 +647,15 @@ def main() -> None:
         default=[],
         type=lambda text: (int(text.split(",")[0]), int(text.split(",")[1]), float(text.split(",")[2])),
         help="confirmation stages to measure after the recommendation, each k,steps,spread (3,100,3.162)",
+    )
+    parser.add_argument(
+        "--sweep",
+        type=lambda text: {
+            k: (v if k == "mode" else float(v) if "." in v or "e" in v else int(v))
+            for k, v in (pair.split("=") for pair in text.split(","))
+        },
+        help="run the curves at another sweep (start_lr=1e-5,num_steps=200,...) and score the rules chosen "
+        "on the default sweep's curves there",
     )
     parser.add_argument("--from-json", help="reuse the curves and grids of an earlier --json report: choose and train")
     args = parser.parse_args()

@@ -358,15 +358,18 @@ def test_the_jax_runner_records_the_optimizer_family():
         assert result.optimizer == family, make
 
 
-def test_a_recommendation_off_the_default_sweep_says_it_was_not_measured_there():
+def test_a_recommendation_off_the_default_sweep_says_what_was_measured_there():
     # The rules were chosen on sweeps from 1e-7 to 10 over 100 steps (every runner's
-    # default): another sweep gets the same reading, and the reason says it is unmeasured.
+    # default): another sweep gets the same reading, and the reason says so, with what
+    # the benchmark measured at other sweeps for the optimizer family.
     lrs, losses = _sigmoid_fall(noise=0.01)
     default = RangeTestResult(lrs=lrs, losses=losses, sweep=(1e-7, 10.0, 100))
     other = RangeTestResult(lrs=lrs, losses=losses, sweep=(1e-5, 10.0, 100))
     for use in ("constant", "one_cycle", "cyclic"):
-        assert "not measured" not in default.recommend(use).reason
-        assert "not measured at this one (1e-05 to 10, 100 steps" in other.recommend(use).reason
+        assert "not at this one" not in default.recommend(use).reason
+        assert "not at this one (1e-05 to 10, 100 steps" in other.recommend(use).reason
+        assert "worst regret at 8-116 points" in other.recommend(use, optimizer="sgd").reason
+        assert "within 3.3 points" in other.recommend(use, optimizer="adaptive").reason
         assert other.recommend(use).lr == default.recommend(use).lr
     assert RangeTestResult.from_json(other.to_json()) == other
     assert RangeTestResult.from_csv(other.to_csv()).sweep == (1e-5, 10.0, 100)
