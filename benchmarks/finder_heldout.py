@@ -247,6 +247,8 @@ def tasks() -> list[Task]:
 def make_optimizer(name: str, model: nn.Module, lr: float) -> torch.optim.Optimizer:
     if name == "adam":
         return torch.optim.Adam(model.parameters(), lr=lr)
+    if name == "adamw":
+        return torch.optim.AdamW(model.parameters(), lr=lr)  # torch's weight_decay 0.01
     return torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
 
 
@@ -396,18 +398,18 @@ def _init() -> None:
     TASKS[:] = tasks()
 
 
-def measure(args: argparse.Namespace, pool: ProcessPoolExecutor) -> tuple[list[int], dict[str, dict[str, Any]]]:
+def measure(
+    args: argparse.Namespace, pool: ProcessPoolExecutor, optimizers: tuple[str, ...] = OPTIMIZERS
+) -> tuple[list[int], dict[str, dict[str, Any]]]:
     """Curves and grids: every task, optimizer, use, grid LR and seed."""
     chosen = list(range(2)) if args.smoke else list(range(len(TASKS)))
     seeds = list(range(1 if args.smoke else args.seeds))
     step = 1.0 if args.smoke else 0.5
-    grids = {
-        "sgd": [float(10.0**e) for e in np.arange(-4, 1.0 + 1e-9, step)],
-        "adam": [float(10.0**e) for e in np.arange(-5, 0.0 + 1e-9, step)],
-    }
+    adaptive = [float(10.0**e) for e in np.arange(-5, 0.0 + 1e-9, step)]
+    grids = {"sgd": [float(10.0**e) for e in np.arange(-4, 1.0 + 1e-9, step)], "adam": adaptive, "adamw": adaptive}
     began = time.perf_counter()
     cells: dict[str, dict[str, Any]] = {}
-    for opt in OPTIMIZERS:
+    for opt in optimizers:
         curve_jobs = [("curve", t, opt, s) for t in chosen for s in seeds]
         curves = dict(zip(curve_jobs, pool.map(_job, curve_jobs), strict=True))
         grid_jobs = [("train", t, opt, u, lr, s) for t in chosen for u in USES for lr in grids[opt] for s in seeds]
@@ -446,17 +448,26 @@ def evaluate(
     pool: ProcessPoolExecutor,
     confirm: tuple[tuple[int, int, float], ...] = (),
     chosen_on: dict[str, dict[str, Any]] | None = None,
+    rules_of: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Leave one task out, per optimizer and use: the held-out task is trained at the LRs
     the candidate chosen without it gives, on each seed whose curve a rule reads. The
     candidates are chosen on `chosen_on`'s curves (by default the cells' own): the
-    default sweep's, to score them on the curves of another sweep."""
+    default sweep's, to score them on the curves of another sweep; `rules_of` names the
+    optimizer whose cells choose for another (AdamW's held-out tasks scored by the rules
+    chosen on Adam's other tasks)."""
     picks: dict[str, Candidate] = {}
     jobs: list[tuple[Any, ...]] = []
     chosen_on = cells if chosen_on is None else chosen_on
+    rules_of = rules_of or {}
+
+    def others(opt: str, use: str, t: str | None) -> list[dict[str, Any]]:
+        source = rules_of.get(opt, opt)
+        return [c for k, c in chosen_on.items() if k.startswith(f"{source}|{use}|") and k.split("|")[2] != t]
+
     for key, cell in cells.items():
         opt, use, t = key.split("|")
-        pick = choose([c for k, c in chosen_on.items() if k.startswith(f"{opt}|{use}|") and k != key])
+        pick = choose(others(opt, use, t))
         picks[key] = pick
         for s, lrs in zip(seeds, cell["rule_lrs"], strict=True):
             lr = lrs[f"{pick.rule}|{pick.smoother}"]
@@ -482,9 +493,9 @@ def evaluate(
             "held_out_regret": held,
             "unreadable_seeds": len(seeds) - len(runs),
         }
-    for opt in OPTIMIZERS:
+    for opt in dict.fromkeys(k.split("|")[0] for k in cells):
         for use in USES:
-            pick = choose([c for k, c in chosen_on.items() if k.startswith(f"{opt}|{use}|")])
+            pick = choose(others(opt, use, None))
             report["chosen"][f"{opt}|{use}"] = {"rule": pick.rule, "smoother": pick.smoother, "factor": pick.factor}
     for setting in confirm:
         confirmed(report, picks, seeds, setting, trained, pool)
@@ -557,18 +568,24 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             cells = {k: {f: c[f] for f in keep} for k, c in old["cells"].items()}
         else:
             seeds, cells = measure(args, pool)
-        default_cells = None
+        default_cells, rules_of = None, None
+        if args.transfer:
+            # A new optimizer's curves and grids, scored by the rules chosen on another's.
+            new, base = args.transfer.split("=")
+            args.seeds = len(seeds)
+            default_cells, rules_of = cells, {new: base}
+            cells = measure(args, pool, (new,))[1]
         if args.sweep:
             # The rules chosen on the default sweep's curves, scored on another sweep's.
             default_cells, cells = cells, swept(cells, seeds, args.sweep, pool)
-        report = evaluate(seeds, cells, pool, tuple(args.confirm), default_cells)
+        report = evaluate(seeds, cells, pool, tuple(args.confirm), default_cells, rules_of)
         report["sweep"] = args.sweep
     report["seconds"] = time.perf_counter() - began
     return report
 
 
 def print_tables(report: dict[str, Any]) -> None:
-    for opt in OPTIMIZERS:
+    for opt in dict.fromkeys(k.split("|")[0] for k in report["cells"]):
         for use in USES:
             rows = [(k, c) for k, c in report["cells"].items() if k.startswith(f"{opt}|{use}|")]
             chosen = report["chosen"][f"{opt}|{use}"]
@@ -656,6 +673,11 @@ def main() -> None:
         },
         help="run the curves at another sweep (start_lr=1e-5,num_steps=200,...) and score the rules chosen "
         "on the default sweep's curves there",
+    )
+    parser.add_argument(
+        "--transfer",
+        help="with --from-json: run a new optimizer's curves and grids (adamw) and score on them the rules "
+        "chosen on another's tasks (adamw=adam), each task held out",
     )
     parser.add_argument("--from-json", help="reuse the curves and grids of an earlier --json report: choose and train")
     args = parser.parse_args()
