@@ -32,6 +32,10 @@ def test_example_runs(page, index, code, tmp_path, monkeypatch):
     # As a script in its own namespace and folder, in this process: the frameworks start
     # once per worker, not once per example.
     monkeypatch.chdir(tmp_path)
+    from lrsched.base import Schedule
+
+    # A policy an example defines is registered for that example only.
+    monkeypatch.setattr(Schedule, "_registry", dict(Schedule._registry))
     exec(compile(code, f"{page} example {index}", "exec"), {"__name__": "__main__"})
 
 
