@@ -129,7 +129,8 @@ class RangeTestCallback(pl.Callback):
         range_test_options: passed to `range_test` (start_lr, end_lr, num_steps,
             max_grad_norm, cache, ...), checked here as `range_test` checks them: a
             misspelt name is a TypeError, a value out of range a ValueError, before
-            any `fit`.
+            any `fit`. With `confirm=k` (and `confirm_data`), the confirmation stage
+            confirms the LR of `use` unless `confirm_use` says otherwise.
 
     Under DDP every rank runs the sweep on its own batches through the strategy's model,
     as `fit` trains: the gradients are averaged, the weights stay equal on every rank,
@@ -152,6 +153,8 @@ class RangeTestCallback(pl.Callback):
     ) -> None:
         if use not in USES:
             raise ValueError(f"use must be one of {', '.join(map(repr, USES))}; got {use!r}")
+        if range_test_options.get("confirm") and "confirm_use" not in range_test_options:
+            range_test_options["confirm_use"] = use  # confirm the LR the callback applies
         check_range_test_options(**range_test_options)
         self.use, self.attr_name, self.data, self.options = use, attr_name, data, range_test_options
         self.result: RangeTestResult | None = None

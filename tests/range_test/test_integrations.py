@@ -63,6 +63,41 @@ def test_lightning_callback_runs_the_test_restores_and_applies_the_recommendatio
         RangeTestCallback(use="adam")
 
 
+def test_lightning_callback_applies_the_confirmed_lr_of_its_use():
+    pl = pytest.importorskip("pytorch_lightning", reason="pytorch-lightning is not installed; CI installs it")
+    from lrsched.adapters.lightning import RangeTestCallback
+
+    x, y = _regression()
+    held_x, held_y = _regression(64, seed=1)
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=32)
+
+    class Regression(pl.LightningModule):
+        def __init__(self, lr=1e-3):
+            super().__init__()
+            self.save_hyperparameters()
+            self.net = torch.nn.Sequential(torch.nn.Linear(4, 16), torch.nn.ReLU(), torch.nn.Linear(16, 1))
+
+        def training_step(self, batch, batch_idx):
+            return torch.nn.functional.mse_loss(self.net(batch[0]), batch[1])
+
+        def configure_optimizers(self):
+            return torch.optim.SGD(self.parameters(), lr=self.hparams.lr, momentum=0.9)
+
+    torch.manual_seed(0)
+    model = Regression()
+    callback = RangeTestCallback(
+        use="one_cycle", num_steps=60, confirm=3, confirm_steps=20, confirm_data=[(held_x, held_y)]
+    )
+    trainer = pl.Trainer(
+        max_epochs=1, callbacks=[callback], logger=False, enable_checkpointing=False, enable_progress_bar=False,
+        enable_model_summary=False, accelerator="cpu",
+    )  # fmt: skip
+    trainer.fit(model, loader)
+    confirmed = callback.result.confirmation
+    assert confirmed is not None and confirmed.use == "one_cycle"
+    assert callback.applied_lr == confirmed.lr == callback.result.recommend("one_cycle").lr
+
+
 def test_hugging_face_trainer_runs_with_the_range_tests_schedule(tmp_path):
     # The README's recipe: the range test on the model, then Trainer(optimizers=(optimizer,
     # lambda_lr(optimizer, result.one_cycle(...)))): the Trainer steps lrsched's schedule.
