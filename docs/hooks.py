@@ -5,11 +5,20 @@
   arguments with their ranges) rendered by mkdocstrings. The registry is the only list.
 - `<!-- migration table -->` becomes `lrsched.compat.migration_table()`, and
   `<!-- refusals -->` `lrsched.compat.refusal_list()`.
+- The gallery (`gallery/NAME.png`, one per registered policy) is drawn from each policy's
+  declared example when the site is built (`docs/make_gallery.py`), into a temporary
+  folder: nothing generated is committed, and a new policy has its picture.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import shutil
+import tempfile
+from pathlib import Path
 from typing import Any
+
+_DRAWN: list[str] = []  # the temporary folders the gallery was drawn into
 
 
 def _policies_markdown() -> str:
@@ -43,3 +52,25 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
 
         markdown = markdown.replace("<!-- refusals -->", compat.refusal_list())
     return markdown
+
+
+def on_files(files: Any, config: Any) -> Any:
+    from mkdocs.structure.files import File, InclusionLevel
+
+    spec = importlib.util.spec_from_file_location("make_gallery", Path(__file__).parent / "make_gallery.py")
+    assert spec is not None and spec.loader is not None
+    gallery = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gallery)
+    for old in [f for f in files if f.src_uri.startswith("gallery/")]:  # a local make_gallery.py run
+        files.remove(old)
+    folder = tempfile.mkdtemp(prefix="lrsched-gallery-")
+    _DRAWN.append(folder)
+    for picture in gallery.draw(Path(folder) / "gallery"):
+        path, site, urls = f"gallery/{picture.name}", config["site_dir"], config["use_directory_urls"]
+        files.append(File(path, folder, site, urls, inclusion=InclusionLevel.INCLUDED))
+    return files
+
+
+def on_post_build(config: Any) -> None:
+    while _DRAWN:
+        shutil.rmtree(_DRAWN.pop(), ignore_errors=True)

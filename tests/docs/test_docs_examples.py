@@ -58,5 +58,6 @@ def test_the_site_builds_strictly(tmp_path):
 
     for name, cls in base.Schedule._registry.items():
         assert f"gallery/{name}.png" in policies, f"the Policies page lacks {name}'s picture"
+        assert (tmp_path / "site" / "gallery" / f"{name}.png").stat().st_size > 5_000, f"the site lacks {name}.png"
         first_line = (cls.__doc__ or "").strip().split("\n")[0].split("`")[0][:30]
         assert first_line in policies, f"the Policies page lacks {name}'s docstring"

@@ -1,8 +1,10 @@
-"""The gallery under docs/ is current: an example for every registered policy, its image,
-and values equal to what the policy gives today (`python docs/make_gallery.py` redraws)."""
+"""The gallery: a picture for every registered policy, drawn from the example it declares
+(the site draws it when it is built; `tests/docs/test_docs_examples.py` checks the site has
+every picture)."""
 
 import importlib.util
-import json
+
+import pytest
 
 from lrsched.base import Schedule
 from tests.support import ROOT
@@ -17,13 +19,15 @@ def _gallery():
     return module
 
 
-def test_every_policy_has_a_current_picture_in_the_gallery():
+def test_every_registered_policy_gets_a_picture_of_its_declared_example(tmp_path):
+    pytest.importorskip("matplotlib", reason="matplotlib is not installed; CI installs it")
     gallery = _gallery()
     examples = gallery.examples()
     registered = {name for name, cls in Schedule._registry.items() if cls.__module__.startswith("lrsched.")}
     assert set(examples) == registered, "a picture per registered policy, from the example it declares"
     for name, (schedule, _) in examples.items():
-        assert schedule.policy == name
-        assert (DOCS / "gallery" / f"{name}.png").stat().st_size > 5_000, name
-    committed = json.loads((DOCS / "gallery" / "manifest.json").read_text())
-    assert committed == gallery.manifest(), "the gallery is stale: run python docs/make_gallery.py"
+        assert schedule.policy == name and schedule == Schedule._registry[name].example()
+    written = gallery.draw(tmp_path)
+    assert sorted(p.name for p in written) == sorted(f"{name}.png" for name in registered)
+    for picture in written:
+        assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and picture.stat().st_size > 5_000, picture.name
