@@ -63,7 +63,7 @@ RECOMMENDED: dict[tuple[str, str], tuple[str, str, float]] = {
 # sweeps (start_lr 1e-5; 1e-8 to 1; 300 steps; smoothing 0.95), held out as at the default.
 OFF_DEFAULT = {
     "sgd": "at four other sweeps the held-out benchmark measured the SGD rules' worst regret at 8-116 points "
-    "(at the default, 36-66): sweep the default range, or add confirm=k",
+    "(at the default, 36-66): sweep the default range, and confirm=k where you have held-out batches",
     "adaptive": "at four other sweeps the held-out benchmark measured the adaptive rules within 3.3 points, "
     "but for 1cycle 12.3 once (1e-8 to 1)",
 }
