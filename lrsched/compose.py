@@ -238,10 +238,12 @@ class Warmup(Schedule):
         )
 
     def _pieces(self, until: float, trend: int, fraction: bool) -> tuple[Piece, ...]:
-        head = [Piece(0.0, self.steps, trend)] if self.steps > 0.0 else []
+        pieces = self.schedule.height_pieces if fraction else self.schedule.pieces
+        if self.steps == 0.0:  # no ramp: the schedule's own pieces (step 0's too)
+            return pieces(until)
+        head = [Piece(0.0, self.steps, trend)]
         if until <= self.steps:
             return clip_pieces(head, until)
-        pieces = self.schedule.height_pieces if fraction else self.schedule.pieces
         tail = [
             Piece(max(p.start, self.steps), p.end, p.trend)
             for p in shift_pieces(pieces(until - self._shift), self._shift)

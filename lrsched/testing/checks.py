@@ -29,6 +29,14 @@ def _tolerance(schedule: Schedule, rtol: float) -> float:
     return rtol * max(abs(low), abs(high), 1e-300)
 
 
+def _float64_noise(schedule: Schedule) -> float:
+    """What float64 rounding moves a value by: 1e-12 of its scale, or, for an inverse
+    momentum (anywhere inside), the LR's rounding (a few ulp) magnified as the momentum
+    places it between the LR's bounds: an LR range 2.4e-7 of its size wide places the
+    momentum only to about eps / 2.4e-7."""
+    return _tolerance(schedule, max(1e-12, 32 * np.finfo(np.float64).eps * _momentum_magnification(schedule)))
+
+
 def check_finite(schedule: Schedule, steps: Any) -> None:
     """Every value is finite and >= 0."""
     steps = np.asarray(steps, dtype=np.float64)
@@ -68,7 +76,7 @@ def check_continuous(schedule: Schedule, steps: Any, *, rtol: float = 1e-9) -> N
     # cycle at step 9000 is off by ~1e-12 steps, which moves the value by max_slope times
     # that, however close two steps are.
     step_rounding = 8 * np.finfo(np.float64).eps * np.maximum(np.abs(a), np.abs(b))
-    allowed = schedule.max_slope * ((b - a) * (1 + rtol) + step_rounding) + _tolerance(schedule, 1e-12)
+    allowed = schedule.max_slope * ((b - a) * (1 + rtol) + step_rounding) + _float64_noise(schedule)
     bad = ~straddle & (np.abs(values[1:] - values[:-1]) > allowed)
     if bad.any():
         i = int(np.argmax(bad))
@@ -80,7 +88,7 @@ def check_continuous(schedule: Schedule, steps: Any, *, rtol: float = 1e-9) -> N
 
 def check_monotone(schedule: Schedule, until: float, *, samples: int = 65) -> None:
     """Within each declared piece the value moves only in the declared direction."""
-    tol = _tolerance(schedule, 1e-12)
+    tol = _float64_noise(schedule)
     for piece in schedule.pieces(until):
         if piece.trend is None or piece.end <= piece.start:
             continue

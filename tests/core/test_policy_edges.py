@@ -11,6 +11,7 @@ from hypothesis import given, strategies as st
 
 import lrsched as l
 import lrsched.testing as lt
+from lrsched.base import Piece
 
 
 # -- a freshly built schedule is a plain value (no lazy cache for a tracer to trip on)
@@ -269,3 +270,19 @@ def test_momentum_opposes_a_warmup_ramp_and_is_highest_at_its_lowest_lr(schedule
         # Where the ramp ends, the schedule's own step-0 momentum: no jump.
         inner = l.inverse_momentum(schedule=schedule.schedule)
         assert momentum(n) == pytest.approx(inner(0.0), abs=1e-9)
+
+
+def test_a_warmup_of_no_steps_has_its_schedules_pieces_at_step_0_too():
+    # A warmup of 0 steps gave no piece at all up to step 0 (its empty ramp cut away),
+    # and a product of it failed to read its pieces: horizon and plotting raised
+    # IndexError on join(constant, product([warmup(steps=0)])), which the property
+    # families drew once the LR draws near a bound shifted their sequence.
+    ramp_free = l.warmup(schedule=l.constant(lr=1.0), steps=0.0)
+    assert ramp_free.pieces(0.0) == l.constant(lr=1.0).pieces(0.0) == (Piece(0.0, 0.0, 0),)
+    assert ramp_free.shape_pieces(0.0) == (Piece(0.0, 0.0, 0),)
+    decay = l.cosine_decay(initial_lr=1.0, decay_steps=10)
+    for prefix in (True, False):
+        assert l.warmup(schedule=decay, steps=0.0, prefix=prefix).pieces(20.0) == decay.pieces(20.0)
+    joined = l.join(schedules=[l.constant(lr=1.0), l.product(schedules=[ramp_free])], boundaries=[1.0])
+    assert l.product(schedules=[ramp_free]).pieces(0.0) == (Piece(0.0, 0.0, 0),)
+    lt.check_schedule(joined)

@@ -106,3 +106,34 @@ def test_lrsched_bug_shapes_would_be_caught():
     lt.check_bounded(s, np.linspace(0, 2000, 2001))
     with pytest.raises(AssertionError, match="outside bounds"):
         lt.check_bounded(broken, np.linspace(0, 2000, 2001))
+
+
+def _narrow_wsd_momentum(start_lr=1 - 2.4e-7, decay_shape="linear"):
+    # An LR range 2.4e-7 of its size wide: its float64 rounding, magnified 4e6 times as
+    # the momentum places the LR between its bounds, is the momentum's precision.
+    lr = l.warmup_stable_decay(
+        peak_lr=1.0, warmup_steps=37, stable_steps=50.5, decay_steps=113, start_lr=start_lr, final_lr=start_lr,
+        decay_shape=decay_shape,
+    )  # fmt: skip
+    return l.inverse_momentum(schedule=lr)
+
+
+@pytest.mark.parametrize("decay_shape", ["linear", "cosine", "1-sqrt", "exp"])
+def test_a_momentum_over_a_narrow_lr_range_passes_to_the_precision_the_range_permits(decay_shape):
+    # Refused before: the continuity check allowed 1e-12 of the momentum, while the LR's
+    # own rounding (1e-16) moves it by 1e-16 / 2.4e-7.
+    lt.check_schedule(_narrow_wsd_momentum(decay_shape=decay_shape))
+
+
+def test_a_jump_in_a_momentum_over_a_narrow_lr_range_is_still_caught(monkeypatch):
+    real = l.InverseMomentum._value
+
+    def jumps(self, t, xp):  # 1e-6 up from step 60 on, where the LR holds its peak
+        return real(self, t, xp) + xp.where(t >= 60.0, 1e-6, 0.0)
+
+    monkeypatch.setattr(l.InverseMomentum, "_value", jumps)
+    m = _narrow_wsd_momentum()  # built after the patch: a schedule binds its value function when built
+    assert m(61.0) - m(59.0) == pytest.approx(1e-6, rel=1e-3)
+    # Two steps 1e-6 apart: the slope allows 3e-9 between them, the LR's rounding 3e-8.
+    with pytest.raises(AssertionError, match="max_slope"):
+        lt.check_continuous(m, np.array([60.0 - 5e-7, 60.0 + 5e-7]))
