@@ -383,6 +383,7 @@ def _job(args: tuple[str, ...] | tuple[Any, ...]) -> Any:
         return {f"{r}|{s}": lr for (r, s), lr in rule_lrs(result).items()} | {
             "_stopped": result.stopped,
             "_points": len(result.lrs),
+            "_sweep_steps": result.sweep[2] if result.sweep is not None else len(result.lrs),
         }
     if kind == "confirm":
         use, lr, seed, k, steps, spread = rest
@@ -521,6 +522,7 @@ def confirmed(
     k, steps, spread = setting
     label = f"k={k}, {steps} steps, spread {spread:.3g}"
     jobs: dict[tuple[str, int], tuple[Any, ...]] = {}
+    sweep_steps: dict[tuple[str, int], int] = {}
     for key, cell in report["cells"].items():
         opt, use, t = key.split("|")
         pick = picks[key]
@@ -528,12 +530,13 @@ def confirmed(
             lr = lrs[f"{pick.rule}|{pick.smoother}"]
             if readable(lrs) and lr is not None:
                 jobs[(key, s)] = ("confirm", int(t), opt, use, lr * pick.factor, s, k, steps, spread)
+                sweep_steps[(key, s)] = int(lrs.get("_sweep_steps", 100))  # reports before it was kept: 100
     searched = dict(zip(jobs, pool.map(_job, jobs.values()), strict=True))
     chosen: dict[tuple[str, int], Confirmation] = {}
     finals: list[tuple[Any, ...]] = []
     for (key, s), (lrs, held) in searched.items():
         opt, use, t = key.split("|")
-        found = Confirmation(use, lrs, held, steps, 100, jobs[(key, s)][4])
+        found = Confirmation(use, lrs, held, steps, sweep_steps[(key, s)], jobs[(key, s)][4])
         chosen[(key, s)] = found
         if found.lr is not None:
             finals.append(("train", int(t), opt, use, found.lr, s))

@@ -187,7 +187,7 @@ def suggestions(task: Task, seed: int, num_steps: int, optimizer_name: str = "sg
         f'lrsched recommend("{use}")': result.recommend(use).lr for use in ("constant", "one_cycle")
     }
     for smoother in ("local", "ema"):
-        analysed = RangeTestResult(lrs=result.lrs, losses=result.losses, stopped=result.stopped, smoother=smoother)
+        analysed = RangeTestResult.of(result.record, smoother=smoother)  # the sweep's own smoothing too
         for rule in RULES:
             found[f"lrsched {rule} ({smoother})"] = analysed.suggest(rule).lr
     found.update(peer_rules(result))
