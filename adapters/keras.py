@@ -204,8 +204,7 @@ def range_test(
         raise ValueError(f"batch_size must be a whole number >= 1; got {batch_size!r}")
     if not model.trainable_variables:
         raise ValueError("model has no trainable variables: there is nothing for the range test to train")
-    held_out = confirm_data if confirm_data is not None else val_data
-    check_confirmation(confirm, confirm_use, confirm_steps, None if held_out is None else [held_out])
+    held_out = check_confirmation(confirm, confirm_use, confirm_steps, confirm_data, val_data)
     if confirm:
         require_reiterable("x", _batches_of(x, y, batch_size))
     if not optimizer.built:
@@ -237,12 +236,11 @@ def range_test(
         if not confirm:
             return result
         sweeping[0] = False
-        steps = settings.num_steps if confirm_steps is None else confirm_steps
 
         def held_out_loss() -> float:
             return float(model.evaluate(*held_out, verbose=0, return_dict=True)["loss"])
 
-        return run_confirmation(result, confirm, confirm_use, steps, train_step, data, held_out_loss, restart)
+        return run_confirmation(result, confirm, confirm_use, confirm_steps, train_step, data, held_out_loss, restart)
     finally:
         restart()
 

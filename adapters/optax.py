@@ -177,7 +177,7 @@ def range_test(
     settings = RangeTestSettings(start_lr, end_lr, num_steps, mode, smoothing, diverge, progress)
     if val_data is not None:
         require_reiterable("val_data", val_data)
-    check_confirmation(confirm, confirm_use, confirm_steps, confirm_data if confirm_data is not None else val_data)
+    held_out = check_confirmation(confirm, confirm_use, confirm_steps, confirm_data, val_data)
     if confirm:
         require_reiterable("data", data)
     if not isinstance(replicated, bool):
@@ -267,10 +267,14 @@ def range_test(
     )
     if not confirm:
         return result
-    held_out = confirm_data if confirm_data is not None else val_data
-    assert held_out is not None  # check_confirmation refused confirm without held-out batches
     sweeping[0] = False
-    steps = settings.num_steps if confirm_steps is None else confirm_steps
     return run_confirmation(
-        result, confirm, confirm_use, steps, train_step, data, lambda: held_out_loss(held_out, "confirm_data"), restart
+        result,
+        confirm,
+        confirm_use,
+        confirm_steps,
+        train_step,
+        data,
+        lambda: held_out_loss(held_out, "confirm_data"),
+        restart,
     )

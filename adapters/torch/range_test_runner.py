@@ -105,7 +105,7 @@ def range_test(
     if not isinstance(optimizer, torch.optim.Optimizer):
         raise TypeError(f"optimizer must be a torch.optim.Optimizer; got {type(optimizer).__name__}")
     settings = RangeTestSettings(start_lr, end_lr, num_steps, mode, smoothing, diverge, progress)
-    _check_options(
+    held_out = _check_options(
         val_data=val_data,
         accumulation_steps=accumulation_steps,
         autocast=autocast,
@@ -220,12 +220,9 @@ def range_test(
         model.train()
         result = run_sweep(train_step, data, settings, optimizer=optimizer_family(type(optimizer).__name__))
         if confirm:
-            held_out = confirm_data if confirm_data is not None else val_data
-            assert held_out is not None  # _check_options refused confirm without held-out batches
-            steps = settings.num_steps if confirm_steps is None else confirm_steps
             sweeping = False  # the short trainings record no validation loss per step
             result = run_confirmation(
-                result, confirm, confirm_use, steps, train_step, data, lambda: held_out_loss(held_out), restart
+                result, confirm, confirm_use, confirm_steps, train_step, data, lambda: held_out_loss(held_out), restart
             )
         return result
     finally:
@@ -246,11 +243,12 @@ def _check_options(
     confirm_use: str = "constant",
     confirm_steps: int | None = None,
     confirm_data: Iterable[Any] | None = None,
-) -> None:
+) -> Iterable[Any]:
     """The torch runner's own options (beside the sweep's `RangeTestSettings`) checked
     before anything is touched (the same rules for `range_test` and for those who hold
     its options until later, as the Lightning callback does): a ValueError or TypeError
-    naming the option, the value and the range."""
+    naming the option, the value and the range. Returns the confirmation's held-out
+    batches (none without a confirmation)."""
     if val_data is not None:
         require_reiterable("val_data", val_data)
     if not isinstance(accumulation_steps, int) or isinstance(accumulation_steps, bool) or accumulation_steps < 1:
@@ -271,7 +269,7 @@ def _check_options(
         raise ValueError("closure=True steps optimizer.step(closure): it takes no accumulation_steps or grad_scaler")
     if distributed is not None and not isinstance(distributed, bool):
         raise TypeError(f"distributed must be True, False or None; got {distributed!r}")
-    check_confirmation(confirm, confirm_use, confirm_steps, confirm_data if confirm_data is not None else val_data)
+    return check_confirmation(confirm, confirm_use, confirm_steps, confirm_data, val_data)
 
 
 def check_range_test_options(**options: Any) -> None:

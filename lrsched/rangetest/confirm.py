@@ -48,7 +48,7 @@ def check_confirm(k: int, steps: int, spread: float = CONFIRM_SPREAD) -> None:
     if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
         raise ValueError(f"confirm_steps must be a whole number >= 1; got {steps!r}")
     if not (isinstance(spread, (int, float)) and math.isfinite(spread) and spread > 1.0):
-        raise ValueError(f"confirm_spread must be a finite number in (1, inf); got {spread!r}")
+        raise ValueError(f"spread must be a finite number in (1, inf); got {spread!r}")
 
 
 def candidate_lrs(lr: float, k: int = CONFIRM_CANDIDATES, spread: float = CONFIRM_SPREAD) -> tuple[float, ...]:
@@ -69,13 +69,17 @@ def short_schedule(use: str, lr: float, steps: int) -> Schedule:
     return cyclic(base_lr=lr / 10, max_lr=lr, step_size_up=max(1.0, steps / 4))  # two cycles
 
 
-def check_confirmation(k: int, use: str, steps: int | None, held_out: Iterable[Any] | None) -> None:
+def check_confirmation(
+    k: int, use: str, steps: int | None, confirm_data: Iterable[Any] | None, val_data: Iterable[Any] | None
+) -> Iterable[Any]:
     """A runner's confirmation options, checked before any training: `k` 0 (none) or a
     whole number >= 2, `use` one of `USES`, `steps` None (the sweep's) or a whole
-    number >= 1, and held-out batches that can be read once per candidate."""
+    number >= 1, and held-out batches (`confirm_data`, else `val_data`) that can be read
+    once per candidate. Returns those batches (none without a confirmation)."""
     if isinstance(k, int) and not isinstance(k, bool) and k == 0:
-        return
+        return ()
     check_confirm(k, 1 if steps is None else steps)
+    held_out = confirm_data if confirm_data is not None else val_data
     _one_of("confirm_use", use, USES)
     if held_out is None:
         raise ValueError(
@@ -83,6 +87,7 @@ def check_confirmation(k: int, use: str, steps: int | None, held_out: Iterable[A
             "(or val_data), batches the model does not train on"
         )
     require_reiterable("confirm_data", held_out)
+    return held_out
 
 
 def search(
@@ -106,7 +111,7 @@ def run_confirmation(
     result: RangeTestResult,
     k: int,
     use: str,
-    steps: int,
+    steps: int | None,
     train_step: Callable[[float, Iterator[Any]], tuple[float, float]],
     data: Iterable[Any],
     held_out_loss: Callable[[], float],
@@ -115,12 +120,15 @@ def run_confirmation(
     """Drive the confirmation stage after a sweep: `search` around
     `result.recommend(use)`, each candidate scored by `restart()` (back to the state the
     sweep began at), `steps` calls of `train_step(lr, batches)` (the runner's, as in the
-    sweep) following `short_schedule(use, candidate, steps)` on the cycled `data`, then
-    `held_out_loss()`. Returns the result with the `Confirmation` in its record; where
-    the sweep gave no recommendation, the result unchanged (its reason says why)."""
+    sweep; `steps` None: as many as the sweep's) following `short_schedule(use, candidate,
+    steps)` on the cycled `data`, then `held_out_loss()`. Returns the result with the
+    `Confirmation` in its record; where the sweep gave no recommendation, the result
+    unchanged (its reason says why)."""
     found = result.recommend(use)
     if found.lr is None:
         return result
+    sweep_steps = result.sweep[2] if result.sweep is not None else max(2, len(result.lrs))
+    steps = sweep_steps if steps is None else steps
 
     def score(lr: float) -> float:
         restart()
@@ -131,7 +139,6 @@ def run_confirmation(
         return held_out_loss()
 
     lrs, scores = search(found.lr, k, score)
-    sweep_steps = result.sweep[2] if result.sweep is not None else max(2, len(result.lrs))
     confirmation = Confirmation(use, lrs, scores, steps, sweep_steps, found.lr)
     record = dataclasses.replace(result.record, confirmation=confirmation)
     return RangeTestResult.of(record, smoother=result.smoother, trim=result.trim, span=result.span)

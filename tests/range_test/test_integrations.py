@@ -15,12 +15,9 @@ def _regression(n=256, seed=0):
     return x, x.sum(1, keepdim=True)
 
 
-def test_lightning_callback_runs_the_test_restores_and_applies_the_recommendation():
-    pl = pytest.importorskip("pytorch_lightning", reason="pytorch-lightning is not installed; CI installs it")
-    from lrsched.adapters.lightning import RangeTestCallback
-
-    x, y = _regression()
-    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=32)
+def _lightning_regression(pl):
+    """A LightningModule on `_regression`'s data: SGD with momentum at `lr` (its hparam),
+    the weights it starts `fit` from kept in `first_weights`."""
 
     class Regression(pl.LightningModule):
         def __init__(self, lr=1e-3):
@@ -40,8 +37,18 @@ def test_lightning_callback_runs_the_test_restores_and_applies_the_recommendatio
         def configure_optimizers(self):
             return torch.optim.SGD(self.parameters(), lr=self.hparams.lr, momentum=0.9)
 
+    return Regression()
+
+
+def test_lightning_callback_runs_the_test_restores_and_applies_the_recommendation():
+    pl = pytest.importorskip("pytorch_lightning", reason="pytorch-lightning is not installed; CI installs it")
+    from lrsched.adapters.lightning import RangeTestCallback
+
+    x, y = _regression()
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=32)
+
     torch.manual_seed(0)
-    model = Regression()
+    model = _lightning_regression(pl)
     initial = [p.detach().clone() for p in model.parameters()]
     callback = RangeTestCallback(use="constant", start_lr=1e-6, end_lr=10.0, num_steps=60)
     trainer = pl.Trainer(
@@ -71,20 +78,8 @@ def test_lightning_callback_applies_the_confirmed_lr_of_its_use():
     held_x, held_y = _regression(64, seed=1)
     loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=32)
 
-    class Regression(pl.LightningModule):
-        def __init__(self, lr=1e-3):
-            super().__init__()
-            self.save_hyperparameters()
-            self.net = torch.nn.Sequential(torch.nn.Linear(4, 16), torch.nn.ReLU(), torch.nn.Linear(16, 1))
-
-        def training_step(self, batch, batch_idx):
-            return torch.nn.functional.mse_loss(self.net(batch[0]), batch[1])
-
-        def configure_optimizers(self):
-            return torch.optim.SGD(self.parameters(), lr=self.hparams.lr, momentum=0.9)
-
     torch.manual_seed(0)
-    model = Regression()
+    model = _lightning_regression(pl)
     callback = RangeTestCallback(
         use="one_cycle", num_steps=60, confirm=3, confirm_steps=20, confirm_data=[(held_x, held_y)]
     )
