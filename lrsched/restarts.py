@@ -20,6 +20,10 @@ from lrsched.cosine import CosineRestarts
 from lrsched.params import MIN_LENGTH, Count, Factor, Growth, OneOf
 from lrsched.polynomial import Polynomial
 
+# Rises above this are computed in logs: float32 (largest 3.4e38) could overflow on the
+# way to a value within its range.
+FLOAT32_SAFE = 1e37
+
 
 class Decay(Protocol):
     """What `restarts` repeats: one decay over `decay_steps` from its peak, a policy that
@@ -120,6 +124,7 @@ class Restarts(Schedule):
     _upside_down: str = dataclasses.field(init=False, repr=False, compare=False)
     _first_upside_down: bool = dataclasses.field(init=False, repr=False, compare=False)
     _turn: float = dataclasses.field(init=False, repr=False, compare=False)
+    _past_float32: bool = dataclasses.field(init=False, repr=False, compare=False)
 
     @classmethod
     def example(cls) -> Restarts:
@@ -145,6 +150,8 @@ class Restarts(Schedule):
         set_field(self, "_end", INF if self.cycles is None else self._last_end(clock, self.cycles))
         self._check_last_top()
         set_field(self, "_bounds", self._find_bounds())
+        floor = self._levels[0]
+        set_field(self, "_past_float32", max(abs(top - floor) for top in self._tops()) > FLOAT32_SAFE)
         set_field(self, "_upside_down", self._orientation())
         set_field(self, "_first_upside_down", bool(self._top(0.0, MATH) < self._levels[0]))
         set_field(self, "_turn", self._turning_cycle() if self._upside_down == "some" else 0.0)
@@ -267,10 +274,29 @@ class Restarts(Schedule):
     def _value(self, t: Any, xp: Namespace) -> Any:
         i, inner = self._cycle(t, xp)
         floor = self._levels[0]
-        top = self._levels[1] if self.peak_decay == 1.0 else self._top(i, xp)
         # Clipped only against rounding (a float32 step): the bounds enclose the formula.
-        value = xp.clip(floor + (top - floor) * self.decay.shape_at(inner, xp), *self._bounds)
+        value = xp.clip(floor + self._rise(i, self.decay.shape_at(inner, xp), xp), *self._bounds)
         return value if self.cycles is None else xp.where(self._within(t, i), value, floor)
+
+    def _rise(self, i: Any, shape: Any, xp: Namespace) -> Any:
+        """(top_i - f) c: how far above the floor cycle i stands at the decay's shape c."""
+        floor, peak = self._levels
+        if not self._past_float32:
+            top = peak if self.peak_decay == 1.0 else self._top(i, xp)
+            return (top - floor) * shape
+        # Tops past float32's range: top_i - f is +-exp(g_i) (amplitude) or +-exp(g_i) - f
+        # (peak), and the shape joins g_i inside the exponent, so a top that overflows
+        # float32 while the shape brings the value back within range stays finite.
+        reach = peak - floor if self.scales == "amplitude" else peak
+        i = xp.minimum(i, float(self.cycles - 1)) if self.cycles is not None else i
+        size = xp.abs(shape)
+        log_size = xp.log(xp.where(size > 0.0, size, 1.0))
+        grown = xp.exp(i * self._log_decay + math.log(abs(reach)) + log_size)
+        if reach < 0.0:
+            grown = -grown
+        # A zero shape is no rise, however large the top (0 * inf would be NaN).
+        grown = xp.where(size > 0.0, xp.where(shape < 0.0, -grown, grown), 0.0 * shape)
+        return grown if self.scales == "amplitude" else grown - floor * shape
 
     def _tops(self) -> tuple[float, float]:
         """The lowest and highest top over the cycles (a limit where never reached)."""

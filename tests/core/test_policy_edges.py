@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import assume, given, strategies as st
 
 import lrsched as l
 import lrsched.testing as lt
@@ -286,3 +286,58 @@ def test_a_warmup_of_no_steps_has_its_schedules_pieces_at_step_0_too():
     joined = l.join(schedules=[l.constant(lr=1.0), l.product(schedules=[ramp_free])], boundaries=[1.0])
     assert l.product(schedules=[ramp_free]).pieces(0.0) == (Piece(0.0, 0.0, 0),)
     lt.check_schedule(joined)
+
+
+@pytest.mark.parametrize("scales", ["peak", "amplitude"])
+def test_tops_past_float32_brought_back_by_the_shape_are_finite_in_float32(scales):
+    # Cycle i's top 1.5**i passes float32's range (3.4e38) near cycle 219 while a cosine
+    # to the 10th power brings the value back within it late in each cycle: JAX and torch
+    # float32 gave inf (the top overflowed before the shape multiplied it), 3.3e36 exact.
+    torch = pytest.importorskip("torch", reason="torch is not installed; CI installs it")
+    jnp = pytest.importorskip("jax.numpy", reason="jax is not installed; CI installs it")
+    decay = l.cosine_decay(initial_lr=1.0, decay_steps=24.0, final_lr=1.0 if scales == "peak" else 0.0, exponent=10.0)
+    schedule = l.restarts(decay=decay, peak_decay=1.5, scales=scales, cycles=289)
+    steps = np.arange(0.0, 289 * 24 + 10)
+    cycle, inner = np.minimum(steps // 24, 288), np.where(steps < 289 * 24, steps % 24, 24)
+    shape = ((1 + np.cos(np.pi * inner / 24)) / 2) ** 10
+    # Peak scaling of a peak of 1 over a floor of 1, or amplitude scaling of 1 over 0: top 1.5**i.
+    top, floor = 1.5**cycle, 1.0 if scales == "peak" else 0.0
+    exact = np.where(steps < 289 * 24, floor + (top - floor) * shape, floor)
+    assert schedule(6933.0) == pytest.approx(exact[6933], rel=1e-12)
+    largest = float(np.finfo(np.float32).max)
+    within, beyond = exact < largest * (1 - 1e-5), exact > largest * (1 + 1e-5)
+    for name, values in {
+        "jax": np.asarray(schedule(jnp.asarray(steps, dtype=jnp.float32)), dtype=np.float64),
+        "torch": schedule(torch.tensor(steps, dtype=torch.float32)).double().numpy(),
+    }.items():
+        assert not np.isnan(values).any(), name
+        # exp of an argument up to 88 in float32: relative error up to 88 * 2**-24.
+        np.testing.assert_allclose(values[within], exact[within], rtol=1e-5, err_msg=name)
+        assert np.isinf(values[beyond]).all(), name
+
+
+@given(
+    lt.one_decays(),
+    st.floats(1.05, 3.0),
+    st.sampled_from(["amplitude", "peak"]),
+    st.integers(0, 30),
+    st.lists(st.floats(0.5, 1.0), min_size=4, max_size=4),
+)
+def test_tops_grown_past_float32_agree_on_every_backend(decay, factor, scales, extra, fractions):
+    # The class of the example above, drawn: cycles enough that the last tops pass
+    # float32's range, and steps late in the last cycles, where a decay's shape brings
+    # the value back within it.
+    pytest.importorskip("torch", reason="torch is not installed; CI installs it")
+    pytest.importorskip("jax", reason="jax is not installed; CI installs it")
+    floor, peak = decay.levels
+    reach = abs(peak - floor) if scales == "amplitude" else peak
+    assume(reach > 0.0)
+    cycles = max(math.ceil((math.log(3.5e38) - math.log(reach)) / math.log(factor)), 0) + 1 + extra
+    try:
+        schedule = l.restarts(decay=decay, peak_decay=factor, scales=scales, cycles=cycles)
+    except ValueError:  # beyond float64's range too
+        assume(False)
+    length = float(decay.decay_steps)
+    steps = [(cycles - k + f) * length for k in (1, 2) for f in fractions] + [(cycles - 1) * length + 0.5]
+    # Float32 (JAX) tops are exp of an argument up to 88: relative error up to ~88 * 2**-23.
+    lt.check_backends_agree(schedule, np.array(steps), frameworks=("numpy", "jax", "torch"), rtol32=2e-5)
