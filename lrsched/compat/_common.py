@@ -27,6 +27,14 @@ def line(start: float, end: float, steps: float) -> Schedule:
     return polynomial(initial_lr=start, decay_steps=steps, final_lr=end, power=1.0)
 
 
+def after_warmup(decay: Schedule, start_lr: float, end_lr: float, steps: float) -> Schedule:
+    """`decay` after a linear warmup from `start_lr` to `end_lr` over `steps` (none when
+    `steps <= 0`): optax's and Keras' warmup-then-decay schedules."""
+    if steps <= 0:
+        return decay
+    return warmup(schedule=decay, steps=steps, start_lr=start_lr, end_lr=end_lr)
+
+
 def segment(kind: str, start: float, end: float, steps: float) -> Schedule:
     """From `start` to `end` over `steps` along a line or half a cosine, then `end`."""
     if kind == "linear" or start == end:

@@ -13,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from lrsched.base import Schedule
+from lrsched.compat._common import after_warmup
 from lrsched.compat._refused import RefusedError, bad
 from lrsched.compat.optax import cosine_decay_schedule, exponential_decay
-from lrsched.compose import join, warmup
+from lrsched.compose import join
 from lrsched.cosine import cosine_decay, cosine_restarts
 from lrsched.decay import constant
 from lrsched.inverse import inverse_decay
@@ -45,9 +46,7 @@ def CosineDecay(
     rises)."""
     top = initial_learning_rate if warmup_target is None else warmup_target
     decay = cosine_decay_schedule(top, decay_steps, alpha)
-    if warmup_target is None or warmup_steps <= 0:
-        return decay
-    return warmup(schedule=decay, steps=warmup_steps, start_lr=initial_learning_rate, end_lr=warmup_target)
+    return after_warmup(decay, initial_learning_rate, top, warmup_steps if warmup_target is not None else 0)
 
 
 def CosineDecayRestarts(
