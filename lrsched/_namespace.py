@@ -437,6 +437,11 @@ class JaxNamespace(_ArrayNamespace):
         return not isinstance(t, self._jax.core.Tracer)  # a traced step has no value to check
 
 
+def _dtype_rounded(bound: float, largest: float) -> float:
+    """`bound` as a dtype whose largest finite number is `largest` rounds it: infinite beyond."""
+    return bound if abs(bound) <= largest else math.copysign(math.inf, bound)
+
+
 class TorchNamespace(_ArrayNamespace):
     name = "torch"
 
@@ -455,8 +460,7 @@ class TorchNamespace(_ArrayNamespace):
                 # A bound beyond the dtype's range (an LR above float32's largest number) is
                 # that dtype's infinity, as its rounding would make it: torch refuses it as is.
                 largest = float(self._torch.finfo(x.dtype).max)
-                low = -math.inf if low < -largest else low
-                high = math.inf if high > largest else high
+                low, high = (_dtype_rounded(bound, largest) for bound in (low, high))
             return self._torch.clamp(x, low, high)
         return MathNamespace.clip(x, low, high)
 

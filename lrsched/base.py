@@ -34,6 +34,20 @@ from lrsched.params import DocumentedOnRead, Param, check_parameters, sequence_o
 
 INF = math.inf
 FLOAT_MAX = sys.float_info.max
+#: Sizes outside this range are composed in logs on float32 steps: float32 (1.2e-38 to
+#: 3.4e38) could overflow or underflow on the way to a value within its range.
+FLOAT32_SAFE = (1e-30, 1e30)
+
+
+def narrow(t: Any, xp: Namespace) -> bool:
+    """Whether step `t` computes in a float narrower than float64 (float32: JAX's
+    default, torch's, and half-precision steps)."""
+    return xp.eps(t) > 1e-10
+
+
+def log_of(x: float) -> float:
+    """math.log, with log(0) = -inf."""
+    return math.log(x) if x > 0.0 else -INF
 
 
 class Piece(NamedTuple):
@@ -120,6 +134,12 @@ class Schedule:
 
     def _value(self, t: Any, xp: Namespace) -> Any:
         raise NotImplementedError
+
+    def _log_value(self, t: Any, xp: Namespace) -> Any:
+        """The value's logarithm: what a product sums on float32 steps where its factors
+        could leave float32's range on the way. A policy whose own value may leave that
+        range while the value times a small factor is within it gives its own."""
+        return xp.log(self._value(t, xp))
 
     def shape_at(self, t: Any, xp: Namespace) -> Any:
         """Where the value stands between its floor (0) and its peak (1) at step `t`
@@ -363,6 +383,16 @@ class Shaped(Schedule):
             low, high = (floor, peak) if floor <= peak else (peak, floor)
             return xp.clip(floor * xp.exp(math.log(peak / floor) * shape), low, high)
         return xp.between(floor, peak, shape)
+
+    def _log_value(self, t: Any, xp: Namespace) -> Any:
+        floor, peak = self._ends
+        size = max(abs(floor), abs(peak))
+        smallest, largest = FLOAT32_SAFE
+        own_formula = type(self)._value not in (Shaped._value, Shaped._geometric_value)
+        if own_formula or not narrow(t, xp) or size == 0.0 or smallest <= size <= largest:
+            return xp.log(self._value(t, xp))
+        # Levels beyond float32's sizes (a factor of a product): the size taken out first.
+        return math.log(size) + xp.log(self._from_shape(floor / size, peak / size, self.shape_at(t, xp), xp))
 
     def value_and_shape(self, t: Any, xp: Namespace) -> tuple[Any, Any]:
         if type(self)._value not in (Shaped._value, Shaped._geometric_value):  # a value formula of its own

@@ -9,12 +9,15 @@ from typing import Annotated, Any
 
 from lrsched._namespace import MATH, Namespace
 from lrsched.base import (
+    FLOAT32_SAFE,
     INF,
     Part,
     Parts,
     Piece,
     Schedule,
     clip_pieces,
+    log_of,
+    narrow,
     normalised,
     power_of,
     register,
@@ -420,6 +423,7 @@ class Product(Schedule):
     # leaves the position within the bounds readable, as at one level.
     _factors: tuple[Schedule, ...] = dataclasses.field(init=False, repr=False, compare=False)
     _carried: float = dataclasses.field(init=False, repr=False, compare=False)
+    _in_logs: bool = dataclasses.field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -433,16 +437,43 @@ class Product(Schedule):
                 factors.append(schedule)
         set_field(self, "_factors", tuple(factors))
         set_field(self, "_carried", carried)
+        set_field(self, "_in_logs", self._leaves_float32())
+
+    def _leaves_float32(self) -> bool:
+        """Whether a factor, a running product or the scale is beyond the sizes float32
+        multiplies safely: then float32 steps multiply in logs (1e-30 * 1e-30 * 1e40
+        was 0 * inf = NaN)."""
+        sizes, low, high = [self._carried], 1.0, 1.0
+        for schedule in self._factors:
+            low, high = low * schedule.bounds[0], high * schedule.bounds[1]
+            sizes += [*schedule.bounds, low, high]
+        smallest, largest = FLOAT32_SAFE
+        return any(size != 0.0 and not smallest <= abs(size) <= largest for size in sizes)
 
     def _unscaled(self, t: Any, xp: Namespace) -> Any:
+        if self._in_logs and narrow(t, xp):
+            return xp.exp(self._log_unscaled(t, xp))
         value = self._factors[0]._value(t, xp)
         for schedule in self._factors[1:]:
             value = value * schedule._value(t, xp)
         return value
 
+    def _log_unscaled(self, t: Any, xp: Namespace) -> Any:
+        total = self._factors[0]._log_value(t, xp)
+        for schedule in self._factors[1:]:
+            total = total + schedule._log_value(t, xp)
+        return total
+
     def _value(self, t: Any, xp: Namespace) -> Any:
+        if self._in_logs and narrow(t, xp):
+            return xp.exp(self._log_value(t, xp))
         value = self._unscaled(t, xp)
         return value * self._carried if self._carried != 1.0 else value
+
+    def _log_value(self, t: Any, xp: Namespace) -> Any:
+        if not (self._in_logs and narrow(t, xp)):
+            return xp.log(self._value(t, xp))
+        return self._log_unscaled(t, xp) + log_of(self._carried)
 
     def _unscaled_bounds(self) -> tuple[float, float]:
         # Every factor is >= 0: the product's extremes are the products of theirs,

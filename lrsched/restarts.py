@@ -15,14 +15,23 @@ import math
 from typing import Annotated, Any, Protocol, TypeGuard
 
 from lrsched._namespace import MATH, Namespace
-from lrsched.base import FLOAT_MAX, INF, Part, Piece, Schedule, register, require_schedule, set_field, sign
+from lrsched.base import (
+    FLOAT32_SAFE,
+    FLOAT_MAX,
+    INF,
+    Part,
+    Piece,
+    Schedule,
+    log_of,
+    narrow,
+    register,
+    require_schedule,
+    set_field,
+    sign,
+)
 from lrsched.cosine import CosineRestarts
 from lrsched.params import MIN_LENGTH, Count, Factor, Growth, OneOf
 from lrsched.polynomial import Polynomial
-
-# Rises above this are computed in logs: float32 (largest 3.4e38) could overflow on the
-# way to a value within its range.
-FLOAT32_SAFE = 1e37
 
 
 class Decay(Protocol):
@@ -151,7 +160,7 @@ class Restarts(Schedule):
         self._check_last_top()
         set_field(self, "_bounds", self._find_bounds())
         floor = self._levels[0]
-        set_field(self, "_past_float32", max(abs(top - floor) for top in self._tops()) > FLOAT32_SAFE)
+        set_field(self, "_past_float32", max(abs(top - floor) for top in self._tops()) > FLOAT32_SAFE[1])
         set_field(self, "_upside_down", self._orientation())
         set_field(self, "_first_upside_down", bool(self._top(0.0, MATH) < self._levels[0]))
         set_field(self, "_turn", self._turning_cycle() if self._upside_down == "some" else 0.0)
@@ -272,31 +281,39 @@ class Restarts(Schedule):
         return self.decay.shape_slope
 
     def _value(self, t: Any, xp: Namespace) -> Any:
+        if self._past_float32 and narrow(t, xp):
+            return xp.exp(self._log_value(t, xp))
         i, inner = self._cycle(t, xp)
         floor = self._levels[0]
+        top = self._levels[1] if self.peak_decay == 1.0 else self._top(i, xp)
         # Clipped only against rounding (a float32 step): the bounds enclose the formula.
-        value = xp.clip(floor + self._rise(i, self.decay.shape_at(inner, xp), xp), *self._bounds)
+        value = xp.clip(floor + (top - floor) * self.decay.shape_at(inner, xp), *self._bounds)
         return value if self.cycles is None else xp.where(self._within(t, i), value, floor)
 
-    def _rise(self, i: Any, shape: Any, xp: Namespace) -> Any:
-        """(top_i - f) c: how far above the floor cycle i stands at the decay's shape c."""
+    def _log_value(self, t: Any, xp: Namespace) -> Any:
+        if not (self._past_float32 and narrow(t, xp)):
+            return xp.log(self._value(t, xp))
+        # Tops past float32's range: the value is A + s exp(G), with A = f (amplitude) or
+        # f (1 - c) (peak), s = +-1 and G = i log d + log|reach| + log|c|, the shape c
+        # inside the exponent; so a top that overflows float32 while the shape (or a
+        # product's other factor) brings the value back within range stays finite.
         floor, peak = self._levels
-        if not self._past_float32:
-            top = peak if self.peak_decay == 1.0 else self._top(i, xp)
-            return (top - floor) * shape
-        # Tops past float32's range: top_i - f is +-exp(g_i) (amplitude) or +-exp(g_i) - f
-        # (peak), and the shape joins g_i inside the exponent, so a top that overflows
-        # float32 while the shape brings the value back within range stays finite.
+        i, inner = self._cycle(t, xp)
+        shape = self.decay.shape_at(inner, xp)
         reach = peak - floor if self.scales == "amplitude" else peak
-        i = xp.minimum(i, float(self.cycles - 1)) if self.cycles is not None else i
+        last = xp.minimum(i, float(self.cycles - 1)) if self.cycles is not None else i
         size = xp.abs(shape)
-        log_size = xp.log(xp.where(size > 0.0, size, 1.0))
-        grown = xp.exp(i * self._log_decay + math.log(abs(reach)) + log_size)
-        if reach < 0.0:
-            grown = -grown
-        # A zero shape is no rise, however large the top (0 * inf would be NaN).
-        grown = xp.where(size > 0.0, xp.where(shape < 0.0, -grown, grown), 0.0 * shape)
-        return grown if self.scales == "amplitude" else grown - floor * shape
+        rises = size > 0.0
+        grown = last * self._log_decay + math.log(abs(reach)) + xp.log(xp.where(rises, size, 1.0))
+        rest = floor if self.scales == "amplitude" else floor * (1.0 - shape)
+        below = shape < 0.0 if reach > 0.0 else shape >= 0.0  # s = -1
+        capped = xp.exp(xp.minimum(grown, 80.0))
+        direct = xp.log(rest + xp.where(rises, xp.where(below, -capped, capped), 0.0 * shape))
+        # Beyond exp(80) the rise dwarfs the rest: log(exp(G) + A) = G + log1p(A exp(-G)).
+        far = grown + xp.log1p(rest * xp.exp(-xp.maximum(grown, 80.0)))
+        low, high = self._bounds
+        logged = xp.clip(xp.where(rises & (grown > 80.0), far, direct), log_of(low), log_of(high))
+        return logged if self.cycles is None else xp.where(self._within(t, i), logged, log_of(floor))
 
     def _tops(self) -> tuple[float, float]:
         """The lowest and highest top over the cycles (a limit where never reached)."""

@@ -341,3 +341,52 @@ def test_tops_grown_past_float32_agree_on_every_backend(decay, factor, scales, e
     steps = [(cycles - k + f) * length for k in (1, 2) for f in fractions] + [(cycles - 1) * length + 0.5]
     # Float32 (JAX) tops are exp of an argument up to 88: relative error up to ~88 * 2**-23.
     lt.check_backends_agree(schedule, np.array(steps), frameworks=("numpy", "jax", "torch"), rtol32=2e-5)
+
+
+def test_products_whose_factors_leave_float32_are_finite_in_float32():
+    # Factors beyond float32's range (3.4e38 .. 1.2e-38) whose product is within it: float32
+    # gave 0 * inf = NaN (1e-30 * 1e-30 * 1e40), or inf (a restarts top of 7.8e38 times
+    # a cosine at 0.05: the first was found by the property families, the second is its class).
+    jnp = pytest.importorskip("jax.numpy", reason="jax is not installed; CI installs it")
+    torch = pytest.importorskip("torch", reason="torch is not installed; CI installs it")
+    growing = l.restarts(
+        decay=l.cosine_decay(initial_lr=1.0, decay_steps=24.0, final_lr=1.0, exponent=10.0),
+        peak_decay=1.5,
+        scales="peak",
+        cycles=295,
+    )
+    cases = [
+        (l.product(schedules=[l.constant(lr=1e-30), l.constant(lr=1e-30), l.constant(lr=1e40)]), 0.0, 1e-20),
+        (l.product(schedules=[l.constant(lr=1e30), l.constant(lr=1e30), l.constant(lr=1e-40)]), 0.0, 1e20),
+        (l.product(schedules=[l.cosine_decay(initial_lr=1e39, decay_steps=10), l.constant(lr=1e-10)]), 5.0, 5e28),
+        # top 1.5**294 = 7.8e38 a fifth of the way into the cycle, times 0.05 (half a cycle of 1 step)
+        (l.product(schedules=[l.cosine_restarts(max_lr=0.1, first_cycle_steps=1), growing]), 7076.5, None),
+    ]
+    for schedule, step, exact in cases:
+        if exact is None:
+            shape = ((1 + math.cos(math.pi * 20.5 / 24)) / 2) ** 10
+            exact = 0.05 * (1.0 + (1.5**294 - 1.0) * shape)
+        assert schedule(step) == pytest.approx(exact, rel=1e-12)
+        for value in (schedule(jnp.float32(step)), schedule(torch.tensor(step, dtype=torch.float32))):
+            # Logs of sizes up to 90 summed in float32: relative error up to ~1e-5.
+            assert float(value) == pytest.approx(exact, rel=4e-5), (schedule, value)
+
+
+@given(
+    lt.schedules(),
+    lt.schedules(),
+    st.floats(20.0, 60.0),
+    st.floats(-8.0, 8.0),
+    st.lists(st.floats(0, 1e4), min_size=4, max_size=4),
+)
+def test_products_with_factors_beyond_float32_agree_on_every_backend(first, second, size, rest, steps):
+    # The class above, drawn: any two schedules times constants of 10**size and
+    # 10**-(size + rest), whose running products leave float32's range on the way.
+    pytest.importorskip("torch", reason="torch is not installed; CI installs it")
+    pytest.importorskip("jax", reason="jax is not installed; CI installs it")
+    big, small = l.constant(lr=10.0**size), l.constant(lr=10.0 ** -(size + rest))
+    schedule = l.product(schedules=[big, first, big, second, small, small])
+    assume(schedule.bounds[1] < 1e30)
+    all_steps = np.concatenate([[0.0, 1.0, 10.0, 1000.0], steps])
+    # Logs of sizes up to ~140 summed in float32: relative error up to ~4e-5.
+    lt.check_backends_agree(schedule, all_steps, frameworks=("numpy", "jax", "torch"), rtol32=1e-4)
