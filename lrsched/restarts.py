@@ -80,6 +80,10 @@ class OneDecay(Part):
         return f"one of {', '.join(restartable_policies())} (one decay over its decay_steps)"
 
 
+#: The tops of the first cycles a Python step looks up rather than computes.
+TABLED_TOPS = 64
+
+
 @register
 @dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
 class Restarts(Schedule):
@@ -134,6 +138,7 @@ class Restarts(Schedule):
     _first_upside_down: bool = dataclasses.field(init=False, repr=False, compare=False)
     _turn: float = dataclasses.field(init=False, repr=False, compare=False)
     _past_float32: bool = dataclasses.field(init=False, repr=False, compare=False)
+    _first_tops: tuple[float, ...] = dataclasses.field(init=False, repr=False, compare=False)
 
     @classmethod
     def example(cls) -> Restarts:
@@ -161,6 +166,10 @@ class Restarts(Schedule):
         set_field(self, "_bounds", self._find_bounds())
         floor = self._levels[0]
         set_field(self, "_past_float32", max(abs(top - floor) for top in self._tops()) > FLOAT32_SAFE[1])
+        tabled = range(min(self.cycles or TABLED_TOPS, TABLED_TOPS))
+        peak = self._levels[1]
+        tops = (peak if self.peak_decay == 1.0 else self._top(float(i), MATH) for i in tabled)
+        set_field(self, "_first_tops", tuple(tops))
         set_field(self, "_upside_down", self._orientation())
         set_field(self, "_first_upside_down", bool(self._top(0.0, MATH) < self._levels[0]))
         set_field(self, "_turn", self._turning_cycle() if self._upside_down == "some" else 0.0)
@@ -281,6 +290,8 @@ class Restarts(Schedule):
         return self.decay.shape_slope
 
     def _value(self, t: Any, xp: Namespace) -> Any:
+        if xp is MATH:
+            return self._python_value(t)
         if self._past_float32 and narrow(t, xp):
             return xp.exp(self._log_value(t, xp))
         i, inner = self._cycle(t, xp)
@@ -289,6 +300,22 @@ class Restarts(Schedule):
         # Clipped only against rounding (a float32 step): the bounds enclose the formula.
         value = xp.clip(floor + (top - floor) * self.decay.shape_at(inner, xp), *self._bounds)
         return value if self.cycles is None else xp.where(self._within(t, i), value, floor)
+
+    def _python_value(self, t: float) -> float:
+        """`_value` for a Python step, the same arithmetic in the same order, with the
+        first cycles' tops looked up: the hot path of direct calls and `LambdaLR`."""
+        i, offset, length = self._clock._cycle(t, MATH)  # _cycle, inlined
+        first = self._clock.first_cycle_steps
+        inner = offset if self.cycle_mult == 1.0 else offset / length * first
+        inner = first if inner > first else inner
+        floor = self._levels[0]
+        if self.cycles is not None and not (t < self._end and i < self.cycles):
+            return floor
+        tops = self._first_tops
+        top = tops[int(i)] if i < len(tops) else self._top(i, MATH)
+        value = floor + (top - floor) * self.decay.shape_at(inner, MATH)
+        low, high = self._bounds
+        return low if value < low else high if value > high else value
 
     def _log_value(self, t: Any, xp: Namespace) -> Any:
         if not (self._past_float32 and narrow(t, xp)):
