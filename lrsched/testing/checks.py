@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from lrsched.base import NoClosedFormError, Schedule, horizon
+from lrsched.cosine import CosineRestarts
 from lrsched.momentum import InverseMomentum
 
 # Large steps that every schedule must survive: up to 2**53, the last integer a
@@ -144,18 +145,13 @@ def check_backends_agree(
             rounded = half.double().numpy()
             values = schedule(half).double().numpy()
             reference = np.array([schedule(float(s)) for s in rounded])
+            placed = np.maximum(8 * 2.0**-24, _float32_placement(schedule, rounded))
             allowed = (
                 rtol32 * np.maximum(np.abs(reference), _float32_scale(schedule))
                 + 2.0**-125
-                + (schedule.max_slope * 8 * 2.0**-24 * np.maximum(rounded, 1.0))
+                + (schedule.max_slope * placed * np.maximum(rounded, 1.0))
             )
-            checked = np.array(
-                [
-                    not schedule.breakpoints(t * (1 + 2.0**-22) + 1e-6, max(t * (1 - 2.0**-22) - 1e-6, 0))
-                    for t in rounded.tolist()
-                ],
-                dtype=bool,
-            )
+            checked = _off_breakpoints(schedule, rounded, np.maximum(2.0**-22, placed), whole=True, absolute=1e-6)
             bad = checked & ~(np.abs(values - reference) <= allowed) & ~_float32_overflow(reference, values)
             if bad.any():
                 i = int(np.argmax(bad))
@@ -176,10 +172,12 @@ def check_backends_agree(
         if rtol > 1e-15:
             # A float32 step holds t only to t * 2**-24: the value may move by up to
             # max_slope times that, and a breakpoint that close may fall either side.
-            resolution = 8 * 2.0**-24 * np.maximum(steps, 1.0)
+            # So may a decimal multiplier's restart (see _float32_placement).
+            placed = np.maximum(8 * 2.0**-24, _float32_placement(schedule, steps))
+            resolution = placed * np.maximum(steps, 1.0)
             # Float32 also flushes values below its smallest normal number (2**-126).
             allowed = allowed + schedule.max_slope * resolution + 2.0**-125 + rtol * _float32_scale(schedule)
-            checked = _off_breakpoints(schedule, steps, 8 * 2.0**-24, whole=True)
+            checked = _off_breakpoints(schedule, steps, placed, whole=True)
             checked = checked & ~_float32_overflow(scalar, values)
         bad = checked & (np.abs(values - scalar) > allowed)
         if bad.any():
@@ -203,15 +201,40 @@ def _float32_scale(schedule: Schedule) -> float:
 
 def _momentum_magnification(schedule: Schedule) -> float:
     found = 1.0
-    if isinstance(schedule, InverseMomentum):
-        low, high = schedule.schedule.bounds
-        if high > low:
-            found = max(abs(low), abs(high)) / (high - low)
+    for part in _every_part(schedule):
+        if isinstance(part, InverseMomentum):
+            low, high = part.schedule.bounds
+            if high > low:
+                found = max(found, max(abs(low), abs(high)) / (high - low))
+    return found
+
+
+def _every_part(schedule: Schedule) -> list[Schedule]:
+    """The schedule and every schedule it holds, at any depth (a restarts' clock too)."""
+    found = [schedule]
     for value in vars(schedule).values():
-        parts = value if isinstance(value, tuple) else (value,)
-        for part in parts:
+        for part in value if isinstance(value, tuple) else (value,):
             if isinstance(part, Schedule):
-                found = max(found, _momentum_magnification(part))
+                found += _every_part(part)
+    return found
+
+
+def _float32_placement(schedule: Schedule, steps: np.ndarray) -> np.ndarray:
+    """How far (relative to the step) float32 may place a fractional restart from its
+    exact step: a decimal multiplier's restart is expm1 of the cycle index times log m,
+    computed to 2 eps32 (4 + E) of the step with E = log1p(t (m - 1) / D) — the
+    window within which `CosineRestarts` takes a start for the whole step it is near.
+    A float32 step that close to a fractional restart may fall either side of it, and
+    a cycle's offset (so its value) moves by as much."""
+    found = np.zeros(np.shape(steps))
+    for part in _every_part(schedule):
+        if isinstance(part, CosineRestarts) and part.cycle_mult != 1.0:
+            m, first = part.cycle_mult, part.first_cycle_steps
+            exponent = np.log1p(np.asarray(steps, dtype=np.float64) * (m - 1.0) / first)
+            cycles = exponent / math.log(m) + 1.0
+            # The window, plus the float32 rounding of the start it is measured from.
+            snap = 2 * 2.0**-23 * (4.0 + exponent) + 4 * 2.0**-52 * (cycles + 1.0)
+            found = np.maximum(found, snap + 8 * 2.0**-24)
     return found
 
 
@@ -223,10 +246,13 @@ def _float32_overflow(reference: np.ndarray, values: np.ndarray) -> np.ndarray:
     return beyond
 
 
-def _off_breakpoints(schedule: Schedule, steps: np.ndarray, relative: float, *, whole: bool) -> np.ndarray:
-    """Which steps lie farther than `relative * max(t, 1)` from every breakpoint (from
-    every fractional one only, unless `whole`: whole-step breakpoints are exact)."""
-    slack = relative * np.maximum(steps, 1.0)
+def _off_breakpoints(
+    schedule: Schedule, steps: np.ndarray, relative: Any, *, whole: bool, absolute: float = 0.0
+) -> np.ndarray:
+    """Which steps lie farther than `relative * max(t, 1) + absolute` (`relative` a
+    number or one per step) from every breakpoint (from every fractional one only,
+    unless `whole`: whole-step breakpoints are exact)."""
+    slack = np.broadcast_to(relative * np.maximum(steps, 1.0) + absolute, np.shape(steps))
     # A user's schedule may declare `breakpoints(until)` alone, without the `since` window.
     windowed = len(inspect.signature(schedule.breakpoints).parameters) >= 2
 

@@ -20,46 +20,32 @@ STEPS = np.array([0, 0.5, 1, 2, 3, 7, 10, 33.3, 100, 257, 1000, 4096, 1e5])
 
 
 @pytest.mark.parametrize("name", sorted(STRATEGIES))
-def test_declared_shape_holds(name):
-    @given(STRATEGIES[name]())
-    def run(schedule):
-        assert schedule.policy == name or name == "any composition"
-        lt.check_schedule(schedule)
+def test_every_property_holds_on_every_backend(name):
+    """Four properties of each drawn schedule: its declared shape holds (bounds, slope,
+    pieces, continuity); scalar, NumPy, JAX and torch calls agree; any array layout and
+    dtype gives the scalar values; half-precision steps compute in float32.
 
-    run()
-
-
-@pytest.mark.parametrize("name", sorted(STRATEGIES))
-def test_scalar_numpy_torch_jax_agree(name):
+    One draw feeds all four (each still checked on every example: 400 in CI): drawing a
+    composition costs more than checking it, and four families drew each schedule four
+    times (the suite's largest cost)."""
     pytest.importorskip("jax", reason="jax is not installed; CI installs it")
     pytest.importorskip("torch", reason="torch is not installed; CI installs it")
 
     # Always 8 extra steps: one array shape, so JAX compiles each operation once per
     # process rather than once per length drawn.
-    @given(STRATEGIES[name](), st.lists(st.floats(0, 1e4), min_size=8, max_size=8))
-    def run(schedule, extra):
+    @given(
+        STRATEGIES[name](),
+        st.lists(st.floats(0, 1e4), min_size=8, max_size=8),
+        lt.step_arrays(),
+        st.lists(st.integers(0, 65504), min_size=1, max_size=8),
+    )
+    def run(schedule, extra, arrays, counts):
+        assert schedule.policy == name or name == "any composition"
+        lt.check_schedule(schedule)
         lt.check_backends_agree(schedule, np.concatenate([STEPS, extra]), frameworks=("numpy", "jax", "torch"))
-
-    run()
-
-
-@pytest.mark.parametrize("name", sorted(STRATEGIES))
-def test_any_array_layout_and_dtype_gives_the_scalar_values(name):
-    @given(STRATEGIES[name](), lt.step_arrays())
-    def run(schedule, steps):
-        lt.check_any_array(schedule, steps)
-
-    run()
-
-
-@pytest.mark.parametrize("name", sorted(STRATEGIES))
-def test_half_precision_steps_compute_in_float32(name):
-    pytest.importorskip("torch", reason="torch is not installed; CI installs it")
-
-    @given(STRATEGIES[name](), st.lists(st.integers(0, 65504), min_size=1, max_size=8))
-    def run(schedule, counts):
-        steps = np.concatenate([[0, 1, 2048, 60000, 65504], counts]).astype(np.float64)
-        lt.check_backends_agree(schedule, steps, frameworks=("float16", "bfloat16"))
+        lt.check_any_array(schedule, arrays)
+        half_steps = np.concatenate([[0, 1, 2048, 60000, 65504], counts]).astype(np.float64)
+        lt.check_backends_agree(schedule, half_steps, frameworks=("float16", "bfloat16"))
 
     run()
 

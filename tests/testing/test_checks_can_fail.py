@@ -137,3 +137,28 @@ def test_a_jump_in_a_momentum_over_a_narrow_lr_range_is_still_caught(monkeypatch
     # Two steps 1e-6 apart: the slope allows 3e-9 between them, the LR's rounding 3e-8.
     with pytest.raises(AssertionError, match="max_slope"):
         lt.check_continuous(m, np.array([60.0 - 5e-7, 60.0 + 5e-7]))
+
+
+@pytest.mark.parametrize("frameworks", [("numpy", "jax"), ("bfloat16",)])
+def test_float32_checks_allow_a_decimal_multipliers_restart_placement_and_no_more(frameworks):
+    # A decimal multiplier's restart is placed by expm1 and log in float32, to a few ulp
+    # of the step times the exponent: the float32 checks allow that window (a restart
+    # 0.1 step from 1e5 was reported), and still catch a cycle placed half a step off.
+    pytest.importorskip("jax", reason="jax is not installed; CI installs it")
+    pytest.importorskip("torch", reason="torch is not installed; CI installs it")
+    from lrsched.base import narrow
+
+    @dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
+    class HalfStepLate(l.CosineRestarts):
+        policy = "test_half_step_late"
+
+        def _value(self, t, xp):
+            return super()._value(t + 0.5 if narrow(t, xp) else t, xp)
+
+    for first in (1.1000000000000014, 23.09375):  # the two the property families drew
+        decay = l.polynomial(initial_lr=1.0, decay_steps=first, final_lr=10.0)
+        near = l.restarts(decay=decay, cycle_mult=1.0000000000000013)
+        lt.check_backends_agree(near, [0.0, 65536.0, 100000.0], frameworks=frameworks)
+    late = HalfStepLate(max_lr=1.0, first_cycle_steps=10.0, cycle_mult=1.1)
+    with pytest.raises(AssertionError, match="gives"):
+        lt.check_backends_agree(late, np.arange(0.0, 200.0, 3.0), frameworks=frameworks)
