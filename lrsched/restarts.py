@@ -321,25 +321,25 @@ class Restarts(Schedule):
         if not (self._past_float32 and narrow(t, xp)):
             return xp.log(self._value(t, xp))
         # Tops past float32's range: the value is A + s exp(G), with A = f (amplitude) or
-        # f (1 - c) (peak), s = +-1 and G = i log d + log|reach| + log|c|, the shape c
-        # inside the exponent; so a top that overflows float32 while the shape (or a
-        # product's other factor) brings the value back within range stays finite.
+        # f (1 - c) (peak), s the sign of the reach and G = i log d + log|reach| + log c,
+        # the shape c inside the exponent; so a top that overflows float32 while the shape
+        # (or a product's other factor) brings the value back within range stays finite.
         floor, peak = self._levels
         i, inner = self._cycle(t, xp)
-        shape = self.decay.shape_at(inner, xp)
+        shape = xp.maximum(self.decay.shape_at(inner, xp), 0.0)  # below 0 by rounding only
         reach = peak - floor if self.scales == "amplitude" else peak
         last = xp.minimum(i, float(self.cycles - 1)) if self.cycles is not None else i
-        size = xp.abs(shape)
-        rises = size > 0.0
-        grown = last * self._log_decay + math.log(abs(reach)) + xp.log(xp.where(rises, size, 1.0))
-        rest = floor if self.scales == "amplitude" else floor * (1.0 - shape)
-        below = shape < 0.0 if reach > 0.0 else shape >= 0.0  # s = -1
-        capped = xp.exp(xp.minimum(grown, 80.0))
-        direct = xp.log(rest + xp.where(rises, xp.where(below, -capped, capped), 0.0 * shape))
-        # Beyond exp(80) the rise dwarfs the rest: log(exp(G) + A) = G + log1p(A exp(-G)).
-        far = grown + xp.log1p(rest * xp.exp(-xp.maximum(grown, 80.0)))
-        low, high = self._bounds
-        logged = xp.clip(xp.where(rises & (grown > 80.0), far, direct), log_of(low), log_of(high))
+        rises = shape > 0.0
+        grown = last * self._log_decay + math.log(abs(reach)) + xp.log(xp.where(rises, shape, 1.0))
+        grown = xp.where(rises, grown, -INF)  # log G: no rise
+        rest = log_of(floor) + (0.0 * shape if self.scales == "amplitude" else xp.log1p(-xp.minimum(shape, 1.0)))
+        if reach > 0.0:  # log(exp(G) + exp(rest)), the larger taken out
+            high, low = xp.maximum(grown, rest), xp.minimum(grown, rest)
+            logged = xp.where(high > -INF, high + xp.log1p(xp.exp(low - high)), -INF)
+        else:  # log(exp(rest) - exp(G)): a rising decay's floor above its peak, so rest > -inf
+            logged = rest + xp.log1p(-xp.exp(xp.minimum(grown - rest, 0.0)))
+        low_bound, high_bound = self._bounds
+        logged = xp.clip(logged, log_of(low_bound), log_of(high_bound))
         return logged if self.cycles is None else xp.where(self._within(t, i), logged, log_of(floor))
 
     def _tops(self) -> tuple[float, float]:

@@ -225,10 +225,13 @@ def _float32_placement(schedule: Schedule, steps: np.ndarray) -> np.ndarray:
     computed to 2 eps32 (4 + E) of the step with E = log1p(t (m - 1) / D) — the
     window within which `CosineRestarts` takes a start for the whole step it is near.
     A float32 step that close to a fractional restart may fall either side of it, and
-    a cycle's offset (so its value) moves by as much."""
+    a cycle's offset (so its value) moves by as much. The window is taken at the
+    schedule's own step, so a composition's other parts are allowed it too (a bound
+    from above: a part's own clock never runs ahead of the schedule's)."""
     found = np.zeros(np.shape(steps))
     for part in _every_part(schedule):
-        if isinstance(part, CosineRestarts) and part.cycle_mult != 1.0:
+        # (Whole starts, from a whole multiplier and first length, are exact: no window.)
+        if isinstance(part, CosineRestarts) and part.cycle_mult != 1.0 and not part._whole_starts:
             m, first = part.cycle_mult, part.first_cycle_steps
             exponent = np.log1p(np.asarray(steps, dtype=np.float64) * (m - 1.0) / first)
             cycles = exponent / math.log(m) + 1.0

@@ -390,3 +390,25 @@ def test_products_with_factors_beyond_float32_agree_on_every_backend(first, seco
     all_steps = np.concatenate([[0.0, 1.0, 10.0, 1000.0], steps])
     # Logs of sizes up to ~140 summed in float32: relative error up to ~4e-5.
     lt.check_backends_agree(schedule, all_steps, frameworks=("numpy", "jax", "torch"), rtol32=1e-4)
+
+
+@given(
+    st.sampled_from(["polynomial", "cosine_decay", "rex"]),
+    st.floats(1e31, 1e37),
+    st.floats(1e-3, 1e3),
+    st.floats(0.05, 1.0),
+    st.sampled_from(["amplitude", "peak"]),
+)
+def test_restarts_of_a_decay_rising_past_float32_sizes_agree_on_every_backend(name, floor, peak, factor, scales):
+    # A rising decay (its floor, final_lr, far above its peak) beside float32's range: the
+    # float32 log form took every value as floor + rise (10x too high at 1e35) and gave
+    # NaN where rounding put floor - rise below 0 (step 0 at 1e34).
+    pytest.importorskip("torch", reason="torch is not installed; CI installs it")
+    pytest.importorskip("jax", reason="jax is not installed; CI installs it")
+    decay = l.Schedule._registry[name](initial_lr=peak, decay_steps=10, final_lr=floor)
+    try:
+        schedule = l.restarts(decay=decay, peak_decay=factor, scales=scales)
+    except ValueError:  # a top below 0 (peak scaling of a rising decay past its floor)
+        assume(False)
+    steps = np.array([0.0, 0.25, 1.0, 2.0, 5.0, 9.5, 10.0, 15.0, 33.3, 1000.0])
+    lt.check_backends_agree(schedule, steps, frameworks=("numpy", "jax", "torch"), rtol32=2e-5)
