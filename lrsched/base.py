@@ -342,6 +342,9 @@ class Shaped(Schedule):
     """
 
     geometric: ClassVar[bool] = False
+    #: Whether the policy computes its value itself, not from its levels and shape (set
+    #: once a subclass is defined: read on the hot path of `value_and_shape`).
+    _own_value_formula: ClassVar[bool] = False
 
     @property
     def levels(self) -> tuple[float, float]:
@@ -364,6 +367,7 @@ class Shaped(Schedule):
         super().__init_subclass__(**kwargs)
         if cls.__dict__.get("geometric") is True and "_value" not in cls.__dict__:
             cls._value = Shaped._geometric_value  # type: ignore[method-assign]
+        cls._own_value_formula = cls._value not in (Shaped._value, Shaped._geometric_value)
 
     @property
     def rises(self) -> bool:
@@ -388,14 +392,13 @@ class Shaped(Schedule):
         floor, peak = self._ends
         size = max(abs(floor), abs(peak))
         smallest, largest = FLOAT32_SAFE
-        own_formula = type(self)._value not in (Shaped._value, Shaped._geometric_value)
-        if own_formula or not narrow(t, xp) or size == 0.0 or smallest <= size <= largest:
+        if self._own_value_formula or not narrow(t, xp) or size == 0.0 or smallest <= size <= largest:
             return xp.log(self._value(t, xp))
         # Levels beyond float32's sizes (a factor of a product): the size taken out first.
         return math.log(size) + xp.log(self._from_shape(floor / size, peak / size, self.shape_at(t, xp), xp))
 
     def value_and_shape(self, t: Any, xp: Namespace) -> tuple[Any, Any]:
-        if type(self)._value not in (Shaped._value, Shaped._geometric_value):  # a value formula of its own
+        if self._own_value_formula:
             return self._value(t, xp), self.shape_at(t, xp)
         shape = self.shape_at(t, xp)
         floor, peak = self._ends

@@ -210,13 +210,19 @@ def _momentum_magnification(schedule: Schedule) -> float:
 
 
 def _every_part(schedule: Schedule) -> list[Schedule]:
-    """The schedule and every schedule it holds, at any depth (a restarts' clock too)."""
-    found = [schedule]
-    for value in vars(schedule).values():
-        for part in value if isinstance(value, tuple) else (value,):
-            if isinstance(part, Schedule):
-                found += _every_part(part)
-    return found
+    """The schedule and every schedule it holds, at any depth (a restarts' clock too),
+    each once: a product holds its factors twice (as given and flattened), so a walk
+    that revisited them would double at every level of nesting."""
+    found: dict[int, Schedule] = {}
+    pending = [schedule]
+    while pending:
+        part = pending.pop()
+        if id(part) in found:
+            continue
+        found[id(part)] = part
+        for value in vars(part).values():
+            pending += [p for p in (value if isinstance(value, tuple) else (value,)) if isinstance(p, Schedule)]
+    return list(found.values())
 
 
 def _float32_placement(schedule: Schedule, steps: np.ndarray) -> np.ndarray:
