@@ -67,6 +67,11 @@ class Namespace(Protocol):
         """`low + (high - low) * fraction`, held inside [low, high] against rounding."""
         ...
 
+    def power(self, x: Any, p: float, /) -> Any:
+        """`x**p` for x in [0, 1] and p > 0, as exp(p log x) with 0 kept at 0 (no log(0)
+        evaluated, which would warn, or give NaN gradients)."""
+        ...
+
     def full_like(self, t: Any, value: float, /) -> Any:
         """`value` everywhere, in the shape and floating type of the step `t`."""
         ...
@@ -127,6 +132,11 @@ def _select_pair(xp: Any, t: Any, knots: Sequence[float], branch: Branch, *args:
     return xp.select(t, knots, first, *args), xp.select(t, knots, second, *args)
 
 
+def _power(xp: Any, x: Any, p: float) -> Any:
+    positive = x > 0.0
+    return xp.where(positive, xp.exp(p * xp.log(xp.where(positive, x, 1.0))), 0.0)
+
+
 def _between(xp: Any, low: float, high: float, fraction: Any) -> Any:
     value = low + (high - low) * fraction
     return xp.clip(value, low, high) if low <= high else xp.clip(value, high, low)
@@ -161,6 +171,10 @@ class MathNamespace:
         if low > high:
             low, high = high, low
         return low if x < low else high if x > high else x
+
+    @staticmethod
+    def power(x: Any, p: float) -> Any:
+        return math.exp(p * math.log(x)) if x > 0.0 else 0.0
 
     @staticmethod
     def full_like(t: Any, value: float) -> float:
@@ -221,6 +235,10 @@ class NumpyNamespace:
     @classmethod
     def between(cls, low: float, high: float, fraction: Any) -> Any:
         return _between(cls, low, high, fraction)
+
+    @classmethod
+    def power(cls, x: Any, p: float) -> Any:
+        return _power(cls, x, p)
 
     @classmethod
     def select_pair(cls, t: Any, knots: Sequence[float], branch: Branch, *args: Any) -> tuple[Any, Any]:
@@ -327,6 +345,9 @@ class _ArrayNamespace:
 
     def between(self, low: float, high: float, fraction: Any) -> Any:
         return _between(self, low, high, fraction)
+
+    def power(self, x: Any, p: float) -> Any:
+        return _power(self, x, p)
 
     def select_pair(self, t: Any, knots: Sequence[float], branch: Branch, *args: Any) -> tuple[Any, Any]:
         return _select_pair(self, t, knots, branch, *args)

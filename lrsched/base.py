@@ -640,12 +640,9 @@ def multiples(every: float, until: float, since: float = 0.0) -> tuple[float, ..
 
 
 def power_of(x: Any, p: float, xp: Any) -> Any:
-    """x**p for x in [0, 1] and p > 0, computed as exp(p log x) with x = 0 kept at 0 (and
-    no log(0) evaluated, which would warn or give NaN gradients)."""
-    if p == 1.0:
-        return x
-    positive = x > 0.0
-    return xp.where(positive, xp.exp(p * xp.log(xp.where(positive, x, 1.0))), 0.0)
+    """x**p for x in [0, 1] and p > 0 (`xp.power`), x itself for p = 1: exactly, on
+    every backend."""
+    return x if p == 1.0 else xp.power(x, p)
 
 
 def sign(x: float) -> int:

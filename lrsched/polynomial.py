@@ -64,15 +64,14 @@ class Polynomial(Shaped):
         return (self.final_lr, self.initial_lr)
 
     def _horizon(self, t: Any, xp: Namespace) -> Any:
-        if not self.cycle:
-            return self.decay_steps
-        # The next multiple of D at or after t (D itself at t = 0), counted exactly.
+        """With `cycle`: the next multiple of D at or after t (D itself at t = 0), counted
+        exactly."""
         k = xp.floor(t / self.decay_steps)
         k = xp.where(k * self.decay_steps < t, k + 1.0, k)
         return xp.maximum(k, 1.0) * self.decay_steps
 
     def shape_at(self, t: Any, xp: Namespace) -> Any:
-        horizon = self._horizon(t, xp)
+        horizon = self._horizon(t, xp) if self.cycle else self.decay_steps
         done = power_of(xp.minimum(t, horizon) / horizon, self.k_decay, xp)
         return power_of(1.0 - done, self.power, xp)
 

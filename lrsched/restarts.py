@@ -138,7 +138,10 @@ class Restarts(Schedule):
     _first_upside_down: bool = dataclasses.field(init=False, repr=False, compare=False)
     _turn: float = dataclasses.field(init=False, repr=False, compare=False)
     _past_float32: bool = dataclasses.field(init=False, repr=False, compare=False)
-    _first_tops: tuple[float, ...] = dataclasses.field(init=False, repr=False, compare=False)
+    # What a Python step reads (`_python_value`), in one tuple: the first cycle's length,
+    # whether cycles stretch, the floor, the cycle count (inf: no end), the end, the first
+    # cycles' tops, and the bounds.
+    _python_constants: tuple[Any, ...] = dataclasses.field(init=False, repr=False, compare=False)
 
     @classmethod
     def example(cls) -> Restarts:
@@ -169,7 +172,9 @@ class Restarts(Schedule):
         tabled = range(min(self.cycles or TABLED_TOPS, TABLED_TOPS))
         peak = self._levels[1]
         tops = (peak if self.peak_decay == 1.0 else self._top(float(i), MATH) for i in tabled)
-        set_field(self, "_first_tops", tuple(tops))
+        count = INF if self.cycles is None else float(self.cycles)
+        constants = (first, self.cycle_mult != 1.0, floor, count, self._end, tuple(tops), *self._bounds)
+        set_field(self, "_python_constants", constants)
         set_field(self, "_upside_down", self._orientation())
         set_field(self, "_first_upside_down", bool(self._top(0.0, MATH) < self._levels[0]))
         set_field(self, "_turn", self._turning_cycle() if self._upside_down == "some" else 0.0)
@@ -304,17 +309,14 @@ class Restarts(Schedule):
     def _python_value(self, t: float) -> float:
         """`_value` for a Python step, the same arithmetic in the same order, with the
         first cycles' tops looked up: the hot path of direct calls and `LambdaLR`."""
-        i, offset, length = self._clock._cycle(t, MATH)  # _cycle, inlined
-        first = self._clock.first_cycle_steps
-        inner = offset if self.cycle_mult == 1.0 else offset / length * first
-        inner = first if inner > first else inner
-        floor = self._levels[0]
-        if self.cycles is not None and not (t < self._end and i < self.cycles):
+        first, stretches, floor, count, end, tops, low, high = self._python_constants
+        i, offset, length = self._clock._cycle(t, MATH)  # _cycle and _within, inlined
+        if not (t < end and i < count):
             return floor
-        tops = self._first_tops
+        inner = offset / length * first if stretches else offset
+        inner = first if inner > first else inner
         top = tops[int(i)] if i < len(tops) else self._top(i, MATH)
         value = floor + (top - floor) * self.decay.shape_at(inner, MATH)
-        low, high = self._bounds
         return low if value < low else high if value > high else value
 
     def _log_value(self, t: Any, xp: Namespace) -> Any:
