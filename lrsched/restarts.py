@@ -141,7 +141,9 @@ class Restarts(Schedule):
     # What a Python step reads (`_python_value`), in one tuple: the first cycle's length,
     # whether cycles stretch, the floor, the cycle count (inf: no end), the end, the first
     # cycles' tops, and the bounds.
-    _python_constants: tuple[Any, ...] = dataclasses.field(init=False, repr=False, compare=False)
+    _python_constants: tuple[float, bool, float, float, float, tuple[float, ...], float, float] = dataclasses.field(
+        init=False, repr=False, compare=False
+    )
 
     @classmethod
     def example(cls) -> Restarts:
