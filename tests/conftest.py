@@ -5,6 +5,13 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+# One compute thread per test process: xdist runs a worker per core, and each framework
+# would start a pool of one thread per core in every worker, oversubscribing the cores
+# (spinning OpenMP threads: a torch test took 20 s beside another worker, 0.1 s alone).
+# Set before any framework is imported; subprocesses the tests start inherit it.
+for _threads in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "TF_NUM_INTRAOP_THREADS"):
+    os.environ.setdefault(_threads, "1")
+os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
 
 from hypothesis import HealthCheck, settings  # noqa: E402
 
