@@ -118,15 +118,7 @@ def test_join_schedules():
 
 
 def test_jit_int32_count_float32_out():
-    s = l.one_cycle(
-        max_lr=0.8,
-        total_steps=95,
-        pct_start=41 / 95,
-        div_factor=10,
-        final_div_factor=10,
-        anneal="linear",
-        three_phase=True,
-    )
+    s = l.OneCycle.example()  # the seed's three phases: 0.08 -> 0.8 at 41 -> 0.08 at 82 -> 0.008 at 95
     out = jax.jit(to_optax(s))(jnp.int32(41))
     assert out.dtype == jnp.float32 and float(out) == pytest.approx(0.8, rel=1e-6)
     assert to_optax(s) == to_optax(s)  # a value, not a closure

@@ -79,15 +79,7 @@ def test_cli_table_equals_the_schedule():
         "0.85,0.95",
     )
     assert done.returncode == 0, done.stderr
-    s = l.one_cycle(
-        max_lr=0.8,
-        total_steps=95,
-        pct_start=41 / 95,
-        div_factor=10,
-        final_div_factor=10,
-        anneal="linear",
-        three_phase=True,
-    )
+    s = l.OneCycle.example()  # the seed's three phases, the numbers the command line gave
     m = l.inverse_momentum(schedule=s)
     header, *rows = [line.split("\t") for line in done.stdout.strip().splitlines()]
     assert header == ["step", "lr", "momentum"]
