@@ -27,6 +27,7 @@ import contextlib
 import dataclasses
 import math
 import sys
+from collections.abc import Iterator
 from typing import Any, ClassVar, NamedTuple, TypeVar
 
 from lrsched._namespace import MATH, Namespace, check_scalar_step, evaluate, python_step
@@ -571,18 +572,26 @@ class Parts(Param):
         return "a non-empty list of lrsched schedules"
 
 
+def growing_spans(longest: float) -> Iterator[float]:
+    """The spans 1e-3, 1e-2, ... up to `longest` (a power of ten) to ask a schedule's
+    pieces over until enough are found: one with millions of tiny pieces then costs no
+    more than one with a few."""
+    until = 1e-3
+    while until <= longest:
+        yield until
+        until *= 10
+
+
 def horizon(schedule: Schedule) -> float:
     """A span of steps that shows the whole schedule: past its last declared phase
     change, or a few cycles (at most 1e4 steps; at least 10).
 
     The pieces are asked for over growing spans, so a schedule with millions of tiny
     cycles costs no more than one with a few."""
-    until = 1e-3
-    while True:
+    for until in growing_spans(1e4):
         pieces = schedule.pieces(until)
-        if len(pieces) > 64 or until >= 1e4:
+        if len(pieces) > 64:
             break
-        until *= 10
     ends = [p.end for p in pieces[:64] if math.isfinite(p.end) and p.end < min(until, 1e4)]
     last = ends[-1] if ends else 100.0
     return float(min(max(2 * last, 10.0), 1e4))

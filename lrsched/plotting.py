@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from lrsched.base import Schedule, horizon, require_schedule
+from lrsched.base import Schedule, growing_spans, horizon, require_schedule
 
 CYCLES_SHOWN = 4
 CHANGES_SHOWN = 8
@@ -23,14 +23,12 @@ def default_span(schedule: Schedule) -> float:
         if len(ends) > CYCLES_SHOWN:
             return float(ends[CYCLES_SHOWN - 1])
         return horizon(schedule)
-    # Asked for over growing spans: a schedule with millions of tiny pieces costs no more.
-    until, changes = 1e-3, []
-    while until <= LONGEST_SPAN:
+    changes: list[float] = []
+    for until in growing_spans(LONGEST_SPAN):
         phase_ends = {p.end for p in schedule.pieces(until) if 0.0 < p.end < until}
         changes = sorted(phase_ends | {b for b in schedule.breakpoints(until) if 0.0 < b < until})
         if len(changes) >= CHANGES_SHOWN:
             break
-        until *= 10
     if not changes:
         return horizon(schedule)
     last = changes[min(len(changes), CHANGES_SHOWN) - 1]
