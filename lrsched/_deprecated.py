@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 # old path -> new path
 MOVED = {"lrsched.range_test": "lrsched.rangetest"}
+# names that moved out of a module that stays: old module -> (new module, the names)
+MOVED_NAMES = {"lrsched.params": ("lrsched.base", ("Part", "Parts"))}
 
 
 class MovedModule(types.ModuleType):
@@ -66,7 +68,23 @@ class MovedModuleFinder:
         return None
 
 
+def _forward_moved_names(old: str, new: str, names: tuple[str, ...]) -> None:
+    """Let module `old` answer `names` from `new`, with a DeprecationWarning: set from up
+    here, so that a lower floor (`lrsched.params`) never refers to a higher one."""
+
+    def moved_name(name: str) -> Any:
+        if name not in names:
+            raise AttributeError(f"module {old!r} has no attribute {name!r}")
+        warnings.warn(f"{old}.{name} is deprecated: use {new}.{name}", DeprecationWarning, stacklevel=2)
+        return getattr(importlib.import_module(new), name)
+
+    sys.modules[old].__getattr__ = moved_name  # type: ignore[method-assign]  # PEP 562
+
+
 def install() -> None:
-    """Make the old paths importable (once)."""
+    """Make the old paths importable and the moved names readable at their old place (once)."""
     if not any(isinstance(finder, MovedModuleFinder) for finder in sys.meta_path):
         sys.meta_path.append(MovedModuleFinder())
+    for old, (new, names) in MOVED_NAMES.items():
+        importlib.import_module(old)
+        _forward_moved_names(old, new, names)

@@ -421,15 +421,3 @@ def argument_docs(cls: type) -> dict[str, str]:
 def describe(cls: type) -> str:
     """The parameters of a policy, one per line: name, what it accepts, the default."""
     return "\n".join(f"{item.name}: {_allowed(item)}" for item in declared(cls))
-
-
-def __getattr__(name: str) -> Any:
-    # Part and Parts check schedules, so they live with Schedule in lrsched.base; the old
-    # path still answers (a deprecated alias: this floor cannot import the one above it).
-    if name in ("Part", "Parts"):
-        import importlib
-        import warnings
-
-        warnings.warn(f"lrsched.params.{name} is deprecated: use lrsched.base.{name}", DeprecationWarning, stacklevel=2)
-        return getattr(importlib.import_module("lrsched.base"), name)
-    raise AttributeError(f"module 'lrsched.params' has no attribute {name!r}")

@@ -73,3 +73,15 @@ assert adapter._rng_states is restore._rng_states and adapter.Snapshots is snaps
 print(adapter.__name__)
 """
     assert _run(code, tmp_path).strip() == "lrsched.adapters.torch"
+
+
+def test_moved_names_answer_at_their_old_module_with_a_warning_naming_the_new_one():
+    import lrsched.base
+    import lrsched.params
+
+    for name in ("Part", "Parts"):
+        warning = rf"lrsched\.params\.{name} is deprecated: use lrsched\.base\.{name}"
+        with pytest.warns(DeprecationWarning, match=warning):
+            assert getattr(lrsched.params, name) is getattr(lrsched.base, name)
+    with pytest.raises(AttributeError, match="'lrsched.params' has no attribute 'Nope'"):
+        lrsched.params.Nope  # noqa: B018
