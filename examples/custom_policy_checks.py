@@ -12,7 +12,7 @@ from hypothesis import given, settings
 
 import lrsched as l
 import lrsched.testing as lt
-from lrsched.params import Interval
+from lrsched.params import LR, Steps
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
@@ -28,8 +28,8 @@ class Rex(l.Shaped):
     """
 
     policy = "example_rex"
-    max_lr: Annotated[float, Interval(low=0.0, low_open=True, scale="lr")]
-    total_steps: Annotated[float, Interval(low=0.0, low_open=True, scale="steps")]
+    max_lr: Annotated[float, LR]
+    total_steps: Annotated[float, Steps]
 
     @property
     def levels(self) -> tuple[float, float]:

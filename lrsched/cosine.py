@@ -36,9 +36,7 @@ from lrsched.base import (
     register,
     set_field,
 )
-from lrsched.params import Flag, Interval, Length
-
-LR = Interval(low=0.0, low_open=True, scale="lr")
+from lrsched.params import LR, Factor, Flag, Fraction, Growth, Interval, Length, LRFloor, Steps
 
 # `cosine_restarts` keeps the starts of up to this many first cycles for Python steps.
 TABLED_CYCLES = 128
@@ -82,11 +80,11 @@ class CosineDecay(Shaped):
     policy = "cosine_decay"
     restartable = True  # `restarts` repeats it
     initial_lr: Annotated[float, LR]
-    decay_steps: Annotated[float, Interval(low=0.0, low_open=True, scale="steps")]
-    final_lr: Annotated[float, Interval(low=0.0, scale="lr")] = 0.0
-    exponent: Annotated[float, Interval(low=0.0, low_open=True, scale="factor")] = 1.0
+    decay_steps: Annotated[float, Steps]
+    final_lr: Annotated[float, LRFloor] = 0.0
+    exponent: Annotated[float, Factor] = 1.0
     periodic: Annotated[bool, Flag()] = False
-    k_decay: Annotated[float, Interval(low=0.0, low_open=True, scale="factor")] = 1.0
+    k_decay: Annotated[float, Factor] = 1.0
 
     @classmethod
     def example(cls) -> CosineDecay:
@@ -189,10 +187,10 @@ class CosineRestarts(Shaped):
 
     policy = "cosine_restarts"
     max_lr: Annotated[float, LR]
-    first_cycle_steps: Annotated[float, Length()]
-    min_lr: Annotated[float, Interval(low=0.0, high="max_lr", scale="lr")] = 0.0
-    cycle_mult: Annotated[float, Interval(low=1.0, scale="factor")] = 1.0
-    peak_decay: Annotated[float, Interval(low=0.0, high=1.0, low_open=True)] = 1.0
+    first_cycle_steps: Annotated[float, Length]
+    min_lr: Annotated[float, Interval(ge=0.0, le="max_lr", scale="lr")] = 0.0
+    cycle_mult: Annotated[float, Growth] = 1.0
+    peak_decay: Annotated[float, Fraction] = 1.0
 
     @classmethod
     def example(cls) -> CosineRestarts:
