@@ -33,9 +33,9 @@ from typing import Any
 
 from lrsched.base import Schedule
 from lrsched.compat import keras, optax, timm, torch, transformers
-from lrsched.compat._common import MAX_CYCLES, MAX_STAIRS
+from lrsched.compat._common import MAX_CYCLES
 from lrsched.compat._provenance import momentum_of
-from lrsched.compat._refused import REFUSED, RefusedCallableError, RefusedError
+from lrsched.compat._refused import MAX_STAIRS, REFUSED, RefusedCallableError, RefusedError
 from lrsched.compat.transformers import HF_NAMES
 
 __all__ = [

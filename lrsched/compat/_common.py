@@ -7,13 +7,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from lrsched.base import Schedule
+from lrsched.compat._refused import RefusedError
 from lrsched.compose import join, warmup
 from lrsched.cosine import cosine_decay
 from lrsched.decay import constant, multi_step, step_decay
 from lrsched.polynomial import polynomial
 
-#: The most stairs a staircase growth to a ceiling is laid out with (optax, Keras).
-MAX_STAIRS = 10_000
 #: The most cycles of timm's shrinking cycles (cycle_mul < 1) laid out one by one.
 MAX_CYCLES = 10_000
 
@@ -27,10 +26,13 @@ def line(start: float, end: float, steps: float) -> Schedule:
     return polynomial(initial_lr=start, decay_steps=steps, final_lr=end, power=1.0)
 
 
-def after_warmup(decay: Schedule, start_lr: float, end_lr: float, steps: float) -> Schedule:
+def after_warmup(function: str, decay: Schedule, start_lr: float, end_lr: float, steps: float) -> Schedule:
     """`decay` after a linear warmup from `start_lr` to `end_lr` over `steps` (none when
-    `steps <= 0`): optax's and Keras' warmup-then-decay schedules."""
-    if steps <= 0:
+    `steps == 0`): optax's and Keras' warmup-then-decay schedules. A negative `steps`
+    runs their decay that many steps ahead, a time shift: refused."""
+    if steps < 0:
+        raise RefusedError(function, "warmup_steps", steps)
+    if steps == 0:
         return decay
     return warmup(schedule=decay, steps=steps, start_lr=start_lr, end_lr=end_lr)
 

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from lrsched.compat._common import MAX_STAIRS
+#: The most stairs a staircase growth to a ceiling is laid out with (optax, Keras).
+MAX_STAIRS = 10_000
 
 _SHIFT = (
     "a resume at last_epoch >= 0 runs this scheduler from step last_epoch + 1, part-way into a cosine or a "
     "cycle: lrsched has no time shift (schedule(t + k)) to express that"
 )
+
+_AHEAD = "lrsched has no time shift (schedule(t + k)) to express that"
 
 #: Every configuration a peer accepts that compat refuses, by (function, peer parameter): why.
 REFUSED: dict[tuple[str, str], str] = {
@@ -99,14 +102,40 @@ REFUSED: dict[tuple[str, str], str] = {
     ),
     ("torch.SequentialLR", "last_epoch"): "a resumed SequentialLR: resume its parts instead (their last_epoch)",
     ("torch.SequentialLR", "schedulers"): (
-        "schedulers built on different group LRs (one optimizer has one LR), or a CosineAnnealingLR first whose "
-        "group initial_lr a later OneCycleLR rewrites (torch then mixes its recursive form over two LRs)"
+        "schedulers built on different group LRs (one optimizer has one LR), a CosineAnnealingLR first whose "
+        "group initial_lr a later OneCycleLR rewrites (torch then mixes its recursive form over two LRs), or a "
+        "SequentialLR or ChainedScheduler among them (torch steps the inner one's schedulers through the outer "
+        "one's steps and milestones, which compat does not map)"
+    ),
+    ("torch.SequentialLR", "milestones"): (
+        "milestones out of order or not whole numbers: torch compares them with its whole step count by "
+        "bisection, so a fractional one is never reached exactly and an unsorted list is searched out of order"
+    ),
+    ("transformers.get_scheduler", "num_cycles"): (
+        "num_cycles < 0 with hard restarts: transformers takes (num_cycles * progress) % 1, which for a negative "
+        "num_cycles runs each cycle's cosine upward, from 0 to the LR, with the LR itself at each restart"
+    ),
+    ("timm.MultiStepLRScheduler", "decay_t"): (
+        "decay_t out of order: timm bisects it as if it were sorted, which counts the milestones passed wrongly"
+    ),
+    ("keras.PiecewiseConstantDecay", "boundaries"): (
+        "boundaries out of order: Keras then sums two ranges' values on some steps and skips a value"
+    ),
+    ("optax.warmup_cosine_decay_schedule", "warmup_steps"): "warmup_steps < 0 runs the cosine that many steps ahead: "
+    + _AHEAD,
+    ("optax.warmup_exponential_decay_schedule", "warmup_steps"): "warmup_steps < 0 runs the decay that many steps "
+    "ahead: " + _AHEAD,
+    ("keras.CosineDecay", "warmup_steps"): "warmup_steps < 0 runs the cosine that many steps ahead: " + _AHEAD,
+    ("torch.MultiStepLR", "milestones"): (
+        "a milestone below 0 or not a whole number: torch's step count is a whole number from 0, so it never "
+        "reaches it and its LR never drops there"
     ),
     ("torch.ChainedScheduler", "schedulers"): (
         "a CosineAnnealingLR in a chain mixes its recursive form with the other schedulers' factors (past "
         "T_max its value depends on theirs), and a OneCycleLR, CyclicLR or CosineAnnealingWarmRestarts that "
         "is not the last one sets the LR outright each step (the later ones multiply only their latest step's "
-        "change): neither is a product of schedules"
+        "change): neither is a product of schedules; nor is a SequentialLR or ChainedScheduler among them, whose "
+        "schedulers torch steps through the outer chain"
     ),
 }
 

@@ -10,6 +10,7 @@ float32; these compute with the values given.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from lrsched.base import Schedule
@@ -46,7 +47,9 @@ def CosineDecay(
     rises)."""
     top = initial_learning_rate if warmup_target is None else warmup_target
     decay = cosine_decay_schedule(top, decay_steps, alpha)
-    return after_warmup(decay, initial_learning_rate, top, warmup_steps if warmup_target is not None else 0)
+    return after_warmup(
+        "keras.CosineDecay", decay, initial_learning_rate, top, warmup_steps if warmup_target is not None else 0
+    )
 
 
 def CosineDecayRestarts(
@@ -136,10 +139,23 @@ def PiecewiseConstantDecay(
     boundaries: Sequence[int], values: Sequence[float], name: str = "PiecewiseConstant"
 ) -> Schedule:
     """`keras.optimizers.schedules.PiecewiseConstantDecay`: Keras switches after a
-    boundary (`values[k+1]` from step `boundaries[k] + 1` on whole steps)."""
+    boundary, on its whole-number steps (the optimizer's iterations): `values[k+1]` from
+    step `trunc(boundaries[k]) + 1` on, since Keras casts each boundary to the step's
+    integer type. A value between two boundaries that cast to one step never shows, nor
+    one whose range ends before step 0."""
+    function = "keras.PiecewiseConstantDecay"
     if len(values) != len(boundaries) + 1:
-        raise bad("keras.PiecewiseConstantDecay", "values", list(values), "one more entry than boundaries")
-    return join(schedules=[constant(lr=v) for v in values], boundaries=[b + 1 for b in boundaries])
+        raise bad(function, "values", list(values), "one more entry than boundaries")
+    switches = [math.trunc(b) + 1 for b in boundaries]
+    if switches != sorted(switches):
+        raise RefusedError(function, "boundaries", list(boundaries))
+    # values[k] holds on [switches[k - 1], switches[k]) of the whole steps from 0
+    starts = [0.0, *(max(float(b), 0.0) for b in switches)]
+    ends = [*starts[1:], math.inf]
+    shown = [k for k in range(len(values)) if ends[k] > starts[k]]
+    if len(shown) == 1:
+        return constant(lr=values[shown[0]])
+    return join(schedules=[constant(lr=values[k]) for k in shown], boundaries=[starts[k] for k in shown[1:]])
 
 
 def PolynomialDecay(

@@ -14,8 +14,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from lrsched.base import Schedule
-from lrsched.compat._common import MAX_STAIRS, after_warmup, line, segment
-from lrsched.compat._refused import RefusedError, bad
+from lrsched.compat._common import after_warmup, line, segment
+from lrsched.compat._refused import MAX_STAIRS, RefusedError, bad
 from lrsched.compose import join, warmup
 from lrsched.cosine import cosine_decay
 from lrsched.decay import constant, exponential, step_decay
@@ -162,7 +162,7 @@ def warmup_exponential_decay_schedule(
     """`optax.warmup_exponential_decay_schedule`: a linear warmup to `peak_value`, then
     `exponential_decay` (which an `end_value` beyond `peak_value` clips from its start)."""
     decay = exponential_decay(peak_value, transition_steps, decay_rate, transition_begin, staircase, end_value)
-    return after_warmup(decay, init_value, peak_value, warmup_steps)
+    return after_warmup("optax.warmup_exponential_decay_schedule", decay, init_value, peak_value, warmup_steps)
 
 
 def join_schedules(schedules: Sequence[Schedule], boundaries: Sequence[int]) -> Schedule:
@@ -203,7 +203,7 @@ def warmup_cosine_decay_schedule(
     `peak_value=0`, 0 after the warmup, as optax's)."""
     alpha = 0.0 if peak_value == 0.0 else end_value / peak_value
     decay = cosine_decay_schedule(peak_value, decay_steps - warmup_steps, alpha, exponent)
-    return after_warmup(decay, init_value, peak_value, warmup_steps)
+    return after_warmup("optax.warmup_cosine_decay_schedule", decay, init_value, peak_value, warmup_steps)
 
 
 def cosine_onecycle_schedule(

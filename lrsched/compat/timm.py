@@ -218,6 +218,8 @@ def MultiStepLRScheduler(
     """`timm.scheduler.MultiStepLRScheduler`: timm applies milestone m at t = m - 1 (its
     documented convention, one step before torch's MultiStepLR)."""
     _plain(noise_range_t)
+    if list(decay_t) != sorted(decay_t):
+        raise RefusedError("timm.MultiStepLRScheduler", "decay_t", list(decay_t))
     steps_down = drops(lr, [m - 1 for m in decay_t], decay_rate, 0)
     return _warmup(steps_down, lr, warmup_t, warmup_lr_init, warmup_prefix)
 

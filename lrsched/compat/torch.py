@@ -12,6 +12,7 @@ build them, and reproduce how torch's schedulers share the param group.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
@@ -114,7 +115,8 @@ def OneCycleLR(
 ) -> Schedule:
     """`torch.optim.lr_scheduler.OneCycleLR`: its knots sit one step before Smith's
     (at `pct_start * T - 1`, `2 * pct_start * T - 2` and `T - 1`). Past `T - 1` torch
-    raises; lrsched holds the last LR. Its momentum (`cycle_momentum=True`, torch's
+    runs its last phase on past its end for one step (at step T) and then raises;
+    lrsched holds the last LR. Its momentum (`cycle_momentum=True`, torch's
     default): `compat.momentum_of(schedule)`."""
     name = "torch.OneCycleLR"
     if total_steps is None:
@@ -360,6 +362,8 @@ def MultiStepLR(lr: float, milestones: Sequence[int], gamma: float = 0.1, last_e
     name = "torch.MultiStepLR"
     if not gamma >= 0.0:
         raise bad(name, "gamma", gamma, "in [0, inf)")
+    if any(not m >= 0 or m != math.floor(m) for m in milestones):
+        raise RefusedError(name, "milestones", list(milestones))
     offset = _resume(last_epoch, name)
     schedule = drops(lr, milestones, gamma, offset)
     return record(schedule, "MultiStepLR", lr, {"milestones": list(milestones), "gamma": gamma})
@@ -499,17 +503,28 @@ def SequentialLR(schedulers: Sequence[Schedule], milestones: Sequence[int], last
     `compat.torch` function of its scheduler, built in the order listed, as torch's are):
     scheduler k runs from `milestones[k - 1]`, counting its own steps from 0, from the
     group's `initial_lr` as torch leaves it (a OneCycleLR or CyclicLR in the list rewrites
-    it: the first scheduler then starts from it, and so do those built after it)."""
+    it: the first scheduler then starts from it, and so do those built after it). The
+    first to run is the one after the milestones at or below 0 (torch's
+    `bisect_right(milestones, 0)`); one between two equal milestones never runs."""
     name = "torch.SequentialLR"
     if last_epoch != -1:
         raise RefusedError(name, "last_epoch", last_epoch)
     parts = list(schedulers)
     if len(milestones) != len(parts) - 1:
         raise bad(name, "milestones", list(milestones), f"{len(parts) - 1} steps, one fewer than the schedulers")
+    if any(m != math.floor(m) for m in milestones) or list(milestones) != sorted(milestones):
+        raise RefusedError(name, "milestones", list(milestones))
     built = [provenance(p) for p in parts]
+    _refuse_nested(name, built)
     group = _group(name, built)
+    first = bisect.bisect_right(milestones, 0)
     runs: list[Schedule] = []
-    for k, (part, b) in enumerate(zip(parts, built, strict=True)):
+    starts: list[float] = []
+    for k in range(first, len(parts)):
+        part, b = parts[k], built[k]
+        if k > first and k < len(milestones) and milestones[k] == milestones[k - 1]:
+            continue  # between equal milestones: torch never steps it
+        starts.append(float(milestones[k - 1]) if k > first else 0.0)
         if b is None or b.cls == "CyclicLR":
             runs.append(part)
         elif b.cls == "OneCycleLR":
@@ -517,17 +532,31 @@ def SequentialLR(schedulers: Sequence[Schedule], milestones: Sequence[int], last
         else:
             # the first runs on from the group's LR as the last rewrite left it, the others
             # from a closed form of the initial_lr they were built with
-            lr = group.initial if k == 0 and b.cls != "CosineAnnealingWarmRestarts" else group.bases[k]
+            lr = group.initial if k == first and b.cls != "CosineAnnealingWarmRestarts" else group.bases[k]
             assert lr is not None
-            if k == 0 and b.cls == "CosineAnnealingLR" and lr != group.bases[0]:
+            if k == first and b.cls == "CosineAnnealingLR" and lr != group.bases[k]:
                 raise RefusedError(name, "schedulers", [b.cls if b is not None else None for b in built])
-            if k > 0 and b.cls == "ConstantLR" and b.kwargs["total_iters"] <= 0:
+            if k > first and b.cls == "ConstantLR" and b.kwargs["total_iters"] <= 0:
                 runs.append(constant(lr=lr))  # its closed form at the milestone: total_iters has passed
             else:
                 runs.append(_BY_NAME[b.cls](lr, **b.kwargs))
-    if len(runs) == 1:
-        return runs[0]
-    return join(schedules=runs, boundaries=[float(m) for m in milestones])
+    return _composition(
+        runs[0] if len(runs) == 1 else join(schedules=runs, boundaries=starts[1:]), parts, "SequentialLR"
+    )
+
+
+def _composition(schedule: Schedule, parts: Sequence[Schedule], cls: str) -> Schedule:
+    """`schedule`, marked as built by the composition `cls` (so that nesting it is refused),
+    unless it is one of the parts itself, whose own provenance stays."""
+    return schedule if any(schedule is part for part in parts) else record(schedule, cls, None, {})
+
+
+def _refuse_nested(function: str, built: Sequence[Built | None]) -> None:
+    """A SequentialLR or ChainedScheduler among the parts: torch steps the inner one's
+    schedulers through the outer one's steps and milestones, which compat does not map."""
+    if any(b is not None and b.cls in ("SequentialLR", "ChainedScheduler") for b in built):
+        names = [b.cls if b is not None else None for b in built]
+        raise RefusedError(function, "schedulers", names, " (here: a composition among the schedulers)")
 
 
 def ChainedScheduler(schedulers: Sequence[Schedule], lr: float) -> Schedule:
@@ -539,6 +568,7 @@ def ChainedScheduler(schedulers: Sequence[Schedule], lr: float) -> Schedule:
     name = "torch.ChainedScheduler"
     parts = list(schedulers)
     built = [provenance(p) for p in parts]
+    _refuse_nested(name, built)
     absolute = [k for k, b in enumerate(built) if b is not None and b.cls not in _MULTIPLIERS]
     if absolute:
         k = absolute[-1]
@@ -553,22 +583,30 @@ def ChainedScheduler(schedulers: Sequence[Schedule], lr: float) -> Schedule:
         assert b is not None
         if cls == "CosineAnnealingWarmRestarts":
             base = _group(name, [*built[:k], b]).bases[k]
-            return CosineAnnealingWarmRestarts(base if base is not None else lr, **b.kwargs)
+            return _composition(
+                CosineAnnealingWarmRestarts(base if base is not None else lr, **b.kwargs), parts, "ChainedScheduler"
+            )
         if cls == "OneCycleLR":
             group = _group(name, built)
-            return _one_cycle_in(b, group) if group.initial is not None else parts[k]
+            return _composition(
+                _one_cycle_in(b, group) if group.initial is not None else parts[k], parts, "ChainedScheduler"
+            )
         if k > 0 and cls == "CyclicLR":
             # built after another scheduler, it computes its first LR from the group's
             # initial_lr (its own base_lr is set only after that first step)
             first = _group(name, built).bases[k]
             if first is not None and first != b.kwargs["base_lr"]:
-                return warmup(schedule=parts[k], steps=1.0, start_lr=first, shape="constant", prefix=False)
-        return parts[k]
+                return _composition(
+                    warmup(schedule=parts[k], steps=1.0, start_lr=first, shape="constant", prefix=False),
+                    parts,
+                    "ChainedScheduler",
+                )
+        return _composition(parts[k], parts, "ChainedScheduler")
     if len(parts) == 1:
-        return parts[0]
+        return _composition(parts[0], parts, "ChainedScheduler")
     scale = lr
     for b in built:
         scale = scale / b.lr if b is not None and b.lr else scale / lr if lr else 0.0
     if not scale > 0.0 or lr == 0.0:
-        return constant(lr=0.0)
-    return product(schedules=parts, scale=scale)
+        return _composition(constant(lr=0.0), parts, "ChainedScheduler")
+    return _composition(product(schedules=parts, scale=scale), parts, "ChainedScheduler")

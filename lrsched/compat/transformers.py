@@ -119,7 +119,9 @@ def get_scheduler(
             else:
                 after = polynomial(initial_lr=lr, decay_steps=total - warm, final_lr=lr_end, power=power)
         elif name == "cosine_with_restarts":
-            cycles = abs(kwargs.pop("num_cycles", 1))
+            cycles = kwargs.pop("num_cycles", 1)
+            if cycles < 0:  # (c p) % 1 of a negative c runs each cycle's cosine upward
+                raise RefusedError(_FUNCTION, "num_cycles", cycles, " with 'cosine_with_restarts'")
             if cycles == 0:
                 hard: Schedule = constant(lr=lr)
             else:

@@ -111,6 +111,42 @@ CASES = {
         ),
         40,
     ),
+    # torch runs first the scheduler after the milestones at or below 0, in its recursive form
+    "SequentialLR, a milestone at 0: the second runs first": (
+        lambda o: sched.SequentialLR(
+            o, [sched.StepLR(o, 3), sched.ConstantLR(o, factor=0.5, total_iters=0)], milestones=[0]
+        ),
+        compat.torch.SequentialLR(
+            [compat.torch.StepLR(LR, 3), compat.torch.ConstantLR(LR, factor=0.5, total_iters=0)], milestones=[0]
+        ),
+        20,
+    ),
+    "SequentialLR, milestones [0, 5] and a OneCycleLR last (it rewrites initial_lr)": (
+        lambda o: sched.SequentialLR(
+            o,
+            [sched.StepLR(o, 3), sched.ExponentialLR(o, 0.9), sched.OneCycleLR(o, max_lr=0.5, total_steps=40)],
+            milestones=[0, 5],
+        ),
+        compat.torch.SequentialLR(
+            [
+                compat.torch.StepLR(LR, 3),
+                compat.torch.ExponentialLR(LR, 0.9),
+                compat.torch.OneCycleLR(max_lr=0.5, total_steps=40),
+            ],
+            milestones=[0, 5],
+        ),
+        40,
+    ),
+    "SequentialLR, equal milestones: the one between never runs": (
+        lambda o: sched.SequentialLR(
+            o, [sched.StepLR(o, 3), sched.ExponentialLR(o, 0.9), sched.StepLR(o, 2, 0.5)], milestones=[4, 4]
+        ),
+        compat.torch.SequentialLR(
+            [compat.torch.StepLR(LR, 3), compat.torch.ExponentialLR(LR, 0.9), compat.torch.StepLR(LR, 2, 0.5)],
+            milestones=[4, 4],
+        ),
+        20,
+    ),
 }
 
 
@@ -126,6 +162,27 @@ def test_torch_compat_refuses_what_has_no_frozen_equivalent():
         compat.torch.CyclicLR(0.01, 0.1, scale_fn=lambda x: 1.0)
     with pytest.raises(ValueError, match="epochs and steps_per_epoch"):
         compat.torch.OneCycleLR(max_lr=0.1)
+
+
+def test_torch_compat_refuses_what_torch_never_reaches_or_nests():
+    # A composition inside another: torch steps the inner one's schedulers through the
+    # outer one's steps (0.05 at step 4 here where a product of the two gave 0.025).
+    inner = compat.torch.SequentialLR(
+        [compat.torch.ConstantLR(LR, 0.5, 3), compat.torch.ExponentialLR(LR, 0.9)], milestones=[4]
+    )
+    with pytest.raises(compat.RefusedError, match=r"schedulers=\['SequentialLR', 'StepLR'\].*a composition"):
+        compat.torch.ChainedScheduler([inner, compat.torch.StepLR(LR, 2, 0.5)], LR)
+    chained = compat.torch.ChainedScheduler([compat.torch.ConstantLR(LR, 0.5, 3), compat.torch.StepLR(LR, 2)], LR)
+    with pytest.raises(compat.RefusedError, match=r"schedulers=\['ChainedScheduler', 'StepLR'\]"):
+        compat.torch.SequentialLR([chained, compat.torch.StepLR(LR, 2, 0.5)], milestones=[5])
+    # Milestones torch's whole step count never reaches, or bisects out of order.
+    for milestones in ([2.5, 4], [-1]):
+        with pytest.raises(compat.RefusedError, match=r"MultiStepLR: milestones=.*never reaches"):
+            compat.torch.MultiStepLR(LR, milestones)
+    for milestones in ([2.5], [5, 2]):
+        with pytest.raises(compat.RefusedError, match=r"SequentialLR: milestones="):
+            parts = [compat.torch.StepLR(LR, 3), compat.torch.StepLR(LR, 2)]
+            compat.torch.SequentialLR([*parts, compat.torch.StepLR(LR, 4)][: len(milestones) + 1], milestones)
 
 
 # -- optax ---------------------------------------------------------------------------------

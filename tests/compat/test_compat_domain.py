@@ -157,7 +157,9 @@ def _torch_kwargs(d, cls, lr):
     if cls == "StepLR":
         return {"step_size": steps(), "gamma": d.pick(0.0, 1.0, lambda: d.u(0, 1), 1.5)}
     if cls == "MultiStepLR":
-        milestones = [d.i(0, 40) for _ in range(d.i(1, 4))]
+        # torch accepts any numbers: below 0 or fractional, its whole step count never reaches them
+        whole = lambda: d.i(0, 40)
+        milestones = [d.pick(whole, whole, whole, whole, whole, -1, lambda: whole() + 0.5) for _ in range(d.i(1, 4))]
         return {"milestones": milestones + d.pick([], milestones[:1]), "gamma": d.pick(0.0, 1.0, lambda: d.u(0, 3))}
     if cls == "ExponentialLR":
         return {"gamma": d.pick(0.0, 1.0, lambda: d.u(0.8, 1.0), 1.01)}
@@ -189,7 +191,7 @@ def _past_one_cycle(kind, parts, milestones, steps):
     past = set()
     for (cls, kwargs), start, end in zip(parts, starts, ends, strict=True):
         if cls == "OneCycleLR":
-            past.update(range(start + kwargs["total_steps"], end))
+            past.update(range(math.ceil(start + kwargs["total_steps"]), math.ceil(end)))
     return past
 
 
@@ -198,20 +200,40 @@ def _draw_torch(seed=20261202):
     cases = []
     for k in range(PER_PEER):
         lr = d.pick(0.1, lambda: d.u(1e-3, 1.0))
-        kind = d.pick("single", "single", "resume", "SequentialLR", "ChainedScheduler")
+        kind = d.pick("single", "single", "resume", "SequentialLR", "ChainedScheduler", "nested")
         if kind in ("single", "resume"):
             cls = TORCH_ALL[k % len(TORCH_ALL)]
             kwargs = _torch_kwargs(d, cls, lr)
             if kind == "resume":
                 kwargs["last_epoch"] = d.pick(0, lambda: d.i(1, 60), lambda: d.i(100, 300))
             cases.append((kind, lr, [(cls, kwargs)], None))
+        elif kind == "nested":
+            # torch runs a composition inside another (the first part: torch refuses a later one)
+            inner_kind = d.pick("SequentialLR", "ChainedScheduler")
+            inner = [(c, _torch_kwargs(d, c, lr)) for c in (d.pick(*_MULTIPLIERS) for _ in range(2))]
+            inner_milestones = _torch_milestones(d, 2) if inner_kind == "SequentialLR" else None
+            kind = d.pick("SequentialLR", "ChainedScheduler")
+            parts = [(inner_kind, {"parts": inner, "milestones": inner_milestones})]
+            parts.append((d.pick(*_MULTIPLIERS), {}))
+            parts[-1] = (parts[-1][0], _torch_kwargs(d, parts[-1][0], lr))
+            cases.append((kind, lr, parts, _torch_milestones(d, 2) if kind == "SequentialLR" else None))
         else:
             parts = [(c, _torch_kwargs(d, c, lr)) for c in (d.pick(*TORCH_ALL) for _ in range(d.i(2, 3)))]
             for _, kwargs in parts:
                 kwargs.pop("cycle_momentum", None)
-            milestones = sorted(d.rng.choice(np.arange(1, 50), size=len(parts) - 1, replace=False).tolist())
-            cases.append((kind, lr, parts, milestones))
+            cases.append((kind, lr, parts, _torch_milestones(d, len(parts))))
     return cases
+
+
+_MULTIPLIERS = ["StepLR", "MultiStepLR", "ExponentialLR", "LinearLR", "ConstantLR", "PolynomialLR"]
+
+
+def _torch_milestones(d, count):
+    """SequentialLR's milestones over torch's accepted domain: mostly increasing, at or
+    below 0 too (a later scheduler runs first), repeated (one never runs), and now and
+    then out of order or fractional (torch bisects them all the same)."""
+    ordered = sorted(d.pick(0, -2, lambda: d.i(1, 49), lambda: d.i(1, 49)) for _ in range(count - 1))
+    return d.pick(ordered, ordered, ordered, ordered[::-1], [m + 0.5 for m in ordered], ordered[:1] * (count - 1))
 
 
 def _torch_peer(kind, lr, parts, milestones, steps):
@@ -240,7 +262,7 @@ def _torch_peer(kind, lr, parts, milestones, steps):
                 opt.param_groups[0]["lr"] = before[k + 1 if cls in _KEEPS_GROUP_LR else k]
                 return _torch_run(opt, lambda o: getattr(sched, cls)(o, **kwargs), steps)
             opt = optimizer()
-            inner = lambda o: [getattr(sched, c)(o, **kw) for c, kw in parts]
+            inner = lambda o: [_torch_scheduler(sched, o, c, kw) for c, kw in parts]
             if kind == "single":
                 return _torch_run(opt, lambda o: inner(o)[0], steps)
             if kind == "ChainedScheduler":
@@ -248,6 +270,18 @@ def _torch_peer(kind, lr, parts, milestones, steps):
             return _torch_run(opt, lambda o: sched.SequentialLR(o, inner(o), milestones), steps)
         except (ValueError, ZeroDivisionError, TypeError, KeyError, OverflowError) as error:
             return error
+
+
+def _torch_scheduler(sched, o, cls, kwargs):
+    """torch's scheduler `cls` on optimizer `o`; a composition's parts built in order."""
+    if cls in ("SequentialLR", "ChainedScheduler"):
+        inner = [_torch_scheduler(sched, o, c, kw) for c, kw in kwargs["parts"]]
+        return (
+            sched.ChainedScheduler(inner)
+            if cls == "ChainedScheduler"
+            else sched.SequentialLR(o, inner, kwargs["milestones"])
+        )
+    return getattr(sched, cls)(o, **kwargs)
 
 
 def _torch_run(opt, make, steps):
@@ -268,7 +302,10 @@ def _torch_run(opt, make, steps):
 def _ours_torch(kind, lr, parts, milestones):
     built = []
     for cls, kwargs in parts:
-        schedule, refusal = _build(f"torch.{cls}", *([lr] if cls in _TAKES_LR else []), **kwargs)
+        if cls in ("SequentialLR", "ChainedScheduler"):
+            schedule, refusal = _ours_torch(cls, lr, kwargs["parts"], kwargs["milestones"])
+        else:
+            schedule, refusal = _build(f"torch.{cls}", *([lr] if cls in _TAKES_LR else []), **kwargs)
         if refusal is not None:
             return None, refusal
         built.append(schedule)
@@ -333,7 +370,8 @@ def _draw_optax(seed=20261203):
         end = d.pick(end, init, peak)
         rate = d.pick(0.0, 1.0, lambda: d.u(0.05, 1.0), lambda: d.u(1.0, 3.0))
         end_value = d.pick(None, 0.0, lambda: d.u(0, 2 * max(init, peak, 1e-3)), lambda: 50 * max(init, peak, 1e-3))
-        warm = steps()
+        warm = d.pick(steps, steps, steps, -2)
+        warm = warm() if callable(warm) else warm
         cosine = lambda: {
             "init_value": value(), "peak_value": d.pick(0.0, peak), "warmup_steps": warm,
             "decay_steps": warm + steps(1), "end_value": d.pick(0.0, end),
@@ -437,11 +475,16 @@ def _draw_keras(seed=20261204):
         lr = d.pick(0.1, lambda: d.u(1e-3, 1.0))
         steps = lambda: d.pick(1, lambda: d.i(2, 30))
         boundaries = sorted({d.i(0, 80) for _ in range(d.i(1, 3))})
+        # Keras casts boundaries to the step's integer type: fractional, negative, repeated, unsorted
+        boundaries = d.pick(
+            boundaries, boundaries, [b + d.pick(0.5, 0.25, -0.5) for b in boundaries], [-1.5, *boundaries],
+            boundaries[:1] * 2 + boundaries[1:], boundaries[::-1],
+        )  # fmt: skip
         cls, kwargs = [
             ("CosineDecay", lambda: {"initial_learning_rate": lr, "decay_steps": steps(),
                                      "alpha": d.pick(0.0, 1.0, lambda: d.u(0, 1), lambda: d.u(1, 2)),
                                      **d.pick({}, lambda: {"warmup_target": d.pick(lr, lambda: d.u(0, 2 * lr)),
-                                                           "warmup_steps": d.pick(0, steps())})}),
+                                                           "warmup_steps": d.pick(0, steps(), -2)})}),
             ("CosineDecayRestarts", lambda: {"initial_learning_rate": lr, "first_decay_steps": steps(),
                                              "t_mul": d.pick(1.0, 2.0, 3.0, 0.5, 1.5),
                                              "m_mul": d.pick(1.0, 0.0, lambda: d.u(0.2, 1), 1.25),
@@ -488,6 +531,11 @@ def test_keras_compat_equals_keras_over_its_domain():
 
 
 # -- timm ----------------------------------------------------------------------------------
+def _sorted_mostly(d, values):
+    """`values` sorted, or now and then out of order (timm takes them so)."""
+    return d.pick(sorted(values), sorted(values), sorted(values, reverse=True))
+
+
 def _draw_timm(seed=20261205):
     d = Draw(seed)
     cases = {}
@@ -515,7 +563,7 @@ def _draw_timm(seed=20261205):
             ("StepLRScheduler", lambda: {"decay_t": d.pick(1, lambda: d.i(2, 15)),
                                          "decay_rate": d.pick(0.0, 1.0, lambda: d.u(0, 1), 1.5), **warm,
                                          "warmup_prefix": d.pick(False, True)}),
-            ("MultiStepLRScheduler", lambda: {"decay_t": sorted(d.i(0, 40) for _ in range(d.i(1, 4))),
+            ("MultiStepLRScheduler", lambda: {"decay_t": _sorted_mostly(d, [d.i(0, 40) for _ in range(d.i(1, 4))]),
                                               "decay_rate": d.pick(0.0, 1.0, lambda: d.u(0, 2.5)), **warm,
                                               "warmup_prefix": d.pick(False, True)}),
             ("WSDLRScheduler", lambda: {"t_initial": total,
@@ -599,7 +647,7 @@ def _draw_hf(seed=20261206):
         floor = d.pick({"min_lr_rate": d.pick(0.0, 1.0, d.u(0, 1))}, {"min_lr": d.pick(0.0, lr, d.u(0, lr))})
         kwargs = {
             "cosine": lambda: {"num_cycles": cycles},
-            "cosine_with_restarts": lambda: {"num_cycles": d.pick(0, 1, lambda: d.i(2, 5))},
+            "cosine_with_restarts": lambda: {"num_cycles": d.pick(0, 1, lambda: d.i(2, 5), -1)},
             "polynomial": lambda: {"lr_end": d.pick(0.0, lambda: d.u(0, lr)),
                                    "power": d.pick(0.0, 1.0, lambda: d.u(0.2, 3))},
             "inverse_sqrt": lambda: d.pick({}, {"timescale": d.i(1, 40)}),
