@@ -14,6 +14,10 @@ _SHIFT = (
     "cycle: lrsched has no time shift (schedule(t + k)) to express that"
 )
 
+_RISING_CYCLES = (
+    "a cycle whose peak is 0 below lr_min (lr=0, or cycle_decay=0 after the first cycle) rises from 0 to lr_min, "
+    "and lrsched's decays start above 0"
+)
 _AHEAD = "lrsched has no time shift (schedule(t + k)) to express that"
 
 #: Every configuration a peer accepts that compat refuses, by (function, peer parameter): why.
@@ -71,7 +75,8 @@ REFUSED: dict[tuple[str, str], str] = {
     ),
     ("timm.TanhLRScheduler", "cycle_decay"): (
         "with cycle_mul < 1, a cycle_decay that brings a cycle's peak below lr_min: that cycle's tanh rises, and "
-        "lrsched's tanh_decay falls only (for cycle_mul >= 1 its restarts rise there, as timm does)"
+        "lrsched's tanh_decay falls only (for cycle_mul >= 1 its restarts rise there, as timm does; cycle_decay=0 "
+        "puts every later peak at 0 either way)"
     ),
     ("transformers.get_scheduler", "min_lr_ratio"): (
         "warmup_stable_decay with min_lr_ratio > 1 and decay_type='1-sqrt': the cooldown then rises along "
@@ -126,6 +131,20 @@ REFUSED: dict[tuple[str, str], str] = {
     ("optax.warmup_exponential_decay_schedule", "warmup_steps"): "warmup_steps < 0 runs the decay that many steps "
     "ahead: " + _AHEAD,
     ("keras.CosineDecay", "warmup_steps"): "warmup_steps < 0 runs the cosine that many steps ahead: " + _AHEAD,
+    ("optax.cosine_decay_schedule", "alpha"): "alpha < 0 takes the LR below 0 at the end of the decay: an LR is >= 0",
+    ("optax.cosine_decay_schedule", "exponent"): (
+        "exponent < 0 raises the cosine factor to a negative power: infinite where it reaches 0"
+    ),
+    ("optax.join_schedules", "boundaries"): (
+        "a boundary below 0 runs its schedule that many steps ahead (schedule(t - boundary)), which lrsched has "
+        "no time shift for; or a count other than one fewer than the schedules, which optax zips, dropping the rest"
+    ),
+    ("transformers.get_scheduler", "min_lr"): "min_lr < 0 takes the LR below 0 at the end of the cosine",
+    ("transformers.get_scheduler", "min_lr_rate"): "min_lr_rate < 0 takes the LR below 0 at the end of the cosine",
+    ("timm.CosineLRScheduler", "lr"): _RISING_CYCLES,
+    ("timm.PolyLRScheduler", "lr"): _RISING_CYCLES,
+    ("timm.CosineLRScheduler", "cycle_decay"): _RISING_CYCLES,
+    ("timm.PolyLRScheduler", "cycle_decay"): _RISING_CYCLES,
     ("torch.MultiStepLR", "milestones"): (
         "a milestone below 0 or not a whole number: torch's step count is a whole number from 0, so it never "
         "reaches it and its LR never drops there"

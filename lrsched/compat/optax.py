@@ -83,6 +83,9 @@ def cosine_decay_schedule(init_value: float, decay_steps: int, alpha: float = 0.
     """`optax.cosine_decay_schedule` (an `alpha` above 1 rises; `exponent=0` holds `init_value`)."""
     if not decay_steps > 0:
         raise bad("optax.cosine_decay_schedule", "decay_steps", decay_steps, "in (0, inf)")
+    for key, value in (("alpha", alpha), ("exponent", exponent)):
+        if value < 0.0 and init_value != 0.0:
+            raise RefusedError("optax.cosine_decay_schedule", key, value)
     if init_value == 0.0 or alpha == 1.0 or exponent == 0.0:
         return constant(lr=init_value)
     return cosine_decay(initial_lr=init_value, decay_steps=decay_steps, final_lr=alpha * init_value, exponent=exponent)
@@ -166,8 +169,18 @@ def warmup_exponential_decay_schedule(
 
 
 def join_schedules(schedules: Sequence[Schedule], boundaries: Sequence[int]) -> Schedule:
-    """`optax.join_schedules` of lrsched schedules."""
-    return join(schedules=list(schedules), boundaries=list(boundaries))
+    """`optax.join_schedules` of lrsched schedules: schedule k + 1 runs from
+    `boundaries[k]` on, counting its own steps from there. optax applies the boundaries
+    in the order listed, so one at or above a later one never shows its schedule."""
+    parts, cuts = list(schedules), list(boundaries)
+    if len(cuts) != len(parts) - 1:
+        raise RefusedError("optax.join_schedules", "boundaries", cuts, f" ({len(parts)} schedules)")
+    shown = [k for k in range(len(cuts)) if all(cuts[k] < later for later in cuts[k + 1 :])]
+    if any(cuts[k] < 0 for k in shown):
+        raise RefusedError("optax.join_schedules", "boundaries", cuts)
+    if not shown:
+        return parts[0]
+    return join(schedules=[parts[0], *(parts[k + 1] for k in shown)], boundaries=[cuts[k] for k in shown])
 
 
 def piecewise_constant_schedule(init_value: float, boundaries_and_scales: dict[int, float] | None = None) -> Schedule:

@@ -44,6 +44,15 @@ def _warmup(schedule: Schedule, end_lr: float, warmup_t: float, warmup_lr_init: 
     return warmup(schedule=schedule, steps=warmup_t, start_lr=warmup_lr_init, prefix=warmup_prefix, end_lr=end_lr)
 
 
+def _refuse_rising_cycles(function: str, lr: float, lr_min: float, cycle_decay: float, cycle_limit: int) -> None:
+    """Cycles that rise from 0 to lr_min (a peak of 0 below the floor): lrsched's decays
+    start above 0."""
+    if lr == 0.0 and lr_min > 0.0:
+        raise RefusedError(function, "lr", lr, f" (lr_min={lr_min!r})")
+    if cycle_decay == 0.0 and lr_min > 0.0 and cycle_limit > 1:
+        raise RefusedError(function, "cycle_decay", cycle_decay, f" (lr_min={lr_min!r})")
+
+
 def _cycles(
     decay: Schedule,
     lr_min: float,
@@ -65,6 +74,11 @@ def _cycles(
         return constant(lr=lr_min)  # timm's first cycle is already past its limit
     if cycle_limit == 1 and holds:
         return decay
+    if cycle_decay == 0.0:
+        # every later cycle's peak is 0: at lr_min = 0 (the callers refuse more), 0 throughout
+        return join(
+            schedules=[decay, constant(lr=lr_min)], boundaries=[float(getattr(decay, "decay_steps", t_initial))]
+        )
     if cycle_mul >= 1.0 and is_restartable(decay):
         return restarts(decay=decay, cycle_mult=cycle_mul, peak_decay=cycle_decay, scales="peak", cycles=cycle_limit)
     if make is None or not cycle_mul > 0.0:
@@ -103,6 +117,7 @@ def CosineLRScheduler(
     Its cycle index comes from a float `log`, which can put a restart one step late for
     a decimal cycle_mul; lrsched's restarts are exact."""
     _plain(noise_range_t)
+    _refuse_rising_cycles("timm.CosineLRScheduler", lr, lr_min, cycle_decay, cycle_limit)
 
     def make(peak: float, length: float) -> Schedule:
         if peak == lr_min:
@@ -130,6 +145,7 @@ def PolyLRScheduler(
 ) -> Schedule:
     """`timm.scheduler.PolyLRScheduler`, its restarts too."""
     _plain(noise_range_t)
+    _refuse_rising_cycles("timm.PolyLRScheduler", lr, lr_min, cycle_decay, cycle_limit)
 
     def make(peak: float, length: float) -> Schedule:
         if peak == lr_min:
@@ -159,10 +175,12 @@ def TanhLRScheduler(
     the last exactly `lr_min` (timm drops the tanh's last 0.25% there). Its warmup on
     the schedule's own clock ends at the schedule's value there."""
     _plain(noise_range_t)
+    if lr == 0.0 and lr_min == 0.0:  # 0 after the warmup (from warmup_lr_init down to 0)
+        return _warmup(constant(lr=0.0), 0.0, warmup_t, warmup_lr_init, warmup_prefix)
     if lr_min > lr:
         raise RefusedError("timm.TanhLRScheduler", "lr_min", lr_min, f" (lr={lr!r})")
     last = min(cycle_limit, MAX_CYCLES) - 1
-    if cycle_mul < 1.0 and last > 0 and lr * min(cycle_decay**last, 1.0) < lr_min:
+    if (cycle_mul < 1.0 or cycle_decay == 0.0) and last > 0 and lr * min(cycle_decay**last, 1.0) < lr_min:
         raise RefusedError("timm.TanhLRScheduler", "cycle_decay", cycle_decay, f" (lr_min={lr_min!r})")
 
     def make(peak: float, length: float) -> Schedule:
@@ -252,7 +270,7 @@ def WSDLRScheduler(
     if decay_t > t_initial:
         raise RefusedError("timm.WSDLRScheduler", "decay_t", decay_t, f" (t_initial={t_initial!r})")
     timescale = (warmup_t if stable_timescale is None else stable_timescale) if stable_power > 0.0 else None
-    if lr_min > lr:
+    if lr_min > lr or lr == 0.0:
         # timm holds every value at or above lr_min: after its warmup to lr, lr_min throughout
         return warmup(schedule=constant(lr=lr_min), steps=warmup_t, start_lr=warmup_lr_init, end_lr=lr)
     outside = warmup_lr_init > lr  # a warmup down to lr: lrsched's warmup, before the rest

@@ -154,6 +154,9 @@ def _min_lr(name: str, lr: float, kwargs: dict[str, Any]) -> float:
     min_lr, min_lr_rate = kwargs.pop("min_lr", None), kwargs.pop("min_lr_rate", None)
     if (min_lr is None) == (min_lr_rate is None):
         raise bad(_FUNCTION, "min_lr", min_lr, f"given, or else min_lr_rate (one of them: {name})")
+    for key, value in (("min_lr", min_lr), ("min_lr_rate", min_lr_rate)):
+        if value is not None and value < 0.0:
+            raise RefusedError(_FUNCTION, key, value)
     return float(min_lr) if min_lr is not None else lr * min_lr_rate
 
 

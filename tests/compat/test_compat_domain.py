@@ -385,8 +385,8 @@ def _draw_optax(seed=20261203):
                                              "power": d.pick(0.0, 0.5, 1.0, lambda: d.u(0.1, 3)),
                                              "transition_begin": d.pick(-3, 0, steps())}),
             ("cosine_decay_schedule", lambda: {"init_value": init, "decay_steps": steps(1),
-                                               "alpha": d.pick(0.0, 1.0, lambda: d.u(0, 1), lambda: d.u(1, 2)),
-                                               "exponent": d.pick(1.0, 0.0, lambda: d.u(0.3, 3))}),
+                                               "alpha": d.pick(0.0, 1.0, lambda: d.u(0, 1), lambda: d.u(1, 2), -0.5),
+                                               "exponent": d.pick(1.0, 0.0, lambda: d.u(0.3, 3), -1.0)}),
             ("exponential_decay", lambda: {"init_value": init, "transition_steps": steps(), "decay_rate": rate,
                                            "transition_begin": d.pick(-3, 0, steps()),
                                            "staircase": d.pick(False, True), "end_value": end_value}),
@@ -411,7 +411,10 @@ def _draw_optax(seed=20261203):
                                                   "pct_final": d.pick(1.0, lambda: d.u(0.5, 1)),
                                                   "div_factor": d.pick(1.0, 0.5, lambda: d.u(1, 50)),
                                                   "final_div_factor": d.pick(1.0, 0.5, lambda: d.u(1, 1e4))}),
-            ("join_schedules", lambda: {"peak": peak, "steps": steps(1), "boundary": steps()}),
+            # boundaries as optax takes them: in order, equal, out of order, below 0
+            ("join_schedules", lambda: {"peak": peak, "steps": steps(1), "boundaries": d.pick(
+                lambda: sorted([steps(), steps()]), lambda: [steps()] * 2, lambda: sorted([steps(1), steps(1)])[::-1],
+                lambda: [-2, steps()])}),
         ][k % 14]  # fmt: skip
         cases.append((function, _as_f32(kwargs())))
     return cases
@@ -435,9 +438,11 @@ def test_optax_compat_equals_optax_over_its_domain():
     for function, kwargs in _draw_optax():
         context = f"optax.{function}({kwargs})"
         try:
-            if function == "join_schedules":  # a constant, then a cosine from `peak` (0 included)
-                p, n, b = kwargs["peak"], kwargs["steps"], kwargs["boundary"]
-                peer = optax.join_schedules([optax.constant_schedule(p), optax.cosine_decay_schedule(p, n)], [b])
+            if function == "join_schedules":  # a constant, a cosine from `peak` (0 included), half the peak
+                p, n, b = kwargs["peak"], kwargs["steps"], kwargs["boundaries"]
+                peer = optax.join_schedules(
+                    [optax.constant_schedule(p), optax.cosine_decay_schedule(p, n), optax.constant_schedule(p / 2)], b
+                )
             else:
                 peer = getattr(optax, function)(**kwargs)
             expected = np.asarray(jax.vmap(peer)(jax.numpy.asarray(steps)), dtype=np.float64)
@@ -445,9 +450,13 @@ def test_optax_compat_equals_optax_over_its_domain():
             assert "ZeroDivision" not in type(error).__name__ or True
             continue
         if function == "join_schedules":
-            p, n, b = kwargs["peak"], kwargs["steps"], kwargs["boundary"]
-            parts = lambda: [compat.optax.constant_schedule(p), compat.optax.cosine_decay_schedule(p, n)]
-            ours, refusal = _build(lambda: compat.optax.join_schedules(parts(), [b]))
+            p, n, b = kwargs["peak"], kwargs["steps"], kwargs["boundaries"]
+            parts = lambda: [
+                compat.optax.constant_schedule(p),
+                compat.optax.cosine_decay_schedule(p, n),
+                compat.optax.constant_schedule(p / 2),
+            ]
+            ours, refusal = _build(lambda: compat.optax.join_schedules(parts(), b))
         else:
             ours, refusal = _build(f"optax.{function}", **kwargs)
         if refusal is not None:
@@ -540,7 +549,7 @@ def _draw_timm(seed=20261205):
     d = Draw(seed)
     cases = {}
     for k in range(PER_PEER):
-        lr = d.pick(0.1, lambda: d.u(1e-3, 1.0))
+        lr = d.pick(0.1, lambda: d.u(1e-3, 1.0), 0.0)
         first = d.pick(1, lambda: d.i(2, 25))
         warm = {
             "warmup_t": d.pick(0, 1, lambda: d.i(2, 8)),
@@ -549,7 +558,7 @@ def _draw_timm(seed=20261205):
         cycles = lambda: {
             "lr_min": d.pick(0.0, lr, lambda: d.u(0, lr), lambda: d.u(lr, 2 * lr)),
             "cycle_mul": d.pick(1.0, 2.0, 3.0, 0.5, 0.75, 0.25, 1.5),
-            "cycle_decay": d.pick(1.0, lambda: d.u(0.2, 1), lambda: d.u(1, 1.6)),
+            "cycle_decay": d.pick(1.0, lambda: d.u(0.2, 1), lambda: d.u(1, 1.6), 0.0),
             "cycle_limit": d.pick(0, 1, 2, lambda: d.i(3, 6)),
             "warmup_prefix": d.pick(False, True),
         }
@@ -644,7 +653,9 @@ def _draw_hf(seed=20261206):
         warm = d.pick(0, 1, total, total + 3, lambda: d.i(0, total))
         name = HF_NAMES[k % len(HF_NAMES)]
         cycles = d.pick(0.0, 0.5, 1.0, lambda: d.u(0, 2))
-        floor = d.pick({"min_lr_rate": d.pick(0.0, 1.0, d.u(0, 1))}, {"min_lr": d.pick(0.0, lr, d.u(0, lr))})
+        floor = d.pick(
+            {"min_lr_rate": d.pick(0.0, 1.0, d.u(0, 1), -0.1)}, {"min_lr": d.pick(0.0, lr, d.u(0, lr), -0.01)}
+        )
         kwargs = {
             "cosine": lambda: {"num_cycles": cycles},
             "cosine_with_restarts": lambda: {"num_cycles": d.pick(0, 1, lambda: d.i(2, 5), -1)},
