@@ -28,10 +28,10 @@ import dataclasses
 import math
 import sys
 from collections.abc import Iterator
-from typing import Any, ClassVar, NamedTuple, TypeVar
+from typing import Annotated, Any, ClassVar, NamedTuple, TypeVar
 
 from lrsched._namespace import MATH, Namespace, check_scalar_step, evaluate, python_step
-from lrsched.params import DocumentedOnRead, Param, check_parameters, sequence_of
+from lrsched.params import LR, DocumentedOnRead, LRFloor, Param, Steps, check_parameters, sequence_of
 
 INF = math.inf
 FLOAT_MAX = sys.float_info.max
@@ -442,6 +442,23 @@ class Shaped(Schedule):
     def pieces(self, until: float) -> tuple[Piece, ...]:
         floor, peak = self.levels
         return tuple(shift_pieces(self.shape_pieces(until), 0.0, trend_sign=sign(peak - floor)))
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
+class RestartableDecay(Shaped):
+    """One decay from `initial_lr` at step 0 to `final_lr` at `decay_steps`, which
+    `restarts` can repeat: the parameters and levels that `cosine_decay`, `polynomial`,
+    `rex` and `tanh_decay` share, declared once. A subclass narrows a parameter by
+    declaring it again (its place in the signature stays)."""
+
+    restartable = True
+    initial_lr: Annotated[float, LR]
+    decay_steps: Annotated[float, Steps]
+    final_lr: Annotated[float, LRFloor] = 0.0
+
+    @property
+    def levels(self) -> tuple[float, float]:
+        return (self.final_lr, self.initial_lr)
 
 
 # Parameter names of torch, optax, Keras and timm schedulers, and lrsched's name for each.

@@ -28,6 +28,7 @@ from lrsched._namespace import MATH, Namespace
 from lrsched.base import (
     INF,
     Piece,
+    RestartableDecay,
     Shaped,
     clip_pieces,
     cycle_position,
@@ -36,7 +37,7 @@ from lrsched.base import (
     register,
     set_field,
 )
-from lrsched.params import LR, Factor, Flag, Fraction, Growth, Interval, Length, LRFloor, Steps
+from lrsched.params import LR, Factor, Flag, Fraction, Growth, Interval, Length
 
 # `cosine_restarts` keeps the starts of up to this many first cycles for Python steps.
 TABLED_CYCLES = 128
@@ -44,7 +45,7 @@ TABLED_CYCLES = 128
 
 @register
 @dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
-class CosineDecay(Shaped):
+class CosineDecay(RestartableDecay):
     r"""Half a cosine from `initial_lr` to `final_lr` over `decay_steps`, then flat.
 
     Down, or up for a `final_lr` above `initial_lr` (torch's `CosineAnnealingLR` with an
@@ -78,10 +79,6 @@ class CosineDecay(Shaped):
     """
 
     policy = "cosine_decay"
-    restartable = True  # `restarts` repeats it
-    initial_lr: Annotated[float, LR]
-    decay_steps: Annotated[float, Steps]
-    final_lr: Annotated[float, LRFloor] = 0.0
     exponent: Annotated[float, Factor] = 1.0
     periodic: Annotated[bool, Flag()] = False
     k_decay: Annotated[float, Factor] = 1.0
@@ -94,10 +91,6 @@ class CosineDecay(Shaped):
         super().__post_init__()
         if self.periodic and self.k_decay != 1.0:
             raise ValueError(f"k_decay must be 1 with periodic=True (it bends one decay over D); got {self.k_decay!r}")
-
-    @property
-    def levels(self) -> tuple[float, float]:
-        return (self.final_lr, self.initial_lr)
 
     def shape_at(self, t: Any, xp: Namespace) -> Any:
         if self.exponent == 1.0:

@@ -11,13 +11,13 @@ import dataclasses
 from typing import Annotated, Any
 
 from lrsched._namespace import Namespace
-from lrsched.base import INF, Piece, Shaped, clip_pieces, multiples, power_of, register
-from lrsched.params import LR, Factor, Flag, Length, LRFloor, Positive
+from lrsched.base import INF, Piece, RestartableDecay, clip_pieces, multiples, power_of, register
+from lrsched.params import Factor, Flag, Length, Positive
 
 
 @register
 @dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
-class Polynomial(Shaped):
+class Polynomial(RestartableDecay):
     r"""From `initial_lr` down to `final_lr` as :math:`(1 - t/D)^p`, then flat (or up to
     it, for a `final_lr` above `initial_lr`: optax's rising `polynomial_schedule`).
 
@@ -47,10 +47,7 @@ class Polynomial(Shaped):
     """
 
     policy = "polynomial"
-    restartable = True  # `restarts` repeats it
-    initial_lr: Annotated[float, LR]
-    decay_steps: Annotated[float, Length]
-    final_lr: Annotated[float, LRFloor] = 0.0
+    decay_steps: Annotated[float, Length]  # a cycle's length with `cycle`
     power: Annotated[float, Positive] = 1.0
     cycle: Annotated[bool, Flag()] = False
     k_decay: Annotated[float, Factor] = 1.0
@@ -58,10 +55,6 @@ class Polynomial(Shaped):
     @classmethod
     def example(cls) -> Polynomial:
         return cls(initial_lr=0.1, decay_steps=300, final_lr=0.01, power=2.0, cycle=True)
-
-    @property
-    def levels(self) -> tuple[float, float]:
-        return (self.final_lr, self.initial_lr)
 
     def _horizon(self, t: Any, xp: Namespace) -> Any:
         """With `cycle`: the next multiple of D at or after t (D itself at t = 0), counted

@@ -12,13 +12,13 @@ import dataclasses
 from typing import Annotated, Any
 
 from lrsched._namespace import Namespace
-from lrsched.base import INF, Piece, Shaped, clip_pieces, register
-from lrsched.params import LR, Length, LRFloor, UnitInterval
+from lrsched.base import INF, Piece, RestartableDecay, clip_pieces, register
+from lrsched.params import Length, UnitInterval
 
 
 @register
 @dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
-class Rex(Shaped):
+class Rex(RestartableDecay):
     r"""From `initial_lr` to `final_lr` over `decay_steps` along the REX profile, then flat.
 
     .. math::
@@ -44,19 +44,12 @@ class Rex(Shaped):
     """
 
     policy = "rex"
-    restartable = True  # `restarts` repeats it
-    initial_lr: Annotated[float, LR]
     decay_steps: Annotated[float, Length]
-    final_lr: Annotated[float, LRFloor] = 0.0
     beta: Annotated[float, UnitInterval] = 1.0
 
     @classmethod
     def example(cls) -> Rex:
         return cls(initial_lr=0.1, decay_steps=1000)
-
-    @property
-    def levels(self) -> tuple[float, float]:
-        return (self.final_lr, self.initial_lr)
 
     def shape_at(self, t: Any, xp: Namespace) -> Any:
         z = xp.minimum(t, self.decay_steps) / self.decay_steps

@@ -12,8 +12,8 @@ import sys
 from typing import Annotated, Any
 
 from lrsched._namespace import Namespace
-from lrsched.base import INF, Piece, Shaped, clip_pieces, register, set_field
-from lrsched.params import LR, Interval, Steps
+from lrsched.base import INF, Piece, RestartableDecay, clip_pieces, register, set_field
+from lrsched.params import Interval
 
 
 def _half_one_minus_tanh(x: float) -> float:
@@ -23,7 +23,7 @@ def _half_one_minus_tanh(x: float) -> float:
 
 @register
 @dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
-class TanhDecay(Shaped):
+class TanhDecay(RestartableDecay):
     r"""From near `initial_lr` to near `final_lr` along a tanh over `decay_steps`, then flat.
 
     .. math::
@@ -53,9 +53,6 @@ class TanhDecay(Shaped):
     """
 
     policy = "tanh_decay"
-    restartable = True  # `restarts` repeats it
-    initial_lr: Annotated[float, LR]
-    decay_steps: Annotated[float, Steps]
     final_lr: Annotated[float, Interval(ge=0.0, le="initial_lr", scale="lr")] = 0.0
     # Within +-20, where tanh is not yet +-1 in float64, and exp(2x) fits float32.
     lower: Annotated[float, Interval(ge=-20.0, lt=20.0)] = -7.0
@@ -70,10 +67,6 @@ class TanhDecay(Shaped):
     def __post_init__(self) -> None:
         super().__post_init__()
         set_field(self, "_exp_lower", math.exp(2.0 * self.lower))
-
-    @property
-    def levels(self) -> tuple[float, float]:
-        return (self.final_lr, self.initial_lr)
 
     def shape_at(self, t: Any, xp: Namespace) -> Any:
         f = xp.minimum(t, self.decay_steps) / self.decay_steps
