@@ -34,6 +34,13 @@ __all__ = [
 ]
 
 
+def _divides_by(decay_steps: float, function: str) -> str:
+    """`function`, once its `decay_steps` is checked: Keras divides by it."""
+    if not decay_steps > 0:
+        raise bad(function, "decay_steps", decay_steps, "in (0, inf) (Keras divides by it)")
+    return function
+
+
 def CosineDecay(
     initial_learning_rate: float,
     decay_steps: int,
@@ -104,9 +111,7 @@ def ExponentialDecay(
     the LR at step 0, then 0 (from `decay_steps` on with a staircase). Keras rounds
     `decay_rate` to float32 even beside a float64 LR, which puts its value p * 3e-8
     (relative) off after p periods; lrsched computes with the rate given."""
-    function = "keras.ExponentialDecay"
-    if not decay_steps > 0:
-        raise bad(function, "decay_steps", decay_steps, "in (0, inf) (Keras divides by it)")
+    function = _divides_by(decay_steps, "keras.ExponentialDecay")
     if decay_rate == 0.0:  # 0 ** 0 = 1 at p = 0, then 0 on Keras' whole steps
         drop = float(decay_steps) if staircase else 1.0
         return join(schedules=[constant(lr=initial_learning_rate), constant(lr=0.0)], boundaries=[drop])
@@ -123,9 +128,7 @@ def InverseTimeDecay(
     name: str = "InverseTimeDecay",
 ) -> Schedule:
     """`keras.optimizers.schedules.InverseTimeDecay` (`decay_rate=0`: the LR throughout)."""
-    function = "keras.InverseTimeDecay"
-    if not decay_steps > 0:
-        raise bad(function, "decay_steps", decay_steps, "in (0, inf) (Keras divides by it)")
+    function = _divides_by(decay_steps, "keras.InverseTimeDecay")
     if not decay_rate >= 0.0:
         raise bad(function, "decay_rate", decay_rate, "in [0, inf)")
     if decay_rate == 0.0 or initial_learning_rate == 0.0:
@@ -168,9 +171,7 @@ def PolynomialDecay(
 ) -> Schedule:
     """`keras.optimizers.schedules.PolynomialDecay` (`power=0`: the initial LR throughout,
     as Keras' `0 ** 0 = 1` gives)."""
-    function = "keras.PolynomialDecay"
-    if not decay_steps > 0:
-        raise bad(function, "decay_steps", decay_steps, "in (0, inf) (Keras divides by it)")
+    function = _divides_by(decay_steps, "keras.PolynomialDecay")
     if not power >= 0.0:
         raise bad(function, "power", power, "in [0, inf) (a negative power is infinite at the end)")
     if power == 0.0 or initial_learning_rate == end_learning_rate:
