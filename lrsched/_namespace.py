@@ -67,6 +67,11 @@ class Namespace(Protocol):
         """`low + (high - low) * fraction`, held inside [low, high] against rounding."""
         ...
 
+    def fmod(self, x: Any, y: float, /) -> Any:
+        """The remainder of x by y (x >= 0, y > 0), exact in every precision: IEEE's
+        fmod rounds nothing, where `x - floor(x / y) * y` rounds the product."""
+        ...
+
     def power(self, x: Any, p: float, /) -> Any:
         """`x**p` for x in [0, 1] and p > 0, as exp(p log x) with 0 kept at 0 (no log(0)
         evaluated, which would warn, or give NaN gradients)."""
@@ -153,6 +158,7 @@ class MathNamespace:
     log = staticmethod(math.log)
     expm1 = staticmethod(math.expm1)
     log1p = staticmethod(math.log1p)
+    fmod = staticmethod(math.fmod)
     abs = staticmethod(abs)
     minimum = staticmethod(min)
     maximum = staticmethod(max)
@@ -226,6 +232,7 @@ class NumpyNamespace:
     log = staticmethod(np.log)
     expm1 = staticmethod(np.expm1)
     log1p = staticmethod(np.log1p)
+    fmod = staticmethod(np.fmod)
     abs = staticmethod(np.abs)
     minimum = staticmethod(np.minimum)
     maximum = staticmethod(np.maximum)
@@ -421,6 +428,7 @@ class JaxNamespace(_ArrayNamespace):
         self.floor, self.cos, self.exp, self.log = jnp.floor, jnp.cos, jnp.exp, jnp.log
         self.sin = jnp.sin
         self.expm1, self.log1p, self.abs = jnp.expm1, jnp.log1p, jnp.abs
+        self.fmod = jnp.fmod
         self.minimum, self.maximum, self.clip = jnp.minimum, jnp.maximum, jnp.clip
         self._float32, self._isfinite, self._all = jnp.float32, jnp.isfinite, jnp.all
 
@@ -473,6 +481,7 @@ class TorchNamespace(_ArrayNamespace):
         self.floor, self.cos, self.exp, self.log = torch.floor, torch.cos, torch.exp, torch.log
         self.sin = torch.sin
         self.expm1, self.log1p, self.abs = torch.expm1, torch.log1p, torch.abs
+        self.fmod = torch.fmod
         self._float32, self._isfinite, self._all = torch.float32, torch.isfinite, torch.all
 
     def clip(self, x: Any, low: float, high: float) -> Any:
@@ -547,6 +556,7 @@ class TensorflowNamespace(_ArrayNamespace):
         self.sin = tf.math.sin
         self.log, self.minimum, self.maximum = tf.math.log, tf.math.minimum, tf.math.maximum
         self.expm1, self.log1p, self.abs = tf.math.expm1, tf.math.log1p, tf.math.abs
+        self.fmod = tf.math.floormod  # fmod for the non-negative operands it is given
         self._float32, self._isfinite, self._all = tf.float32, tf.math.is_finite, tf.reduce_all
 
     def clip(self, x: Any, low: float, high: float) -> Any:

@@ -683,7 +683,15 @@ def cycle_position(t: Any, length: float, xp: Any) -> tuple[Any, Any]:
     is not a binary fraction: 13 * 2.9 is 37.699999999999996, whose quotient by 2.9 is
     12.999999999999998); one correction either way against the same products that
     `cycle_ends` and `breakpoints` give makes them agree at every step.
+
+    A step narrower than float64 (float32) takes the offset as the exact remainder
+    `fmod(t, length)` and k from it: past 2**24 / length the product `k * length` rounds
+    in float32, and a step that float32 holds exactly (2**24 + 4) was put in the wrong
+    place of its cycle (a whole LR range off).
     """
+    if narrow(t, xp):
+        offset = xp.fmod(t, length)
+        return xp.floor((t - offset) / length + 0.5), offset
     k = xp.floor(t / length)
     k = xp.where(t < k * length, k - 1.0, xp.where(t >= (k + 1.0) * length, k + 1.0, k))
     return k, t - k * length

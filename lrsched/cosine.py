@@ -93,6 +93,10 @@ class CosineDecay(RestartableDecay):
             raise ValueError(f"k_decay must be 1 with periodic=True (it bends one decay over D); got {self.k_decay!r}")
 
     def shape_at(self, t: Any, xp: Namespace) -> Any:
+        if self.periodic:
+            # The cosine's period is 2D: the phase as the exact remainder (t / D itself
+            # loses it at large steps, float32's from 2**24 / D on).
+            t = xp.fmod(t, 2.0 * self.decay_steps)
         if self.exponent == 1.0:
             done = (t if self.periodic else xp.minimum(t, self.decay_steps)) / self.decay_steps
             if self.k_decay != 1.0:
@@ -109,12 +113,8 @@ class CosineDecay(RestartableDecay):
         e below 1 magnifies that into errors of 1e-5 for a long decay.
         """
         length = self.decay_steps
-        if self.periodic:
-            # The cosine has period 2D in t, symmetric about D: fold t into [0, D].
-            offset = xp.clip(t - 2.0 * length * xp.floor(t / (2.0 * length)), 0.0, 2.0 * length)
-            along = xp.minimum(offset, 2.0 * length - offset)
-        else:
-            along = xp.minimum(t, length)
+        # A periodic t is within one period [0, 2D) (shape_at), symmetric about D: folded into [0, D].
+        along = xp.minimum(t, 2.0 * length - t) if self.periodic else xp.minimum(t, length)
         done, left = along / length, (length - along) / length
         if self.k_decay != 1.0:
             # (t/D)**k and 1 - (t/D)**k = -expm1(k log1p(-(D - t)/D)), neither by subtraction.

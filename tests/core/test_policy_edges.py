@@ -412,3 +412,54 @@ def test_restarts_of_a_decay_rising_past_float32_sizes_agree_on_every_backend(na
         assume(False)
     steps = np.array([0.0, 0.25, 1.0, 2.0, 5.0, 9.5, 10.0, 15.0, 33.3, 1000.0])
     lt.check_backends_agree(schedule, steps, frameworks=("numpy", "jax", "torch"), rtol32=2e-5)
+
+
+# -- float32 steps past 2**24: a cycle's phase from the exact remainder -------------------
+def _float32_cyclic() -> st.SearchStrategy:
+    """Cyclic schedules whose lengths float32 holds exactly (whole steps): their float32
+    value at a float32 step is the float64 value there, to float32's rounding."""
+    lr, floor = st.floats(1e-4, 1.0), st.floats(0.0, 1e-4)
+    length = st.integers(1, 5000).map(float)
+    return st.one_of(
+        st.builds(l.cosine_restarts, max_lr=lr, first_cycle_steps=length, min_lr=floor, peak_decay=st.floats(0.5, 1.0)),
+        st.builds(
+            l.cyclic,
+            base_lr=floor,
+            max_lr=lr,
+            step_size_up=length,
+            step_size_down=st.none() | length,
+            mode=st.sampled_from(["triangular", "triangular2"]),
+        ),
+        st.builds(
+            l.cosine_decay,
+            initial_lr=lr,
+            decay_steps=length,
+            final_lr=floor,
+            periodic=st.just(True),
+            exponent=st.sampled_from([1.0, 0.5, 3.0]),
+        ),  # fmt: skip
+        st.builds(l.step_decay, initial_lr=lr, drop=st.floats(0.5, 1.0), every=length),
+        st.builds(
+            l.restarts,
+            decay=st.builds(l.polynomial, initial_lr=lr, decay_steps=length, final_lr=floor, power=st.floats(0.5, 3)),
+            cycle_mult=st.just(1.0),
+        ),
+    )
+
+
+@given(_float32_cyclic(), st.integers(24, 30), st.lists(st.integers(0, 2**23 - 1), min_size=8, max_size=8))
+def test_cyclic_values_at_float32_steps_past_2_24_are_in_place(schedule, exponent, offsets):
+    # A count float32 holds exactly (2**24 + 4 is one): the cycle position was k * length
+    # in float32, which rounds past 2**24 / length, and cosine_restarts(first=3) at step
+    # 2**24 + 4 gave 0.075 where it is 0.025 (JAX, torch; optax's and Keras' counts).
+    jnp = pytest.importorskip("jax.numpy", reason="jax is not installed; CI installs it")
+    torch = pytest.importorskip("torch", reason="torch is not installed; CI installs it")
+    steps = np.array([2.0**exponent + j * 2.0 ** (exponent - 23) for j in offsets])
+    assert np.array_equal(steps.astype(np.float32).astype(np.float64), steps)  # float32 holds them
+    exact = np.array([schedule(float(t)) for t in steps])
+    low, high = schedule.bounds
+    for name, values in {
+        "jax": np.asarray(schedule(jnp.asarray(steps, dtype=jnp.float32)), dtype=np.float64),
+        "torch": schedule(torch.tensor(steps, dtype=torch.float32)).double().numpy(),
+    }.items():
+        np.testing.assert_allclose(values, exact, rtol=1e-5, atol=1e-5 * (high - low), err_msg=name)
