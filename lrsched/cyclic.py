@@ -69,7 +69,8 @@ class Cyclic(Shaped):
                 f"gamma applies to mode='exp_range' only; got gamma={self.gamma!r} with mode={self.mode!r}"
             )
         # Derived once: every call reads them.
-        set_field(self, "_down", self.step_size_up if self.step_size_down is None else self.step_size_down)
+        # A float: up + down of whole parameters may pass 2**31, which JAX would take as an int32.
+        set_field(self, "_down", float(self.step_size_up if self.step_size_down is None else self.step_size_down))
         set_field(self, "_log_gamma", math.log(self.gamma))
 
     _down: float = dataclasses.field(init=False, repr=False, compare=False)

@@ -100,7 +100,8 @@ class WarmupStableDecay(Shaped):
             )
         set_field(self, "_timescale", timescale)
         cooldown = self.warmup_steps + self.stable_steps
-        set_field(self, "_knots", (self.warmup_steps, cooldown, cooldown + self.decay_steps))
+        # Floats: sums of whole parameters may pass 2**31, which JAX would take as an int32.
+        set_field(self, "_knots", (float(self.warmup_steps), float(cooldown), float(cooldown + self.decay_steps)))
 
     @property
     def levels(self) -> tuple[float, float]:

@@ -463,3 +463,18 @@ def test_cyclic_values_at_float32_steps_past_2_24_are_in_place(schedule, exponen
         "torch": schedule(torch.tensor(steps, dtype=torch.float32)).double().numpy(),
     }.items():
         np.testing.assert_allclose(values, exact, rtol=1e-5, atol=1e-5 * (high - low), err_msg=name)
+
+
+def test_sums_of_whole_parameters_past_2_31_compute_under_jax():
+    # Each parameter is below 2**31 (an int in reprs), their sum is not: JAX took the
+    # Python int knot as an int32 and raised OverflowError at any count, even 0.
+    jax = pytest.importorskip("jax", reason="jax is not installed; CI installs it")
+    big = 2**30 + 3
+    for schedule in [
+        l.warmup_stable_decay(peak_lr=0.1, warmup_steps=100, stable_steps=big, decay_steps=big),
+        l.cyclic(base_lr=0.01, max_lr=0.1, step_size_up=big, step_size_down=big + 5),
+    ]:
+        counts = np.array([0, 5, 2**31 - 1], dtype=np.int32)
+        got = np.asarray(jax.jit(schedule)(jax.numpy.asarray(counts)), dtype=np.float64)
+        rounded = counts.astype(np.float32).astype(np.float64)  # the count float32 computes at
+        np.testing.assert_allclose(got, [schedule(float(t)) for t in rounded], rtol=1e-5, atol=1e-6 * 0.1)
