@@ -565,15 +565,21 @@ class TensorflowNamespace(_ArrayNamespace):
     def eps(self, t: Any) -> float:
         return float(np.finfo(t.dtype.as_numpy_dtype).eps)
 
+    def _in(self, x: Any, dtype: Any) -> Any:
+        """`x` as a tensor of `dtype`: a Python number converted straight to it (tf.cast
+        would make it a float32 tensor first, rounding 0.1 for a float64 step)."""
+        tf = self._tf
+        return tf.cast(x, dtype) if tf.is_tensor(x) else tf.constant(x, dtype=dtype)
+
     def full_like(self, t: Any, value: float) -> Any:
-        return self._tf.fill(self._tf.shape(t), self._tf.cast(value, t.dtype))
+        return self._tf.fill(self._tf.shape(t), self._in(value, t.dtype))
 
     def where(self, cond: Any, a: Any, b: Any) -> Any:
         # tf.where neither broadcasts Python numbers nor mixes dtypes: bring both to
         # the dtype of whichever side is a tensor, and to the condition's shape.
         tf = self._tf
         dtype = a.dtype if tf.is_tensor(a) else b.dtype if tf.is_tensor(b) else tf.float32
-        a, b = tf.cast(a, dtype), tf.cast(b, dtype)
+        a, b = self._in(a, dtype), self._in(b, dtype)
         shape = tf.broadcast_dynamic_shape(tf.shape(cond), tf.broadcast_dynamic_shape(tf.shape(a), tf.shape(b)))
         return tf.where(tf.broadcast_to(cond, shape), tf.broadcast_to(a, shape), tf.broadcast_to(b, shape))
 

@@ -113,7 +113,7 @@ def check_monotone(schedule: Schedule, until: float, *, samples: int = 65) -> No
 def check_backends_agree(
     schedule: Schedule, steps: Any, *, frameworks: Sequence[str] = ("numpy",), rtol32: float = 1e-6
 ) -> None:
-    """Scalar calls, NumPy arrays and (if named and installed) JAX and torch agree.
+    """Scalar calls, NumPy arrays and (if named and imported) JAX, torch and TensorFlow agree.
 
     Float64 answers agree to a few ulp of the value, plus `max_slope` times a few ulp of
     the step (NumPy's vectorised exp/expm1/cos may differ from libm's in the last bit,
@@ -135,6 +135,10 @@ def check_backends_agree(
         import torch
 
         answers["torch"] = (schedule(torch.tensor(steps, dtype=torch.float64)).numpy(), 1e-15)
+    if "tensorflow" in frameworks and "tensorflow" in sys.modules:
+        import tensorflow as tf
+
+        answers["tensorflow"] = (schedule(tf.constant(steps, dtype=tf.float64)).numpy(), 1e-15)
     for name in ("float16", "bfloat16"):
         # Half-precision steps: the schedule computes in float32 at the step's own
         # (rounded) value; compared with the scalar call there.

@@ -7,11 +7,11 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import assume, given, strategies as st
+from hypothesis import assume, given, settings, strategies as st
 
 import lrsched as l
 import lrsched.testing as lt
-from lrsched.base import Piece
+from lrsched.base import Piece, horizon
 
 
 # -- a freshly built schedule is a plain value (no lazy cache for a tracer to trip on)
@@ -478,3 +478,13 @@ def test_sums_of_whole_parameters_past_2_31_compute_under_jax():
         got = np.asarray(jax.jit(schedule)(jax.numpy.asarray(counts)), dtype=np.float64)
         rounded = counts.astype(np.float32).astype(np.float64)  # the count float32 computes at
         np.testing.assert_allclose(got, [schedule(float(t)) for t in rounded], rtol=1e-5, atol=1e-6 * 0.1)
+
+
+@settings(max_examples=100)  # TensorFlow's eager ops are slow; the class is in every draw
+@given(lt.schedules())
+def test_tensorflow_float64_steps_agree_with_numpy(schedule):
+    # A Python number beside a float64 tensor went through tf.cast, which makes it a
+    # float32 tensor first: multi_step(0.1, ...) gave 0.10000000149011612 at a float64 step.
+    pytest.importorskip("tensorflow", reason="tensorflow is not installed; CI installs it")
+    steps = np.concatenate([np.arange(0.0, 40.0, 3.0), [horizon(schedule) * f for f in (0.3, 0.7, 1.1)]])
+    lt.check_backends_agree(schedule, steps, frameworks=("numpy", "tensorflow"))
