@@ -43,6 +43,15 @@ from lrsched.params import LR, Factor, Flag, Fraction, Growth, Interval, Length
 TABLED_CYCLES = 128
 
 
+def _exact_powers(m: float) -> float:
+    """The largest i for which float64 holds m**i exactly: m = p / 2**q with p odd, and
+    p**i below 2**53 (at least 1: m itself)."""
+    odd = m.as_integer_ratio()[0]
+    while odd % 2 == 0:
+        odd //= 2
+    return float(max(1, int(52.99 / math.log2(odd))) if odd > 1 else 1 << 30)
+
+
 @register
 @dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
 class CosineDecay(RestartableDecay):
@@ -195,11 +204,13 @@ class CosineRestarts(Shaped):
         set_field(self, "_whole_mult", float(self.cycle_mult).is_integer())
         set_field(self, "_whole_starts", self._whole_mult and float(self.first_cycle_steps).is_integer())
         set_field(self, "_log_mult", math.log1p(self.cycle_mult - 1.0))
+        set_field(self, "_exact_powers", _exact_powers(float(self.cycle_mult)))
         set_field(self, "_first_starts", self._tabulate_starts())
 
     _whole_mult: bool = dataclasses.field(init=False, repr=False, compare=False)
     _whole_starts: bool = dataclasses.field(init=False, repr=False, compare=False)
     _log_mult: float = dataclasses.field(init=False, repr=False, compare=False)
+    _exact_powers: float = dataclasses.field(init=False, repr=False, compare=False)
     _first_starts: tuple[float, ...] = dataclasses.field(init=False, repr=False, compare=False)
 
     def _tabulate_starts(self) -> tuple[float, ...]:
@@ -230,11 +241,18 @@ class CosineRestarts(Shaped):
         if self._whole_starts:
             return first * (m**i - 1.0) / (m - 1.0)  # whole, and exact while below 2**53
         exponent = i * self._log_mult
-        grown = m**i - 1.0 if self._whole_mult else xp.expm1(exponent)
+        if self._whole_mult:
+            grown = m**i - 1.0
+        else:
+            # m**i while float64 holds it exactly (m = 1.5: 3**i / 2**i, to i = 33), so an
+            # exact start is exact (131.875 for T0 = 10, i = 5); past that, expm1.
+            exact = self._exact_powers
+            grown = xp.where(i <= exact, m ** xp.minimum(i, exact) - 1.0, xp.expm1(exponent))
         start = first * grown / (m - 1.0)
         whole = xp.floor(start + 0.5)
         slack = (2.0 * eps * (4.0 + exponent) + 4.0 * 2.0**-52 * (i + 1.0)) * xp.maximum(start, 1.0)
-        return xp.where(xp.abs(start - whole) <= slack, whole, start)
+        # The first restart is the first cycle's length itself, whatever m.
+        return xp.where(i == 1.0, first, xp.where(xp.abs(start - whole) <= slack, whole, start))
 
     def _cycle(self, t: Any, xp: Namespace) -> tuple[Any, Any, Any]:
         """(index, offset into the cycle, cycle length) at step t."""

@@ -488,3 +488,33 @@ def test_tensorflow_float64_steps_agree_with_numpy(schedule):
     pytest.importorskip("tensorflow", reason="tensorflow is not installed; CI installs it")
     steps = np.concatenate([np.arange(0.0, 40.0, 3.0), [horizon(schedule) * f for f in (0.3, 0.7, 1.1)]])
     lt.check_backends_agree(schedule, steps, frameworks=("numpy", "tensorflow"))
+
+
+SHORT_MULTIPLIERS = (1.25, 1.5, 1.75, 2.5, 1.375, 3.25)  # powers float64 holds exactly
+
+
+@given(
+    st.integers(1, 400).map(lambda quarters: quarters / 4),
+    st.one_of(st.sampled_from(SHORT_MULTIPLIERS), st.floats(1.01, 3.0)),
+    st.integers(1, 8),
+)
+def test_a_restart_that_float64_holds_exactly_is_exactly_there(first, m, i):
+    # The first restart is the first cycle's length, T0 itself; for a multiplier whose
+    # powers float64 holds (1.5 = 3/2) later starts are exact too. The expm1 formula put
+    # them an ulp late: cosine_restarts(first_cycle_steps=7.5, cycle_mult=1.7)(7.5) was the
+    # cycle's floor, 0.0, not its peak, and (T0 = 10, m = 1.5) started cycle 5 at
+    # 131.87500000000003, not 131.875.
+    from fractions import Fraction
+
+    if m not in SHORT_MULTIPLIERS:
+        i = 1  # the first restart, whatever m; later ones only where m**i is exact
+    exact = Fraction(first) * (Fraction(m) ** i - 1) / (Fraction(m) - 1)
+    assume(Fraction(float(exact)) == exact)  # a start float64 holds
+    start = float(exact)
+    for schedule in (
+        l.cosine_restarts(max_lr=1.0, first_cycle_steps=first, cycle_mult=m),
+        l.restarts(decay=l.cosine_decay(initial_lr=1.0, decay_steps=first), cycle_mult=m),
+    ):
+        assert schedule(start) == 1.0 and float(schedule(np.array([start]))[0]) == 1.0
+        assert schedule.ends_cycle(start) and schedule.cycle_index(start) == i
+        assert start in schedule.cycle_ends(start)
