@@ -106,6 +106,12 @@ class _MomentumOfSteps(keras.Variable):  # type: ignore[misc]
         return keras.ops.cast(self._lrsched_momentum(step), self.dtype)
 
 
+def _stepping(optimizer: Any) -> Any:
+    """The optimizer whose update reads beta_1: under mixed precision Keras wraps the
+    compiled one in a LossScaleOptimizer, which steps its `inner_optimizer`."""
+    return getattr(optimizer, "inner_optimizer", optimizer)
+
+
 class CyclicalMomentum(keras.callbacks.Callback):  # type: ignore[misc]
     """Drive an Adam-family optimizer's `beta_1` from a momentum schedule during `fit`.
 
@@ -123,7 +129,7 @@ class CyclicalMomentum(keras.callbacks.Callback):  # type: ignore[misc]
         self.momentum = check_drives_beta("momentum", require_schedule("momentum", momentum, nonnegative=True))
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
-        optimizer = self.model.optimizer
+        optimizer = _stepping(self.model.optimizer)
         if not hasattr(optimizer, "beta_1"):
             raise ValueError(
                 f"CyclicalMomentum drives beta_1, which {type(optimizer).__name__} does not have; "
@@ -146,7 +152,7 @@ class CyclicalMomentum(keras.callbacks.Callback):  # type: ignore[misc]
         self.model.make_train_function(force=True)
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
-        optimizer = self.model.optimizer
+        optimizer = _stepping(self.model.optimizer)
         object.__setattr__(optimizer, "beta_1", float(keras.ops.convert_to_numpy(optimizer.beta_1)))
         optimizer.__dict__.pop("get_config", None)
 

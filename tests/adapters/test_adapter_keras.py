@@ -149,6 +149,29 @@ def test_cyclical_momentum_drives_adam_beta_1_inside_the_compiled_step():
     assert isinstance(model.optimizer.beta_1, float)  # plain again after fit: saves as usual
 
 
+def test_cyclical_momentum_drives_the_inner_optimizer_under_mixed_precision():
+    # Keras wraps the compiled Adam in a LossScaleOptimizer, which has no beta_1 of its
+    # own: the callback refused it ("use an Adam-family optimizer").
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        momentum = l.inverse_momentum(schedule=l.one_cycle(max_lr=0.01, total_steps=16))
+        seen, steps = [], []
+
+        class Read(keras.callbacks.Callback):
+            def on_train_batch_begin(self, batch, logs=None):
+                inner = self.model.optimizer.inner_optimizer
+                seen.append(float(keras.ops.convert_to_numpy(inner.beta_1)))
+                # the updates applied so far: a step the loss scale skips is not one
+                steps.append(int(keras.ops.convert_to_numpy(inner.iterations)))
+
+        model = _adam_weights([CyclicalMomentum(momentum), Read()], beta_1=0.9)
+        assert type(model.optimizer).__name__ == "LossScaleOptimizer"
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    np.testing.assert_allclose(seen, momentum(np.asarray(steps, dtype=np.float64)), rtol=1e-6)
+    assert len(set(steps)) > 8  # most batches were applied updates
+
+
 def test_cyclical_momentum_rejects_sgd():
     x, y = _data()
     m = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
