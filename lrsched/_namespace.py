@@ -221,6 +221,11 @@ CHUNK = 65536
 PER_INDEX_MIN = 64
 
 
+def _holds_bool(sequence: list[Any] | tuple[Any, ...]) -> bool:
+    """Whether a (nested) list or tuple of steps holds a bool, which NumPy would take as 0 or 1."""
+    return any(isinstance(x, (bool, np.bool_)) or (isinstance(x, (list, tuple)) and _holds_bool(x)) for x in sequence)
+
+
 class NumpyNamespace:
     """NumPy float64, vectorised; each branch of `select` sees only its own slice."""
 
@@ -301,8 +306,12 @@ class NumpyNamespace:
 
     @staticmethod
     def prepare(step: Any) -> np.ndarray:
+        if isinstance(step, (list, tuple)) and _holds_bool(step):
+            raise TypeError("step must be a number or an array of numbers; got a bool in the sequence")
         t = np.asarray(step)
-        if t.dtype == np.bool_ or not (np.issubdtype(t.dtype, np.integer) or np.issubdtype(t.dtype, np.floating)):
+        # Kinds: signed and unsigned integers, floats (a timedelta64 counts as an integer
+        # to issubdtype, and its unit would be dropped).
+        if t.dtype.kind not in "iuf":
             raise _dtype_error(t.dtype)
         t = t.astype(np.float64, copy=False)
         if not np.all(np.isfinite(t) & (t >= 0.0)):

@@ -184,7 +184,11 @@ def test_bool_complex_and_meta_steps_are_refused_everywhere():
     refused = [
         True,
         np.array([True]),
+        [True, 2],  # NumPy takes the bool as 1
+        (1, [2, np.True_]),
         np.array([1 + 0j]),
+        np.timedelta64(30, "ms"),  # NumPy counts it an integer: its unit was dropped
+        np.array([1, 2], dtype="m8[s]"),
         torch.tensor(True),
         torch.tensor([1 + 0j]),
         torch.empty(3, device="meta"),
