@@ -518,3 +518,17 @@ def test_a_restart_that_float64_holds_exactly_is_exactly_there(first, m, i):
         assert schedule(start) == 1.0 and float(schedule(np.array([start]))[0]) == 1.0
         assert schedule.ends_cycle(start) and schedule.cycle_index(start) == i
         assert start in schedule.cycle_ends(start)
+
+
+@given(st.floats(1e-3, 1.0), st.sampled_from([1, 2, 3]), st.integers(1, 10_000).map(float), st.integers(1, 40))
+def test_polynomial_below_power_1_is_exact_near_its_end(power, k_decay, length, ulps):
+    # 1 - t/D cancels near D, and a power below 1 magnified the rounding: polynomial(
+    # decay_steps=10, power=0.001) two ulp before 10 gave 0.96460 for 0.96438.
+    from fractions import Fraction
+
+    s = l.polynomial(initial_lr=1.0, decay_steps=length, power=power, k_decay=float(k_decay))
+    t = length
+    for _ in range(ulps):
+        t = math.nextafter(t, 0.0)
+    exact = float(1 - (Fraction(t) / Fraction(length)) ** k_decay) ** power  # the base exactly, then one rounding
+    assert s(t) == pytest.approx(exact, rel=1e-9)
