@@ -102,6 +102,22 @@ def _check_count(name: str, value: Any, low: int) -> int:
     return value
 
 
+def _refuse_shared_tensor_lrs(groups: list[dict[str, Any]], factors: list[float]) -> None:
+    """Groups that share one LR tensor hold one LR: they cannot follow different factors
+    (each fill would overwrite the others', leaving every group the last one's LR)."""
+    first_of: dict[int, int] = {}
+    for index, group in enumerate(groups):
+        lr = group["lr"]
+        if isinstance(lr, torch.Tensor):
+            other = first_of.setdefault(id(lr), index)
+            if factors[other] != factors[index]:
+                raise ValueError(
+                    f"group_factors gives param groups {other} and {index} different LRs "
+                    f"({factors[other]!r} and {factors[index]!r}), but they share one LR tensor: "
+                    "give each group its own tensor (lr=torch.tensor(...) per group)"
+                )
+
+
 class ScheduleLR(torch.optim.lr_scheduler.LambdaLR):
     """A `LambdaLR` whose param groups follow an lrsched schedule (and momentum schedule)."""
 
@@ -126,6 +142,7 @@ class ScheduleLR(torch.optim.lr_scheduler.LambdaLR):
         groups = optimizer.param_groups
         factors = _ratios(optimizer) if group_factors is None else group_factors
         self.group_factors = _check_group_factors(factors, len(groups))
+        _refuse_shared_tensor_lrs(groups, self.group_factors)
         self._momentum_keys = [] if momentum is None else [_momentum_key(g, i, optimizer) for i, g in enumerate(groups)]
         _check_momentum_for(self._momentum_keys, self.momentum)
         lambdas = [self._absolute_lr(i) for i in range(len(groups))]

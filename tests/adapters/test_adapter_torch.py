@@ -250,6 +250,24 @@ def test_bad_input_is_rejected_clearly():
     assert math.isfinite(opt.param_groups[0]["lr"])
 
 
+def test_group_factors_over_one_shared_lr_tensor_are_refused():
+    # torch gives every group of Adam([...], lr=torch.tensor(0.1)) the same tensor: filled
+    # once per group, each group ended with the last group's LR (0.01, 0.01 for 1.0, 0.1).
+    p1, p2 = torch.nn.Parameter(torch.zeros(2)), torch.nn.Parameter(torch.zeros(2))
+    opt = torch.optim.Adam([{"params": [p1]}, {"params": [p2]}], lr=torch.tensor(0.1))
+    assert opt.param_groups[0]["lr"] is opt.param_groups[1]["lr"]
+    with pytest.raises(ValueError, match=r"groups 0 and 1 different LRs .* share one LR tensor"):
+        lambda_lr(opt, l.constant(lr=0.1), group_factors=[1.0, 0.1])
+    lambda_lr(opt, l.constant(lr=0.1))  # equal factors (the default) share it rightly
+    own = torch.optim.Adam(
+        [{"params": [p1], "lr": torch.tensor(0.1)}, {"params": [p2], "lr": torch.tensor(0.1)}], lr=0.1
+    )
+    scheduler = lambda_lr(own, l.constant(lr=0.1), group_factors=[1.0, 0.1])
+    own.step()
+    scheduler.step()
+    assert [float(g["lr"]) for g in own.param_groups] == pytest.approx([0.1, 0.01])
+
+
 @pytest.mark.parametrize("tensor_lr", [False, True])
 @pytest.mark.parametrize("factors", [None, [1.0, 0.5]])
 @pytest.mark.parametrize("with_momentum", [False, True])
@@ -261,9 +279,12 @@ def test_lean_step_does_what_lambdalr_step_does(tensor_lr, factors, with_momentu
     momentum = l.inverse_momentum(schedule=l.one_cycle(max_lr=0.1, total_steps=50)) if with_momentum else None
 
     def optimizer():
-        lr = torch.tensor(0.1) if tensor_lr else 0.1
-        groups = [{"params": [torch.nn.Parameter(torch.zeros(2))]}, {"params": [torch.nn.Parameter(torch.zeros(2))]}]
-        return torch.optim.Adam(groups, lr=lr, betas=(0.9, 0.99), capturable=tensor_lr)
+        # a tensor LR per group: groups sharing one cannot follow different factors (refused)
+        groups = [
+            {"params": [torch.nn.Parameter(torch.zeros(2))], "lr": torch.tensor(0.1) if tensor_lr else 0.1}
+            for _ in range(2)
+        ]
+        return torch.optim.Adam(groups, lr=0.1, betas=(0.9, 0.99), capturable=tensor_lr)
 
     ours_opt, peer_opt = optimizer(), optimizer()
     ours = lambda_lr(ours_opt, schedule, momentum=momentum, group_factors=factors)
