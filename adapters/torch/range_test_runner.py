@@ -17,6 +17,7 @@ from lrsched.rangetest import (
     DEFAULT_SETTINGS,
     SETTING_NAMES,
     DataExhaustedError,
+    EmptyDataError,
     RangeTestResult,
     RangeTestSettings,
     check_confirmation,
@@ -129,6 +130,23 @@ def range_test(
     device = next(model.parameters()).device
     device_type = device.type
     ranks = _ranks(model, distributed, device)
+    wrapper = _data_parallel(model)
+    if _is_fsdp(wrapper) and (val_data is not None or confirm):
+        # FSDP keeps its root's parameters unsharded after a forward under no_grad: the
+        # restore would write the shards back under stale full weights (or, per-module
+        # fully_shard, leave DTensors the next forward cannot mix).
+        raise ValueError(
+            "val_data and confirm evaluate the model under no_grad, after which FSDP keeps its full parameters "
+            "unsharded and the restore cannot reach them: run the range test without them on an FSDP model, or "
+            "on the model wrapped in DistributedDataParallel"
+        )
+    # FSDP1 holds each rank's shard of the gradients: only its own clip_grad_norm_ clips
+    # by the global norm (torch's clips each rank by its shard's).
+    clip_grad_norm = getattr(wrapper, "clip_grad_norm_", None)
+    # A closure's loss, the same on every rank where a data-parallel model syncs the
+    # gradients: LBFGS then decides alike on every rank (its line search counts closure
+    # calls from the loss, and each call's backward is a collective).
+    same_closure_loss = ranks is not None and wrapper is not None
     trained = [p for group in optimizer.param_groups for p in group["params"]]
 
     # Ratios against the first group that trains: a group at lr 0 (a frozen backbone)
@@ -150,18 +168,31 @@ def range_test(
 
     def clip() -> None:
         if max_grad_norm is not None:
-            torch.nn.utils.clip_grad_norm_(trained, max_grad_norm)
+            if clip_grad_norm is not None:
+                clip_grad_norm(max_grad_norm)
+            else:
+                torch.nn.utils.clip_grad_norm_(trained, max_grad_norm)
+
+    drawn: list[bool] = []  # whether a batch was drawn yet (on every rank)
 
     def draw(batches: Iterator[Any]) -> Any:
         """The next batch; across ranks, only if every rank has one (else all stop here)."""
+        empty: EmptyDataError | None = None
         try:
             batch, has = next(batches), True
         except DataExhaustedError:
             batch, has = None, False
+        except EmptyDataError as error:
+            if ranks is None:
+                raise
+            batch, has, empty = None, False, error  # raised once every rank knows
         if ranks is None and not has:
             raise DataExhaustedError
         if ranks is not None and not ranks.all_have(has):
+            if empty is not None or not drawn:
+                raise EmptyDataError("data is empty on at least one rank: the range test needs a batch on every rank")
             raise DataExhaustedError("on at least one rank (every rank stops at this step)")
+        drawn.append(True)
         return batch
 
     def train_step(lr: float, batches: Iterator[Any]) -> tuple[float, float]:
@@ -175,7 +206,7 @@ def range_test(
                 loss = forward(batch)
                 loss.backward()  # type: ignore[no-untyped-call]
                 clip()
-                return loss
+                return ranks.mean_tensor(loss) if same_closure_loss and ranks is not None else loss
 
             first = optimizer.step(evaluate)  # type: ignore[arg-type]  # the first evaluation's loss
             total = float(torch.as_tensor(first).detach())
@@ -196,11 +227,11 @@ def range_test(
                 clip()
                 optimizer.step()
         if val_data is not None and sweeping:
-            total = _validation_loss(model, loss_fn, val_data)
+            total = _validation_loss(model, loss_fn, val_data, ranks)
         return float(optimizer.param_groups[reference]["lr"]), total if ranks is None else ranks.mean(total)
 
     def held_out_loss(batches: Iterable[Any]) -> float:
-        loss = _validation_loss(model, loss_fn, batches)
+        loss = _validation_loss(model, loss_fn, batches, ranks)
         return loss if ranks is None else ranks.mean(loss)
 
     def restore(keep: bool) -> None:
@@ -287,10 +318,9 @@ def check_range_test_options(**options: Any) -> None:
     _check_options(**{name: options.get(name, parameters[name].default) for name in known if name not in SETTING_NAMES})
 
 
-def _data_parallel(model: torch.nn.Module) -> torch.nn.Module | None:
-    """The model, or the first of its submodules, that synchronises ranks in its forward
-    or backward pass (DistributedDataParallel, FSDP), or None."""
-    kinds: list[type] = [torch.nn.parallel.DistributedDataParallel]
+def _fsdp_kinds() -> tuple[type, ...]:
+    """FSDP's module types in this torch: the FSDP1 wrapper and per-module `fully_shard`'s."""
+    kinds: list[type] = []
     try:
         from torch.distributed.fsdp import FullyShardedDataParallel
 
@@ -300,7 +330,19 @@ def _data_parallel(model: torch.nn.Module) -> torch.nn.Module | None:
         kinds.append(FSDPModule)
     except ImportError:  # a torch without FSDP (or without its per-module form)
         pass
-    return next((module for module in model.modules() if isinstance(module, tuple(kinds))), None)
+    return tuple(kinds)
+
+
+def _data_parallel(model: torch.nn.Module) -> torch.nn.Module | None:
+    """The model, or the first of its submodules, that synchronises ranks in its forward
+    or backward pass (DistributedDataParallel, FSDP), or None."""
+    kinds = (torch.nn.parallel.DistributedDataParallel, *_fsdp_kinds())
+    return next((module for module in model.modules() if isinstance(module, kinds)), None)
+
+
+def _is_fsdp(module: torch.nn.Module | None) -> bool:
+    """Whether `module` is an FSDP module (the FSDP1 wrapper or per-module fully_shard)."""
+    return module is not None and isinstance(module, _fsdp_kinds())
 
 
 class _Ranks:
@@ -321,6 +363,10 @@ class _Ranks:
         """The loss averaged over the ranks: every rank then records the same curve,
         stops at the same step and makes the same suggestion."""
         return self._reduce(loss, torch.distributed.ReduceOp.SUM) / self.size
+
+    def mean_tensor(self, loss: torch.Tensor) -> torch.Tensor:
+        """`mean`, as a tensor (what an optimizer's closure returns)."""
+        return torch.tensor(self.mean(float(loss.detach())), dtype=loss.dtype, device=loss.device)
 
     def all_have(self, has: bool) -> bool:
         """Whether every rank has `has` true (each rank's data has a next batch)."""
@@ -347,7 +393,10 @@ def _ranks(model: torch.nn.Module, distributed: bool | None, device: torch.devic
 
 
 def _validation_loss(
-    model: torch.nn.Module, loss_fn: Callable[[torch.nn.Module, Any], torch.Tensor], val_data: Iterable[Any]
+    model: torch.nn.Module,
+    loss_fn: Callable[[torch.nn.Module, Any], torch.Tensor],
+    val_data: Iterable[Any],
+    ranks: _Ranks | None = None,
 ) -> float:
     model.eval()
     total, count = 0.0, 0
@@ -356,6 +405,8 @@ def _validation_loss(
             total += float(loss_fn(model, batch))
             count += 1
     model.train()
+    if ranks is not None and not ranks.all_have(count > 0):  # every rank raises, none waits
+        raise ValueError("val_data is empty on at least one rank: every rank needs a held-out batch")
     if count == 0:
         raise ValueError("val_data is empty: it gave no batch")
     return total / count

@@ -15,14 +15,23 @@ import torch
 
 class _ModuleModes:
     """Every submodule's own train/eval mode (a frozen BatchNorm in eval inside a model
-    in train mode keeps its eval)."""
+    in train mode keeps its eval), and DistributedDataParallel's flag for broadcasting
+    buffers in the next forward (a forward under no_grad, a validation's, clears it: the
+    next training forward would skip the broadcast from rank 0)."""
 
     def __init__(self, model: torch.nn.Module) -> None:
         self.modes = [(module, module.training) for module in model.modules()]
+        self.syncs = [
+            (module, module.require_forward_param_sync)
+            for module in model.modules()
+            if isinstance(module, torch.nn.parallel.DistributedDataParallel)
+        ]
 
     def restore(self) -> None:
         for module, training in self.modes:
             module.training = training
+        for ddp, sync in self.syncs:
+            ddp.require_forward_param_sync = sync
 
 
 CACHES = ("device", "cpu", "disk")

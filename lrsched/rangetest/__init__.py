@@ -61,7 +61,7 @@ from lrsched.rangetest.settings import (
     RangeTestSettings,
     check_sweep_settings,
 )
-from lrsched.rangetest.sweep import DataExhaustedError, cycle_batches, require_reiterable, run_sweep
+from lrsched.rangetest.sweep import DataExhaustedError, EmptyDataError, cycle_batches, require_reiterable, run_sweep
 
 __all__ = [
     "ADAPTIVE_OPTIMIZERS",
@@ -85,6 +85,7 @@ __all__ = [
     "CurveReading",
     "CurveTracker",
     "DataExhaustedError",
+    "EmptyDataError",
     "Fit",
     "RangeTestRecord",
     "RangeTestResult",

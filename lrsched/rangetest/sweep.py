@@ -21,6 +21,10 @@ class DataExhaustedError(Exception):
     any, says where (on which of several ranks)."""
 
 
+class EmptyDataError(ValueError):
+    """The data gave no batch at all (on this rank)."""
+
+
 def cycle_batches(data: Iterable[Any]) -> Iterator[Any]:
     """Cycle through `data` as often as needed. Empty data is an error; data that gave
     batches once and none on a later pass (a generator) raises `DataExhaustedError`."""
@@ -31,7 +35,7 @@ def cycle_batches(data: Iterable[Any]) -> Iterator[Any]:
             empty = False
             yield batch
         if empty and passes == 0:
-            raise ValueError("data is empty: the range test needs at least one batch")
+            raise EmptyDataError("data is empty: the range test needs at least one batch")
         if empty:
             raise DataExhaustedError
         passes += 1

@@ -27,6 +27,11 @@ SCENARIOS = (
     "fsdp_uneven_data",
     "one_rank_only",
     "explicit_all_ranks",
+    "fsdp1_clips_the_global_norm",
+    "empty_data_on_one_rank",
+    "fsdp_with_validation_is_refused",
+    "ddp_keeps_its_buffer_sync",
+    "lbfgs_line_search_under_ddp",
 )
 
 
@@ -146,3 +151,44 @@ def test_lightning_ddp_spawn_sweep_is_data_parallel(lightning_ranks):
     assert dp.stopped == reference.stopped and len(dp.losses) == len(reference.losses)
     np.testing.assert_allclose(dp.losses, reference.losses, rtol=1e-4)
     assert dp.recommend("constant").lr == pytest.approx(reference.recommend("constant").lr, rel=1e-3)
+
+
+# -- found by a probe from outside: each failed on the code before its fix -------------------------
+def test_fsdp1_clips_by_the_global_gradient_norm(ranks):
+    # torch.nn.utils.clip_grad_norm_ clipped each rank's FSDP1 shard by its own norm
+    # (1.09 and 2.92 for a global 3.12): the curve drifted from DDP's on the same data.
+    for rank in ranks("fsdp1_clips_the_global_norm"):
+        ddp, fsdp1 = (RangeTestResult.from_json(rank[kind]) for kind in ("ddp", "fsdp1"))
+        np.testing.assert_array_equal(fsdp1.lrs, ddp.lrs)
+        np.testing.assert_allclose(fsdp1.losses, ddp.losses, rtol=1e-5)
+
+
+def test_a_rank_without_batches_makes_every_rank_raise(ranks):
+    # The empty rank raised alone, before the ranks agreed: the others crashed on a
+    # closed connection or waited out the group's timeout.
+    for rank in ranks("empty_data_on_one_rank"):
+        assert "data is empty" in rank["no_data"]
+        assert "val_data is empty" in rank["no_val"]
+
+
+def test_fsdp_with_held_out_batches_is_refused_on_every_rank(ranks):
+    # After a forward under no_grad FSDP keeps its full parameters unsharded, and the
+    # restore wrote the shards back under stale full weights (the forward after the test
+    # was the sweep's end, silently; fully_shard's raised on mixing DTensors).
+    for rank in ranks("fsdp_with_validation_is_refused"):
+        assert "val_data and confirm" in rank["raised"] and "FSDP" in rank["raised"]
+
+
+def test_ddp_broadcasts_buffers_again_after_a_validated_range_test(ranks):
+    for rank in ranks("ddp_keeps_its_buffer_sync"):
+        assert rank["sync"] == [True, True] and rank["restored"]
+
+
+def test_lbfgs_line_search_decides_alike_on_every_rank(ranks):
+    # The closure's loss is the ranks' mean: the line search makes the same number of
+    # closure calls (each a DDP all-reduce) on every rank; gloo aborted on the mismatch.
+    found = ranks("lbfgs_line_search_under_ddp")
+    results = _results(found)
+    np.testing.assert_array_equal(results[0].losses, results[1].losses)
+    np.testing.assert_array_equal(results[0].lrs, results[1].lrs)
+    assert all(rank["restored"] for rank in found)

@@ -138,9 +138,85 @@ def explicit_all_ranks(rank):
     return _sweep(_net(), _shard(rank), distributed=True)
 
 
+def fsdp1_clips_the_global_norm(rank):
+    """max_grad_norm on an FSDP1 model clips by the norm over every rank's shard, as on
+    the same model under DDP: the two curves agree."""
+    from torch.distributed.fsdp import FullyShardedDataParallel
+
+    losses = {}
+    for kind in ("ddp", "fsdp1"):
+        model = _net()
+        model = (
+            torch.nn.parallel.DistributedDataParallel(model)
+            if kind == "ddp"
+            else FullyShardedDataParallel(model, device_id=torch.device("cpu"))
+        )
+        out = _sweep(model, _shard(rank), max_grad_norm=0.05)
+        losses[kind] = out["result"]
+    return losses
+
+
+def _raised(run):
+    """The ValueError `run()` raises (every rank must raise it, none wait), or None."""
+    try:
+        run()
+    except ValueError as error:
+        return str(error)
+    return None
+
+
+def empty_data_on_one_rank(rank):
+    """Rank 1's data (and, next, its val_data) gives no batch: every rank raises."""
+    data = _shard(rank) if rank == 0 else []
+    model = torch.nn.parallel.DistributedDataParallel(_net())
+    no_data = _raised(lambda: _sweep(model, data))
+    val_data = _shard(rank)[:2] if rank == 0 else []
+    no_val = _raised(lambda: _sweep(model, _shard(rank), val_data=val_data))
+    return {"no_data": no_data, "no_val": no_val}
+
+
+def fsdp_with_validation_is_refused(rank):
+    from torch.distributed.fsdp import FullyShardedDataParallel
+
+    model = FullyShardedDataParallel(_net(), device_id=torch.device("cpu"))
+    return {"raised": _raised(lambda: _sweep(model, _shard(rank), val_data=_shard(rank)[:2]))}
+
+
+def ddp_keeps_its_buffer_sync(rank):
+    """A validation forward (under no_grad) clears DDP's flag to broadcast buffers in the
+    next forward: the restore sets it back."""
+    model = torch.nn.parallel.DistributedDataParallel(_net())
+    before = model.require_forward_param_sync
+    out = _sweep(model, _shard(rank), val_data=_shard(rank)[:2])
+    return {**out, "sync": [before, model.require_forward_param_sync]}
+
+
+def lbfgs_line_search_under_ddp(rank):
+    """LBFGS's line search decides how often to evaluate the closure from the loss: with
+    each rank's own loss the ranks' counts (and DDP's all-reduces) differed."""
+    model = torch.nn.parallel.DistributedDataParallel(_net())
+    optimizer = torch.optim.LBFGS(model.parameters(), lr=0.01, line_search_fn="strong_wolfe", max_iter=5)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    result = range_test(model, optimizer, loss_fn, _shard(rank), start_lr=1e-3, end_lr=1.0, num_steps=6, progress=False)
+    restored = all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+    return {"result": result.to_json(), "restored": restored}
+
+
 SCENARIOS = {
     f.__name__: f
-    for f in (reduced_tensors, uneven_data, uneven_accumulated, fsdp_uneven_data, one_rank_only, explicit_all_ranks)
+    for f in (
+        reduced_tensors,
+        uneven_data,
+        uneven_accumulated,
+        fsdp_uneven_data,
+        one_rank_only,
+        explicit_all_ranks,
+        fsdp1_clips_the_global_norm,
+        empty_data_on_one_rank,
+        fsdp_with_validation_is_refused,
+        ddp_keeps_its_buffer_sync,
+        lbfgs_line_search_under_ddp,
+    )
 }
 
 
