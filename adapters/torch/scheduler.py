@@ -175,6 +175,10 @@ class ScheduleLR(torch.optim.lr_scheduler.LambdaLR):
         The first call (torch's checks of the call order) and the deprecated `epoch`
         argument go through torch's own `step`.
         """
+        if epoch is not None and (isinstance(epoch, bool) or not float(epoch).is_integer() or epoch < 0):
+            # A fractional epoch gave the floor's LR, the next step() the fraction's, and a
+            # state_dict that no longer loaded (its last_epoch must be whole).
+            raise ValueError(f"epoch must be a whole number of steps >= 0; got {epoch!r}")
         if epoch is not None or self._step_count == 1:
             super().step(epoch)
             return

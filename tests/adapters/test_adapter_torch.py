@@ -250,6 +250,25 @@ def test_bad_input_is_rejected_clearly():
     assert math.isfinite(opt.param_groups[0]["lr"])
 
 
+def test_a_fractional_epoch_is_refused():
+    # step(2.5) (torch's deprecated epoch argument) set the LR of step 2, the next step()
+    # that of 3.5, and the state_dict then failed to load (last_epoch must be whole).
+    p = torch.nn.Parameter(torch.zeros(2))
+    opt = torch.optim.SGD([p], lr=0.1)
+    scheduler = lambda_lr(opt, l.cosine_decay(initial_lr=0.1, decay_steps=10))
+    opt.step()
+    for epoch in (2.5, -1, True):
+        with pytest.raises(ValueError, match="epoch must be a whole number"):
+            scheduler.step(epoch)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch's deprecation of the epoch argument
+        scheduler.step(3)
+    assert opt.param_groups[0]["lr"] == pytest.approx(l.cosine_decay(initial_lr=0.1, decay_steps=10)(3))
+    lambda_lr(torch.optim.SGD([p], lr=0.1), l.cosine_decay(initial_lr=0.1, decay_steps=10)).load_state_dict(
+        scheduler.state_dict()
+    )
+
+
 def test_group_factors_over_one_shared_lr_tensor_are_refused():
     # torch gives every group of Adam([...], lr=torch.tensor(0.1)) the same tensor: filled
     # once per group, each group ended with the last group's LR (0.01, 0.01 for 1.0, 0.1).
