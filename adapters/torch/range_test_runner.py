@@ -129,8 +129,8 @@ def range_test(
         raise ValueError("closure=True steps optimizer.step(closure): it takes no accumulation_steps or grad_scaler")
     device = next(model.parameters()).device
     device_type = device.type
-    ranks = _ranks(model, distributed, device)
     wrapper = _data_parallel(model)
+    ranks = _ranks(wrapper, distributed, device)
     if _is_fsdp(wrapper) and (val_data is not None or confirm):
         # FSDP keeps its root's parameters unsharded after a forward under no_grad: the
         # restore would write the shards back under stale full weights (or, per-module
@@ -146,7 +146,7 @@ def range_test(
     # A closure's loss, the same on every rank where a data-parallel model syncs the
     # gradients: LBFGS then decides alike on every rank (its line search counts closure
     # calls from the loss, and each call's backward is a collective).
-    same_closure_loss = ranks is not None and wrapper is not None
+    closure_ranks = ranks if wrapper is not None else None
     trained = [p for group in optimizer.param_groups for p in group["params"]]
 
     # Ratios against the first group that trains: a group at lr 0 (a frozen backbone)
@@ -173,10 +173,11 @@ def range_test(
             else:
                 torch.nn.utils.clip_grad_norm_(trained, max_grad_norm)
 
-    drawn: list[bool] = []  # whether a batch was drawn yet (on every rank)
+    drawn_any = False  # whether every rank has drawn a batch yet
 
     def draw(batches: Iterator[Any]) -> Any:
         """The next batch; across ranks, only if every rank has one (else all stop here)."""
+        nonlocal drawn_any
         empty: EmptyDataError | None = None
         try:
             batch, has = next(batches), True
@@ -189,10 +190,10 @@ def range_test(
         if ranks is None and not has:
             raise DataExhaustedError
         if ranks is not None and not ranks.all_have(has):
-            if empty is not None or not drawn:
+            if empty is not None or not drawn_any:
                 raise EmptyDataError("data is empty on at least one rank: the range test needs a batch on every rank")
             raise DataExhaustedError("on at least one rank (every rank stops at this step)")
-        drawn.append(True)
+        drawn_any = True
         return batch
 
     def train_step(lr: float, batches: Iterator[Any]) -> tuple[float, float]:
@@ -206,7 +207,7 @@ def range_test(
                 loss = forward(batch)
                 loss.backward()  # type: ignore[no-untyped-call]
                 clip()
-                return ranks.mean_tensor(loss) if same_closure_loss and ranks is not None else loss
+                return loss if closure_ranks is None else closure_ranks.mean_tensor(loss)
 
             first = optimizer.step(evaluate)  # type: ignore[arg-type]  # the first evaluation's loss
             total = float(torch.as_tensor(first).detach())
@@ -373,10 +374,10 @@ class _Ranks:
         return self._reduce(1.0 if has else 0.0, torch.distributed.ReduceOp.MIN) == 1.0
 
 
-def _ranks(model: torch.nn.Module, distributed: bool | None, device: torch.device) -> _Ranks | None:
-    """The ranks to reduce over: with torch.distributed initialized, those of a
-    data-parallel model (`distributed=None`), all of them (`True`), or none (`False`,
-    or an unwrapped model: a range test on one rank alone)."""
+def _ranks(wrapper: torch.nn.Module | None, distributed: bool | None, device: torch.device) -> _Ranks | None:
+    """The ranks to reduce over: with torch.distributed initialized, those of the model's
+    data-parallel `wrapper` (`distributed=None`), all of them (`True`), or none (`False`,
+    or no wrapper: a range test on one rank alone)."""
     available = torch.distributed.is_available() and torch.distributed.is_initialized()
     if distributed and not available:
         raise ValueError(
@@ -385,7 +386,6 @@ def _ranks(model: torch.nn.Module, distributed: bool | None, device: torch.devic
         )
     if distributed is False or not available:
         return None
-    wrapper = _data_parallel(model)
     if wrapper is None and not distributed:
         return None
     group = getattr(wrapper, "process_group", None) if wrapper is not None and not distributed else None

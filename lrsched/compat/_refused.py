@@ -9,16 +9,16 @@ from typing import Any
 #: The most stairs a staircase growth to a ceiling is laid out with (optax, Keras).
 MAX_STAIRS = 10_000
 
+_AHEAD = "lrsched has no time shift (schedule(t + k)) to express that"
 _SHIFT = (
     "a resume at last_epoch >= 0 runs this scheduler from step last_epoch + 1, part-way into a cosine or a "
-    "cycle: lrsched has no time shift (schedule(t + k)) to express that"
+    "cycle: " + _AHEAD
 )
 
 _RISING_CYCLES = (
     "a cycle whose peak is 0 below lr_min (lr=0, or cycle_decay=0 after the first cycle) rises from 0 to lr_min, "
     "and lrsched's decays start above 0"
 )
-_AHEAD = "lrsched has no time shift (schedule(t + k)) to express that"
 
 #: Every configuration a peer accepts that compat refuses, by (function, peer parameter): why.
 REFUSED: dict[tuple[str, str], str] = {

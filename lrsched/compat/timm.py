@@ -74,16 +74,14 @@ def _cycles(
         return constant(lr=lr_min)  # timm's first cycle is already past its limit
     if cycle_limit == 1 and holds:
         return decay
+    first = float(getattr(decay, "decay_steps", 0.0)) or t_initial
     if cycle_decay == 0.0:
         # every later cycle's peak is 0: at lr_min = 0 (the callers refuse more), 0 throughout
-        return join(
-            schedules=[decay, constant(lr=lr_min)], boundaries=[float(getattr(decay, "decay_steps", t_initial))]
-        )
+        return join(schedules=[decay, constant(lr=lr_min)], boundaries=[first])
     if cycle_mul >= 1.0 and is_restartable(decay):
         return restarts(decay=decay, cycle_mult=cycle_mul, peak_decay=cycle_decay, scales="peak", cycles=cycle_limit)
     if make is None or not cycle_mul > 0.0:
         raise bad("timm", "cycle_mul", cycle_mul, "in (0, inf)")
-    first = float(getattr(decay, "decay_steps", 0.0)) or t_initial
     parts: list[Schedule] = []
     starts: list[float] = []
     start, length = 0.0, first

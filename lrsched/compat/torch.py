@@ -565,8 +565,12 @@ def ChainedScheduler(schedulers: Sequence[Schedule], lr: float) -> Schedule:
     `compat.torch` function on the group's LR `lr`: the LR is `lr` times each one's factor. A
     OneCycleLR, CyclicLR or CosineAnnealingWarmRestarts sets the LR outright: last in the
     chain, it is the chain."""
-    name = "torch.ChainedScheduler"
     parts = list(schedulers)
+    return _composition(_chained("torch.ChainedScheduler", parts, lr), parts, "ChainedScheduler")
+
+
+def _chained(name: str, parts: list[Schedule], lr: float) -> Schedule:
+    """`ChainedScheduler`'s schedule, before it is marked as built by the composition."""
     built = [provenance(p) for p in parts]
     _refuse_nested(name, built)
     absolute = [k for k, b in enumerate(built) if b is not None and b.cls not in _MULTIPLIERS]
@@ -583,30 +587,22 @@ def ChainedScheduler(schedulers: Sequence[Schedule], lr: float) -> Schedule:
         assert b is not None
         if cls == "CosineAnnealingWarmRestarts":
             base = _group(name, [*built[:k], b]).bases[k]
-            return _composition(
-                CosineAnnealingWarmRestarts(base if base is not None else lr, **b.kwargs), parts, "ChainedScheduler"
-            )
+            return CosineAnnealingWarmRestarts(base if base is not None else lr, **b.kwargs)
         if cls == "OneCycleLR":
             group = _group(name, built)
-            return _composition(
-                _one_cycle_in(b, group) if group.initial is not None else parts[k], parts, "ChainedScheduler"
-            )
+            return _one_cycle_in(b, group) if group.initial is not None else parts[k]
         if k > 0 and cls == "CyclicLR":
             # built after another scheduler, it computes its first LR from the group's
             # initial_lr (its own base_lr is set only after that first step)
             first = _group(name, built).bases[k]
             if first is not None and first != b.kwargs["base_lr"]:
-                return _composition(
-                    warmup(schedule=parts[k], steps=1.0, start_lr=first, shape="constant", prefix=False),
-                    parts,
-                    "ChainedScheduler",
-                )
-        return _composition(parts[k], parts, "ChainedScheduler")
+                return warmup(schedule=parts[k], steps=1.0, start_lr=first, shape="constant", prefix=False)
+        return parts[k]
     if len(parts) == 1:
-        return _composition(parts[0], parts, "ChainedScheduler")
+        return parts[0]
     scale = lr
     for b in built:
         scale = scale / b.lr if b is not None and b.lr else scale / lr if lr else 0.0
     if not scale > 0.0 or lr == 0.0:
-        return _composition(constant(lr=0.0), parts, "ChainedScheduler")
-    return _composition(product(schedules=parts, scale=scale), parts, "ChainedScheduler")
+        return constant(lr=0.0)
+    return product(schedules=parts, scale=scale)
