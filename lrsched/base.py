@@ -30,6 +30,7 @@ import sys
 from collections.abc import Iterator
 from typing import Annotated, Any, ClassVar, NamedTuple, TypeVar
 
+from lrsched._frozen import FrozenValue, frozen_value as frozen_value
 from lrsched._namespace import MATH, Namespace, check_scalar_step, evaluate, python_step
 from lrsched.params import LR, DocumentedOnRead, LRFloor, Param, Steps, check_parameters, sequence_of
 
@@ -59,7 +60,7 @@ class Piece(NamedTuple):
     trend: int | None
 
 
-class Schedule:
+class Schedule(FrozenValue):
     """Base of every policy. Subclasses are frozen keyword-only dataclasses.
 
     A subclass sets `policy` (its public name, also the config key) and implements
@@ -444,7 +445,7 @@ class Shaped(Schedule):
         return tuple(shift_pieces(self.shape_pieces(until), 0.0, trend_sign=sign(peak - floor)))
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
+@frozen_value
 class RestartableDecay(Shaped):
     """One decay from `initial_lr` at step 0 to `final_lr` at `decay_steps`, which
     `restarts` can repeat: the parameters and levels that `cosine_decay`, `polynomial`,
@@ -501,7 +502,7 @@ class NoClosedFormError(ValueError):
 
 def parameter_names(cls: type[Schedule]) -> list[str]:
     """The constructor's parameters: the dataclass fields set by `__init__`."""
-    return [f.name for f in dataclasses.fields(cls) if f.init]  # type: ignore[arg-type]
+    return [f.name for f in dataclasses.fields(cls) if f.init]
 
 
 def _to_plain(value: Any) -> Any:

@@ -16,6 +16,7 @@ from lrsched.base import (
     Piece,
     Schedule,
     clip_pieces,
+    frozen_value,
     log_of,
     narrow,
     normalised,
@@ -85,7 +86,7 @@ def ramp_slope(shape: str, start: float, end: float, steps: float) -> float:
 
 
 @register
-@dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
+@frozen_value
 class Warmup(Schedule):
     r"""A ramp from `start_lr` up to the schedule's first value, then the schedule.
 
@@ -265,7 +266,7 @@ class Warmup(Schedule):
 
 
 @register
-@dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
+@frozen_value
 class Join(Schedule):
     r"""Schedules run back to back, each from its own step 0.
 
@@ -385,7 +386,7 @@ def _product_trend(trends: Sequence[int | None]) -> int | None:
 
 
 @register
-@dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
+@frozen_value
 class Product(Schedule):
     r"""Schedules multiplied together on one clock, times a constant.
 

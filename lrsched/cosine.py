@@ -32,6 +32,7 @@ from lrsched.base import (
     Shaped,
     clip_pieces,
     cycle_position,
+    frozen_value,
     multiples,
     power_of,
     register,
@@ -53,7 +54,7 @@ def _exact_powers(m: float) -> float:
 
 
 @register
-@dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
+@frozen_value
 class CosineDecay(RestartableDecay):
     r"""Half a cosine from `initial_lr` to `final_lr` over `decay_steps`, then flat.
 
@@ -160,7 +161,7 @@ class CosineDecay(RestartableDecay):
 
 
 @register
-@dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
+@frozen_value
 class CosineRestarts(Shaped):
     r"""SGDR: cosine cycles, each restarting at the peak; cycle i is m**i times the first.
 

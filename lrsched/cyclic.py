@@ -13,12 +13,12 @@ import sys
 from typing import Annotated, Any
 
 from lrsched._namespace import Namespace
-from lrsched.base import Piece, Shaped, clip_pieces, cycle_position, multiples, register, set_field
+from lrsched.base import Piece, Shaped, clip_pieces, cycle_position, frozen_value, multiples, register, set_field
 from lrsched.params import Fraction, Interval, Length, LRFloor, OneOf
 
 
 @register
-@dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
+@frozen_value
 class Cyclic(Shaped):
     r"""The LR climbs linearly from `base_lr` to `max_lr` and back, cycle after cycle.
 

@@ -10,18 +10,17 @@ would otherwise grow k-fold.
 from __future__ import annotations
 
 import bisect
-import dataclasses
 import math
 from collections.abc import Sequence
 from typing import Annotated, Any
 
 from lrsched._namespace import Namespace
-from lrsched.base import FLOAT_MAX, INF, Piece, Shaped, clip_pieces, cycle_position, multiples, register
+from lrsched.base import FLOAT_MAX, INF, Piece, Shaped, clip_pieces, cycle_position, frozen_value, multiples, register
 from lrsched.params import LR, Fraction, Length, LRFloor, Positive, StepList
 
 
 @register
-@dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
+@frozen_value
 class Constant(Shaped):
     """The same LR at every step: ``lr(t) = lr``.
 
@@ -59,7 +58,7 @@ class Constant(Shaped):
 
 
 @register
-@dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
+@frozen_value
 class StepDecay(Shaped):
     r"""Multiply the LR by `drop` every `every` steps.
 
@@ -111,7 +110,7 @@ class StepDecay(Shaped):
 
 
 @register
-@dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
+@frozen_value
 class MultiStep(Shaped):
     r"""Multiply the LR by `gamma` at each milestone (a repeated milestone applies it twice).
 
@@ -185,7 +184,7 @@ class MultiStep(Shaped):
 
 
 @register
-@dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
+@frozen_value
 class Exponential(Shaped):
     r"""Multiply the LR by `gamma` at every step.
 

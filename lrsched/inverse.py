@@ -6,16 +6,15 @@ Transformer ("Noam") and T5 schedules and Hugging Face's `inverse_sqrt`.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Annotated, Any
 
 from lrsched._namespace import Namespace
-from lrsched.base import INF, Piece, Shaped, clip_pieces, cycle_position, multiples, register
+from lrsched.base import INF, Piece, Shaped, clip_pieces, cycle_position, frozen_value, multiples, register
 from lrsched.params import LR, Factor, Flag, Steps
 
 
 @register
-@dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
+@frozen_value
 class InverseDecay(Shaped):
     r"""`initial_lr` divided by a power of `1 + rate * t / D`.
 

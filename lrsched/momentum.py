@@ -7,17 +7,16 @@ at its highest where the LR is at its floor, at its lowest where the LR peaks.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Annotated, Any
 
 from lrsched._namespace import MATH, Namespace, prepare
-from lrsched.base import Part, Piece, Schedule, Shaped, flip_trend, register
+from lrsched.base import Part, Piece, Schedule, Shaped, flip_trend, frozen_value, register
 from lrsched.one_cycle import OneCycle
 from lrsched.params import Interval, UnitInterval
 
 
 @register
-@dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
+@frozen_value
 class InverseMomentum(Shaped):
     r"""Momentum that moves opposite to a schedule's shape.
 

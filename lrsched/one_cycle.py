@@ -13,7 +13,7 @@ import math
 from typing import Annotated, Any
 
 from lrsched._namespace import Namespace
-from lrsched.base import INF, Piece, Schedule, clip_pieces, register, set_field, sign
+from lrsched.base import INF, Piece, Schedule, clip_pieces, frozen_value, register, set_field, sign
 from lrsched.params import LR, Flag, Growth, OneOf, OpenFraction, Steps
 
 
@@ -25,7 +25,7 @@ def anneal(kind: str, start: Any, end: Any, fraction: Any, xp: Namespace) -> Any
 
 
 @register
-@dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
+@frozen_value
 class OneCycle(Schedule):
     r"""One cycle up and down, then the annihilation tail far below the start.
 

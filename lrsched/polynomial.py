@@ -7,16 +7,15 @@ is the linear decay most fine-tuning recipes use.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Annotated, Any
 
 from lrsched._namespace import Namespace
-from lrsched.base import INF, Piece, RestartableDecay, clip_pieces, multiples, power_of, register
+from lrsched.base import INF, Piece, RestartableDecay, clip_pieces, frozen_value, multiples, power_of, register
 from lrsched.params import Factor, Flag, Length, Positive
 
 
 @register
-@dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
+@frozen_value
 class Polynomial(RestartableDecay):
     r"""From `initial_lr` down to `final_lr` as :math:`(1 - t/D)^p`, then flat (or up to
     it, for a `final_lr` above `initial_lr`: optax's rising `polynomial_schedule`).

@@ -22,6 +22,7 @@ from lrsched.base import (
     Part,
     Piece,
     Schedule,
+    frozen_value,
     log_of,
     narrow,
     register,
@@ -85,7 +86,7 @@ TABLED_TOPS = 64
 
 
 @register
-@dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
+@frozen_value
 class Restarts(Schedule):
     r"""Warm restarts of one decay: cycle i is the decay stretched over D * m**i steps.
 

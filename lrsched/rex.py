@@ -8,16 +8,15 @@ denominator; `beta` gives both.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Annotated, Any
 
 from lrsched._namespace import Namespace
-from lrsched.base import INF, Piece, RestartableDecay, clip_pieces, register
+from lrsched.base import INF, Piece, RestartableDecay, clip_pieces, frozen_value, register
 from lrsched.params import Length, UnitInterval
 
 
 @register
-@dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
+@frozen_value
 class Rex(RestartableDecay):
     r"""From `initial_lr` to `final_lr` over `decay_steps` along the REX profile, then flat.
 

@@ -10,17 +10,16 @@ sum) would otherwise put the last step a few ulp above its bound.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from typing import Annotated, Any
 
 from lrsched._namespace import Namespace
-from lrsched.base import INF, Piece, Shaped, clip_pieces, register
+from lrsched.base import INF, Piece, Shaped, clip_pieces, frozen_value, register
 from lrsched.params import LR, Interval, OneOf, Steps
 
 
 @register
-@dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
+@frozen_value
 class RangeSweep(Shaped):
     r"""The LR grows from `start_lr` to `end_lr` over `num_steps`, then holds `end_lr`.
 

@@ -12,7 +12,7 @@ import sys
 from typing import Annotated, Any
 
 from lrsched._namespace import Namespace
-from lrsched.base import INF, Piece, RestartableDecay, clip_pieces, register, set_field
+from lrsched.base import INF, Piece, RestartableDecay, clip_pieces, frozen_value, register, set_field
 from lrsched.params import Interval
 
 
@@ -22,7 +22,7 @@ def _half_one_minus_tanh(x: float) -> float:
 
 
 @register
-@dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
+@frozen_value
 class TanhDecay(RestartableDecay):
     r"""From near `initial_lr` to near `final_lr` along a tanh over `decay_steps`, then flat.
 

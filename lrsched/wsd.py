@@ -12,7 +12,7 @@ import math
 from typing import Annotated, Any
 
 from lrsched._namespace import Namespace
-from lrsched.base import INF, Piece, Schedule, Shaped, clip_pieces, power_of, register, set_field
+from lrsched.base import INF, Piece, Schedule, Shaped, clip_pieces, frozen_value, power_of, register, set_field
 from lrsched.compose import RAMPS, ramp, ramp_slope
 from lrsched.params import LR, Factor, Interval, NonNegative, OneOf, OpenFraction, Steps, StepsOrZero
 
@@ -20,7 +20,7 @@ COOLDOWNS = ("linear", "cosine", "1-sqrt", "power", "exp")
 
 
 @register
-@dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
+@frozen_value
 class WarmupStableDecay(Shaped):
     r"""A warmup to `peak_lr` over W steps, the peak for S steps, a cooldown to `final_lr`
     over D steps, then `final_lr`.

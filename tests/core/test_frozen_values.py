@@ -1,0 +1,118 @@
+"""Policies are frozen keyword-only dataclass values (`lrsched._frozen`): the meaning a
+`@dataclasses.dataclass(frozen=True, kw_only=True)` class has, for every registered
+policy and for users' subclasses of them."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import inspect
+import math
+import pickle
+from typing import Any
+
+import pytest
+
+import lrsched as l
+from lrsched.base import RestartableDecay, Schedule, parameter_names
+
+POLICIES = sorted(Schedule._registry.items())
+
+
+@pytest.mark.parametrize(("name", "cls"), POLICIES, ids=[name for name, _ in POLICIES])
+def test_every_policy_is_a_frozen_keyword_only_dataclass_value(name: str, cls: type[Schedule]) -> None:
+    schedule = cls.example()
+    assert dataclasses.is_dataclass(schedule) and cls.__dataclass_params__.frozen  # type: ignore[attr-defined]
+    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+    for field in fields:
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(schedule, field.name, getattr(schedule, field.name))
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            delattr(schedule, field.name)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        schedule.not_a_field = 1  # type: ignore[attr-defined]  # a frozen class takes no new attribute either
+
+    again = dataclasses.replace(schedule)
+    assert again == schedule and hash(again) == hash(schedule) and again is not schedule
+    assert copy.deepcopy(schedule) == schedule and pickle.loads(pickle.dumps(schedule)) == schedule
+    assert (schedule == object()) is False and schedule != object()
+    parameters = {f.name: getattr(schedule, f.name) for f in fields if f.init}
+    assert dataclasses.asdict(schedule).keys() == {f.name for f in fields}
+
+    # Equal exactly when the compared fields are: each parameter changed alone breaks it.
+    for field in fields:
+        if not field.init:
+            continue
+        changed = _another_value(getattr(schedule, field.name))
+        try:
+            other = dataclasses.replace(schedule, **{field.name: changed})
+        except (TypeError, ValueError):
+            continue  # not a valid value here: nothing to compare
+        assert (other == schedule) is (getattr(other, field.name) == getattr(schedule, field.name))
+
+    signature = inspect.signature(cls)
+    assert list(signature.parameters) == parameter_names(cls) == list(parameters)
+    for parameter in signature.parameters.values():
+        assert parameter.kind is inspect.Parameter.KEYWORD_ONLY
+        field = cls.__dataclass_fields__[parameter.name]  # type: ignore[attr-defined]
+        expected = inspect.Parameter.empty if field.default is dataclasses.MISSING else field.default
+        assert parameter.default == expected or (parameter.default is expected)
+    assert cls(**parameters) == schedule
+
+
+def _another_value(value: Any) -> Any:
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, (int, float)) and math.isfinite(value):
+        return value * 2 + 1
+    return value
+
+
+def test_a_required_parameter_left_out_is_named() -> None:
+    with pytest.raises(TypeError, match="decay_steps"):
+        l.cosine_decay(initial_lr=0.1)  # type: ignore[call-arg]
+
+
+def test_a_users_frozen_dataclass_subclass_of_a_policy_works_as_over_a_frozen_dataclass() -> None:
+    @dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
+    class ScaledCosine(l.CosineDecay):
+        policy = "scaled_cosine_test_only"
+        scale: float = 2.0
+
+        def _value(self, t: Any, xp: Any) -> Any:
+            return self.scale * super()._value(t, xp)
+
+    try:
+        s = ScaledCosine(initial_lr=0.1, decay_steps=10)
+        assert s(5) == pytest.approx(2 * l.cosine_decay(initial_lr=0.1, decay_steps=10)(5))
+        assert s == ScaledCosine(initial_lr=0.1, decay_steps=10)
+        assert s != ScaledCosine(initial_lr=0.1, decay_steps=10, scale=3)
+        assert hash(s) == hash(ScaledCosine(initial_lr=0.1, decay_steps=10))
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            s.scale = 3.0  # type: ignore[misc]
+        with pytest.raises(ValueError, match="decay_steps"):
+            ScaledCosine(initial_lr=0.1, decay_steps=-1)  # the policy's own checks still run
+        assert list(inspect.signature(ScaledCosine).parameters)[-1] == "scale"
+    finally:
+        Schedule._registry.pop("scaled_cosine_test_only", None)
+
+    # As over a frozen dataclass, a subclass that is not frozen is refused.
+    with pytest.raises(TypeError, match="non-frozen"):
+
+        @dataclasses.dataclass(kw_only=True)
+        class Thawed(RestartableDecay):
+            policy = "thawed_test_only"
+
+
+def test_a_plain_subclass_of_schedule_keeps_objects_identity() -> None:
+    class Half(Schedule):
+        policy = ""
+
+        def _value(self, t: Any, xp: Any) -> Any:
+            return 0.5 + 0.0 * t
+
+    a, b = Half(), Half()
+    assert a == a and a != b and hash(a) != hash(b)
+    a.note = "a plain class takes attributes"  # type: ignore[attr-defined]
+    with pytest.raises(TypeError, match="keyword"):
+        Half(x=1)  # type: ignore[call-arg]
