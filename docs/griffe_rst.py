@@ -48,3 +48,15 @@ class RstToMarkdown(griffe.Extension):
     def on_instance(self, *, obj: griffe.Object, **kwargs: Any) -> None:
         if obj.docstring is not None:
             obj.docstring.value = to_markdown(obj.docstring.value)
+
+
+class FrozenValuesAsDataclasses(griffe.Extension):
+    """Policies are made by `@frozen_value` (`lrsched._frozen`): keyword-only dataclasses
+    whose methods are shared. Read statically, the decorator is `dataclasses.dataclass(kw_only=True)`,
+    so that Griffe's dataclass support gives each policy its `__init__` signature."""
+
+    def on_class_instance(self, *, cls: griffe.Class, **kwargs: Any) -> None:
+        for decorator in cls.decorators:
+            if str(decorator.value).split(".")[-1] == "frozen_value":
+                dataclass = griffe.ExprName("dataclass", parent="dataclasses")
+                decorator.value = griffe.ExprCall(dataclass, [griffe.ExprKeyword("kw_only", "True")])
