@@ -238,7 +238,7 @@ def range_test(
 
     try:
         data = _batches_of(x, y, batch_size)
-        result = run_sweep(train_step, data, settings, optimizer=optimizer_family(type(optimizer).__name__))
+        result = run_sweep(train_step, data, settings, optimizer=optimizer_family(optimizer))
         if not confirm:
             return result
         sweeping[0] = False

@@ -31,6 +31,7 @@ from lrsched.rangetest import (
     RangeTestResult,
     RangeTestSettings,
     check_confirmation,
+    optimizer_family,
     require_reiterable,
     run_confirmation,
     run_sweep,
@@ -261,9 +262,9 @@ def range_test(
         train_step,
         data,
         settings,
-        # optax names no optimizer: the adaptive ones (Adam and its kin, RMSprop, Adagrad,
-        # Lion) inject an `eps` or Adam's `b1`; SGD neither.
-        optimizer="adaptive" if {"eps", "b1"} & set(injected[0].hyperparams) else "sgd",
+        # optax names no optimizer: its state's classes say what it keeps (ScaleByAdamState,
+        # ScaleByRssState, ...), however the transformations are chained or injected.
+        optimizer=optimizer_family(state),
     )
     if not confirm:
         return result

@@ -250,7 +250,7 @@ def range_test(
     scaler_state = None if grad_scaler is None else copy.deepcopy(grad_scaler.state_dict())
     try:
         model.train()
-        result = run_sweep(train_step, data, settings, optimizer=optimizer_family(type(optimizer).__name__))
+        result = run_sweep(train_step, data, settings, optimizer=optimizer_family(optimizer))
         if confirm:
             sweeping = False  # the short trainings record no validation loss per step
             result = run_confirmation(

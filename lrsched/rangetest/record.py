@@ -19,36 +19,73 @@ from lrsched.rangetest.settings import DEFAULT_DIVERGE, DEFAULT_SMOOTHING, check
 OPTIMIZER_FAMILIES = ("sgd", "adaptive")
 USES = ("constant", "one_cycle", "cyclic")  # what an LR is recommended for
 # Optimizers that scale each step by running statistics of the gradients (Adam and its
-# kin): their best LRs sit lower, relative to the range test's curve, than SGD's.
+# kin): their best LRs sit lower, relative to the range test's curve, than SGD's. Read as
+# parts of a class's name, so that subclasses and other libraries' variants count
+# (AdamW8bit, FusedAdam, AdaBelief, RMSpropTF), and of optax's state classes
+# (ScaleByAdamState, ScaleByRssState of Adagrad, FactoredState of Adafactor). LARS and
+# LBFGS, whose states hold no such statistics, are SGD's family.
 ADAPTIVE_OPTIMIZERS = frozenset(
     {
-        "adam",
-        "adamw",
-        "nadam",
-        "radam",
-        "adamax",
-        "sparseadam",
+        "adam",  # Adam, AdamW, NAdam, RAdam, Adamax, SparseAdam, AdamP, ...
         "adagrad",
         "adadelta",
-        "rmsprop",
         "adafactor",
-        "lamb",
+        "adabelief",
+        "adan",
+        "adopt",
+        "rmsprop",
+        "scalebyrms",  # optax's RMSprop
+        "rstddev",  # optax's centered RMSprop
+        "scalebyrss",  # optax's Adagrad
+        "belief",
         "lion",
-        "nadamw",
+        "lamb",
+        "laprop",
+        "madgrad",
+        "novograd",
+        "yogi",
+        "amsgrad",
+        "sm3",
+        "factored",  # optax's Adafactor
+        "ftrl",
     }
 )
+# Attributes by which a wrapper holds the optimizer it steps: Keras' LossScaleOptimizer,
+# torch's ZeroRedundancyOptimizer, Lightning's LightningOptimizer, accelerate's
+# AcceleratedOptimizer.
+WRAPPED_OPTIMIZER = ("inner_optimizer", "optim", "_optimizer", "optimizer")
+
+
+def _names(optimizer: object, seen: set[int]) -> list[str]:
+    """The class names of `optimizer` and its bases, of what it wraps, and (a tuple,
+    list or dict: an optax state) of every part."""
+    if isinstance(optimizer, str):
+        return [optimizer]
+    if id(optimizer) in seen:
+        return []
+    seen.add(id(optimizer))
+    if isinstance(optimizer, (tuple, list)):
+        parts: list[object] = list(optimizer)
+    elif isinstance(optimizer, dict):
+        parts = list(optimizer.values())
+    else:
+        parts = [inner for inner in (getattr(optimizer, name, None) for name in WRAPPED_OPTIMIZER) if inner is not None]
+    own = [cls.__name__ for cls in type(optimizer).__mro__]
+    return own + [name for part in parts for name in _names(part, seen)]
+
+
+def optimizer_family(optimizer: object) -> str:
+    """ "adaptive" for Adam and its kin, "sgd" for the rest: read from an optimizer's
+    class name, its base classes' and those of an optimizer it wraps (any framework), or
+    from every part of an optax optimizer state; a string is read as a class name."""
+    names = [name.lower() for name in _names(optimizer, set())]
+    return "adaptive" if any(token in name for name in names for token in ADAPTIVE_OPTIMIZERS) else "sgd"
 
 
 def check_optimizer_family(value: str | None) -> None:
     """None (unknown) or one of `OPTIMIZER_FAMILIES`."""
     if value is not None and value not in OPTIMIZER_FAMILIES:
         raise ValueError(f"optimizer must be None or one of {', '.join(map(repr, OPTIMIZER_FAMILIES))}; got {value!r}")
-
-
-def optimizer_family(name: str) -> str:
-    """ "adaptive" for Adam and its kin (by the optimizer's class name, any framework),
-    "sgd" for the rest."""
-    return "adaptive" if name.lower() in ADAPTIVE_OPTIMIZERS else "sgd"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,6 +1,9 @@
 """The range test: the core's analysis from the math, and the torch runner's restore."""
 
+import importlib.util
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -403,3 +406,118 @@ def test_suggest_without_a_rule_is_the_recommendation_with_a_deprecation_warning
         found = result.suggest()
     assert found == result.recommend("constant")
     assert found.lr != result.suggest("steepest").lr
+
+
+# Adam's kin by other libraries' names and by subclassing; LARS and LBFGS keep no
+# per-coordinate statistics and are SGD's.
+ADAPTIVE_NAMES = (
+    "AdamW8bit",
+    "PagedAdamW8bit",
+    "FusedAdam",
+    "DeepSpeedCPUAdam",
+    "AdaBelief",
+    "AdamP",
+    "Adan",
+    "MADGRAD",
+    "LaProp",
+    "RMSpropTF",
+    "AdafactorBigVision",
+    "NAdamLegacy",
+    "Lamb",
+)
+SGD_NAMES = ("SGD", "Lars", "LBFGS", "ASGD", "SGDW", "Muon")
+
+
+@pytest.mark.parametrize("name", ADAPTIVE_NAMES + SGD_NAMES)
+def test_the_optimizer_family_reads_variants_of_adam_by_their_names(name):
+    from lrsched.rangetest import optimizer_family
+
+    assert optimizer_family(name) == ("adaptive" if name in ADAPTIVE_NAMES else "sgd")
+
+
+# timm's optimizers, each from its own file: `import timm` imports torchvision, which CI
+# leaves out (its compiled ops need a CUDA build of torch); the optimizers need torch alone.
+_TIMM_FAMILIES = """
+import importlib, importlib.util, sys, types, torch
+from lrsched.rangetest import optimizer_family
+spec = importlib.util.find_spec("timm")
+for package in ("timm", "timm.optim"):
+    module = types.ModuleType(package)
+    module.__path__ = [spec.submodule_search_locations[0] + package[4:].replace(".", "/")]
+    sys.modules[package] = module
+params = [torch.nn.Parameter(torch.zeros(2))]
+for file, name in [("adabelief", "AdaBelief"), ("adamp", "AdamP"), ("adan", "Adan"), ("madgrad", "MADGRAD"),
+                   ("rmsprop_tf", "RMSpropTF"), ("laprop", "LaProp"), ("lars", "Lars")]:
+    optimizer = getattr(importlib.import_module("timm.optim." + file), name)(params, lr=0.1)
+    print(name, optimizer_family(optimizer))
+"""
+
+
+def test_the_torch_runner_reads_the_family_through_subclasses_and_other_libraries_optimizers():
+    torch = pytest.importorskip("torch", reason="torch is not installed; CI installs it")
+    if importlib.util.find_spec("timm") is None:
+        pytest.skip("timm is not installed; CI installs it")
+    from lrsched.adapters.torch import range_test
+    from lrsched.rangetest import optimizer_family
+
+    class MyAdam(torch.optim.Adam):
+        pass
+
+    model = torch.nn.Linear(3, 1)
+    assert optimizer_family(MyAdam(model.parameters(), lr=0.1)) == "adaptive"
+    x = torch.randn(64, 3)
+    data = [(x[i : i + 16], x[i : i + 16].sum(1, keepdim=True)) for i in range(0, 64, 16)]
+
+    def loss_fn(model, batch):
+        return torch.nn.functional.mse_loss(model(batch[0]), batch[1])
+
+    result = range_test(model, MyAdam(model.parameters(), lr=0.1), loss_fn, data, num_steps=20, progress=False)
+    assert result.optimizer == "adaptive"
+
+    found = subprocess.run(
+        [sys.executable, "-c", _TIMM_FAMILIES], capture_output=True, text=True, timeout=120, check=True
+    ).stdout.split()
+    families = dict(zip(found[::2], found[1::2], strict=True))
+    assert families == {
+        "AdaBelief": "adaptive",
+        "AdamP": "adaptive",
+        "Adan": "adaptive",
+        "MADGRAD": "adaptive",
+        "RMSpropTF": "adaptive",
+        "LaProp": "adaptive",
+        "Lars": "sgd",
+    }
+
+
+def test_the_keras_runner_reads_the_family_through_the_loss_scale_wrapper():
+    keras = pytest.importorskip("keras", reason="keras is not installed; CI installs it")
+    from lrsched.rangetest import optimizer_family
+
+    assert optimizer_family(keras.optimizers.LossScaleOptimizer(keras.optimizers.Adam())) == "adaptive"
+    assert optimizer_family(keras.optimizers.LossScaleOptimizer(keras.optimizers.SGD())) == "sgd"
+
+
+def test_the_jax_runner_reads_the_family_from_the_state_however_it_is_chained():
+    jnp = pytest.importorskip("jax.numpy", reason="jax is not installed; CI installs it")
+    optax = pytest.importorskip("optax", reason="optax is not installed; CI installs it")
+    from lrsched.adapters.optax import inject_schedules, range_test
+
+    x = np.random.default_rng(0).normal(size=(64, 3)).astype("float32")
+    data = [(x[i : i + 16], x[i : i + 16].sum(1)) for i in range(0, 64, 16)]
+
+    def loss_fn(params, batch):
+        return jnp.mean((batch[0] @ params["w"] - batch[1]) ** 2)
+
+    chained = optax.chain(
+        optax.scale_by_adam(), optax.inject_hyperparams(optax.scale_by_learning_rate)(learning_rate=0.0)
+    )
+    for optimizer, family in (
+        (chained, "adaptive"),
+        (inject_schedules(optax.lars, learning_rate=0.0), "sgd"),
+        (inject_schedules(optax.adagrad, learning_rate=0.0), "adaptive"),
+        (inject_schedules(optax.rmsprop, learning_rate=0.0), "adaptive"),
+        (inject_schedules(optax.adafactor, learning_rate=0.0), "adaptive"),
+        (inject_schedules(optax.sgd, learning_rate=0.0, momentum=0.9), "sgd"),
+    ):
+        result = range_test(loss_fn, {"w": jnp.zeros(3)}, optimizer, data, num_steps=20, progress=False)
+        assert result.optimizer == family, optimizer
