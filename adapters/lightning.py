@@ -111,11 +111,16 @@ def _rescale_schedulers(trainer: pl.Trainer, lr: float) -> None:
         scheduler.schedule = _peaking_at(scheduler.schedule, lr)
         lrs = scheduler.get_lr()
         for group, value in zip(scheduler.optimizer.param_groups, lrs, strict=True):
-            if isinstance(group["lr"], torch.Tensor):
-                group["lr"].fill_(value)
-            else:
-                group["lr"] = value
+            _set_lr(group, value)
         scheduler._last_lr = list(lrs)
+
+
+def _set_lr(group: dict[str, Any], value: float) -> None:
+    """A param group's LR, in place where it is a tensor (an optimizer built with a tensor LR keeps it)."""
+    if isinstance(group["lr"], torch.Tensor):
+        group["lr"].fill_(value)
+    else:
+        group["lr"] = value
 
 
 class RangeTestCallback(pl.Callback):
@@ -124,7 +129,10 @@ class RangeTestCallback(pl.Callback):
     Args:
         use: "constant", "one_cycle" or "cyclic": which recommendation to apply.
         attr_name: the module's LR field ("lr" or "learning_rate" by default, on the
-            module or its hparams); it is set, and so is each param group's LR.
+            module or its hparams). The curve's LR is that of the optimizer's first param
+            group with a nonzero LR (the others sweep in proportion): every group's LR and
+            this field are scaled by the one factor that takes that group to the
+            recommended LR (a field of 0 or None is set to it).
         data: batches to sweep on (default: the trainer's training dataloader).
         range_test_options: passed to `range_test` (start_lr, end_lr, num_steps,
             max_grad_norm, cache, ...), checked here as `range_test` checks them: a
@@ -201,11 +209,17 @@ class RangeTestCallback(pl.Callback):
         found = self.result.recommend(self.use)
         if found.lr is None:
             return
+        # The curve's LR is the swept optimizer's first group that trains (its other
+        # groups ran in proportion): one factor takes that group to the recommendation,
+        # and every group and the module's field scale by it.
+        reference = next((float(g["lr"]) for g in optimizer.param_groups if float(g["lr"]) != 0.0), 0.0)
+        factor = found.lr / reference if reference else None
         current = lightning_getattr(pl_module, attr)
         old = float(current) if current is not None else 0.0
-        lightning_setattr(pl_module, attr, found.lr)
+        lightning_setattr(pl_module, attr, old * factor if factor is not None and old else found.lr)
         for opt in trainer.optimizers:
-            for group in opt.param_groups:
-                group["lr"] = group["lr"] * (found.lr / old) if old else found.lr
+            lrs = [float(group["lr"]) for group in opt.param_groups]  # read before any shared tensor is set
+            for group, lr in zip(opt.param_groups, lrs, strict=True):
+                _set_lr(group, lr * factor if factor is not None else found.lr)
         _rescale_schedulers(trainer, found.lr)
         self.applied_lr = found.lr

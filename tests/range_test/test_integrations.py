@@ -70,6 +70,50 @@ def test_lightning_callback_runs_the_test_restores_and_applies_the_recommendatio
         RangeTestCallback(use="adam")
 
 
+def test_lightning_callback_applies_the_lr_to_the_group_the_curve_was_read_on():
+    # Discriminative LRs, the backbone's group first at a tenth of the head's (the module's
+    # `lr`): the curve is the backbone group's, so the backbone takes the recommendation
+    # and the head ten times it, as they ran in the sweep.
+    pl = pytest.importorskip("pytorch_lightning", reason="pytorch-lightning is not installed; CI installs it")
+    from lrsched.adapters.lightning import RangeTestCallback
+
+    class TwoGroups(pl.LightningModule):
+        def __init__(self, lr=1e-2):
+            super().__init__()
+            self.save_hyperparameters()
+            self.body = torch.nn.Sequential(torch.nn.Linear(4, 16), torch.nn.ReLU())
+            self.head = torch.nn.Linear(16, 1)
+
+        def training_step(self, batch, batch_idx):
+            return torch.nn.functional.mse_loss(self.head(self.body(batch[0])), batch[1])
+
+        def configure_optimizers(self):
+            return torch.optim.SGD(
+                [
+                    {"params": self.body.parameters(), "lr": self.hparams.lr * 0.1},
+                    {"params": self.head.parameters(), "lr": self.hparams.lr},
+                ],
+                lr=self.hparams.lr,
+            )
+
+    x, y = _regression()
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=32)
+    torch.manual_seed(0)
+    model = TwoGroups()
+    callback = RangeTestCallback(use="constant", start_lr=1e-5, end_lr=10.0, num_steps=60)
+    trainer = pl.Trainer(
+        max_steps=1, callbacks=[callback], logger=False, enable_checkpointing=False, enable_progress_bar=False,
+        enable_model_summary=False, accelerator="cpu",
+    )  # fmt: skip
+    trainer.fit(model, loader)
+    lr = callback.applied_lr
+    assert lr is not None and lr == callback.result.recommend("constant").lr
+    assert callback.result.lrs[0] == pytest.approx(1e-5)  # the first group swept from start_lr
+    body, head = (group["lr"] for group in trainer.optimizers[0].param_groups)
+    assert body == pytest.approx(lr, rel=1e-12) and head == pytest.approx(10 * lr, rel=1e-12)
+    assert model.hparams.lr == pytest.approx(10 * lr, rel=1e-12)  # configure_optimizers would rebuild the same
+
+
 def test_lightning_callback_applies_the_confirmed_lr_of_its_use():
     pl = pytest.importorskip("pytorch_lightning", reason="pytorch-lightning is not installed; CI installs it")
     from lrsched.adapters.lightning import RangeTestCallback
