@@ -179,7 +179,9 @@ class Restarts(Schedule):
         constants = (first, self.cycle_mult != 1.0, floor, count, self._end, tuple(tops), *self._bounds)
         set_field(self, "_python_constants", constants)
         set_field(self, "_upside_down", self._orientation())
-        set_field(self, "_first_upside_down", bool(self._top(0.0, MATH) < self._levels[0]))
+        # Cycle 0's top is the peak itself: compared exactly, as `_orientation` compares it
+        # (its exp-log form may round an ulp below a floor equal to the peak).
+        set_field(self, "_first_upside_down", self._levels[1] < self._levels[0])
         set_field(self, "_turn", self._turning_cycle() if self._upside_down == "some" else 0.0)
 
     def _orientation(self) -> str:
@@ -395,14 +397,20 @@ class Restarts(Schedule):
 
     def pieces(self, until: float) -> tuple[Piece, ...]:
         # The shape falls toward the floor: the value falls if the top is above it.
-        return self._cycle_pieces(until, lambda top, floor: sign(top - floor))
+        return self._cycle_pieces(until, lambda i: sign(float(self._top(i, MATH)) - self._levels[0]))
 
     def shape_pieces(self, until: float) -> tuple[Piece, ...]:
-        # The height: the shape's own trend, turned over in a cycle that runs upside down.
-        return self._cycle_pieces(until, lambda top, floor: -1 if top < floor else 1)
+        # The height: the shape's own trend, turned over in a cycle that runs upside down,
+        # by the cycle's index as `_height` turns it (not by a rounded top).
+        return self._cycle_pieces(until, lambda i: -1 if self._upside_down_in(i) else 1)
+
+    def _upside_down_in(self, i: float) -> bool:
+        """Whether cycle i runs upside down: `_height`'s rule for one cycle."""
+        if self._upside_down != "some":
+            return self._upside_down == "all"
+        return self._first_upside_down if i < self._turn else not self._first_upside_down
 
     def _cycle_pieces(self, until: float, direction: Any) -> tuple[Piece, ...]:
-        floor = self._levels[0]
         first = self._clock.first_cycle_steps
         inner = [p for p in self.decay.shape_pieces(first) if p.start < first]
         edges = [0.0, *(s for s in self._starts(until) if s > 0.0)]
@@ -410,7 +418,7 @@ class Restarts(Schedule):
             edges.append(INF)
         out: list[Piece] = []
         for i, (a, b) in enumerate(zip(edges[:-1], edges[1:], strict=True)):
-            toward = direction(float(self._top(float(i), MATH)), floor)
+            toward = direction(float(i))
             stretch = (b - a if b < INF else first * self.cycle_mult**i) / first
             for p in inner:
                 trend = None if p.trend is None else p.trend * toward

@@ -56,7 +56,7 @@ def check_bounded(schedule: Schedule, steps: Any, *, rtol: float = 0.0) -> None:
     steps = np.asarray(steps, dtype=np.float64)
     values = np.asarray(schedule(steps), dtype=np.float64)
     tol = _tolerance(schedule, rtol)
-    bad = (values < low - tol) | (values > high + tol)
+    bad = ~((values >= low - tol) & (values <= high + tol))  # NaN is outside too
     if bad.any():
         i = int(np.argmax(bad))
         raise AssertionError(f"{schedule!r} gives {values[i]!r} at step {steps[i]!r}, outside bounds {(low, high)!r}")
@@ -78,7 +78,7 @@ def check_continuous(schedule: Schedule, steps: Any, *, rtol: float = 1e-9) -> N
     # that, however close two steps are.
     step_rounding = 8 * np.finfo(np.float64).eps * np.maximum(np.abs(a), np.abs(b))
     allowed = schedule.max_slope * ((b - a) * (1 + rtol) + step_rounding) + _float64_noise(schedule)
-    bad = ~straddle & (np.abs(values[1:] - values[:-1]) > allowed)
+    bad = ~straddle & ~(np.abs(values[1:] - values[:-1]) <= allowed)  # a NaN moves more than any bound
     if bad.any():
         i = int(np.argmax(bad))
         raise AssertionError(
@@ -101,7 +101,7 @@ def check_monotone(schedule: Schedule, until: float, *, samples: int = 65) -> No
         steps = np.linspace(start, end, samples)
         values = np.asarray(schedule(steps), dtype=np.float64)
         change = np.diff(values) * (piece.trend if piece.trend else 1)
-        bad = change < -tol if piece.trend else np.abs(np.diff(values)) > tol
+        bad = ~(change >= -tol) if piece.trend else ~(np.abs(np.diff(values)) <= tol)  # NaN keeps no trend
         if bad.any():
             i = int(np.argmax(bad))
             raise AssertionError(
@@ -183,7 +183,7 @@ def check_backends_agree(
             allowed = allowed + schedule.max_slope * resolution + 2.0**-125 + rtol * _float32_scale(schedule)
             checked = _off_breakpoints(schedule, steps, placed, whole=True)
             checked = checked & ~_float32_overflow(scalar, values)
-        bad = checked & (np.abs(values - scalar) > allowed)
+        bad = checked & ~(np.abs(values - scalar) <= allowed)  # a NaN agrees with nothing
         if bad.any():
             i = int(np.argmax(bad))
             raise AssertionError(
@@ -371,14 +371,19 @@ def check_restarts_exact(schedule: Schedule, until: float) -> None:
             )
 
 
-def check_schedule(schedule: Schedule, until: float | None = None, *, samples: int = 513) -> None:
-    """All checks over [0, until] (a grid, the breakpoints and their neighbours) and at large steps."""
+def check_schedule(
+    schedule: Schedule, until: float | None = None, *, samples: int = 513, whole_steps: int = 1024
+) -> None:
+    """All checks over [0, until] and at large steps. Over [0, until]: a grid of `samples`
+    points, every whole step up to `whole_steps` (the steps an optimizer's count takes:
+    a value wrong at one of them is found), the breakpoints and their neighbours."""
     until = horizon(schedule) if until is None else until
     jumps = np.asarray(schedule.breakpoints(until), dtype=np.float64)
     edges = np.asarray([p.start for p in schedule.pieces(until)], dtype=np.float64)
     special = np.concatenate([jumps, edges])
     near = np.concatenate([special, np.maximum(special - 1e-6 * max(until, 1.0), 0.0)])
-    grid = np.unique(np.concatenate([np.linspace(0.0, until, samples), near[near <= until]]))
+    whole = np.arange(0.0, math.floor(min(until, whole_steps)) + 1.0)
+    grid = np.unique(np.concatenate([np.linspace(0.0, until, samples), whole, near[near <= until]]))
     check_finite(schedule, grid)
     check_finite(schedule, LARGE_STEPS)
     check_bounded(schedule, grid)

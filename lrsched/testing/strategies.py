@@ -17,13 +17,14 @@ extra).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import numpy as np
 
-from lrsched.base import Part, Parts, Schedule
+from lrsched.base import Part, Parts, RestartableDecay, Schedule
 from lrsched.compose import Join, Product, Warmup, join, product, warmup
 from lrsched.cosine import CosineDecay, CosineRestarts, cosine_restarts
 from lrsched.cyclic import Cyclic, cyclic
@@ -432,8 +433,16 @@ def restart_schedules() -> Any:
 
 def one_decays() -> Any:
     """The decays `restarts` repeats: every registered policy that declares `restartable`,
-    each drawn by `strategy_for`."""
-    return _st().one_of(*(strategy_for(Schedule._registry[name]) for name in restartable_policies()))
+    each drawn by `strategy_for`, and each also flat (its floor raised to its peak: a
+    flat first cycle, whose later tops cross the floor under peak scaling)."""
+    drawn = [strategy_for(Schedule._registry[name]) for name in restartable_policies()]
+    return _st().one_of(*drawn, *(decays.map(_flat) for decays in drawn))
+
+
+def _flat(decay: Decay) -> Decay:
+    if isinstance(decay, RestartableDecay):
+        return dataclasses.replace(decay, final_lr=decay.initial_lr)
+    return decay
 
 
 @draws_policy(Restarts)

@@ -3,6 +3,7 @@ cycle ends at the horizon, the powered cosine's accuracy, float32 ranges, and a 
 built schedule under torch.compile(fullgraph=True). Expected values come from the
 definitions (and mpmath for the cosine); each test fails on the code before the fix."""
 
+import dataclasses
 import math
 
 import numpy as np
@@ -11,7 +12,8 @@ from hypothesis import assume, given, settings, strategies as st
 
 import lrsched as l
 import lrsched.testing as lt
-from lrsched.base import Piece, horizon
+from lrsched.base import Piece, Schedule, horizon
+from lrsched.restarts import restartable_policies
 
 
 # -- a freshly built schedule is a plain value (no lazy cache for a tracer to trip on)
@@ -83,6 +85,23 @@ def rising_decays():
 @given(lt.inverse_momentums(st.one_of(rising_decays(), lt.restarts_of_decays(), lt.primitives())))
 def test_drawn_inverse_momentum_moves_against_its_lr(momentum):
     lt.check_schedule(momentum)
+
+
+@pytest.mark.parametrize("policy", restartable_policies())
+@pytest.mark.parametrize("scales", ["peak", "amplitude"])
+def test_momentum_opposes_restarts_whose_first_top_is_the_floor(policy, scales):
+    # A decay whose peak equals its floor (a flat first cycle) under peak scaling: later
+    # tops fall below the floor and those cycles run upside down. Cycle 0's top, computed
+    # as exp(log p), rounded an ulp below the floor, so that it read as upside down while
+    # the orientations said not: the momentum of every later cycle moved with its LR.
+    example = Schedule._registry[policy].example()
+    # LRs of the log grid drawn, some of which exp(log(x)) rounds below and some not.
+    for lr in (10**-1.25, 10**-1.375, 0.1, 10**-2.5):
+        flat = dataclasses.replace(example, initial_lr=lr, final_lr=lr)
+        for peak_decay in (0.5, 0.9):
+            m = l.inverse_momentum(schedule=l.restarts(decay=flat, peak_decay=peak_decay, scales=scales, cycles=None))
+            lt.check_schedule(m)
+            lt.check_opposes(m, np.linspace(0.0, 4 * flat.decay_steps, 401))
 
 
 # -- restarts whose tops grow

@@ -30,6 +30,11 @@ class Declared(l.Schedule):
             return xp.where(t < 50, 1.0, 0.5) + t * 0.0
         if self.kind == "nan":
             return xp.where(t < 50, 1.0, math.nan) + t * 0.0
+        if self.kind == "nan_at_37":  # the cosine, NaN at one whole step only
+            return xp.where(t == 37.0, math.nan, 0.5 * (1 + xp.cos(math.pi * xp.minimum(t, 100.0) / 100.0)))
+        if self.kind == "overflows_in_float32":  # exp(-t / 10), as a quotient whose parts pass float32's range
+            grown = xp.exp(t / 10.0)
+            return grown / grown**2
         raise AssertionError(self.kind)
 
     @property
@@ -50,6 +55,31 @@ class Declared(l.Schedule):
 def test_a_correct_user_schedule_passes():
     lt.check_schedule(Declared(slope=math.pi / 200), until=200)
     lt.check_schedule(Declared(kind="step", slope=0.0, jumps=(50,)), until=200)
+
+
+def test_a_nan_is_rejected_by_every_check_that_sees_it():
+    # NaN compares False with everything: each check must count it as failing, not passing.
+    nan_at_37 = Declared(kind="nan_at_37", slope=math.pi / 200)
+    steps = np.arange(0.0, 60.0)
+    for check in (lt.check_bounded, lt.check_continuous, lt.check_finite):
+        with pytest.raises(AssertionError):
+            check(nan_at_37, steps)
+    with pytest.raises(AssertionError):
+        lt.check_monotone(Declared(kind="nan", slope=math.pi / 200), until=100)
+    # The grid of check_schedule holds every whole step up to whole_steps: step 37 is one.
+    with pytest.raises(AssertionError, match="37"):
+        lt.check_schedule(nan_at_37, until=200)
+
+
+@pytest.mark.parametrize(("module", "framework"), [("jax", "jax"), ("torch", "float16")])
+def test_backends_that_answer_nan_where_the_scalar_call_does_not_are_rejected(module, framework):
+    # JAX's float32 and torch's half-precision steps (computed in float32) overflow the
+    # quotient's parts from step ~890 on: inf / inf.
+    pytest.importorskip(module, reason=f"{module} is not installed; CI installs it")
+    overflowing = Declared(kind="overflows_in_float32", slope=0.1)
+    lt.check_backends_agree(overflowing, np.array([0.0, 100.0]), frameworks=("numpy", framework))  # within float32
+    with pytest.raises(AssertionError, match="nan"):
+        lt.check_backends_agree(overflowing, np.array([0.0, 100.0, 500.0, 1000.0]), frameworks=("numpy", framework))
 
 
 def test_values_outside_declared_bounds_are_rejected():
