@@ -58,9 +58,13 @@ class SnapshotKeeper:
         self.kept: list[tuple[int, Any]] = []  # (step, snapshot in memory or Path), oldest first
 
     def step(self) -> bool:
-        """Count one update; True if it ends a cycle (a snapshot is due)."""
+        """Count one update; True if it ends a cycle (a snapshot is due): a cycle end in
+        (steps - 1, steps]. A cycle that ends between whole steps (47.5: a fractional
+        cycle length or join boundary) has its last update at the step below, so its
+        snapshot is due after that update, at the next whole count (48)."""
         self.steps += 1
-        return bool(self.schedule.ends_cycle(self.steps))
+        ends = self.schedule.cycle_ends(float(self.steps), float(self.steps - 1))
+        return any(end > self.steps - 1 for end in ends)
 
     def keep_in_memory(self, snapshot: Any) -> None:
         self.kept.append((self.steps, snapshot))

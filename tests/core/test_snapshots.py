@@ -1,11 +1,13 @@
 """Snapshot ensembles: cycle arithmetic against exact integers, and the torch helper."""
 
+import math
 import os
 
 import numpy as np
 import pytest
 
 import lrsched as l
+from lrsched.snapshots import SnapshotKeeper
 
 
 def _exact_ends(first, mult, until):
@@ -59,6 +61,32 @@ def test_policies_without_cycles_say_so():
         assert not s.has_cycles
         with pytest.raises(ValueError, match="no cycles"):
             s.cycle_ends(100)
+
+
+@pytest.mark.parametrize(
+    ("schedule", "due"),
+    [
+        # Ends 10, 25, 47.5 (10 + 15 + 22.5): the cycle to 47.5 takes its last update at step 47.
+        (l.cosine_restarts(max_lr=0.1, first_cycle_steps=10, cycle_mult=1.5), [10, 25, 48]),
+        (l.cosine_restarts(max_lr=0.1, first_cycle_steps=7.5), [8, 15, 23, 30, 38, 45, 53, 60]),
+        (
+            l.cyclic(base_lr=0.01, max_lr=0.1, step_size_up=3, step_size_down=2.5),
+            [6, 11, 17, 22, 28, 33, 39, 44, 50, 55],
+        ),
+        (
+            l.join(
+                schedules=[l.constant(lr=0.01), l.cosine_restarts(max_lr=0.1, first_cycle_steps=10)], boundaries=[5.5]
+            ),
+            [16, 26, 36, 46, 56],
+        ),
+    ],
+)
+def test_a_snapshot_is_due_after_the_update_that_completes_each_cycle(schedule, due):
+    # Fractional cycle ends (lengths or boundaries from epochs times steps per epoch):
+    # each is due at the first whole update count at or after it.
+    assert [math.ceil(end) for end in schedule.cycle_ends(60)] == due
+    keeper = SnapshotKeeper(schedule, keep=100)
+    assert [step for step in range(1, 61) if keeper.step()] == due
 
 
 torch = pytest.importorskip("torch", reason="torch is not installed; CI installs it")
