@@ -243,13 +243,13 @@ def range_test(
     def restart() -> None:
         """Back to the state the sweep began at, for the next short training."""
         restore(keep=True)
-        model.train()
+        _train_as_given(model)
 
     sweeping = True
     saved = _TrainingState(model, optimizer, cache)
     scaler_state = None if grad_scaler is None else copy.deepcopy(grad_scaler.state_dict())
     try:
-        model.train()
+        _train_as_given(model)
         result = run_sweep(train_step, data, settings, optimizer=optimizer_family(optimizer))
         if confirm:
             sweeping = False  # the short trainings record no validation loss per step
@@ -392,19 +392,30 @@ def _ranks(wrapper: torch.nn.Module | None, distributed: bool | None, device: to
     return _Ranks(group, device)
 
 
+def _train_as_given(model: torch.nn.Module) -> None:
+    """The sweep trains the model in the modes it was given, as its training does: a
+    BatchNorm or dropout the user set to eval mode in a model in training mode stays so
+    (its running statistics are not updated). A model given in eval mode as a whole is
+    put in training mode."""
+    if not model.training:
+        model.train()
+
+
 def _validation_loss(
     model: torch.nn.Module,
     loss_fn: Callable[[torch.nn.Module, Any], torch.Tensor],
     val_data: Iterable[Any],
     ranks: _Ranks | None = None,
 ) -> float:
+    modes = [(module, module.training) for module in model.modules()]
     model.eval()
     total, count = 0.0, 0
     with torch.no_grad():
         for batch in val_data:
             total += float(loss_fn(model, batch))
             count += 1
-    model.train()
+    for module, training in modes:  # the sweep's own modes, a frozen BatchNorm's included
+        module.training = training
     if ranks is not None and not ranks.all_have(count > 0):  # every rank raises, none waits
         raise ValueError("val_data is empty on at least one rank: every rank needs a held-out batch")
     if count == 0:

@@ -521,3 +521,34 @@ def test_the_jax_runner_reads_the_family_from_the_state_however_it_is_chained():
     ):
         result = range_test(loss_fn, {"w": jnp.zeros(3)}, optimizer, data, num_steps=20, progress=False)
         assert result.optimizer == family, optimizer
+
+
+def test_the_torch_sweep_trains_in_the_modes_it_was_given():
+    # A BatchNorm frozen with .eval() inside a model in training mode stays frozen through
+    # the sweep and its validation passes, as in the user's training; a model handed over
+    # in eval mode as a whole is trained.
+    torch = pytest.importorskip("torch", reason="torch is not installed; CI installs it")
+    from lrsched.adapters.torch import range_test
+
+    x = torch.randn(64, 3)
+    data = [(x[i : i + 16], x[i : i + 16].sum(1, keepdim=True)) for i in range(0, 64, 16)]
+
+    def loss_fn(model, batch):
+        return torch.nn.functional.mse_loss(model(batch[0]), batch[1])
+
+    for frozen, val_data in ((True, None), (True, data[:2]), (False, None)):
+        model = torch.nn.Sequential(torch.nn.Linear(3, 8), torch.nn.BatchNorm1d(8), torch.nn.Linear(8, 1))
+        if frozen:
+            model[1].eval()
+        else:
+            model.eval()
+        seen = []
+        model[1].register_forward_hook(
+            lambda module, args, out, seen=seen: seen.append((module.training, torch.is_grad_enabled()))
+        )
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+        range_test(model, optimizer, loss_fn, data, val_data=val_data, num_steps=8, progress=False)
+        trained = [training for training, grad in seen if grad]  # the sweep's training forwards
+        assert trained and all(t is (not frozen) for t in trained)
+        assert all(not training for training, grad in seen if not grad)  # validation: eval mode
+        assert model[1].training is False and model.training is frozen  # handed back as given
