@@ -53,6 +53,14 @@ def _exact_powers(m: float) -> float:
     return float(max(1, int(52.99 / math.log2(odd))) if odd > 1 else 1 << 30)
 
 
+def tabled_cycle(starts: tuple[float, ...], t: float) -> tuple[float, float, float]:
+    """(index, offset into the cycle, cycle length) of a Python step t before the last of
+    the tabled `starts` (the first is 0): the cycle found by bisection."""
+    k = bisect.bisect_right(starts, t)
+    start = starts[k - 1]
+    return float(k - 1), t - start, starts[k] - start
+
+
 @register
 @frozen_value
 class CosineDecay(RestartableDecay):
@@ -263,8 +271,7 @@ class CosineRestarts(Shaped):
             return i, offset, first
         starts = self._first_starts
         if xp is MATH and t < starts[-1]:
-            k = bisect.bisect_right(starts, t)  # >= 1: the first start is 0
-            return float(k - 1), t - starts[k - 1], starts[k] - starts[k - 1]
+            return tabled_cycle(starts, t)
         guess = xp.floor(xp.log1p(t * (m - 1.0) / first) / self._log_mult)
         if self._whole_starts:
             # Whole starts, exact: m**i of a whole m and i is a whole number (below 2**53),

@@ -30,7 +30,7 @@ from lrsched.base import (
     set_field,
     sign,
 )
-from lrsched.cosine import CosineRestarts
+from lrsched.cosine import CosineRestarts, tabled_cycle
 from lrsched.params import MIN_LENGTH, Count, Factor, Growth, OneOf
 from lrsched.polynomial import Polynomial
 
@@ -141,9 +141,9 @@ class Restarts(Schedule):
     _past_float32: bool = dataclasses.field(init=False, repr=False, compare=False)
     # What a Python step reads (`_python_value`), in one tuple: the first cycle's length,
     # whether cycles stretch, the floor, the cycle count (inf: no end), the end, the first
-    # cycles' tops, and the bounds.
-    _python_constants: tuple[float, bool, float, float, float, tuple[float, ...], float, float] = dataclasses.field(
-        init=False, repr=False, compare=False
+    # cycles' tops, the bounds, and the clock's tabled starts.
+    _python_constants: tuple[float, bool, float, float, float, tuple[float, ...], float, float, tuple[float, ...]] = (
+        dataclasses.field(init=False, repr=False, compare=False)
     )
 
     @classmethod
@@ -176,7 +176,8 @@ class Restarts(Schedule):
         peak = self._levels[1]
         tops = (peak if self.peak_decay == 1.0 else self._top(float(i), MATH) for i in tabled)
         count = INF if self.cycles is None else float(self.cycles)
-        constants = (first, self.cycle_mult != 1.0, floor, count, self._end, tuple(tops), *self._bounds)
+        starts = clock._first_starts or (0.0,)  # none tabled (m = 1): every step asks the clock
+        constants = (first, self.cycle_mult != 1.0, floor, count, self._end, tuple(tops), *self._bounds, starts)
         set_field(self, "_python_constants", constants)
         set_field(self, "_upside_down", self._orientation())
         # Cycle 0's top is the peak itself: compared exactly, as `_orientation` compares it
@@ -314,8 +315,9 @@ class Restarts(Schedule):
     def _python_value(self, t: float) -> float:
         """`_value` for a Python step, the same arithmetic in the same order, with the
         first cycles' tops looked up: the hot path of direct calls and `LambdaLR`."""
-        first, stretches, floor, count, end, tops, low, high = self._python_constants
-        i, offset, length = self._clock._cycle(t, MATH)  # _cycle and _within, inlined
+        first, stretches, floor, count, end, tops, low, high, starts = self._python_constants
+        # _cycle and _within, inlined; the clock's table of starts read here (stretching cycles).
+        i, offset, length = tabled_cycle(starts, t) if t < starts[-1] else self._clock._cycle(t, MATH)
         if not (t < end and i < count):
             return floor
         inner = offset / length * first if stretches else offset
