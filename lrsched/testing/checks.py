@@ -38,13 +38,17 @@ def _float64_noise(schedule: Schedule) -> float:
     return _tolerance(schedule, max(1e-12, 32 * np.finfo(np.float64).eps * _momentum_magnification(schedule)))
 
 
+def _first(bad: np.ndarray) -> int | None:
+    """The first index where `bad` holds (None where nowhere): what a failed check names."""
+    return int(np.argmax(bad)) if bad.any() else None
+
+
 def check_finite(schedule: Schedule, steps: Any) -> None:
     """Every value is finite and >= 0."""
     steps = np.asarray(steps, dtype=np.float64)
     values = np.asarray(schedule(steps), dtype=np.float64)
     bad = ~np.isfinite(values) | (values < 0)
-    if bad.any():
-        i = int(np.argmax(bad))
+    if (i := _first(bad)) is not None:
         raise AssertionError(f"{schedule!r} gives {values[i]!r} at step {steps[i]!r}")
 
 
@@ -57,8 +61,7 @@ def check_bounded(schedule: Schedule, steps: Any, *, rtol: float = 0.0) -> None:
     values = np.asarray(schedule(steps), dtype=np.float64)
     tol = _tolerance(schedule, rtol)
     bad = ~((values >= low - tol) & (values <= high + tol))  # NaN is outside too
-    if bad.any():
-        i = int(np.argmax(bad))
+    if (i := _first(bad)) is not None:
         raise AssertionError(f"{schedule!r} gives {values[i]!r} at step {steps[i]!r}, outside bounds {(low, high)!r}")
 
 
@@ -79,8 +82,7 @@ def check_continuous(schedule: Schedule, steps: Any, *, rtol: float = 1e-9) -> N
     step_rounding = 8 * np.finfo(np.float64).eps * np.maximum(np.abs(a), np.abs(b))
     allowed = schedule.max_slope * ((b - a) * (1 + rtol) + step_rounding) + _float64_noise(schedule)
     bad = ~straddle & ~(np.abs(values[1:] - values[:-1]) <= allowed)  # a NaN moves more than any bound
-    if bad.any():
-        i = int(np.argmax(bad))
+    if (i := _first(bad)) is not None:
         raise AssertionError(
             f"{schedule!r} moves from {values[i]!r} at step {a[i]!r} to {values[i + 1]!r} at step "
             f"{b[i]!r}: more than max_slope={schedule.max_slope!r} allows, and no breakpoint between"
@@ -102,8 +104,7 @@ def check_monotone(schedule: Schedule, until: float, *, samples: int = 65) -> No
         values = np.asarray(schedule(steps), dtype=np.float64)
         change = np.diff(values) * (piece.trend if piece.trend else 1)
         bad = ~(change >= -tol) if piece.trend else ~(np.abs(np.diff(values)) <= tol)  # NaN keeps no trend
-        if bad.any():
-            i = int(np.argmax(bad))
+        if (i := _first(bad)) is not None:
             raise AssertionError(
                 f"{schedule!r} is declared trend {piece.trend} on [{piece.start}, {piece.end}) but goes "
                 f"from {values[i]!r} at {steps[i]!r} to {values[i + 1]!r} at {steps[i + 1]!r}"
@@ -157,8 +158,7 @@ def check_backends_agree(
             )
             checked = _off_breakpoints(schedule, rounded, np.maximum(2.0**-22, placed), whole=True, absolute=1e-6)
             bad = checked & ~(np.abs(values - reference) <= allowed) & ~_float32_overflow(reference, values)
-            if bad.any():
-                i = int(np.argmax(bad))
+            if (i := _first(bad)) is not None:
                 raise AssertionError(
                     f"{schedule!r}: a torch {name} step {rounded[i]!r} gives {values[i]!r}, "
                     f"scalar gives {reference[i]!r}"
@@ -184,8 +184,7 @@ def check_backends_agree(
             checked = _off_breakpoints(schedule, steps, placed, whole=True)
             checked = checked & ~_float32_overflow(scalar, values)
         bad = checked & ~(np.abs(values - scalar) <= allowed)  # a NaN agrees with nothing
-        if bad.any():
-            i = int(np.argmax(bad))
+        if (i := _first(bad)) is not None:
             raise AssertionError(
                 f"{schedule!r}: {name} gives {values[i]!r} at step {steps[i]!r}, scalar gives {scalar[i]!r}"
             )
@@ -299,8 +298,7 @@ def check_any_array(schedule: Schedule, steps: Any) -> None:
     # Within an ulp or so of a fractional breakpoint either side is right (see check_backends_agree).
     near = ~_off_breakpoints(schedule, steps.reshape(-1).astype(np.float64), 4 * 2.0**-52, whole=False)
     bad = ~(np.abs(flat - scalar) <= allowed) & ~near
-    if bad.any():
-        i = int(np.argmax(bad))
+    if (i := _first(bad)) is not None:
         raise AssertionError(
             f"{schedule!r} gives {flat[i]!r} at element {i} of a {steps.dtype} array of shape {steps.shape} "
             f"(strides {steps.strides}); the scalar call gives {scalar[i]!r}"
@@ -329,8 +327,7 @@ def check_cycles(schedule: Schedule, until: float) -> None:
     is_whole = steps == np.floor(steps)
     for given, flags, index in answers:
         bad = ((flags != expected_end) | (index != expected_index)) & (is_whole | (given == "Python"))
-        if bad.any():
-            i = int(np.argmax(bad))
+        if (i := _first(bad)) is not None:
             raise AssertionError(
                 f"{schedule!r} at step {steps[i]!r} ({given}): ends_cycle {flags[i]!r}, cycle_index {index[i]!r}; "
                 f"cycle_ends says {bool(expected_end[i])!r} and {int(expected_index[i])}"
@@ -411,8 +408,7 @@ def check_opposes(momentum: InverseMomentum, steps: Any) -> None:
     m_noise = 1e-12 * max(momentum.max_momentum, 1e-300)
     d_lr, d_m = np.diff(lr), np.diff(m)
     bad = ~straddle & (((d_lr > lr_noise) & (d_m > m_noise)) | ((d_lr < -lr_noise) & (d_m < -m_noise)))
-    if bad.any():
-        i = int(np.argmax(bad))
+    if (i := _first(bad)) is not None:
         raise AssertionError(
             f"{momentum!r} moves with its LR: from step {a[i]!r} to {b[i]!r} the LR goes {lr[i]!r} -> "
             f"{lr[i + 1]!r} and the momentum {m[i]!r} -> {m[i + 1]!r}"
