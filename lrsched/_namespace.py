@@ -98,6 +98,13 @@ class Namespace(Protocol):
         `index`: NumPy computes `fn` once per whole number in the index's range."""
         ...
 
+    def tabled_cycle(self, starts: tuple[float, ...], t: Any, /) -> tuple[Any, Any, Any] | None:
+        """(cycle index, offset into the cycle, cycle length) at `t` from a table of the
+        first cycles' `starts` (Python floats, the first 0): where every step lies before
+        the last start, by bisection (NumPy: `searchsorted`); otherwise None, and the
+        caller computes the cycle. Tracing frameworks answer None."""
+        ...
+
 
 def check_scalar_step(step: float) -> float:
     """A Python step as a float: finite and >= 0 (ValueError otherwise, also for an int
@@ -199,6 +206,14 @@ class MathNamespace:
     @staticmethod
     def per_index(fn: Callable[[Any], Any], index: Any) -> Any:
         return fn(index)
+
+    @staticmethod
+    def tabled_cycle(starts: tuple[float, ...], t: float) -> tuple[float, float, float] | None:
+        if not t < starts[-1]:
+            return None
+        k = bisect.bisect_right(starts, t)  # >= 1: the first start is 0
+        start = starts[k - 1]
+        return float(k - 1), t - start, starts[k] - start
 
     @staticmethod
     def prepare(step: Any) -> float:
@@ -305,6 +320,15 @@ class NumpyNamespace:
         return np.take(values, (index - low).astype(np.intp))
 
     @staticmethod
+    def tabled_cycle(starts: tuple[float, ...], t: Any) -> tuple[Any, Any, Any] | None:
+        if np.size(t) == 0 or not np.max(t) < starts[-1]:
+            return None
+        table = np.asarray(starts)
+        k = np.searchsorted(table, t, side="right")  # >= 1: the first start is 0
+        start = np.take(table, k - 1)
+        return (k - 1).astype(np.float64), t - start, np.take(table, k) - start
+
+    @staticmethod
     def prepare(step: Any) -> np.ndarray:
         if isinstance(step, (list, tuple)) and _holds_bool(step):
             raise TypeError("step must be a number or an array of numbers; got a bool in the sequence")
@@ -379,6 +403,10 @@ class _ArrayNamespace:
     @staticmethod
     def per_index(fn: Callable[[Any], Any], index: Any) -> Any:
         return fn(index)  # traced: no values to look up by
+
+    @staticmethod
+    def tabled_cycle(starts: tuple[float, ...], t: Any) -> None:
+        return None  # traced: no values to bisect by
 
     def prepare(self, step: Any) -> Any:
         """The step as a floating array of the framework: integers become `_int_float`,

@@ -19,7 +19,6 @@ and is then corrected against these starts, so value, `cycle_index`, `ends_cycle
 
 from __future__ import annotations
 
-import bisect
 import dataclasses
 import math
 from typing import Annotated, Any
@@ -51,14 +50,6 @@ def _exact_powers(m: float) -> float:
     while odd % 2 == 0:
         odd //= 2
     return float(max(1, int(52.99 / math.log2(odd))) if odd > 1 else 1 << 30)
-
-
-def tabled_cycle(starts: tuple[float, ...], t: float) -> tuple[float, float, float]:
-    """(index, offset into the cycle, cycle length) of a Python step t before the last of
-    the tabled `starts` (the first is 0): the cycle found by bisection."""
-    k = bisect.bisect_right(starts, t)
-    start = starts[k - 1]
-    return float(k - 1), t - start, starts[k] - start
 
 
 @register
@@ -269,9 +260,11 @@ class CosineRestarts(Shaped):
         if m == 1.0:
             i, offset = cycle_position(t, first, xp)
             return i, offset, first
-        starts = self._first_starts
-        if xp is MATH and t < starts[-1]:
-            return tabled_cycle(starts, t)
+        # Steps before the last tabled start: their cycle by bisection of the starts (what
+        # the logarithm and its correction give, for Python steps and NumPy arrays).
+        tabled = xp.tabled_cycle(self._first_starts, t)
+        if tabled is not None:
+            return tabled
         guess = xp.floor(xp.log1p(t * (m - 1.0) / first) / self._log_mult)
         if self._whole_starts:
             # Whole starts, exact: m**i of a whole m and i is a whole number (below 2**53),

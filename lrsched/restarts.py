@@ -30,7 +30,7 @@ from lrsched.base import (
     set_field,
     sign,
 )
-from lrsched.cosine import CosineRestarts, tabled_cycle
+from lrsched.cosine import CosineRestarts
 from lrsched.params import MIN_LENGTH, Count, Factor, Growth, OneOf
 from lrsched.polynomial import Polynomial
 
@@ -317,7 +317,7 @@ class Restarts(Schedule):
         first cycles' tops looked up: the hot path of direct calls and `LambdaLR`."""
         first, stretches, floor, count, end, tops, low, high, starts = self._python_constants
         # _cycle and _within, inlined; the clock's table of starts read here (stretching cycles).
-        i, offset, length = tabled_cycle(starts, t) if t < starts[-1] else self._clock._cycle(t, MATH)
+        i, offset, length = MATH.tabled_cycle(starts, t) or self._clock._cycle(t, MATH)
         if not (t < end and i < count):
             return floor
         inner = offset / length * first if stretches else offset

@@ -174,3 +174,18 @@ def test_momentum_of_restarts_whose_tops_near_the_floor_keeps_each_cycles_orient
     expected = 0.125 * (1 - (steps - starts) / (starts + 1))
     np.testing.assert_allclose([momentum(float(t)) for t in steps], expected, rtol=1e-12)
     np.testing.assert_allclose(np.asarray(momentum(jnp.asarray(steps, dtype=jnp.float32))), expected, atol=1e-6)
+
+
+@pytest.mark.parametrize("mult", [1.1, 1.3, 1.7, 2.9, 1.0039])
+@pytest.mark.parametrize("first", [7.0, 13.5, 1000.0])
+def test_numpy_arrays_and_python_steps_agree_to_the_bit_at_decimal_restarts(mult, first):
+    # A decimal multiplier's restarts are computed with expm1 and log1p: NumPy's
+    # vectorised functions and libm's may differ in the last bit, and a step an ulp from
+    # a restart fell on either side of it (NumPy gave the next cycle's peak, Python the
+    # floor). Before the last of the clock's tabled starts both read the same table.
+    s = l.cosine_restarts(max_lr=1.0, first_cycle_steps=first, cycle_mult=mult, min_lr=0.1)
+    for schedule in (s, l.restarts(decay=l.polynomial(initial_lr=1.0, decay_steps=first), cycle_mult=mult)):
+        ends = np.asarray(schedule.cycle_ends(first * 60.0), dtype=np.float64)
+        steps = np.concatenate([ends, np.nextafter(ends, 0.0), np.nextafter(ends, np.inf)])
+        python = np.array([schedule(float(t)) for t in steps])
+        assert np.array_equal(schedule(steps), python)
