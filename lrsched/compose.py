@@ -368,7 +368,7 @@ class Join(Schedule):
             pieces = schedule.height_pieces if fraction else schedule.pieces
             for p in shift_pieces(pieces(min(until, end) - start), start):
                 out.append(Piece(p.start, min(p.end, end), p.trend))
-        return clip_pieces([p for p in out if p.end > p.start], until)
+        return clip_pieces(out, until)  # which keeps step 0's own piece where until = 0
 
     def pieces(self, until: float) -> tuple[Piece, ...]:
         return self._pieces(until, fraction=False)

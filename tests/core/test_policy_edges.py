@@ -104,6 +104,23 @@ def test_momentum_opposes_restarts_whose_first_top_is_the_floor(policy, scales):
             lt.check_opposes(m, np.linspace(0.0, 4 * flat.decay_steps, 401))
 
 
+def test_every_composition_declares_step_0s_piece_and_nests_in_another():
+    # A join's pieces up to step 0 dropped step 0's own piece: a product of it then had no
+    # piece to read (IndexError), in horizon(), check_schedule and the plots, whenever an
+    # outer join asked it for the pieces up to its own start.
+    single = l.join(schedules=[l.constant(lr=1.0)], boundaries=[])
+    for part in (
+        single,
+        l.product(schedules=[single]),
+        l.warmup(schedule=single, steps=2),
+        l.inverse_momentum(schedule=single),
+    ):
+        assert [(p.start, p.end) for p in part.pieces(0.0)] == [(0.0, 0.0)]
+        outer = l.join(schedules=[l.constant(lr=1.0), l.product(schedules=[part], scale=1.0)], boundaries=[1.0])
+        horizon(outer)
+        lt.check_schedule(outer)
+
+
 # -- restarts whose tops grow
 def test_a_growing_amplitude_below_zero_or_beyond_the_float_range_is_refused_by_name():
     rising = l.cosine_decay(initial_lr=0.1, decay_steps=10, final_lr=1.0)
