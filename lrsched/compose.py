@@ -513,7 +513,9 @@ class Product(Schedule):
 
     @property
     def max_slope(self) -> float:
-        return self._carried * self._unscaled_slope()
+        # A carried scale below float64's range (1e-140 three times) makes every value 0:
+        # flat, whatever its factors' slopes (an infinite one would give 0 * inf = NaN).
+        return 0.0 if self._carried == 0.0 else self._carried * self._unscaled_slope()
 
     def breakpoints(self, until: float, since: float = 0.0) -> tuple[float, ...]:
         return tuple(sorted({b for s in self.schedules for b in s.breakpoints(until, since)}))

@@ -121,6 +121,17 @@ def test_every_composition_declares_step_0s_piece_and_nests_in_another():
         lt.check_schedule(outer)
 
 
+def test_a_product_whose_scale_underflows_declares_itself_flat():
+    # Scales of 1e-140 three times carry 1e-420: every value is 0 in float64. Its slope
+    # was 0 * inf (a warmup's infinite slope) = NaN, which no check could compare with.
+    warm = l.product(schedules=[l.warmup(schedule=l.constant(lr=1.0), steps=1, shape="1-sqrt")], scale=1e-140)
+    tiny = l.product(schedules=[l.product(schedules=[l.constant(lr=1.0)], scale=1e-140)], scale=1e-140)
+    s = l.product(schedules=[l.constant(lr=1e20), tiny, warm, l.constant(lr=1e-20)])
+    assert s.max_slope == 0.0 and s.bounds == (0.0, 0.0) and s(0.5) == 0.0
+    lt.check_schedule(s)
+    lt.check_backends_agree(s, np.array([0.0, 0.5, 1.0, 3.0]))
+
+
 # -- restarts whose tops grow
 def test_a_growing_amplitude_below_zero_or_beyond_the_float_range_is_refused_by_name():
     rising = l.cosine_decay(initial_lr=0.1, decay_steps=10, final_lr=1.0)
