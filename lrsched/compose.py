@@ -290,6 +290,8 @@ class Join(Schedule):
     schedules: Annotated[Sequence[Schedule], Parts()]  # stored as a tuple
     # A boundary at 0 is allowed (optax's join takes one): the part before it never runs.
     boundaries: Annotated[Sequence[float], StepList(strict=True)]  # stored as a tuple
+    # Each part's lowest level and range, over the join's own (see `_shape_of`).
+    _placements: tuple[tuple[float, float], ...] = dataclasses.field(init=False, repr=False, compare=False)
 
     @classmethod
     def example(cls) -> Join:
@@ -302,6 +304,13 @@ class Join(Schedule):
             raise ValueError(
                 f"boundaries must hold len(schedules) - 1 = {len(self.schedules) - 1} steps; got {len(self.boundaries)}"
             )
+        low, high = self.bounds
+        span = high - low
+        placements = tuple(
+            ((s.bounds[0] - low) / span, (s.bounds[1] - s.bounds[0]) / span) if span > 0.0 else (0.0, 0.0)
+            for s in self.schedules
+        )
+        set_field(self, "_placements", placements)
 
     def _starts(self) -> tuple[float, ...]:
         return (0.0, *self.boundaries)
@@ -311,8 +320,14 @@ class Join(Schedule):
         return self.schedules[k]._value(xp.maximum(t - start, 0.0), xp)
 
     def _shape_of(self, k: int, t: Any, xp: Namespace) -> Any:
+        # A part's own height (a cyclic part's per-cycle swing kept), placed where the
+        # part's levels lie within the join's: a constant part at its LR's place between
+        # the join's lowest and highest LR, not at its own floor (flat-then-anneal held
+        # the highest momentum while its LR was at its highest).
         start = self.boundaries[k - 1] if k else 0.0
-        return self.schedules[k].height_at(xp.maximum(t - start, 0.0), xp)
+        height = self.schedules[k].height_at(xp.maximum(t - start, 0.0), xp)
+        offset, scale = self._placements[k]
+        return height if (offset, scale) == (0.0, 1.0) else xp.clip(offset + scale * height, 0.0, 1.0)
 
     def _value(self, t: Any, xp: Namespace) -> Any:
         return xp.select(t, self.boundaries, self._value_of)

@@ -73,6 +73,44 @@ def test_momentum_of_a_join_of_rising_and_falling_parts_opposes_each():
         lt.check_schedule(m)
 
 
+def test_momentum_of_a_join_stands_where_its_lr_stands_between_the_joins_levels():
+    # Flat-then-anneal (the join's own docstring example): while the LR holds its highest
+    # level the momentum is at its lowest, as at the anneal's start; a flat part read at
+    # its own floor gave the highest momentum until the boundary, then jumped.
+    flat_anneal = l.join(schedules=[l.constant(lr=1.0), l.cosine_decay(initial_lr=1.0, decay_steps=10)], boundaries=[5])
+    m = l.inverse_momentum(schedule=flat_anneal, base_momentum=0.85, max_momentum=0.95)
+    assert [m(t) for t in (0, 4, 5)] == [0.85, 0.85, 0.85] and m(15) == 0.95
+    # Two constants: as multi_step with the same values.
+    two = l.join(schedules=[l.constant(lr=1.0), l.constant(lr=0.1)], boundaries=[5])
+    same = l.multi_step(initial_lr=1.0, milestones=[5], gamma=0.1)
+    for t in (0.0, 4.0, 5.0, 9.0):
+        assert l.inverse_momentum(schedule=two)(t) == pytest.approx(l.inverse_momentum(schedule=same)(t), abs=1e-15)
+    lt.check_schedule(m)
+
+
+def _monotone_parts():
+    """Parts whose height is their LR's place between their own levels: no cycles."""
+    return st.one_of(
+        lt.constants(),
+        lt.strategy_for(l.CosineDecay).filter(lambda s: not s.periodic),
+        lt.strategy_for(l.Polynomial).filter(lambda s: not s.cycle),
+        lt.exponentials(),
+        lt.multi_steps(),
+    )
+
+
+@given(lt.joins(_monotone_parts()), st.floats(0.0, 1.0))
+def test_momentum_of_a_join_of_monotone_parts_is_inverse_to_its_lr(schedule, where):
+    # InverseMomentum's formula: m = m_max - (m_max - m_base) * (lr - low) / (high - low),
+    # with the join's own lowest and highest LR.
+    m = l.inverse_momentum(schedule=schedule)
+    low, high = schedule.bounds
+    t = where * 2.0 * horizon(schedule)
+    place = (schedule(t) - low) / (high - low) if high > low else 0.0
+    expected = m.max_momentum - (m.max_momentum - m.base_momentum) * place
+    assert m(t) == pytest.approx(expected, abs=1e-9)
+
+
 def rising_decays():
     """Decays toward a higher final LR: cosine, polynomial, a multi_step with gamma > 1."""
     return st.one_of(
