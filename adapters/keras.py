@@ -157,11 +157,54 @@ class CyclicalMomentum(keras.callbacks.Callback):  # type: ignore[misc]
         optimizer.__dict__.pop("get_config", None)
 
 
+def _is_arrays(x: Any) -> bool:
+    """Whether `x` is an array (NumPy, a framework's tensor) or a dict of them: inputs
+    that `fit` cuts into batches, as opposed to batches already made."""
+    if isinstance(x, dict):
+        return True
+    return hasattr(x, "shape") and hasattr(x, "__getitem__") and not isinstance(x, keras.utils.PyDataset)
+
+
 def _batches_of(x: Any, y: Any, batch_size: int) -> Iterable[Any]:
-    if y is None:
-        return cast(Iterable[Any], x)  # already batches: a tf.data.Dataset or (x, y) pairs
-    n = len(x)
-    return [(x[i : i + batch_size], y[i : i + batch_size]) for i in range(0, n, batch_size)]
+    """The batches the sweep trains on, read as `Model.fit` reads `x` and `y`: arrays cut
+    into `batch_size` rows (`x` a list or dict of arrays for several inputs, `y` for
+    several outputs; `x` alone for a model that adds its own loss), or `x` itself as
+    batches (a `tf.data.Dataset`, a `PyDataset`, a list of `(x, y)` or
+    `(x, y, sample_weight)`) when `y` is None and `x` is no array."""
+    if y is None and not _is_arrays(x):
+        return cast(Iterable[Any], x)
+    rows = len(keras.tree.flatten(x)[0])
+
+    def cut(arrays: Any, start: int) -> Any:
+        return keras.tree.map_structure(lambda a: a[start : start + batch_size], arrays)
+
+    return [(cut(x, i), None if y is None else cut(y, i)) for i in range(0, rows, batch_size)]
+
+
+def _held_out_loss(model: Any, held_out: Any) -> float:
+    """`evaluate`'s loss on held-out data given as `fit`'s `validation_data`."""
+    if isinstance(held_out, tuple):
+        x, y, weights = keras.utils.unpack_x_y_sample_weight(held_out)
+        return float(model.evaluate(x, y, sample_weight=weights, verbose=0, return_dict=True)["loss"])
+    return float(model.evaluate(held_out, verbose=0, return_dict=True)["loss"])
+
+
+def _check_held_out(name: str, value: Any) -> None:
+    """Held-out data as `fit`'s `validation_data` takes it, and re-iterable: a tuple of
+    arrays `(x, y)` or `(x, y, sample_weight)`, or batches `evaluate` reads (a
+    `tf.data.Dataset`, a `PyDataset`)."""
+    if value is None:
+        return
+    if isinstance(value, tuple):
+        if not 2 <= len(value) <= 3:
+            raise ValueError(f"{name} as a tuple must be (x, y) or (x, y, sample_weight); got {len(value)} items")
+        return
+    if isinstance(value, (list, dict)) or _is_arrays(value):
+        raise TypeError(
+            f"{name} must be (x, y) or (x, y, sample_weight), or a tf.data.Dataset or keras.utils.PyDataset of "
+            f"batches, as Model.fit's validation_data; got {type(value).__name__}"
+        )
+    require_reiterable(name, value)
 
 
 def range_test(
@@ -183,13 +226,17 @@ def range_test(
     confirm_steps: int | None = None,
     confirm_data: Any = None,
 ) -> RangeTestResult:
-    """The LR range test for a compiled Keras model: arrays `x, y` (cut into
-    `batch_size` batches) or `x` alone as batches (`tf.data.Dataset`, list of pairs).
+    """The LR range test for a compiled Keras model, on data as `Model.fit` takes it:
+    arrays `x, y` cut into `batch_size` batches (a list or dict of arrays for several
+    inputs or outputs; `x` alone for a model that adds its own loss), or `x` alone as
+    batches (a `tf.data.Dataset`, a `PyDataset`, a list of `(x, y)` or
+    `(x, y, sample_weight)`); `val_data` and `confirm_data` as `fit`'s `validation_data`:
+    `(x, y)`, `(x, y, sample_weight)`, or a dataset of batches.
 
     Each step sets the optimizer's learning rate and runs `train_on_batch`, which resets
     the loss metric first, so the loss recorded is that batch's loss — not the running
     mean of the epoch that `fit` reports in `logs["loss"]`, which would bias the curve.
-    With `val_data` (x, y) the recorded loss is `evaluate` on it. The model's variables
+    With `val_data` the recorded loss is `evaluate` on it. The model's variables
     and the optimizer's variables (the LR included) are restored exactly afterwards,
     also when training raises or is interrupted. An optimizer not yet built is built
     first (its fresh state is what is restored). The optimizer's learning rate must be
@@ -204,12 +251,15 @@ def range_test(
     optimizer = getattr(model, "optimizer", None)
     if optimizer is None:
         raise ValueError("model must be compiled (model.compile(optimizer=..., loss=...)) before the range test")
-    if isinstance(optimizer._learning_rate, keras.optimizers.schedules.LearningRateSchedule):
+    stepping = getattr(optimizer, "inner_optimizer", optimizer)  # mixed precision: the loss-scale wrapper's
+    if isinstance(stepping._learning_rate, keras.optimizers.schedules.LearningRateSchedule):
         raise ValueError("the optimizer's learning_rate is a schedule; compile with a number for the range test")
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a whole number >= 1; got {batch_size!r}")
     if not model.trainable_variables:
         raise ValueError("model has no trainable variables: there is nothing for the range test to train")
+    _check_held_out("val_data", val_data)
+    _check_held_out("confirm_data", confirm_data)
     held_out = check_confirmation(confirm, confirm_use, confirm_steps, confirm_data, val_data)
     if confirm:
         require_reiterable("x", _batches_of(x, y, batch_size))
@@ -219,12 +269,11 @@ def range_test(
 
     def train_step(lr: float, batches: Iterator[Any]) -> tuple[float, float]:
         optimizer.learning_rate = lr
-        batch = next(batches)
-        inputs, targets = batch if isinstance(batch, (tuple, list)) else (batch, None)
-        logs = model.train_on_batch(inputs, targets, return_dict=True)
+        inputs, targets, weights = keras.utils.unpack_x_y_sample_weight(next(batches))
+        logs = model.train_on_batch(inputs, targets, sample_weight=weights, return_dict=True)
         applied = float(keras.ops.convert_to_numpy(optimizer.learning_rate))
         if val_data is not None and sweeping[0]:
-            return applied, float(model.evaluate(*val_data, verbose=0, return_dict=True)["loss"])
+            return applied, _held_out_loss(model, val_data)
         return applied, float(logs["loss"])
 
     saved_model = [v.numpy() for v in model.variables]
@@ -243,10 +292,16 @@ def range_test(
             return result
         sweeping[0] = False
 
-        def held_out_loss() -> float:
-            return float(model.evaluate(*held_out, verbose=0, return_dict=True)["loss"])
-
-        return run_confirmation(result, confirm, confirm_use, confirm_steps, train_step, data, held_out_loss, restart)
+        return run_confirmation(
+            result,
+            confirm,
+            confirm_use,
+            confirm_steps,
+            train_step,
+            data,
+            lambda: _held_out_loss(model, held_out),
+            restart,
+        )
     finally:
         restart()
 

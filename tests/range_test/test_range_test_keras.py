@@ -217,3 +217,105 @@ def test_confirmation_trains_from_the_sweeps_start_and_scores_as_by_hand():
     assert r.recommend("cyclic").lr == confirmed.lrs[int(np.argmin(expected))]
     with pytest.raises(ValueError, match="confirm_data"):
         range_test(model, x, y, confirm=3)
+
+
+def _first_losses_by_keras(model, batches, lrs):
+    """What Keras reports training the restored model on the same batches at the same LRs."""
+    losses = []
+    for (inputs, targets, weights), lr in zip(batches, lrs, strict=False):
+        model.optimizer.learning_rate = lr
+        losses.append(model.train_on_batch(inputs, targets, sample_weight=weights, return_dict=True)["loss"])
+    return losses
+
+
+def test_the_input_kinds_fit_takes_record_each_batchs_own_loss():
+    # As Model.fit reads them: batches with sample weights, several inputs as a list or a
+    # dict of arrays, and a model that adds its own loss given x alone.
+    tf = pytest.importorskip("tensorflow", reason="tensorflow is not installed; CI installs it")
+    rng = np.random.default_rng(1)
+    x1, x2 = rng.normal(size=(64, 3)).astype("float32"), rng.normal(size=(64, 2)).astype("float32")
+    y = (x1.sum(1, keepdims=True) - x2[:, :1]).astype("float32")
+    weights = rng.uniform(0.5, 2.0, size=64).astype("float32")
+
+    def two_inputs():
+        keras.utils.set_random_seed(0)
+        a, b = keras.Input((3,), name="a"), keras.Input((2,), name="b")
+        out = keras.layers.Dense(1)(keras.layers.Concatenate()([a, b]))
+        model = keras.Model([a, b], out)
+        model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.01), loss="mse")
+        return model
+
+    def by_name():
+        keras.utils.set_random_seed(0)
+        a, b = keras.Input((3,), name="a"), keras.Input((2,), name="b")
+        out = keras.layers.Dense(1)(keras.layers.Concatenate()([a, b]))
+        model = keras.Model({"a": a, "b": b}, out)
+        model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.01), loss="mse")
+        return model
+
+    def adds_its_own_loss():
+        keras.utils.set_random_seed(0)
+
+        class Reconstruct(keras.Model):
+            def __init__(self):
+                super().__init__()
+                self.dense = keras.layers.Dense(3)
+
+            def call(self, inputs):
+                out = self.dense(inputs)
+                self.add_loss(keras.ops.mean((out - inputs) ** 2))
+                return out
+
+        model = Reconstruct()
+        model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.01))
+        model(x1[:1])
+        return model
+
+    weighted = tf.data.Dataset.from_tensor_slices((x1, y, weights)).batch(16)
+    cases = [
+        (
+            two_inputs,
+            ([x1, x2], y),
+            [((x1[i : i + 16], x2[i : i + 16]), y[i : i + 16], None) for i in range(0, 64, 16)],
+        ),
+        (
+            by_name,
+            ({"a": x1, "b": x2}, y),
+            [({"a": x1[i : i + 16], "b": x2[i : i + 16]}, y[i : i + 16], None) for i in range(0, 64, 16)],
+        ),
+        (adds_its_own_loss, (x1, None), [(x1[i : i + 16], None, None) for i in range(0, 64, 16)]),
+    ]
+    dense = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    for make, (x, targets), batches in cases:
+        model = make()
+        before = _snapshot(model)
+        r = range_test(model, x, targets, batch_size=16, start_lr=1e-3, end_lr=1e-1, num_steps=4, progress=False)
+        _assert_restored(model, before)
+        np.testing.assert_allclose(r.losses, _first_losses_by_keras(model, batches, r.lrs), rtol=1e-5)
+    keras.utils.set_random_seed(0)
+    dense.compile(optimizer=keras.optimizers.SGD(learning_rate=0.01), loss="mse")
+    before = _snapshot(dense)
+    r = range_test(dense, weighted, start_lr=1e-3, end_lr=1e-1, num_steps=4, progress=False)
+    _assert_restored(dense, before)
+    batches = [(x1[i : i + 16], y[i : i + 16], weights[i : i + 16]) for i in range(0, 64, 16)]
+    np.testing.assert_allclose(r.losses, _first_losses_by_keras(dense, batches, r.lrs), rtol=1e-5)
+
+
+def test_val_data_is_read_as_fits_validation_data():
+    tf = pytest.importorskip("tensorflow", reason="tensorflow is not installed; CI installs it")
+    model, x, y = _model()
+    held_x, held_y = x[:32], y[:32]
+    as_arrays = range_test(model, x, y, val_data=(held_x, held_y), num_steps=3, progress=False)
+    as_dataset = range_test(
+        model, x, y, val_data=tf.data.Dataset.from_tensor_slices((held_x, held_y)).batch(8), num_steps=3, progress=False
+    )
+    np.testing.assert_allclose(as_dataset.losses, as_arrays.losses, rtol=1e-5)
+    ones = np.ones(32, dtype="float32")
+    weighted = range_test(model, x, y, val_data=(held_x, held_y, ones), num_steps=3, progress=False)
+    np.testing.assert_allclose(weighted.losses, as_arrays.losses, rtol=1e-5)
+    before = _snapshot(model)
+    with pytest.raises(TypeError, match="validation_data"):
+        range_test(model, x, y, val_data=[(held_x, held_y)], num_steps=3, progress=False)
+    with pytest.raises(TypeError, match="re-iterable"):
+        range_test(model, x, y, val_data=((held_x, held_y) for _ in range(3)), num_steps=3, progress=False)
+    _assert_restored(model, before)  # refused before any training
