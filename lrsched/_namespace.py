@@ -74,7 +74,7 @@ class Namespace(Protocol):
 
     def power(self, x: Any, p: float, /) -> Any:
         """`x**p` for x in [0, 1] and p > 0, as exp(p log x) with 0 kept at 0 (no log(0)
-        evaluated, which would warn, or give NaN gradients)."""
+        evaluated, which would warn, or give NaN gradients), and x itself for p = 1."""
         ...
 
     def full_like(self, t: Any, value: float, /) -> Any:
@@ -145,6 +145,8 @@ def _select_pair(xp: Any, t: Any, knots: Sequence[float], branch: Branch, *args:
 
 
 def _power(xp: Any, x: Any, p: float) -> Any:
+    if p == 1.0:
+        return x  # exactly: exp(log x) need not give x back
     positive = x > 0.0
     return xp.where(positive, xp.exp(p * xp.log(xp.where(positive, x, 1.0))), 0.0)
 
@@ -187,6 +189,8 @@ class MathNamespace:
 
     @staticmethod
     def power(x: Any, p: float) -> Any:
+        if p == 1.0:
+            return x
         return math.exp(p * math.log(x)) if x > 0.0 else 0.0
 
     @staticmethod

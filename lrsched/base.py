@@ -666,12 +666,6 @@ def multiples(every: float, until: float, since: float = 0.0) -> tuple[float, ..
     return tuple(float(k * every) for k in range(first, last + 1))
 
 
-def power_of(x: Any, p: float, xp: Any) -> Any:
-    """x**p for x in [0, 1] and p > 0 (`xp.power`), x itself for p = 1: exactly, on
-    every backend."""
-    return x if p == 1.0 else xp.power(x, p)
-
-
 def sign(x: float) -> int:
     return (x > 0) - (x < 0)
 

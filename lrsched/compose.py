@@ -20,7 +20,6 @@ from lrsched.base import (
     log_of,
     narrow,
     normalised,
-    power_of,
     register,
     set_field,
     shift_pieces,
@@ -57,7 +56,7 @@ def ramp(shape: str, start: float, end: float, fraction: Any, xp: Namespace) -> 
     if shape == "cosine":
         return xp.between(start, end, 0.5 * (1.0 - xp.cos(math.pi * fraction)))
     if shape == "1-sqrt":
-        return xp.between(start, end, 1.0 - power_of(1.0 - fraction, 0.5, xp))
+        return xp.between(start, end, 1.0 - xp.power(1.0 - fraction, 0.5))
     if shape == "exp":
         # start * (end / start) ** fraction, with the logs taken apart (the ratio may
         # overflow). Where float32 holds start and exp(gap), exp's argument stays within

@@ -33,7 +33,6 @@ from lrsched.base import (
     cycle_position,
     frozen_value,
     multiples,
-    power_of,
     register,
     set_field,
 )
@@ -109,7 +108,7 @@ class CosineDecay(RestartableDecay):
         if self.exponent == 1.0:
             done = (t if self.periodic else xp.minimum(t, self.decay_steps)) / self.decay_steps
             if self.k_decay != 1.0:
-                done = power_of(done, self.k_decay, xp)
+                done = xp.power(done, self.k_decay)
             return 0.5 * (1.0 + xp.cos(math.pi * done))
         return self._powered_cosine(t, xp)
 
@@ -127,7 +126,7 @@ class CosineDecay(RestartableDecay):
         done, left = along / length, (length - along) / length
         if self.k_decay != 1.0:
             # (t/D)**k and 1 - (t/D)**k = -expm1(k log1p(-(D - t)/D)), neither by subtraction.
-            done = power_of(done, self.k_decay, xp)
+            done = xp.power(done, self.k_decay)
             some = left < 1.0
             left = xp.where(some, -xp.expm1(self.k_decay * xp.log1p(-xp.where(some, left, 0.0))), 1.0)
         half_sine = xp.sin(0.5 * math.pi * done)

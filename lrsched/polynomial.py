@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from lrsched._namespace import Namespace
-from lrsched.base import INF, Piece, RestartableDecay, clip_pieces, frozen_value, multiples, power_of, register
+from lrsched.base import INF, Piece, RestartableDecay, clip_pieces, frozen_value, multiples, register
 from lrsched.params import Factor, Flag, Length, Positive
 
 
@@ -71,7 +71,7 @@ class Polynomial(RestartableDecay):
         if self.k_decay != 1.0:
             some = left < 1.0
             left = xp.where(some, -xp.expm1(self.k_decay * xp.log1p(-xp.where(some, left, 0.0))), 1.0)
-        return power_of(left, self.power, xp)
+        return xp.power(left, self.power)
 
     @property
     def shape_slope(self) -> float:

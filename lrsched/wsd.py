@@ -12,7 +12,7 @@ import math
 from typing import Annotated, Any
 
 from lrsched._namespace import Namespace
-from lrsched.base import INF, Piece, Schedule, Shaped, clip_pieces, frozen_value, power_of, register, set_field
+from lrsched.base import INF, Piece, Schedule, Shaped, clip_pieces, frozen_value, register, set_field
 from lrsched.compose import RAMPS, ramp, ramp_slope
 from lrsched.params import LR, Factor, Interval, NonNegative, OneOf, OpenFraction, Steps, StepsOrZero
 
@@ -115,7 +115,7 @@ class WarmupStableDecay(Shaped):
         if self.decay_shape == "cosine":
             return 0.5 * (1.0 + xp.cos(math.pi * x))
         if self.decay_shape in ("1-sqrt", "power"):
-            return 1.0 - power_of(x, 0.5 if self.decay_shape == "1-sqrt" else self.decay_power, xp)
+            return 1.0 - xp.power(x, 0.5 if self.decay_shape == "1-sqrt" else self.decay_power)
         # (rho**x - rho) / (1 - rho) = rho**x expm1(L (1 - x)) / expm1(L), L = log(rho): no
         # cancellation for rho near 1 (where the plain form gives 0 for every float32 x),
         # and nothing overflows for rho near 0 (every factor is at most 1 in size).
