@@ -626,6 +626,17 @@ def clip_pieces(pieces: list[Piece], until: float) -> tuple[Piece, ...]:
     return tuple(p for p in out if p.end > p.start or p.start == until == 0.0)
 
 
+def k_decayed(done: Any, left: Any, k: float, xp: Namespace) -> tuple[Any, Any]:
+    """(d**k, 1 - d**k) for a fraction d = t / H in [0, 1], given also 1 - d as (H - t) / H:
+    both from one log d, read from d itself below 1/2 (1 - d rounds d away in float32
+    from d < 2**-24, where d**k for a k below 1 is still far from 0) and as
+    log1p(-(1 - d)) above (no cancellation near 1); 1 - d**k as -expm1, not by subtraction."""
+    early = done < 0.5
+    log_done = xp.where(early, xp.log(xp.where(done > 0.0, done, 1.0)), xp.log1p(-xp.where(early, 0.0, left)))
+    started = done > 0.0
+    return xp.where(started, xp.exp(k * log_done), 0.0), xp.where(started, -xp.expm1(k * log_done), 1.0)
+
+
 def normalised(value: Any, low: float, high: float, t: Any, xp: Namespace) -> Any:
     """(value - low) / (high - low) for a value within [low, high], in [0, 1]."""
     # The range in the step's own precision: one that float32 flushes to 0 (a range of

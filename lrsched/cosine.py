@@ -32,6 +32,7 @@ from lrsched.base import (
     clip_pieces,
     cycle_position,
     frozen_value,
+    k_decayed,
     multiples,
     register,
     set_field,
@@ -125,10 +126,9 @@ class CosineDecay(RestartableDecay):
         along = xp.minimum(t, 2.0 * length - t) if self.periodic else xp.minimum(t, length)
         done, left = along / length, (length - along) / length
         if self.k_decay != 1.0:
-            # (t/D)**k and 1 - (t/D)**k = -expm1(k log1p(-(D - t)/D)), neither by subtraction.
-            done = xp.power(done, self.k_decay)
-            some = left < 1.0
-            left = xp.where(some, -xp.expm1(self.k_decay * xp.log1p(-xp.where(some, left, 0.0))), 1.0)
+            # (t/D)**k and 1 - (t/D)**k from one logarithm, neither by subtraction: (D - t)/D
+            # alone rounds to 1 early in a long decay in float32, and (t/D)**k (k < 1) not.
+            done, left = k_decayed(done, left, self.k_decay, xp)
         half_sine = xp.sin(0.5 * math.pi * done)
         half_cosine = xp.sin(0.5 * math.pi * left)  # cos(pi d / 2), accurate near d = 1
         near_start = done <= 0.5
@@ -283,7 +283,12 @@ class CosineRestarts(Shaped):
         # The logarithm may land one cycle off near a start: correct it against the starts.
         i = xp.where(t < start_of(guess), guess - 1.0, xp.where(t >= start_of(guess + 1.0), guess + 1.0, guess))
         start = start_of(i)
-        return i, t - start, start_of(i + 1.0) - start
+        length = start_of(i + 1.0) - start
+        # Far out, float32 rounds the starts of cycles shorter than its resolution there (a
+        # multiplier within ulps of 1) onto each other: such a step cannot tell where in
+        # its cycle it is, and is read at the cycle's start rather than as 0 / 0 (NaN).
+        resolved = length > 0.0
+        return i, xp.where(resolved, t - start, 0.0), xp.where(resolved, length, first)
 
     @property
     def levels(self) -> tuple[float, float]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from lrsched._namespace import Namespace
-from lrsched.base import INF, Piece, RestartableDecay, clip_pieces, frozen_value, multiples, register
+from lrsched.base import INF, Piece, RestartableDecay, clip_pieces, frozen_value, k_decayed, multiples, register
 from lrsched.params import Factor, Flag, Length, Positive
 
 
@@ -65,12 +65,13 @@ class Polynomial(RestartableDecay):
     def shape_at(self, t: Any, xp: Namespace) -> Any:
         horizon = self._horizon(t, xp) if self.cycle else self.decay_steps
         # 1 - (t/H)**k without cancelling near H (a power below 1 magnified it: 2e-4 off
-        # at 2 ulp from the end for p = 0.001): (H - t) / H, and for k != 1
-        # -expm1(k log1p(-(H - t) / H)).
-        left = (horizon - xp.minimum(t, horizon)) / horizon
+        # at 2 ulp from the end for p = 0.001): (H - t) / H, and for k != 1 `k_decayed`
+        # (H - t rounds to H in float32 early in a long decay, where (t/H)**k for k < 1
+        # does not: the LR stood at its peak for the first steps of a 2**31-step decay).
+        along = xp.minimum(t, horizon)
+        left = (horizon - along) / horizon
         if self.k_decay != 1.0:
-            some = left < 1.0
-            left = xp.where(some, -xp.expm1(self.k_decay * xp.log1p(-xp.where(some, left, 0.0))), 1.0)
+            left = k_decayed(along / horizon, left, self.k_decay, xp)[1]
         return xp.power(left, self.power)
 
     @property

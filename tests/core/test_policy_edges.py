@@ -617,3 +617,36 @@ def test_polynomial_below_power_1_is_exact_near_its_end(power, k_decay, length, 
         t = math.nextafter(t, 0.0)
     exact = float(1 - (Fraction(t) / Fraction(length)) ** k_decay) ** power  # the base exactly, then one rounding
     assert s(t) == pytest.approx(exact, rel=1e-9)
+
+
+@pytest.mark.parametrize(
+    "schedule",
+    [
+        l.polynomial(initial_lr=1.0, decay_steps=2.0**31, final_lr=10.0, k_decay=0.1),
+        l.polynomial(initial_lr=1.0, decay_steps=1e8, power=2.0, k_decay=0.5),
+        l.cosine_decay(initial_lr=1.0, decay_steps=125, final_lr=10.0, exponent=10.0, k_decay=1e-6),
+        l.cosine_decay(initial_lr=1.0, decay_steps=1e8, exponent=2.0, k_decay=0.3),
+    ],
+    ids=["poly-2**31", "poly-1e8", "cos-e10-k1e-6", "cos-1e8"],
+)
+def test_k_decay_below_1_holds_early_in_a_long_decay_in_float32(schedule):
+    # (D - t) / D rounds to 1 in float32 from t / D < 2**-24, while (t / D)**k for k < 1
+    # is still far from 0: float32 steps gave the peak (polynomial) or the start level
+    # (a powered cosine near the end of its clock) for the first steps of the decay.
+    jnp = pytest.importorskip("jax.numpy", reason="jax is not installed; CI installs it")
+    steps = np.array([1e-5, 0.5, 1.0, 3.0, 100.0])
+    got = np.asarray(schedule(jnp.asarray(steps, dtype=jnp.float32)), dtype=np.float64)
+    expected = [schedule(float(np.float32(t))) for t in steps]
+    np.testing.assert_allclose(got, expected, rtol=2e-5)
+    lt.check_backends_agree(schedule, steps, frameworks=("numpy", "jax"))
+
+
+def test_a_multiplier_within_ulps_of_1_stays_finite_in_float32_far_out():
+    # Cycles of about one step at step 2**24 and beyond: float32 rounds consecutive starts
+    # onto each other, and the offset into the cycle was 0 / 0 (NaN) under jit.
+    jax = pytest.importorskip("jax", reason="jax is not installed; CI installs it")
+    s = l.cosine_restarts(max_lr=1.0, first_cycle_steps=1, cycle_mult=1.0000000000000004)
+    counts = np.array([0, 1, 5, 100, 2**24 + 3, 2**30, 2**31 - 1], dtype=np.int32)
+    values = np.asarray(jax.jit(s)(jax.numpy.asarray(counts)), dtype=np.float64)
+    assert np.all(np.isfinite(values)) and np.all((values >= 0.0) & (values <= 1.0))
+    np.testing.assert_array_equal(values[:4], [s(float(c)) for c in counts[:4]])

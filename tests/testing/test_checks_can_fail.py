@@ -192,3 +192,43 @@ def test_float32_checks_allow_a_decimal_multipliers_restart_placement_and_no_mor
     late = HalfStepLate(max_lr=1.0, first_cycle_steps=10.0, cycle_mult=1.1)
     with pytest.raises(AssertionError, match="gives"):
         lt.check_backends_agree(late, np.arange(0.0, 200.0, 3.0), frameworks=frameworks)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
+class HalvedInFloat32(l.Shaped):
+    """A user's shape with no declared `shape_slope` (unbounded by default) whose float32
+    answers are half what they should be."""
+
+    policy = "test_halved_in_float32"
+    lr: float = 0.1
+    decay_steps: float = 100.0
+
+    @property
+    def levels(self):
+        return (0.0, self.lr)
+
+    def shape_at(self, t, xp):
+        shape = 1.0 - xp.minimum(t, self.decay_steps) / self.decay_steps
+        return shape * 0.5 if xp.eps(t) > 1e-10 else shape
+
+
+@pytest.mark.parametrize(("module", "framework"), [("jax", "jax"), ("torch", "float16")])
+def test_an_unbounded_slope_does_not_excuse_a_wrong_float32_answer(module, framework):
+    # max_slope = inf made every allowance infinite: any finite answer passed.
+    pytest.importorskip(module, reason=f"{module} is not installed; CI installs it")
+    wrong = HalvedInFloat32()
+    assert wrong.max_slope == math.inf
+    steps = np.array([0.0, 10.0, 50.0])
+    joined = l.join(schedules=[l.constant(lr=0.1), wrong], boundaries=[5.0])
+    for schedule in (wrong, joined):
+        with pytest.raises(AssertionError):
+            lt.check_backends_agree(schedule, steps, frameworks=("numpy", framework))
+    # Schedules whose slope is unbounded and whose answers are right still pass.
+    for right in (
+        l.polynomial(initial_lr=0.1, decay_steps=100, power=0.5),
+        l.warmup(schedule=l.constant(lr=0.1), steps=10, shape="1-sqrt"),
+        l.cosine_decay(initial_lr=0.1, decay_steps=100, k_decay=0.5),
+    ):
+        assert right.max_slope == math.inf
+        lt.check_backends_agree(right, np.linspace(0.0, 150.0, 301), frameworks=("numpy", framework))
+        lt.check_any_array(right, np.linspace(0.0, 150.0, 301))
