@@ -90,9 +90,14 @@ class FrozenValue:
         if kwargs:
             raise TypeError(f"{type(self).__qualname__}() got an unexpected keyword {next(iter(kwargs))!r}")
         self.__post_init__()
+        self._constructed()
 
     def __post_init__(self) -> None:
         pass
+
+    def _constructed(self) -> None:
+        """Run once the value is whole (every subclass's `__post_init__` done): what reads
+        the finished value and keeps it, such as levels stored for the hot path."""
 
     def __eq__(self, other: object) -> bool:
         if self._frozen_class is None:  # a plain subclass: object's identity

@@ -353,14 +353,14 @@ class Shaped(Schedule):
         """(floor, peak): the values at shape 0 and at shape 1."""
         raise NotImplementedError
 
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        # The levels are read on every call: stored in the instance now (not a field, so ==
-        # and repr skip it), so that a freshly built schedule is a plain read-only value
-        # (a tracing compiler such as torch.compile(fullgraph=True) sees no lazy cache). A
-        # subclass whose levels read what its own __post_init__ sets or checks later (an
-        # invalid one raises its own error there) gets them on first use instead.
-        with contextlib.suppress(Exception):
+    def _constructed(self) -> None:
+        # The levels are read on every call: stored in the instance once it is whole (not
+        # a field, so == and repr skip it), so that a freshly built schedule is a plain
+        # read-only value (a tracing compiler such as torch.compile(fullgraph=True) sees
+        # no lazy cache); after every __post_init__, so levels that read a field a
+        # subclass derives there are read as derived. A user's own dataclass (whose
+        # __init__ the dataclass writes) stores them on first use instead.
+        with contextlib.suppress(Exception):  # an invalid schedule raises its own error on use
             self.__dict__["_ends"] = self.levels
 
     _ends = _LevelsCache()

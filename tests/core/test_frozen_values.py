@@ -116,3 +116,35 @@ def test_a_plain_subclass_of_schedule_keeps_objects_identity() -> None:
     a.note = "a plain class takes attributes"  # type: ignore[attr-defined]
     with pytest.raises(TypeError, match="keyword"):
         Half(x=1)  # type: ignore[call-arg]
+
+
+def test_levels_that_read_a_field_derived_in_post_init_are_read_as_derived():
+    # Shaped stored its levels when its own __post_init__ ran, before a subclass's went on
+    # to derive the field they read: the value came from the field's default.
+    from lrsched.base import frozen_value
+
+    def boosted(decorate):
+        @decorate
+        class Boosted(l.Shaped):
+            policy = ""
+            lr: float = 0.1
+            warm: float = 0.5
+            _boost: float = dataclasses.field(init=False, repr=False, compare=False, default=1.0)
+
+            def __post_init__(self) -> None:
+                super().__post_init__()
+                object.__setattr__(self, "_boost", 1.0 + self.warm)
+
+            @property
+            def levels(self):
+                return (0.0, self.lr * self._boost)
+
+            def shape_at(self, t, xp):
+                return 1.0 - xp.minimum(t, 10.0) / 10.0
+
+        return Boosted
+
+    for decorate in (dataclasses.dataclass(frozen=True, kw_only=True, repr=False), frozen_value):
+        s = boosted(decorate)(lr=0.1, warm=0.5)
+        assert s.bounds == (0.0, pytest.approx(0.15)) and s(0.0) == pytest.approx(0.15)
+        assert copy.deepcopy(s)(0.0) == pytest.approx(0.15)
