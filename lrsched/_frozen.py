@@ -50,10 +50,14 @@ class _InitSignature:
                     inspect.Parameter(
                         name,
                         inspect.Parameter.KEYWORD_ONLY,
-                        default=inspect.Parameter.empty if default is REQUIRED else default,
+                        default=_FACTORY
+                        if factory is not None
+                        else inspect.Parameter.empty
+                        if default is REQUIRED
+                        else default,
                         annotation=fields[name].type,
                     )
-                    for name, default, _ in cls._init_fields  # type: ignore[attr-defined]
+                    for name, default, factory in cls._init_fields  # type: ignore[attr-defined]
                 ],
                 return_annotation=None,
             )
@@ -62,6 +66,16 @@ class _InitSignature:
 
 
 REQUIRED: Any = dataclasses.MISSING
+
+
+class _Factory:
+    """A default made by a factory, as dataclasses show it in a signature."""
+
+    def __repr__(self) -> str:
+        return "<factory>"
+
+
+_FACTORY = _Factory()
 
 
 class FrozenValue:
@@ -117,6 +131,12 @@ class FrozenValue:
     def __setattr__(self, name: str, value: Any) -> None:
         cls = type(self)
         if cls is cls._frozen_class or name in getattr(cls, "__dataclass_fields__", ()):
+            params = getattr(cls, "__dataclass_params__", None)
+            if params is not None and not params.frozen:  # a user's dataclass, its __init__ assigning
+                raise TypeError(
+                    f"{cls.__qualname__} is a dataclass that is not frozen: schedules are frozen values; "
+                    "declare it with @dataclasses.dataclass(frozen=True, kw_only=True)"
+                )
             raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
         object.__setattr__(self, name, value)
 

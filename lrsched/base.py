@@ -353,6 +353,19 @@ class Shaped(Schedule):
         """(floor, peak): the values at shape 0 and at shape 1."""
         raise NotImplementedError
 
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.geometric:
+            try:
+                floor, peak = self.levels
+            except Exception:  # levels that read a field a subclass derives later: read on first use
+                return
+            if not (floor > 0.0 and peak > 0.0):
+                raise ValueError(
+                    f"{self.policy or type(self).__qualname__} is geometric (it moves in log-LR): both levels must "
+                    f"be > 0; got floor={floor!r}, peak={peak!r}"
+                )
+
     def _constructed(self) -> None:
         # The levels are read on every call: stored in the instance once it is whole (not
         # a field, so == and repr skip it), so that a freshly built schedule is a plain
@@ -540,7 +553,10 @@ def _from_config(config: dict[str, Any], depth: int) -> Schedule:
     cls = Schedule._registry.get(policy) if isinstance(policy, str) else None
     if cls is None:
         known = ", ".join(sorted(Schedule._registry))
-        raise ValueError(f"config['policy'] must be one of {known}; got {policy!r}")
+        raise ValueError(
+            f"config['policy'] must be one of {known}; got {policy!r} (a policy of your own loads once its "
+            "class is registered with @lrsched.register and its module imported)"
+        )
     names = set(parameter_names(cls))
     unknown = sorted(set(config) - names - {"policy"})
     if unknown:
@@ -602,16 +618,24 @@ def growing_spans(longest: float) -> Iterator[float]:
 
 def horizon(schedule: Schedule) -> float:
     """A span of steps that shows the whole schedule: past its last declared phase
-    change, or a few cycles (at most 1e4 steps; at least 10).
+    change (a piece's end or a breakpoint), or a few cycles (at most 1e4 steps; at least
+    10), and at least 200 where the last piece still moves (an exponential, a decay
+    that declares one falling piece, such a decay behind a warmup).
 
     The pieces are asked for over growing spans, so a schedule with millions of tiny
     cycles costs no more than one with a few."""
     for until in growing_spans(1e4):
         pieces = schedule.pieces(until)
-        if len(pieces) > 64:
+        jumps = schedule.breakpoints(until)
+        if len(pieces) + len(jumps) > 64:
             break
-    ends = [p.end for p in pieces[:64] if math.isfinite(p.end) and p.end < min(until, 1e4)]
-    last = ends[-1] if ends else 100.0
+    within = min(until, 1e4)
+    changes = sorted(
+        {p.end for p in pieces if math.isfinite(p.end) and p.end < within} | {b for b in jumps if b < within}
+    )
+    last = changes[:64][-1] if changes else 100.0
+    if pieces and pieces[-1].trend != 0 and pieces[-1].end >= within:
+        last = max(last, 100.0)
     return float(min(max(2 * last, 10.0), 1e4))
 
 

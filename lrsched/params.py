@@ -327,6 +327,13 @@ def declared(cls: type) -> tuple[Declared, ...]:
             if not field.init:
                 continue
             metadata = getattr(hints.get(field.name), "__metadata__", ())
+            for kind in metadata:
+                if isinstance(kind, type) and issubclass(kind, Param):
+                    # The class itself declares nothing: validation and draws would skip it silently.
+                    raise TypeError(
+                        f"{cls.__qualname__}.{field.name} is annotated with the class {kind.__name__}: declare "
+                        f"an instance of it, {kind.__name__}(...) (as Flag(), Count(low=1), OneOf(...))"
+                    )
             param = next((m for m in metadata if isinstance(m, Param)), None)
             default = field.default
             if default is dataclasses.MISSING and field.default_factory is not dataclasses.MISSING:

@@ -214,13 +214,16 @@ def _declared_strategy(policy: type[Schedule]) -> Any:
 
 def single_policies() -> list[type[Schedule]]:
     """The registered policies that take no schedule as a parameter (no composition; a
-    `restarts` of one decay counts as one policy)."""
+    `restarts` of one decay counts as one policy) and can be drawn: a user's policy with
+    a required parameter it declares nothing for (and no strategy registered with
+    `draws_policy`) is left out, not an error in every draw of every test."""
     return [
         cls
         for _, cls in sorted(Schedule._registry.items())
         if not any(
             isinstance(item.param, (Part, Parts)) and not isinstance(item.param, OneDecay) for item in declared(cls)
         )
+        and (cls in _BY_HAND or not any(item.param is None and item.required for item in declared(cls)))
     ]
 
 

@@ -9,12 +9,13 @@ import dataclasses
 import inspect
 import math
 import pickle
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
 
 import lrsched as l
 from lrsched.base import RestartableDecay, Schedule, parameter_names
+from lrsched.params import LR, Flag
 
 POLICIES = sorted(Schedule._registry.items())
 
@@ -148,3 +149,74 @@ def test_levels_that_read_a_field_derived_in_post_init_are_read_as_derived():
         s = boosted(decorate)(lr=0.1, warm=0.5)
         assert s.bounds == (0.0, pytest.approx(0.15)) and s(0.0) == pytest.approx(0.15)
         assert copy.deepcopy(s)(0.0) == pytest.approx(0.15)
+
+
+def test_a_users_policy_declared_wrongly_is_told_so_by_name():
+    # A kind written as its class declares nothing: refused, not skipped.
+    @dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
+    class BareKind(l.Shaped):
+        policy = ""
+        lr: Annotated[float, LR] = 0.1
+        flip: Annotated[bool, Flag] = False
+
+        @property
+        def levels(self):
+            return (0.0, self.lr)
+
+        def shape_at(self, t, xp):
+            return 1.0 - xp.minimum(t, 10.0) / 10.0
+
+    with pytest.raises(TypeError, match=r"BareKind.flip .* class Flag: declare an instance of it, Flag\(\.\.\.\)"):
+        BareKind(flip="yes")
+
+    # A dataclass that is not frozen: told to freeze it, not "cannot assign to field".
+    @dataclasses.dataclass(kw_only=True, repr=False)
+    class Thawed(l.Shaped):
+        policy = ""
+        lr: float = 0.1
+
+        @property
+        def levels(self):
+            return (0.0, self.lr)
+
+        def shape_at(self, t, xp):
+            return 1.0 - xp.minimum(t, 10.0) / 10.0
+
+    with pytest.raises(TypeError, match=r"not frozen: .*dataclass\(frozen=True, kw_only=True\)"):
+        Thawed()
+
+    # A geometric shape with a level at 0: refused when built, not ZeroDivisionError on use.
+    @dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
+    class Geo(l.Shaped):
+        policy = ""
+        geometric = True
+        lr: float = 0.1
+        floor: float = 0.0
+
+        @property
+        def levels(self):
+            return (self.floor, self.lr)
+
+        def shape_at(self, t, xp):
+            return 1.0 - xp.minimum(t, 10.0) / 10.0
+
+    with pytest.raises(ValueError, match=r"geometric .*both levels must be > 0; got floor=0.0"):
+        Geo()
+    assert Geo(floor=0.01)(10.0) == pytest.approx(0.01)
+
+    # An unknown policy name in a config says how a policy of one's own is loaded.
+    with pytest.raises(ValueError, match=r"registered with @lrsched.register"):
+        l.from_config({"policy": "not_registered_anywhere"})
+
+
+def test_a_factory_default_shows_in_the_signature_as_dataclasses_show_it():
+    from lrsched.base import frozen_value
+
+    @frozen_value
+    class WithFactory(l.Schedule):
+        policy = ""
+        knots: tuple = dataclasses.field(default_factory=lambda: (1.0, 2.0))
+
+    parameter = inspect.signature(WithFactory).parameters["knots"]
+    assert repr(parameter.default) == "<factory>"
+    assert WithFactory().knots == (1.0, 2.0)

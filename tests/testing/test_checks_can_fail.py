@@ -232,3 +232,41 @@ def test_an_unbounded_slope_does_not_excuse_a_wrong_float32_answer(module, frame
         assert right.max_slope == math.inf
         lt.check_backends_agree(right, np.linspace(0.0, 150.0, 301), frameworks=("numpy", framework))
         lt.check_any_array(right, np.linspace(0.0, 150.0, 301))
+
+
+def test_a_registered_policy_with_nothing_to_draw_from_is_left_out_of_the_draws():
+    # A plain required field (declared() supports it) made every draw of lt.schedules()
+    # raise "has no declaration to draw from", in every test of every suite.
+    from hypothesis import find, settings
+
+    @l.register
+    @dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
+    class Tagged(l.Shaped):
+        policy = "test_tagged_undrawable"
+        label: str
+        lr: float = 0.1
+
+        @property
+        def levels(self):
+            return (0.0, self.lr)
+
+        def shape_at(self, t, xp):
+            return 1.0 - xp.minimum(t, 10.0) / 10.0
+
+    try:
+        assert Tagged not in lt.strategies.single_policies()
+        find(lt.schedules(), lambda s: True, settings=settings(database=None, max_examples=50))
+        assert Tagged(label="x")(10.0) == 0.0
+    finally:
+        l.Schedule._registry.pop("test_tagged_undrawable", None)
+
+
+def test_the_default_span_reaches_past_every_declared_change():
+    # horizon() read piece ends alone: a multi_step's milestones (breakpoints) and a
+    # still-falling last piece behind a warmup were left out of check_schedule's range.
+    for schedule, reach in (
+        (l.multi_step(initial_lr=1.0, milestones=[300, 600]), 600),
+        (l.join(schedules=[l.constant(lr=1.0), l.exponential(initial_lr=1.0, gamma=0.99)], boundaries=[5]), 100),
+        (l.warmup(schedule=l.step_decay(initial_lr=1.0, drop=0.5, every=30), steps=5), 100),
+    ):
+        assert l.horizon(schedule) > reach
