@@ -151,7 +151,15 @@ class Interval(Param):
 
     def limits(self, known: dict[str, Any]) -> tuple[float | None, float | None]:
         def resolve(end: Bound) -> float | None:
-            return float(known[end]) if isinstance(end, str) else None if end is None else float(end)
+            if not isinstance(end, str):
+                return None if end is None else float(end)
+            if end not in known:
+                raise TypeError(
+                    f"a bound names the parameter {end!r}, which is not declared before this one: declare "
+                    f"{end!r} first (a bound reads the parameters declared before it)"
+                )
+            # An optional parameter left at None sets no bound.
+            return None if known[end] is None else float(known[end])
 
         return resolve(self.low), resolve(self.high)
 
@@ -320,7 +328,15 @@ def declared(cls: type) -> tuple[Declared, ...]:
     if found is None:
         try:
             hints = typing.get_type_hints(cls, include_extras=True)
-        except Exception:  # a user's annotation naming something not importable: no declarations
+        except Exception as error:  # a user's annotation naming something not importable
+            declaring = [f.name for f in dataclasses.fields(cls) if f.init and "Annotated[" in str(f.type)]
+            if declaring:
+                # Its declarations would be skipped, and with them every check and draw.
+                raise TypeError(
+                    f"{cls.__qualname__}'s annotations cannot be read ({type(error).__name__}: {error}), so the "
+                    f"kinds declared on {', '.join(declaring)} would be skipped: define the names they use "
+                    "where the class is defined (at module level, not in a function)"
+                ) from error
             hints = {}
         out = []
         for field in dataclasses.fields(cls):

@@ -15,7 +15,7 @@ import pytest
 
 import lrsched as l
 from lrsched.base import RestartableDecay, Schedule, parameter_names
-from lrsched.params import LR, Flag
+from lrsched.params import LR, Flag, Interval
 
 POLICIES = sorted(Schedule._registry.items())
 
@@ -220,3 +220,60 @@ def test_a_factory_default_shows_in_the_signature_as_dataclasses_show_it():
     parameter = inspect.signature(WithFactory).parameters["knots"]
     assert repr(parameter.default) == "<factory>"
     assert WithFactory().knots == (1.0, 2.0)
+
+
+def test_a_bound_naming_another_parameter_reads_it_only_where_it_is_set_and_declared_before():
+    @dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
+    class Capped(l.Shaped):
+        policy = ""
+        cap: Annotated[float | None, LR.or_none()] = None
+        floor: Annotated[float, Interval(ge=0.0, le="cap")] = 0.0
+        lr: Annotated[float, LR] = 0.1
+
+        @property
+        def levels(self):
+            return (self.floor, self.lr)
+
+        def shape_at(self, t, xp):
+            return 1.0 - xp.minimum(t, 10.0) / 10.0
+
+    assert Capped(floor=0.05)(10.0) == 0.05  # no cap: no bound (was TypeError: float(None))
+    with pytest.raises(ValueError, match="floor"):
+        Capped(cap=0.01, floor=0.05)
+
+    @dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
+    class NamesLater(l.Shaped):
+        policy = ""
+        floor: Annotated[float, Interval(ge=0.0, le="peak")] = 0.0
+        peak: Annotated[float, LR] = 0.1
+
+        @property
+        def levels(self):
+            return (self.floor, self.peak)
+
+        def shape_at(self, t, xp):
+            return 1.0 - xp.minimum(t, 10.0) / 10.0
+
+    with pytest.raises(TypeError, match="names the parameter 'peak', which is not declared before"):
+        NamesLater()  # was KeyError: 'peak'
+
+
+def test_declarations_that_cannot_be_read_are_refused_not_skipped():
+    # Kinds named by a name the class's module does not hold (imported in a function):
+    # every declaration was skipped, and with it every check and draw.
+    from lrsched.params import Steps as LocalSteps  # noqa: F401  (named only in the annotation)
+
+    @dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
+    class Local(l.Shaped):
+        policy = ""
+        steps: Annotated[float, LocalSteps] = 10.0
+
+        @property
+        def levels(self):
+            return (0.0, 0.1)
+
+        def shape_at(self, t, xp):
+            return 1.0 - xp.minimum(t, self.steps) / self.steps
+
+    with pytest.raises(TypeError, match=r"annotations cannot be read .*LocalSteps.* kinds declared on steps"):
+        Local(steps=-1.0)
