@@ -73,8 +73,9 @@ class Namespace(Protocol):
         ...
 
     def power(self, x: Any, p: float, /) -> Any:
-        """`x**p` for x in [0, 1] and p > 0, as exp(p log x) with 0 kept at 0 (no log(0)
-        evaluated, which would warn, or give NaN gradients), and x itself for p = 1."""
+        """`x**p` for x in [0, 1] and p > 0, and x itself for p = 1: Python steps and NumPy
+        take libm's `pow`; traced frameworks exp(p log x) with 0 kept at 0 (no log(0)
+        evaluated, which would give NaN gradients)."""
         ...
 
     def full_like(self, t: Any, value: float, /) -> Any:
@@ -189,9 +190,7 @@ class MathNamespace:
 
     @staticmethod
     def power(x: Any, p: float) -> Any:
-        if p == 1.0:
-            return x
-        return math.exp(p * math.log(x)) if x > 0.0 else 0.0
+        return x**p  # libm's pow, as NumPy's (x in [0, 1], p > 0: 0 stays 0, 1 stays 1, x**1 is x)
 
     @staticmethod
     def full_like(t: Any, value: float) -> float:
@@ -267,9 +266,9 @@ class NumpyNamespace:
     def between(cls, low: float, high: float, fraction: Any) -> Any:
         return _between(cls, low, high, fraction)
 
-    @classmethod
-    def power(cls, x: Any, p: float) -> Any:
-        return _power(cls, x, p)
+    @staticmethod
+    def power(x: Any, p: float) -> Any:
+        return np.power(x, p)  # pow, as a Python step's: no gradient to keep finite at 0 here
 
     @classmethod
     def select_pair(cls, t: Any, knots: Sequence[float], branch: Branch, *args: Any) -> tuple[Any, Any]:
