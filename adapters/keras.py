@@ -292,16 +292,10 @@ def range_test(
             return result
         sweeping[0] = False
 
-        return run_confirmation(
-            result,
-            confirm,
-            confirm_use,
-            confirm_steps,
-            train_step,
-            data,
-            lambda: _held_out_loss(model, held_out),
-            restart,
-        )
+        def held_out_loss() -> float:
+            return _held_out_loss(model, held_out)
+
+        return run_confirmation(result, confirm, confirm_use, confirm_steps, train_step, data, held_out_loss, restart)
     finally:
         restart()
 
