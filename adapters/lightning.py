@@ -211,12 +211,16 @@ class RangeTestCallback(pl.Callback):
             return
         # The curve's LR is the swept optimizer's first group that trains (its other
         # groups ran in proportion): one factor takes that group to the recommendation,
-        # and every group and the module's field scale by it.
+        # and every group and the module's field scale by it. Under an lrsched scheduler
+        # the groups hold the schedule's value at its step, not the field: the schedule
+        # is rescaled to peak at the recommendation instead, and the field (its peak) is it.
         reference = next((float(g["lr"]) for g in optimizer.param_groups if float(g["lr"]) != 0.0), 0.0)
         factor = found.lr / reference if reference else None
         current = lightning_getattr(pl_module, attr)
         old = float(current) if current is not None else 0.0
-        lightning_setattr(pl_module, attr, old * factor if factor is not None and old else found.lr)
+        scheduled = any(isinstance(config.scheduler, ScheduleLR) for config in trainer.lr_scheduler_configs)
+        field = old * factor if factor is not None and old and not scheduled else found.lr
+        lightning_setattr(pl_module, attr, field)
         for opt in trainer.optimizers:
             lrs = [float(group["lr"]) for group in opt.param_groups]  # read before any shared tensor is set
             for group, lr in zip(opt.param_groups, lrs, strict=True):

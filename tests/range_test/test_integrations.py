@@ -246,8 +246,9 @@ def _lightning_one_cycle_fit(make_scheduler, steps=24):
         max_steps=steps, callbacks=[callback, lrs], logger=False, enable_checkpointing=False,
         enable_progress_bar=False, enable_model_summary=False, accelerator="cpu",
     )  # fmt: skip
-    trainer.fit(Regression(), loader)
-    return callback, lrs.seen
+    module = Regression()
+    trainer.fit(module, loader)
+    return callback, lrs.seen, module
 
 
 def _triangular_closed_form(k, base_lr, max_lr, up):
@@ -270,9 +271,12 @@ def test_lightning_callback_rescales_an_lrsched_schedule_from_configure_optimize
             return lambda_lr(optimizer, l.one_cycle(max_lr=lr, total_steps=total))
         return lambda_lr(optimizer, l.cyclic(base_lr=lr / 10, max_lr=lr, step_size_up=up))
 
-    callback, seen = _lightning_one_cycle_fit(make)
+    callback, seen, module = _lightning_one_cycle_fit(make)
     peak = callback.applied_lr
     assert peak is not None and peak == callback.result.recommend("one_cycle").lr and peak != 1e-3
+    # The module's lr is the schedule's peak, as configure_optimizers reads it (not the
+    # peak times the schedule's peak over its value at step 0).
+    assert module.hparams.lr == peak
     if kind == "one_cycle":
         expected = [_one_cycle_closed_form(k, peak, total) for k in range(len(seen))]
     else:
