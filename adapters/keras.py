@@ -158,10 +158,13 @@ class CyclicalMomentum(keras.callbacks.Callback):  # type: ignore[misc]
 
 
 def _is_arrays(x: Any) -> bool:
-    """Whether `x` is an array (NumPy, a framework's tensor) or a dict of them: inputs
-    that `fit` cuts into batches, as opposed to batches already made."""
+    """Whether `x` is an array (NumPy, a framework's tensor), or a dict or list of them
+    (several inputs): inputs that `fit` cuts into batches, as opposed to batches already
+    made (a dataset, a list of `(x, y)` tuples)."""
     if isinstance(x, dict):
         return True
+    if isinstance(x, list):
+        return bool(x) and all(not isinstance(item, tuple) and _is_arrays(item) for item in x)
     return hasattr(x, "shape") and hasattr(x, "__getitem__") and not isinstance(x, keras.utils.PyDataset)
 
 
@@ -170,7 +173,7 @@ def _batches_of(x: Any, y: Any, batch_size: int) -> Iterable[Any]:
     into `batch_size` rows (`x` a list or dict of arrays for several inputs, `y` for
     several outputs; `x` alone for a model that adds its own loss), or `x` itself as
     batches (a `tf.data.Dataset`, a `PyDataset`, a list of `(x, y)` or
-    `(x, y, sample_weight)`) when `y` is None and `x` is no array."""
+    `(x, y, sample_weight)` tuples) when `y` is None and `x` is no array."""
     if y is None and not _is_arrays(x):
         return cast(Iterable[Any], x)
     rows = len(keras.tree.flatten(x)[0])

@@ -83,6 +83,7 @@ class FrozenValue:
 
     # Set by `frozen_value` for each class it makes.
     _init_fields: ClassVar[tuple[tuple[str, Any, Any], ...]] = ()  # (name, default or REQUIRED, factory or None)
+    _derived_factories: ClassVar[tuple[tuple[str, Any], ...]] = ()  # init=False fields a factory fills
     _compared: ClassVar[tuple[str, ...]] = ()
     _hashed: ClassVar[tuple[str, ...]] = ()
     _frozen_class: ClassVar[type | None] = None
@@ -103,6 +104,8 @@ class FrozenValue:
             object.__setattr__(self, name, value)
         if kwargs:
             raise TypeError(f"{type(self).__qualname__}() got an unexpected keyword {next(iter(kwargs))!r}")
+        for name, factory in self._derived_factories:
+            object.__setattr__(self, name, factory())
         self.__post_init__()
         self._constructed()
 
@@ -175,6 +178,12 @@ def frozen_value(cls: ValueT) -> ValueT:
         for f in fields
         if f.init
     )
+    cls._derived_factories = tuple(
+        (f.name, f.default_factory) for f in fields if not f.init and f.default_factory is not dataclasses.MISSING
+    )
+    if "__eq__" in cls.__dict__ and cls.__dict__.get("__hash__", 0) is None:
+        # Python unsets the hash of a class that defines __eq__; a frozen dataclass hashes its fields still.
+        type.__delattr__(cls, "__hash__")
     cls._compared = tuple(f.name for f in fields if f.compare)
     cls._hashed = tuple(f.name for f in fields if (f.compare if f.hash is None else f.hash))
     cls._frozen_class = cls

@@ -39,6 +39,8 @@ from typing import Any, Protocol
 import numpy as np
 
 Branch = Callable[..., Any]
+# A cycle computed from its formula: (steps, xp) -> (index, offset into the cycle, cycle length).
+Cycle = Callable[[Any, Any], tuple[Any, Any, Any]]
 _bisect_right = bisect.bisect_right
 
 
@@ -99,11 +101,11 @@ class Namespace(Protocol):
         `index`: NumPy computes `fn` once per whole number in the index's range."""
         ...
 
-    def tabled_cycle(self, starts: tuple[float, ...], t: Any, /) -> tuple[Any, Any, Any] | None:
-        """(cycle index, offset into the cycle, cycle length) at `t` from a table of the
-        first cycles' `starts` (Python floats, the first 0): where every step lies before
-        the last start, by bisection (NumPy: `searchsorted`); otherwise None, and the
-        caller computes the cycle. Tracing frameworks answer None."""
+    def tabled_cycle(self, starts: tuple[float, ...], t: Any, compute: Cycle, /) -> tuple[Any, Any, Any]:
+        """(cycle index, offset into the cycle, cycle length) at `t`: from a table of the
+        first cycles' `starts` (Python floats, the first 0) where a step lies before the
+        last of them, by bisection (NumPy: `searchsorted`), and from `compute(steps, xp)`
+        for the steps past it. Tracing frameworks compute every step."""
         ...
 
 
@@ -190,7 +192,7 @@ class MathNamespace:
 
     @staticmethod
     def power(x: Any, p: float) -> Any:
-        return x**p  # libm's pow, as NumPy's (x in [0, 1], p > 0: 0 stays 0, 1 stays 1, x**1 is x)
+        return x**p  # pow (x in [0, 1], p > 0: 0 stays 0, 1 stays 1, x**1 is x)
 
     @staticmethod
     def full_like(t: Any, value: float) -> float:
@@ -211,9 +213,9 @@ class MathNamespace:
         return fn(index)
 
     @staticmethod
-    def tabled_cycle(starts: tuple[float, ...], t: float) -> tuple[float, float, float] | None:
+    def tabled_cycle(starts: tuple[float, ...], t: float, compute: Cycle) -> tuple[Any, Any, Any]:
         if not t < starts[-1]:
-            return None
+            return compute(t, MATH)
         k = bisect.bisect_right(starts, t)  # >= 1: the first start is 0
         start = starts[k - 1]
         return float(k - 1), t - start, starts[k] - start
@@ -268,7 +270,7 @@ class NumpyNamespace:
 
     @staticmethod
     def power(x: Any, p: float) -> Any:
-        return np.power(x, p)  # pow, as a Python step's: no gradient to keep finite at 0 here
+        return np.power(x, p)  # pow (NumPy's may differ from libm's in the last bit); no gradient here
 
     @classmethod
     def select_pair(cls, t: Any, knots: Sequence[float], branch: Branch, *args: Any) -> tuple[Any, Any]:
@@ -322,14 +324,23 @@ class NumpyNamespace:
         values = np.broadcast_to(fn(np.arange(low, high + 1.0)), (int(high - low) + 1,))
         return np.take(values, (index - low).astype(np.intp))
 
-    @staticmethod
-    def tabled_cycle(starts: tuple[float, ...], t: Any) -> tuple[Any, Any, Any] | None:
-        if np.size(t) == 0 or not np.max(t) < starts[-1]:
-            return None
+    @classmethod
+    def tabled_cycle(cls, starts: tuple[float, ...], t: Any, compute: Cycle) -> tuple[Any, Any, Any]:
+        below = t < starts[-1]
+        if not np.any(below):
+            return compute(t, cls)
         table = np.asarray(starts)
-        k = np.searchsorted(table, t, side="right")  # >= 1: the first start is 0
+        k = np.searchsorted(table, np.where(below, t, 0.0), side="right")  # >= 1: the first start is 0
         start = np.take(table, k - 1)
-        return (k - 1).astype(np.float64), t - start, np.take(table, k) - start
+        index, offset, length = (k - 1).astype(np.float64), t - start, np.take(table, k) - start
+        if np.all(below):
+            return index, offset, length
+        # Each step by itself, as a Python step is: the table before its last start, the
+        # computed cycle past it (whatever other steps the array holds).
+        past = ~below
+        for out, computed in zip((index, offset, length), compute(t[past], cls), strict=True):
+            out[past] = computed
+        return index, offset, length
 
     @staticmethod
     def prepare(step: Any) -> np.ndarray:
@@ -407,9 +418,8 @@ class _ArrayNamespace:
     def per_index(fn: Callable[[Any], Any], index: Any) -> Any:
         return fn(index)  # traced: no values to look up by
 
-    @staticmethod
-    def tabled_cycle(starts: tuple[float, ...], t: Any) -> None:
-        return None  # traced: no values to bisect by
+    def tabled_cycle(self, starts: tuple[float, ...], t: Any, compute: Cycle) -> tuple[Any, Any, Any]:
+        return compute(t, self)  # traced: no values to bisect by
 
     def prepare(self, step: Any) -> Any:
         """The step as a floating array of the framework: integers become `_int_float`,

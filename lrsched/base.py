@@ -23,7 +23,6 @@ loadable by name from configs and plottable from the command line.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import math
 import sys
@@ -324,7 +323,7 @@ class _LevelsCache:
     def __get__(self, obj: Any, cls: type | None = None) -> Any:
         if obj is None:
             return self
-        ends = obj.levels
+        ends = obj._checked_levels()
         obj.__dict__["_ends"] = ends
         return ends
 
@@ -353,18 +352,15 @@ class Shaped(Schedule):
         """(floor, peak): the values at shape 0 and at shape 1."""
         raise NotImplementedError
 
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if self.geometric:
-            try:
-                floor, peak = self.levels
-            except Exception:  # levels that read a field a subclass derives later: read on first use
-                return
-            if not (floor > 0.0 and peak > 0.0):
-                raise ValueError(
-                    f"{self.policy or type(self).__qualname__} is geometric (it moves in log-LR): both levels must "
-                    f"be > 0; got floor={floor!r}, peak={peak!r}"
-                )
+    def _checked_levels(self) -> tuple[float, float]:
+        """The levels, refused where a geometric shape (in log-LR) could not move between them."""
+        floor, peak = self.levels
+        if self.geometric and not (floor > 0.0 and peak > 0.0):
+            raise ValueError(
+                f"{self.policy or type(self).__qualname__} is geometric (it moves in log-LR): both levels must "
+                f"be > 0; got floor={floor!r}, peak={peak!r}"
+            )
+        return floor, peak
 
     def _constructed(self) -> None:
         # The levels are read on every call: stored in the instance once it is whole (not
@@ -373,8 +369,13 @@ class Shaped(Schedule):
         # no lazy cache); after every __post_init__, so levels that read a field a
         # subclass derives there are read as derived. A user's own dataclass (whose
         # __init__ the dataclass writes) stores them on first use instead.
-        with contextlib.suppress(Exception):  # an invalid schedule raises its own error on use
-            self.__dict__["_ends"] = self.levels
+        try:
+            floor, peak = self.levels
+        except Exception:  # an invalid schedule raises its own error on use
+            return
+        if self.geometric:
+            self._checked_levels()
+        self.__dict__["_ends"] = (floor, peak)
 
     _ends = _LevelsCache()
 
@@ -624,17 +625,21 @@ def horizon(schedule: Schedule) -> float:
 
     The pieces are asked for over growing spans, so a schedule with millions of tiny
     cycles costs no more than one with a few."""
+    last_moves = False  # a few cycles show a schedule of many: its last piece is cut at `until`
     for until in growing_spans(1e4):
         pieces = schedule.pieces(until)
         jumps = schedule.breakpoints(until)
         if len(pieces) + len(jumps) > 64:
             break
+    else:  # every piece up to 1e4 read: where the last one still moves, show at least 200 steps
+        if pieces and pieces[-1].trend != 0:
+            last_moves = True
     within = min(until, 1e4)
     changes = sorted(
         {p.end for p in pieces if math.isfinite(p.end) and p.end < within} | {b for b in jumps if b < within}
     )
     last = changes[:64][-1] if changes else 100.0
-    if pieces and pieces[-1].trend != 0 and pieces[-1].end >= within:
+    if last_moves:
         last = max(last, 100.0)
     return float(min(max(2 * last, 10.0), 1e4))
 

@@ -15,6 +15,7 @@ from lrsched.base import (
     Parts,
     Piece,
     Schedule,
+    Shaped,
     clip_pieces,
     frozen_value,
     log_of,
@@ -303,12 +304,14 @@ class Join(Schedule):
             raise ValueError(
                 f"boundaries must hold len(schedules) - 1 = {len(self.schedules) - 1} steps; got {len(self.boundaries)}"
             )
-        low, high = self.bounds
-        span = high - low
-        placements = tuple(
-            ((s.bounds[0] - low) / span, (s.bounds[1] - s.bounds[0]) / span) if span > 0.0 else (0.0, 0.0)
-            for s in self.schedules
-        )
+        # Each part's height runs over its own levels (a shape between floor and peak,
+        # whose LR may not reach either: tanh's clip), or its bounds (a composition):
+        # placed where those lie within the span of all the live parts'.
+        spans = [_height_span(s) for s in self.schedules]
+        live = [span for span, s in zip(spans, self.schedules, strict=True) if s in self._live()]
+        low, high = min(a for a, _ in live), max(b for _, b in live)
+        width = high - low
+        placements = tuple(((a - low) / width, (b - a) / width) if width > 0.0 else (0.0, 0.0) for a, b in spans)
         set_field(self, "_placements", placements)
 
     def _starts(self) -> tuple[float, ...]:
@@ -353,8 +356,10 @@ class Join(Schedule):
         return max(s.max_slope for s in self._live())
 
     def _segments(self, until: float) -> list[tuple[Schedule, float, float]]:
+        """The parts that run by `until`, with where each starts and ends (a part between
+        equal starts never runs)."""
         ends = (*self.boundaries, math.inf)
-        return [(s, a, b) for s, a, b in zip(self.schedules, self._starts(), ends, strict=True) if a <= until]
+        return [(s, a, b) for s, a, b in zip(self.schedules, self._starts(), ends, strict=True) if a <= until and b > a]
 
     def breakpoints(self, until: float, since: float = 0.0) -> tuple[float, ...]:
         out = [b for b in self.boundaries if since <= b <= until]
@@ -561,6 +566,15 @@ class Product(Schedule):
         if not out:  # until = 0: the one step 0
             return (Piece(0.0, 0.0, _product_trend([pieces[0].trend for pieces in each])),)
         return clip_pieces(out, until)
+
+
+def _height_span(schedule: Schedule) -> tuple[float, float]:
+    """The LRs a schedule's height 0 and 1 stand for: a shape's levels (lowest first), or
+    the bounds that `Schedule.shape_at` normalises by."""
+    if isinstance(schedule, Shaped):
+        floor, peak = schedule.levels
+        return (min(floor, peak), max(floor, peak))
+    return schedule.bounds
 
 
 warmup = Warmup

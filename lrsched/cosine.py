@@ -261,9 +261,11 @@ class CosineRestarts(Shaped):
             return i, offset, first
         # Steps before the last tabled start: their cycle by bisection of the starts (what
         # the logarithm and its correction give, for Python steps and NumPy arrays).
-        tabled = xp.tabled_cycle(self._first_starts, t)
-        if tabled is not None:
-            return tabled
+        return xp.tabled_cycle(self._first_starts, t, self._computed_cycle)
+
+    def _computed_cycle(self, t: Any, xp: Namespace) -> tuple[Any, Any, Any]:
+        """`_cycle` from the starts' formula, for a cycle_mult other than 1."""
+        m, first = self.cycle_mult, self.first_cycle_steps
         guess = xp.floor(xp.log1p(t * (m - 1.0) / first) / self._log_mult)
         if self._whole_starts:
             # Whole starts, exact: m**i of a whole m and i is a whole number (below 2**53),

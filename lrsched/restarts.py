@@ -317,7 +317,7 @@ class Restarts(Schedule):
         first cycles' tops looked up: the hot path of direct calls and `LambdaLR`."""
         first, stretches, floor, count, end, tops, low, high, starts = self._python_constants
         # _cycle and _within, inlined; the clock's table of starts read here (stretching cycles).
-        i, offset, length = MATH.tabled_cycle(starts, t) or self._clock._cycle(t, MATH)
+        i, offset, length = MATH.tabled_cycle(starts, t, self._clock._cycle)
         if not (t < end and i < count):
             return floor
         inner = offset / length * first if stretches else offset

@@ -56,12 +56,11 @@ ADAPTIVE_OPTIMIZERS = frozenset(
 WRAPPED_OPTIMIZER = ("inner_optimizer", "optim", "_optimizer", "optimizer")
 
 
-def _names(optimizer: object, seen: set[int]) -> list[str]:
+def _names(optimizer: object, seen: set[int], depth: int = 0) -> list[str]:
     """The class names of `optimizer` and its bases, of what it wraps, and (a tuple,
-    list or dict: an optax state) of every part."""
-    if isinstance(optimizer, str):
-        return [optimizer]
-    if id(optimizer) in seen:
+    list or dict: an optax state) of every part. A wrapper is followed a few levels deep
+    (an object answering every attribute, a mock, would go on forever)."""
+    if id(optimizer) in seen or depth > 8:
         return []
     seen.add(id(optimizer))
     if isinstance(optimizer, (tuple, list)):
@@ -71,14 +70,15 @@ def _names(optimizer: object, seen: set[int]) -> list[str]:
     else:
         parts = [inner for inner in (getattr(optimizer, name, None) for name in WRAPPED_OPTIMIZER) if inner is not None]
     own = [cls.__name__ for cls in type(optimizer).__mro__]
-    return own + [name for part in parts for name in _names(part, seen)]
+    return own + [name for part in parts if not isinstance(part, str) for name in _names(part, seen, depth + 1)]
 
 
 def optimizer_family(optimizer: object) -> str:
     """ "adaptive" for Adam and its kin, "sgd" for the rest: read from an optimizer's
     class name, its base classes' and those of an optimizer it wraps (any framework), or
     from every part of an optax optimizer state; a string is read as a class name."""
-    names = [name.lower() for name in _names(optimizer, set())]
+    found = [optimizer] if isinstance(optimizer, str) else _names(optimizer, set())
+    names = [name.lower() for name in found]
     return "adaptive" if any(token in name for name in names for token in ADAPTIVE_OPTIMIZERS) else "sgd"
 
 

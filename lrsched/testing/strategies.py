@@ -436,8 +436,9 @@ def restart_schedules() -> Any:
 
 def one_decays() -> Any:
     """The decays `restarts` repeats: every registered policy that declares `restartable`,
-    each drawn by `strategy_for`, and each also flat (its floor raised to its peak: a
-    flat first cycle, whose later tops cross the floor under peak scaling)."""
+    each drawn by `strategy_for`, and those from `initial_lr` to `final_lr`
+    (`RestartableDecay`) also flat (the floor raised to the peak: a flat first cycle,
+    whose later tops cross the floor under peak scaling)."""
     drawn = [strategy_for(Schedule._registry[name]) for name in restartable_policies()]
     return _st().one_of(*drawn, *(decays.map(_flat) for decays in drawn))
 

@@ -200,9 +200,35 @@ def test_a_users_policy_declared_wrongly_is_told_so_by_name():
         def shape_at(self, t, xp):
             return 1.0 - xp.minimum(t, 10.0) / 10.0
 
+    # A user's own dataclass: on first use (its __init__ is the dataclass's); a frozen_value
+    # class: once built, after every __post_init__ (levels may read what one derives).
     with pytest.raises(ValueError, match=r"geometric .*both levels must be > 0; got floor=0.0"):
-        Geo()
+        Geo()(5.0)
     assert Geo(floor=0.01)(10.0) == pytest.approx(0.01)
+    from lrsched.base import frozen_value
+
+    @frozen_value
+    class DerivedGeo(l.Shaped):
+        policy = ""
+        geometric = True
+        low: float = 0.01
+        ratio: float = 10.0
+        _high: float = dataclasses.field(init=False, repr=False, compare=False, default=0.0)
+
+        def __post_init__(self) -> None:
+            super().__post_init__()
+            object.__setattr__(self, "_high", self.low * self.ratio)
+
+        @property
+        def levels(self):
+            return (self.low, self._high)
+
+        def shape_at(self, t, xp):
+            return 1.0 - xp.minimum(t, 10.0) / 10.0
+
+    assert DerivedGeo()(0.0) == pytest.approx(0.1)
+    with pytest.raises(ValueError, match=r"geometric .*got floor=0.0"):
+        DerivedGeo(low=0.0)
 
     # An unknown policy name in a config says how a policy of one's own is loaded.
     with pytest.raises(ValueError, match=r"registered with @lrsched.register"):
@@ -277,3 +303,22 @@ def test_declarations_that_cannot_be_read_are_refused_not_skipped():
 
     with pytest.raises(TypeError, match=r"annotations cannot be read .*LocalSteps.* kinds declared on steps"):
         Local(steps=-1.0)
+
+
+def test_frozen_value_fills_derived_factory_fields_and_hashes_with_its_own_eq():
+    # As a frozen dataclass: an init=False field with a default_factory is filled when
+    # built, and a class that defines __eq__ still hashes its fields.
+    from lrsched.base import frozen_value
+
+    @frozen_value
+    class Derived(l.Schedule):
+        policy = ""
+        lr: float = 0.1
+        notes: list = dataclasses.field(init=False, default_factory=list, compare=False, repr=False)
+
+        def __eq__(self, other: object) -> bool:
+            return isinstance(other, Derived) and other.lr == self.lr
+
+    a, b = Derived(), Derived()
+    assert a.notes == [] and a.notes is not b.notes
+    assert a == b and hash(a) == hash(b)

@@ -157,6 +157,9 @@ def test_every_composition_declares_step_0s_piece_and_nests_in_another():
         outer = l.join(schedules=[l.constant(lr=1.0), l.product(schedules=[part], scale=1.0)], boundaries=[1.0])
         horizon(outer)
         lt.check_schedule(outer)
+    # A part before a boundary at 0 never runs: step 0's piece is the part that does.
+    dead_first = l.join(schedules=[l.cosine_decay(initial_lr=1.0, decay_steps=10), l.constant(lr=0.5)], boundaries=[0])
+    assert dead_first.pieces(0.0) == (Piece(0.0, 0.0, 0),)
 
 
 def test_a_product_whose_scale_underflows_declares_itself_flat():

@@ -189,3 +189,6 @@ def test_numpy_arrays_and_python_steps_agree_to_the_bit_at_decimal_restarts(mult
         steps = np.concatenate([ends, np.nextafter(ends, 0.0), np.nextafter(ends, np.inf)])
         python = np.array([schedule(float(t)) for t in steps])
         assert np.array_equal(schedule(steps), python)
+        # Whatever else the array holds: a step far past the table beside them.
+        far = np.append(steps, 1e7)
+        assert np.array_equal(schedule(far)[:-1], python)

@@ -552,3 +552,14 @@ def test_the_torch_sweep_trains_in_the_modes_it_was_given():
         assert trained and all(t is (not frozen) for t in trained)
         assert all(not training for training, grad in seen if not grad)  # validation: eval mode
         assert model[1].training is False and model.training is frozen  # handed back as given
+
+
+def test_the_optimizer_family_of_an_object_answering_every_attribute_is_read_in_finite_time():
+    # A mock (or any object that makes up attributes) wraps another at every name: the
+    # walk through wrappers stops a few levels deep.
+    from unittest import mock
+
+    from lrsched.rangetest import optimizer_family
+
+    assert optimizer_family(mock.MagicMock()) == "sgd"
+    assert optimizer_family(mock.MagicMock(spec=["optimizer"], optimizer="Adam")) == "sgd"  # a string held is no class

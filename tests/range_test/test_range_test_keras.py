@@ -310,9 +310,11 @@ def test_val_data_is_read_as_fits_validation_data():
         model, x, y, val_data=tf.data.Dataset.from_tensor_slices((held_x, held_y)).batch(8), num_steps=3, progress=False
     )
     np.testing.assert_allclose(as_dataset.losses, as_arrays.losses, rtol=1e-5)
-    ones = np.ones(32, dtype="float32")
-    weighted = range_test(model, x, y, val_data=(held_x, held_y, ones), num_steps=3, progress=False)
-    np.testing.assert_allclose(weighted.losses, as_arrays.losses, rtol=1e-5)
+    # Sample weights reach evaluate: Keras' weighted loss is the mean of weight * loss, so
+    # weights of 2 double every held-out loss of the same sweep.
+    twos = np.full(32, 2.0, dtype="float32")
+    weighted = range_test(model, x, y, val_data=(held_x, held_y, twos), num_steps=3, progress=False)
+    np.testing.assert_allclose(weighted.losses, 2.0 * np.asarray(as_arrays.losses), rtol=1e-5)
     before = _snapshot(model)
     with pytest.raises(TypeError, match="validation_data"):
         range_test(model, x, y, val_data=[(held_x, held_y)], num_steps=3, progress=False)

@@ -270,3 +270,6 @@ def test_the_default_span_reaches_past_every_declared_change():
         (l.warmup(schedule=l.step_decay(initial_lr=1.0, drop=0.5, every=30), steps=5), 100),
     ):
         assert l.horizon(schedule) > reach
+    # A schedule of many short cycles is still shown by a few of them.
+    assert l.horizon(l.cyclic(base_lr=0.1, max_lr=1.0, step_size_up=0.002)) <= 20
+    assert l.horizon(l.cosine_restarts(max_lr=1.0, first_cycle_steps=0.1)) <= 20
