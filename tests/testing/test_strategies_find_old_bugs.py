@@ -285,7 +285,7 @@ def test_restart_strategy_finds_the_array_that_restarted_past_the_last_cycle(mon
     monkeypatch.setattr(Restarts, "_within", lambda self, t, i: t < self._end if self.cycles is not None else True)
     # NumPy's clock as it computes past its table of starts (before the table's last
     # start it bisects the table's libm starts, which leaves no ulp between the two).
-    monkeypatch.setattr(NumpyNamespace, "tabled_cycle", staticmethod(lambda starts, t: None))
+    monkeypatch.setattr(NumpyNamespace, "tabled_cycle", classmethod(lambda cls, starts, t, compute: compute(t, cls)))
 
     def disagrees(s):
         # Neither the scalar's value nor the floor past the end (either side of an end an
