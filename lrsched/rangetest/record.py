@@ -68,7 +68,9 @@ def _names(optimizer: object, seen: set[int], depth: int = 0) -> list[str]:
     elif isinstance(optimizer, dict):
         parts = list(optimizer.values())
     else:
-        parts = [inner for inner in (getattr(optimizer, name, None) for name in WRAPPED_OPTIMIZER) if inner is not None]
+        # A wrapper holds one optimizer: the first of its attributes that names one.
+        wrapped = (getattr(optimizer, name, None) for name in WRAPPED_OPTIMIZER)
+        parts = [inner for inner in wrapped if inner is not None][:1]
     own = [cls.__name__ for cls in type(optimizer).__mro__]
     return own + [name for part in parts if not isinstance(part, str) for name in _names(part, seen, depth + 1)]
 
