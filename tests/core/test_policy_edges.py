@@ -653,3 +653,12 @@ def test_a_multiplier_within_ulps_of_1_stays_finite_in_float32_far_out():
     values = np.asarray(jax.jit(s)(jax.numpy.asarray(counts)), dtype=np.float64)
     assert np.all(np.isfinite(values)) and np.all((values >= 0.0) & (values <= 1.0))
     np.testing.assert_array_equal(values[:4], [s(float(c)) for c in counts[:4]])
+
+
+def test_a_framework_that_flushes_float64_subnormals_to_zero_agrees():
+    # TensorFlow flushes values below float64's smallest normal number (2**-1022) to 0:
+    # a momentum of 2.2e-308 times 0.1 is 2.2e-309 in Python and NumPy, 0 there.
+    pytest.importorskip("tensorflow", reason="tensorflow is not installed; CI installs it")
+    tiny = l.inverse_momentum(schedule=l.constant(lr=1.0), base_momentum=0.0, max_momentum=2.2250738585072014e-308)
+    s = l.product(schedules=[l.constant(lr=0.1), tiny])
+    lt.check_backends_agree(s, np.array([0.0, 3.0, 10.0]), frameworks=("numpy", "tensorflow"))
