@@ -187,9 +187,10 @@ class Warmup(Schedule):
         if s == end:
             return xp.full_like(t, h0)
         value = self._ramp(t, xp)
+        # `normalised`: a ramp whose span float32 flushes to 0 (to 1e-140) reads as flat, not 0 / 0.
         if s < end:
-            return h0 * ((value - s) / (end - s))
-        return h0 + (1.0 - h0) * ((value - end) / (s - end))
+            return h0 * normalised(value, s, end, t, xp)
+        return h0 + (1.0 - h0) * normalised(value, end, s, t, xp)
 
     def _shape_of(self, k: int, t: Any, xp: Namespace) -> Any:
         if k == 0:

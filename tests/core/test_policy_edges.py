@@ -662,3 +662,16 @@ def test_a_framework_that_flushes_float64_subnormals_to_zero_agrees():
     tiny = l.inverse_momentum(schedule=l.constant(lr=1.0), base_momentum=0.0, max_momentum=2.2250738585072014e-308)
     s = l.product(schedules=[l.constant(lr=0.1), tiny])
     lt.check_backends_agree(s, np.array([0.0, 3.0, 10.0]), frameworks=("numpy", "tensorflow"))
+
+
+def test_momentum_of_a_warmup_whose_ramp_float32_flushes_is_not_nan():
+    # A ramp from 0 to 1e-140 has no span in float32: its height was 0 / 0 (NaN), and
+    # the momentum NaN, even with base = max.
+    jnp = pytest.importorskip("jax.numpy", reason="jax is not installed; CI installs it")
+    tiny = l.product(schedules=[l.constant(lr=1.0)], scale=1e-140)
+    for base, top in ((0.0, 0.0), (0.85, 0.95)):
+        m = l.inverse_momentum(schedule=l.warmup(schedule=tiny, steps=4), base_momentum=base, max_momentum=top)
+        steps = np.array([0.0, 1.0, 2.0, 5.0])
+        got = np.asarray(m(jnp.asarray(steps)), dtype=np.float64)
+        assert np.all(np.isfinite(got))
+        lt.check_backends_agree(m, steps, frameworks=("numpy", "jax"))
