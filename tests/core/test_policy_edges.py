@@ -675,3 +675,32 @@ def test_momentum_of_a_warmup_whose_ramp_float32_flushes_is_not_nan():
         got = np.asarray(m(jnp.asarray(steps)), dtype=np.float64)
         assert np.all(np.isfinite(got))
         lt.check_backends_agree(m, steps, frameworks=("numpy", "jax"))
+
+
+def test_a_product_computed_in_logs_agrees_within_what_its_logs_hold():
+    # A factor whose floor is far below float32's range (min_lr 1e-154) sends float32
+    # steps through logs: exp of a sum of logs is exact to |log v| * 2**-24 of the value
+    # (2.6e-6 at v = 2.6e-10), beyond the 1e-6 a direct product keeps.
+    pytest.importorskip("jax", reason="jax is not installed; CI installs it")
+    pytest.importorskip("torch", reason="torch is not installed; CI installs it")
+    restarting = l.cosine_restarts(
+        max_lr=8.347772037285981e-05,
+        first_cycle_steps=156,
+        min_lr=1.3257342279107321e-154,
+        peak_decay=0.22741702384945225,
+    )
+    saturated = l.tanh_decay(
+        initial_lr=1.0, decay_steps=1, final_lr=3.162277660168379e-06, lower=15.476869428002608, upper=20.0
+    )
+    rising = l.polynomial(
+        initial_lr=2.4407152518777923e-05,
+        decay_steps=1308.249548982177,
+        final_lr=1.0,
+        power=0.4265540384633391,
+        k_decay=3.162277660168379e-06,
+    )
+    s = l.product(schedules=[l.constant(lr=1.0), l.product(schedules=[restarting, saturated, rising])])
+    assert s._in_logs
+    steps = np.array([0, 0.5, 1, 2, 3, 7, 10, 33.3, 100, 257, 1000, 4096, 1e5])
+    lt.check_backends_agree(s, steps, frameworks=("numpy", "jax", "torch"))
+    lt.check_backends_agree(s, np.array([0.0, 1.0, 2048.0, 60000.0, 65504.0]), frameworks=("float16", "bfloat16"))
