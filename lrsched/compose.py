@@ -71,6 +71,26 @@ def ramp(shape: str, start: float, end: float, fraction: Any, xp: Namespace) -> 
     return xp.full_like(fraction, start)
 
 
+def ramp_share(shape: str, start: float, end: float, fraction: Any, xp: Namespace) -> Any:
+    """How far along `ramp` is at `fraction`: 0 at `start`, 1 at `end` — `(ramp - start) /
+    (end - start)` in exact arithmetic, computed without the LRs themselves (a ramp to
+    1e-140 has no span float32 can read, and its share is still its own)."""
+    if shape == "linear":
+        return fraction
+    if shape == "cosine":
+        return 0.5 * (1.0 - xp.cos(math.pi * fraction))
+    if shape == "1-sqrt":
+        return 1.0 - xp.power(1.0 - fraction, 0.5)
+    if shape == "exp":
+        # (r**f - 1) / (r - 1) for r = end / start, as expm1s of the gap g = log r, taken
+        # so that nothing overflows: exp(g (f - 1)) (1 - exp(-g f)) / (1 - exp(-g)) for g > 0.
+        gap = math.log(end) - math.log(start)
+        if gap > 0.0:
+            return xp.clip(xp.exp(gap * (fraction - 1.0)) * (xp.expm1(-gap * fraction) / math.expm1(-gap)), 0.0, 1.0)
+        return xp.clip(xp.expm1(gap * fraction) / math.expm1(gap), 0.0, 1.0)
+    return xp.full_like(fraction, 0.0)
+
+
 def ramp_slope(shape: str, start: float, end: float, steps: float) -> float:
     """The steepest slope of `ramp` laid over `steps` steps."""
     rise = abs(end - start)
@@ -186,11 +206,12 @@ class Warmup(Schedule):
         s, end, h0 = self.start_lr, self.target, self._start_height
         if s == end:
             return xp.full_like(t, h0)
-        value = self._ramp(t, xp)
-        # `normalised`: a ramp whose span float32 flushes to 0 (to 1e-140) reads as flat, not 0 / 0.
+        # The ramp's own share of the way, not read back from its LR: a ramp to 1e-140 has no
+        # span in float32 (0 / 0, then read as flat), and its momentum still moves.
+        share = ramp_share(self.shape, s, end, xp.minimum(t, self.steps) / (self.steps or 1.0), xp)
         if s < end:
-            return h0 * normalised(value, s, end, t, xp)
-        return h0 + (1.0 - h0) * normalised(value, end, s, t, xp)
+            return h0 * share
+        return h0 + (1.0 - h0) * (1.0 - share)
 
     def _shape_of(self, k: int, t: Any, xp: Namespace) -> Any:
         if k == 0:

@@ -669,8 +669,11 @@ def test_momentum_of_a_warmup_whose_ramp_float32_flushes_is_not_nan():
     # the momentum NaN, even with base = max.
     jnp = pytest.importorskip("jax.numpy", reason="jax is not installed; CI installs it")
     tiny = l.product(schedules=[l.constant(lr=1.0)], scale=1e-140)
-    for base, top in ((0.0, 0.0), (0.85, 0.95)):
-        m = l.inverse_momentum(schedule=l.warmup(schedule=tiny, steps=4), base_momentum=base, max_momentum=top)
+    # Into a cycle whose peak is its step 0 (height 1), the ramp's momentum moves from the
+    # top to the base in float32 too (read back from the flushed LR, it stood still).
+    restarting = l.product(schedules=[l.cosine_restarts(max_lr=1.0, first_cycle_steps=1)], scale=1e-140)
+    for schedule, base, top in ((tiny, 0.0, 0.0), (tiny, 0.85, 0.95), (restarting, 0.0, 0.125)):
+        m = l.inverse_momentum(schedule=l.warmup(schedule=schedule, steps=4), base_momentum=base, max_momentum=top)
         steps = np.array([0.0, 1.0, 2.0, 5.0])
         got = np.asarray(m(jnp.asarray(steps)), dtype=np.float64)
         assert np.all(np.isfinite(got))
