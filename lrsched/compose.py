@@ -85,6 +85,8 @@ def ramp_share(shape: str, start: float, end: float, fraction: Any, xp: Namespac
         # (r**f - 1) / (r - 1) for r = end / start, as expm1s of the gap g = log r, taken
         # so that nothing overflows: exp(g (f - 1)) (1 - exp(-g f)) / (1 - exp(-g)) for g > 0.
         gap = math.log(end) - math.log(start)
+        if gap == 0.0:  # ends an ulp apart, whose logs round together: the linear limit
+            return fraction
         if gap > 0.0:
             return xp.clip(xp.exp(gap * (fraction - 1.0)) * (xp.expm1(-gap * fraction) / math.expm1(-gap)), 0.0, 1.0)
         return xp.clip(xp.expm1(gap * fraction) / math.expm1(gap), 0.0, 1.0)

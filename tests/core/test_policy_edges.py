@@ -707,3 +707,10 @@ def test_a_product_computed_in_logs_agrees_within_what_its_logs_hold():
     steps = np.array([0, 0.5, 1, 2, 3, 7, 10, 33.3, 100, 257, 1000, 4096, 1e5])
     lt.check_backends_agree(s, steps, frameworks=("numpy", "jax", "torch"))
     lt.check_backends_agree(s, np.array([0.0, 1.0, 2048.0, 60000.0, 65504.0]), frameworks=("float16", "bfloat16"))
+
+
+def test_momentum_of_an_exp_warmup_between_ends_an_ulp_apart_is_finite():
+    # Ends whose logs round to the same number: the exp ramp's share was 0 / 0 (NaN).
+    wsd = l.warmup_stable_decay(peak_lr=1.0, stable_steps=1, decay_steps=1, warmup_steps=1, start_lr=0.001)
+    m = l.inverse_momentum(schedule=l.warmup(schedule=wsd, steps=1, start_lr=0.0009999999999999998, shape="exp"))
+    lt.check_schedule(m)
