@@ -52,12 +52,8 @@ def ramp(shape: str, start: float, end: float, fraction: Any, xp: Namespace) -> 
 
     linear r, cosine (1 - cos(pi r)) / 2, 1-sqrt 1 - sqrt(1 - r) (as a share of the way),
     exp start * (end / start) ** r (start > 0), constant (start throughout)."""
-    if shape == "linear":
-        return xp.between(start, end, fraction)
-    if shape == "cosine":
-        return xp.between(start, end, 0.5 * (1.0 - xp.cos(math.pi * fraction)))
-    if shape == "1-sqrt":
-        return xp.between(start, end, 1.0 - xp.power(1.0 - fraction, 0.5))
+    if shape in ("linear", "cosine", "1-sqrt"):
+        return xp.between(start, end, ramp_share(shape, start, end, fraction, xp))
     if shape == "exp":
         # start * (end / start) ** fraction, with the logs taken apart (the ratio may
         # overflow). Where float32 holds start and exp(gap), exp's argument stays within
@@ -332,7 +328,8 @@ class Join(Schedule):
         # whose LR may not reach either: tanh's clip), or its bounds (a composition):
         # placed where those lie within the span of all the live parts'.
         spans = [_height_span(s) for s in self.schedules]
-        live = [span for span, s in zip(spans, self.schedules, strict=True) if s in self._live()]
+        running = self._live()
+        live = [span for span, s in zip(spans, self.schedules, strict=True) if s in running]
         low, high = min(a for a, _ in live), max(b for _, b in live)
         width = high - low
         placements = tuple(((a - low) / width, (b - a) / width) if width > 0.0 else (0.0, 0.0) for a, b in spans)
