@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from typing import Annotated, Any, ClassVar, NamedTuple, TypeVar
 
 from lrsched._frozen import FrozenValue, frozen_value as frozen_value
-from lrsched._namespace import MATH, Namespace, check_scalar_step, evaluate, python_step
+from lrsched._namespace import MATH, Namespace, check_scalar_step, evaluate
 from lrsched.params import LR, DocumentedOnRead, LRFloor, Param, Steps, check_parameters, sequence_of
 
 INF = math.inf
@@ -128,9 +128,12 @@ class Schedule(FrozenValue):
     # -- values ---------------------------------------------------------------------
     def __call__(self, step: Any) -> Any:
         """The value at `step` (>= 0), in the type of `step` (see the module docs)."""
-        t = python_step(step)
-        if t is not None:  # `evaluate`'s fast path, one call shorter: the hot path of direct calls
-            return float(self._value(t, MATH))
+        # `python_step` and `evaluate`'s fast path written in place: the hot path of direct
+        # calls and `LambdaLR`, two calls shorter (a valid Python step is an int or float in
+        # [0, FLOAT_MAX]; anything else goes to `evaluate`, which checks it or names it).
+        kind = type(step)
+        if (kind is int or kind is float) and 0 <= step <= FLOAT_MAX:
+            return float(self._value(float(step), MATH))
         return evaluate(self._value, step)
 
     def _value(self, t: Any, xp: Namespace) -> Any:

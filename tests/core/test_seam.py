@@ -1,7 +1,10 @@
 """One seam for step types: each answers in its own type; frameworks are never imported."""
 
+import math
 import subprocess
 import sys
+from decimal import Decimal
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -192,3 +195,33 @@ def test_numpy_arrays_and_python_steps_agree_to_the_bit_at_decimal_restarts(mult
         # Whatever else the array holds: a step far past the table beside them.
         far = np.append(steps, 1e7)
         assert np.array_equal(schedule(far)[:-1], python)
+
+
+class _Epoch(int):
+    pass
+
+
+class _Progress(float):
+    pass
+
+
+_PYTHON_STEPS = [0, 7, 2.5, -0.0, 2**1023, 2**1100, 1e308, True, False, -1, -0.5, math.nan, math.inf, -math.inf]
+_OTHER_STEPS = [_Epoch(3), _Progress(2.5), Fraction(5, 2), Decimal("2.5"), np.int64(3), np.float32(2.5), "3", None]
+
+
+@pytest.mark.parametrize("step", _PYTHON_STEPS + _OTHER_STEPS, ids=repr)
+def test_a_direct_call_answers_as_the_seam_does_for_every_kind_of_step(step):
+    # `Schedule.__call__` writes the seam's Python fast path in place (the hot path of
+    # direct calls): for any step it answers, or refuses, exactly as `evaluate` does.
+    from lrsched._namespace import evaluate
+
+    schedule = l.cosine_decay(initial_lr=0.1, decay_steps=1000.0, final_lr=0.001)
+    outcomes = []
+    for call in (schedule, lambda s: evaluate(schedule._value, s)):
+        try:
+            value = call(step)
+        except Exception as error:  # noqa: BLE001  # the refusal itself is compared
+            outcomes.append((type(error), str(error)))
+        else:
+            outcomes.append((type(value), float(np.asarray(value)) if np.ndim(value) == 0 else value))
+    assert outcomes[0] == outcomes[1]
