@@ -6,6 +6,7 @@ which is how the old strategies let these bugs through."""
 import bisect
 import copy
 import math
+import sys
 
 import numpy as np
 import pytest
@@ -370,3 +371,133 @@ def test_momentum_strategy_finds_the_float32_range_that_divided_by_zero(monkeypa
 
     found = find(lt.inverse_momentums(lt.products()), nan_in_float32, settings=SEARCH)
     assert found.schedule.scale == 1e-140
+
+
+# -- found by long random searches, now drawn by the strategies the suite runs.
+# The float32 steps the property families and the fuzz test compute on.
+PROPERTY_STEPS = np.array([0, 0.5, 1, 2, 3, 7, 10, 33.3, 100, 257, 1000, 4096, 1e5])
+INT32_COUNTS = np.array([0, 1, 1000, 2**20, 2**24, 2**28, 2**31 - 1], dtype=np.int32)
+JAX_SEARCH = settings(SEARCH, deadline=None)  # the first JAX call of a shape compiles
+
+
+@pytest.mark.parametrize("policy", ["cosine", "polynomial"])
+def test_decay_strategies_find_k_decay_that_held_the_peak_in_float32(monkeypatch, policy):
+    # The old k_decay: (t/D)**k, and 1 - (t/D)**k from (D - t)/D, which rounds to 1 in
+    # float32 from t/D < 2**-24: the first steps of a long decay stood at the peak.
+    pytest.importorskip("jax", reason="jax is not installed; CI installs it")
+
+    def old_k_decayed(done, left, k, xp):
+        some = left < 1.0
+        return xp.power(done, k), xp.where(some, -xp.expm1(k * xp.log1p(-xp.where(some, left, 0.0))), 1.0)
+
+    monkeypatch.setattr(sys.modules[f"lrsched.{policy}"], "k_decayed", old_k_decayed)
+    cls = l.CosineDecay if policy == "cosine" else l.Polynomial
+    found = find(
+        lt.strategy_for(cls),
+        fails(lambda s: lt.check_backends_agree(s, PROPERTY_STEPS, frameworks=("numpy", "jax"))),
+        settings=JAX_SEARCH,
+    )
+    assert found.k_decay < 1.0 and found.decay_steps > 2**24
+
+
+def test_restart_strategy_finds_the_multiplier_near_one_that_gave_nan_in_float32(monkeypatch):
+    # The old cycle offset and length, t - start and start(i + 1) - start: far out, float32
+    # rounds the starts of cycles a multiplier within ulps of 1 makes onto each other (0/0).
+    pytest.importorskip("jax", reason="jax is not installed; CI installs it")
+    import jax.numpy as jnp
+
+    def old_computed_cycle(self, t, xp):
+        m, first = self.cycle_mult, self.first_cycle_steps
+        if self._whole_starts:
+            return original(self, t, xp)
+        guess = xp.floor(xp.log1p(t * (m - 1.0) / first) / self._log_mult)
+        eps = xp.eps(t)
+
+        def start_of(i):
+            return xp.per_index(lambda whole: self._start(whole, xp, eps), i)
+
+        i = xp.where(t < start_of(guess), guess - 1.0, xp.where(t >= start_of(guess + 1.0), guess + 1.0, guess))
+        start = start_of(i)
+        return i, t - start, start_of(i + 1.0) - start
+
+    original = l.CosineRestarts._computed_cycle
+    monkeypatch.setattr(l.CosineRestarts, "_computed_cycle", old_computed_cycle)
+
+    def nan_in_float32(s):
+        return not np.all(np.isfinite(np.asarray(s(jnp.asarray(INT32_COUNTS)))))
+
+    found = find(lt.cosine_restarts_schedules(), nan_in_float32, settings=JAX_SEARCH)
+    assert 1.0 < found.cycle_mult < 1.0 + 2**-40
+
+
+def test_warmup_strategy_finds_the_ramp_float32_cannot_hold(monkeypatch):
+    # The old height of the ramp, read back from its LR: (value - start) / (end - start),
+    # 0/0 in float32 for a ramp to 1e-140 (NaN momentum under JAX).
+    pytest.importorskip("jax", reason="jax is not installed; CI installs it")
+    import jax.numpy as jnp
+
+    def old_ramp_height(self, t, xp):
+        s, end, h0 = self.start_lr, self.target, self._start_height
+        if s == end:
+            return xp.full_like(t, h0)
+        value = self._ramp(t, xp)
+        if s < end:
+            return h0 * ((value - s) / (end - s))
+        return h0 + (1.0 - h0) * ((value - end) / (s - end))
+
+    monkeypatch.setattr(l.Warmup, "_ramp_height", old_ramp_height)
+
+    def nan_in_float32(m):
+        return bool(np.isnan(np.asarray(m(jnp.arange(0.0, 8.0)))).any())
+
+    found = find(lt.inverse_momentums(lt.warmups()), nan_in_float32, settings=JAX_SEARCH)
+    assert max(found.schedule.start_lr, found.schedule.target) < 1e-38
+
+
+def test_warmup_strategy_finds_the_exp_ramp_whose_ends_log_together(monkeypatch):
+    # The old exp share, expm1(g f) / expm1(g) with no limit at g = 0: ends an ulp apart,
+    # whose logs round together, gave 0/0 (NaN momentum on every backend).
+    compose = sys.modules["lrsched.compose"]
+    original = compose.ramp_share
+
+    def old_ramp_share(shape, start, end, fraction, xp):
+        if shape != "exp":
+            return original(shape, start, end, fraction, xp)
+        gap = math.log(end) - math.log(start)
+        if gap > 0.0:
+            return xp.clip(xp.exp(gap * (fraction - 1.0)) * (xp.expm1(-gap * fraction) / math.expm1(-gap)), 0.0, 1.0)
+        return xp.clip(xp.expm1(gap * fraction) / math.expm1(gap), 0.0, 1.0)
+
+    monkeypatch.setattr(compose, "ramp_share", old_ramp_share)
+
+    def nan(m):
+        return bool(np.isnan(m(np.arange(0.0, 8.0))).any())
+
+    found = find(lt.inverse_momentums(lt.warmups()), nan, settings=SEARCH)
+    assert found.schedule.shape == "exp" and math.log(found.schedule.start_lr) == math.log(found.schedule.target)
+
+
+def test_warmup_strategy_finds_the_momentum_that_stood_still_in_float32(monkeypatch):
+    # The old height of the ramp read its LR's place within a span float32 cannot read (a
+    # ramp to 1e-140, or between ends ulps apart) as flat: its float32 momentum stood still
+    # while the float64 one moved.
+    pytest.importorskip("jax", reason="jax is not installed; CI installs it")
+
+    def old_ramp_height(self, t, xp):
+        s, end, h0 = self.start_lr, self.target, self._start_height
+        if s == end:
+            return xp.full_like(t, h0)
+        value = self._ramp(t, xp)
+        if s < end:
+            return h0 * l.base.normalised(value, s, end, t, xp)
+        return h0 + (1.0 - h0) * l.base.normalised(value, end, s, t, xp)
+
+    monkeypatch.setattr(l.Warmup, "_ramp_height", old_ramp_height)
+    found = find(
+        lt.inverse_momentums(lt.warmups()),
+        fails(lambda m: lt.check_backends_agree(m, PROPERTY_STEPS, frameworks=("numpy", "jax"))),
+        settings=JAX_SEARCH,
+    )
+    ramp = found.schedule
+    span = abs(ramp.target - ramp.start_lr)
+    assert span < 2**-23 * max(ramp.target, ramp.start_lr) or max(ramp.target, ramp.start_lr) < 1e-38
