@@ -147,6 +147,18 @@ def _select_pair(xp: Any, t: Any, knots: Sequence[float], branch: Branch, *args:
     return xp.select(t, knots, first, *args), xp.select(t, knots, second, *args)
 
 
+def float32_edges(knots: Sequence[float]) -> list[float]:
+    """Each knot as the first float32 at or above it: a float32 step lies before a knot
+    exactly when it lies before that edge. Compared as itself, a knot float32 does not
+    hold rounds to the nearest float32, which may lie below it: a drop at 2**25 + 2 came
+    at the count 2**25, three updates early, though float32 holds 2**25 exactly."""
+    with np.errstate(over="ignore"):  # a knot beyond float32's range: inf, after every step
+        edges = np.asarray(knots, dtype=np.float64).astype(np.float32)
+    below = edges.astype(np.float64) < np.asarray(knots, dtype=np.float64)
+    edges[below] = np.nextafter(edges[below], np.float32(np.inf))
+    return [float(edge) for edge in edges]
+
+
 def _power(xp: Any, x: Any, p: float) -> Any:
     if p == 1.0:
         return x  # exactly: exp(log x) need not give x back
@@ -397,6 +409,9 @@ class _ArrayNamespace:
     def full_like(self, t: Any, value: float) -> Any:
         raise NotImplementedError
 
+    def eps(self, t: Any) -> float:
+        raise NotImplementedError
+
     def between(self, low: float, high: float, fraction: Any) -> Any:
         return _between(self, low, high, fraction)
 
@@ -410,8 +425,9 @@ class _ArrayNamespace:
         # A branch may be a plain number: give the first the step's shape and dtype,
         # so that every `where` below has an array on one side.
         out = branch(len(knots), t, self, *args) + self.full_like(t, 0.0)
+        edges = knots if self.eps(t) < 1e-10 else float32_edges(knots)
         for k in range(len(knots) - 1, -1, -1):
-            out = self.where(t < knots[k], branch(k, t, self, *args), out)
+            out = self.where(t < edges[k], branch(k, t, self, *args), out)
         return out
 
     @staticmethod

@@ -8,6 +8,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 import lrsched as l
 import lrsched.testing as lt
@@ -225,3 +226,35 @@ def test_a_direct_call_answers_as_the_seam_does_for_every_kind_of_step(step):
         else:
             outcomes.append((type(value), float(np.asarray(value)) if np.ndim(value) == 0 else value))
     assert outcomes[0] == outcomes[1]
+
+
+@settings(deadline=None)  # a new array length compiles under JAX
+@given(
+    st.lists(st.one_of(st.integers(2**24, 2**31), st.floats(2.0**24, 2.0**31)), min_size=1, max_size=3, unique=True),
+    st.sampled_from(["multi_step", "join", "warmup", "one_cycle"]),
+)
+def test_a_float32_step_past_2_24_meets_each_knot_where_its_own_value_does(knots, policy):
+    # A float32 step (optax's int32 count, Keras' iterations) holds a count past 2**24 to
+    # its rounding: the value is the one of the rounded step. A knot float32 does not hold
+    # was rounded too, to the nearest float32, and steps before it took the value after
+    # it (a drop at 2**25 + 2 came at the counts 2**25 - 1 to 2**25 + 1).
+    jnp = pytest.importorskip("jax.numpy", reason="jax is not installed; CI installs it")
+    torch = pytest.importorskip("torch", reason="torch is not installed; CI installs it")
+    knots = sorted(knots)
+    if policy == "multi_step":
+        schedule = l.multi_step(initial_lr=1.0, milestones=knots, gamma=0.5)
+    elif policy == "join":
+        parts = [l.constant(lr=0.5**i) for i in range(len(knots) + 1)]
+        schedule = l.join(schedules=parts, boundaries=knots)
+    elif policy == "warmup":
+        schedule = l.warmup(schedule=l.constant(lr=1.0), steps=knots[0], start_lr=0.5, shape="constant")
+    else:
+        schedule = l.one_cycle(max_lr=1.0, total_steps=knots[0], pct_start=0.5, anneal="linear")
+    edges = np.array(schedule.breakpoints(2.0**32), dtype=np.float64)
+    around = np.concatenate([np.floor(edges) + d for d in range(-4, 5)])
+    steps = np.unique(around[around >= 0].astype(np.float32)).astype(np.float64)  # float32 steps
+    expected = np.array([schedule(float(t)) for t in steps])
+    got_jax = np.asarray(schedule(jnp.asarray(steps, dtype=jnp.float32)), dtype=np.float64)
+    got_torch = schedule(torch.tensor(steps, dtype=torch.float32)).double().numpy()
+    for got in (got_jax, got_torch):
+        np.testing.assert_allclose(got, expected, rtol=1e-6, atol=0)
