@@ -112,12 +112,21 @@ def _stepping(optimizer: Any) -> Any:
     return getattr(optimizer, "inner_optimizer", optimizer)
 
 
+def _schedule_count(optimizer: Any) -> Any:
+    """The count Keras gives an LR schedule: the optimizer's `_iterations`, one a batch.
+    With `gradient_accumulation_steps`, `iterations` is the count of updates instead, a
+    value computed when read (a momentum driven by it stood still through fit)."""
+    return getattr(optimizer, "_iterations", optimizer.iterations)
+
+
 class CyclicalMomentum(keras.callbacks.Callback):  # type: ignore[misc]
     """Drive an Adam-family optimizer's `beta_1` from a momentum schedule during `fit`.
 
     From the start of `fit`, `beta_1` is a Keras variable whose value is
     `momentum(iterations)`: the compiled train step computes it from the optimizer's step
-    count, so step k uses `momentum(k)` on the TensorFlow, JAX and torch backends alike.
+    count, so step k uses `momentum(k)` on the TensorFlow, JAX and torch backends alike
+    (with `gradient_accumulation_steps`, at the count of batches Keras gives the LR
+    schedule too).
     After `fit` it is a plain float again (the momentum of the next step). Should `fit`
     end by an exception (an interrupt), the optimizer keeps following the schedule, and
     its config reports `beta_1` as the number the variable reads, so the model still
@@ -136,7 +145,7 @@ class CyclicalMomentum(keras.callbacks.Callback):  # type: ignore[misc]
                 "use an Adam-family optimizer (Adam, AdamW, Nadam, Adamax, Lion)"
             )
         _refuse_multi_step_execution(self.model, "CyclicalMomentum")
-        variable = _MomentumOfSteps(self.momentum, optimizer.iterations)
+        variable = _MomentumOfSteps(self.momentum, _schedule_count(optimizer))
         # Set past Keras' attribute tracking: the variable must not become one of the
         # optimizer's saved variables, or a saved optimizer state no longer loads.
         object.__setattr__(optimizer, "beta_1", variable)
@@ -307,7 +316,9 @@ class SnapshotCallback(keras.callbacks.Callback):  # type: ignore[misc]
     """Keep the model's weights at every cycle end of a cyclic schedule during `fit`
     (snapshot ensembles): the last `keep`, in memory (`get_weights()` lists) or as
     `.weights.h5` files in `directory`, written atomically, never over an existing file.
-    The step count is the optimizer's `iterations`, so a resumed `fit` keeps counting.
+    The step count is the one the optimizer gives its LR schedule (its `iterations`, or
+    with `gradient_accumulation_steps` its count of batches), so a resumed `fit` keeps
+    counting.
     """
 
     def __init__(
@@ -320,7 +331,8 @@ class SnapshotCallback(keras.callbacks.Callback):  # type: ignore[misc]
         _refuse_multi_step_execution(self.model, "SnapshotCallback")
 
     def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
-        self.keeper.steps = int(keras.ops.convert_to_numpy(self.model.optimizer.iterations)) - 1
+        count = _schedule_count(_stepping(self.model.optimizer))
+        self.keeper.steps = int(keras.ops.convert_to_numpy(count)) - 1
         if not self.keeper.step():
             return
         if self.keeper.directory is None:

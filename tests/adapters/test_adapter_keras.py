@@ -207,4 +207,11 @@ def test_cyclical_momentum_is_the_beta_1_each_step_uses_on_every_backend(backend
     np.testing.assert_allclose(got["betas"], _triangle(steps, 0.8, 0.95, 3), rtol=0, atol=2e-5)
     np.testing.assert_allclose(got["lrs"], _triangle(steps, 1e-4, 1e-3, 4), rtol=1e-6)
     assert got["beta_1_after"] == pytest.approx(float(_triangle(12, 0.8, 0.95, 3)), abs=1e-6)  # the next step's
+    # Accumulating gradients over 3 batches, each update uses momentum and LR at the count
+    # Keras' own LR schedule is given (its batches so far): beta_1 stood still at
+    # momentum(0) (read once from the count of updates, a value, at the start of fit).
+    assert got["accumulated_updates"] == [2, 5, 8, 11]
+    counts = np.array(got["accumulated_updates"])
+    np.testing.assert_allclose(got["accumulated_betas"], _triangle(counts, 0.8, 0.95, 3), rtol=0, atol=2e-5)
+    np.testing.assert_allclose(got["accumulated_lrs"], _triangle(steps, 1e-4, 1e-3, 4), rtol=1e-6)
     assert got["nadam_driven_is_direct"]

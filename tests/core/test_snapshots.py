@@ -166,6 +166,33 @@ def test_ensemble_averages_softmax_or_logits_and_restores_the_model():
         ensemble_predict(model, keeper.state_dicts, x, average="mean")
 
 
+def test_keras_snapshots_under_gradient_accumulation_are_kept_at_the_lr_schedules_cycle_ends():
+    # Keras gives an LR schedule its count of batches; with gradient_accumulation_steps
+    # `iterations` counts updates, and the snapshots came at twice the cycle ends (8, 24).
+    keras = pytest.importorskip("keras", reason="keras is not installed; CI installs it")
+    from lrsched.adapters.keras import SnapshotCallback, to_keras
+
+    schedule = l.cosine_restarts(max_lr=0.05, first_cycle_steps=4, cycle_mult=2)
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4)])
+    optimizer = keras.optimizers.SGD(learning_rate=to_keras(schedule), gradient_accumulation_steps=2)
+    model.compile(optimizer=optimizer, loss="mse")
+    x = np.random.default_rng(0).normal(size=(32, 3)).astype("float32")
+    truth = {}
+
+    class Truth(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            truth[len(truth) + 1] = self.model.get_weights()  # after this many batches
+
+    callback = SnapshotCallback(schedule, keep=3)
+    model.fit(x, np.zeros((32, 4), "float32"), batch_size=8, epochs=7, verbose=0, shuffle=False,
+              callbacks=[callback, Truth()])  # fmt: skip
+    assert [step for step, _ in callback.keeper.kept] == [4, 12, 28]  # the schedule's ends in 28 batches
+    for (step, _), weights in zip(callback.keeper.kept, callback.weights, strict=True):
+        for a, b in zip(weights, truth[step], strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
 @pytest.mark.parametrize("in_directory", [False, True])
 def test_keras_snapshot_callback_and_ensemble(in_directory, tmp_path):
     keras = pytest.importorskip("keras", reason="keras is not installed; CI installs it")

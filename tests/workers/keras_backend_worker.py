@@ -26,23 +26,36 @@ def main() -> None:
     assert keras.backend.backend() == os.environ["KERAS_BACKEND"], keras.backend.backend()
     momentum = l.cyclic(base_lr=0.8, max_lr=0.95, step_size_up=3)
     lr = l.cyclic(base_lr=1e-4, max_lr=1e-3, step_size_up=4)
-    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1, use_bias=False, kernel_initializer="zeros")])
-    optimizer = keras.optimizers.Adam(learning_rate=to_keras(lr), beta_1=0.9)
-    model.compile(optimizer=optimizer, loss=lambda y_true, y_pred: keras.ops.sum(y_pred))
-    moments, lrs = [0.0], []
 
-    class Read(keras.callbacks.Callback):
-        def on_train_batch_begin(self, batch, logs=None):
-            lrs.append(float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)))
+    def train(accumulation):
+        """(beta_1 each update used, LR read before each batch, optimizer)."""
+        model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1, use_bias=False, kernel_initializer="zeros")])
+        optimizer = keras.optimizers.Adam(
+            learning_rate=to_keras(lr), beta_1=0.9, gradient_accumulation_steps=accumulation
+        )
+        model.compile(optimizer=optimizer, loss=lambda y_true, y_pred: keras.ops.sum(y_pred))
+        moments, lrs = [0.0], []
 
-        def on_train_batch_end(self, batch, logs=None):
-            (first_moment,) = [v for v in self.model.optimizer.variables if v.path.endswith("kernel_momentum")]
-            moments.append(float(np.asarray(keras.ops.convert_to_numpy(first_moment)).ravel()[0]))
+        class Read(keras.callbacks.Callback):
+            def on_train_batch_begin(self, batch, logs=None):
+                lrs.append(float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)))
 
-    x = np.ones((STEPS, 1), "float32")
-    model.fit(x, np.zeros((STEPS, 1), "float32"), batch_size=1, epochs=1, verbose=0, shuffle=False,
-              callbacks=[CyclicalMomentum(momentum), Read()])  # fmt: skip
-    m = np.array(moments)
+            def on_train_batch_end(self, batch, logs=None):
+                (first_moment,) = [v for v in self.model.optimizer.variables if v.path.endswith("kernel_momentum")]
+                moments.append(float(np.asarray(keras.ops.convert_to_numpy(first_moment)).ravel()[0]))
+
+        x = np.ones((STEPS, 1), "float32")
+        model.fit(x, np.zeros((STEPS, 1), "float32"), batch_size=1, epochs=1, verbose=0, shuffle=False,
+                  callbacks=[CyclicalMomentum(momentum), Read()])  # fmt: skip
+        m = np.array(moments)
+        updated = np.flatnonzero(np.diff(m) != 0.0)  # the batches that applied an update
+        m = m[np.concatenate([[0], updated + 1])]
+        return (1.0 - np.diff(m) / (1.0 - m[:-1])).tolist(), lrs, updated.tolist(), optimizer
+
+    betas, lrs, _, optimizer = train(None)
+    # Accumulating gradients over 3 batches: an update every third batch, at the count of
+    # batches Keras gives its own LR schedule (the optimizer's `_iterations`).
+    accumulated_betas, accumulated_lrs, updates, _ = train(3)
     rng = np.random.default_rng(0)
     xs = rng.normal(size=(16, 3)).astype("float32")
 
@@ -55,11 +68,13 @@ def main() -> None:
 
     driven, direct = nadam(0.9, [CyclicalMomentum(l.constant(lr=0.5))]), nadam(0.5, [])
     same = all(np.allclose(a, b, rtol=1e-5, atol=1e-7) for a, b in zip(driven, direct, strict=True))
-    betas = 1.0 - np.diff(m) / (1.0 - m[:-1])
     print(json.dumps({
         "backend": keras.backend.backend(),
-        "betas": betas.tolist(),
+        "betas": betas,
         "lrs": lrs,
+        "accumulated_betas": accumulated_betas,
+        "accumulated_lrs": accumulated_lrs,
+        "accumulated_updates": updates,
         "iterations": int(keras.ops.convert_to_numpy(optimizer.iterations)),
         "beta_1_after": optimizer.beta_1,
         "nadam_driven_is_direct": same,
