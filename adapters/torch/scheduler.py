@@ -70,6 +70,13 @@ def _per_group(label: str, value: Any, groups: int) -> list[float]:
     return [float(v) for v in value]
 
 
+def _groups_changed(groups: int, made_for: int) -> ValueError:
+    return ValueError(
+        f"the optimizer has {groups} param groups; the scheduler was made for {made_for}: make it after "
+        "add_param_group (each group's LR is a factor of the schedule, set when the scheduler is made)"
+    )
+
+
 def _check_group_factors(value: Any, groups: int) -> list[float]:
     return _per_group("group_factors must hold one finite number", value, groups)
 
@@ -154,6 +161,8 @@ class ScheduleLR(torch.optim.lr_scheduler.LambdaLR):
 
     def _values(self, step: int) -> list[float]:
         """Set the momentum of every group for `step`; return every group's LR."""
+        if len(self.optimizer.param_groups) != len(self.group_factors):
+            raise _groups_changed(len(self.optimizer.param_groups), len(self.group_factors))
         if self.momentum is None:
             lr = self.schedule(step)
         else:
@@ -186,11 +195,11 @@ class ScheduleLR(torch.optim.lr_scheduler.LambdaLR):
         self.last_epoch += 1
         step = self.last_epoch if self.calls_per_step == 1 else self.last_epoch // self.calls_per_step
         factors = self.group_factors
-        if self.momentum is None and len(factors) == 1 and factors[0] == 1.0:
+        if self.momentum is None and len(factors) == 1 and factors[0] == 1.0 and len(self.optimizer.param_groups) == 1:
             lrs = [self.schedule(step)]  # the common case, without the general path's call
         else:
             lrs = self._values(step)
-        groups = self.optimizer.param_groups  # as many as lrs: checked at construction and on load
+        groups = self.optimizer.param_groups  # as many as lrs: checked in _values
         tensors = False
         for index, group in enumerate(groups):
             current = group["lr"]

@@ -438,3 +438,25 @@ def test_a_resume_onto_a_changed_schedule_warns_and_follows_the_checkpoint():
         resumed.load_state_dict(state)
     assert "max_lr=0.2" in str(caught[0].message) and "momentum" in str(caught[0].message)
     assert resumed.schedule == saved
+
+
+@pytest.mark.parametrize("momentum", [None, l.inverse_momentum(schedule=l.one_cycle(max_lr=LR, total_steps=20))])
+def test_a_group_added_after_the_scheduler_is_named_as_torch_refuses_it(momentum):
+    # torch's LambdaLR refuses a group added after it (its per-group lambdas no longer
+    # match the groups); ours raised IndexError from inside its step.
+    optimizer = _optimizer()
+    scheduler = lambda_lr(optimizer, l.one_cycle(max_lr=LR, total_steps=20), momentum=momentum)
+    optimizer.step()
+    scheduler.step()
+    optimizer.add_param_group({"params": [torch.nn.Parameter(torch.zeros(2))], "lr": LR})
+    peer_optimizer = _optimizer()
+    peer = torch.optim.lr_scheduler.LambdaLR(peer_optimizer, lambda step: 1.0)
+    peer_optimizer.add_param_group({"params": [torch.nn.Parameter(torch.zeros(2))], "lr": LR})
+    peer_optimizer.step()
+    with pytest.raises(ValueError):
+        peer.step()
+    optimizer.step()
+    with pytest.raises(ValueError, match="2 param groups; the scheduler was made for 1: make it after add_param_group"):
+        scheduler.step()
+    with pytest.raises(ValueError, match="make it after add_param_group"):
+        scheduler.get_lr()
