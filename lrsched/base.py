@@ -124,6 +124,13 @@ class Schedule(FrozenValue):
         A policy whose parameters constrain each other checks that after calling this.
         """
         check_parameters(self)
+        self.__dict__["_parameters_checked"] = True
+
+    def _constructed(self) -> None:
+        # A policy's own __post_init__ that forgot to call this one's skipped every check
+        # of its declared parameters, silently: they are checked once the value is whole.
+        if "_parameters_checked" not in self.__dict__:
+            check_parameters(self)
 
     # -- values ---------------------------------------------------------------------
     def __call__(self, step: Any) -> Any:
@@ -366,6 +373,7 @@ class Shaped(Schedule):
         return floor, peak
 
     def _constructed(self) -> None:
+        super()._constructed()
         # The levels are read on every call: stored in the instance once it is whole (not
         # a field, so == and repr skip it), so that a freshly built schedule is a plain
         # read-only value (a tracing compiler such as torch.compile(fullgraph=True) sees

@@ -156,3 +156,29 @@ def test_restarts_refuses_what_is_not_one_decay_an_unbounded_growth_and_a_partia
         l.restarts(decay=l.cosine_decay(initial_lr=1.0, decay_steps=10), cycles=True)
     with pytest.raises(ValueError, match=r"decay.decay_steps is the first cycle's length: it must be >= 1e-06"):
         l.restarts(decay=l.cosine_decay(initial_lr=1.0, decay_steps=1e-9))
+
+
+def test_a_policy_whose_post_init_forgot_super_still_checks_its_declared_parameters():
+    # Its __post_init__ replaced the one that checks: lr=-1 was accepted silently.
+    from typing import Annotated
+
+    from lrsched.base import Schedule, frozen_value
+    from lrsched.params import LR, Length
+
+    @frozen_value
+    class FlatThenZero(Schedule):
+        lr: Annotated[float, LR]
+        steps: Annotated[float, Length]
+
+        def __post_init__(self) -> None:
+            object.__setattr__(self, "_end", float(self.steps))  # derived, without super()
+
+        def _value(self, t, xp):
+            return xp.where(t < self._end, xp.full_like(t, self.lr), xp.full_like(t, 0.0))
+
+    with pytest.raises(ValueError, match=r"lr must be in \(0, inf\); got -1.0"):
+        FlatThenZero(lr=-1.0, steps=10)
+    with pytest.raises(ValueError, match="steps must be"):
+        FlatThenZero(lr=0.1, steps=math.nan)
+    schedule = FlatThenZero(lr=0.1, steps=10)
+    assert (schedule(3), schedule(10)) == (0.1, 0.0)
