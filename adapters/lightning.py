@@ -123,6 +123,49 @@ def _set_lr(group: dict[str, Any], value: float) -> None:
         group["lr"] = value
 
 
+@contextlib.contextmanager
+def _groups_in_ratio(trainer: pl.Trainer, optimizer: torch.optim.Optimizer) -> Iterator[None]:
+    """While the sweep runs: where an lrsched scheduler holds every group of `optimizer`
+    at 0 (a warmup from 0 at step 0, Hugging Face's default), the groups at its factors,
+    so the sweep has their ratios to keep (it refuses groups that are all at 0)."""
+    groups = optimizer.param_groups
+    scheduler = next(
+        (c.scheduler for c in trainer.lr_scheduler_configs if isinstance(c.scheduler, ScheduleLR)
+         and c.scheduler.optimizer is optimizer),
+        None,
+    )  # fmt: skip
+    if scheduler is None or any(float(group["lr"]) != 0.0 for group in groups):
+        yield
+        return
+    held = [float(group["lr"]) for group in groups]
+    for group, factor in zip(groups, scheduler.group_factors, strict=True):
+        _set_lr(group, factor)
+    try:
+        yield
+    finally:
+        for group, lr in zip(groups, held, strict=True):
+            _set_lr(group, lr)
+
+
+def _training_as_fit_trains(trainer: pl.Trainer) -> dict[str, Any]:
+    """The sweep's options that make one of its steps what one of `fit`'s optimizer steps
+    is: the trainer's gradient accumulation and norm clipping (options given to the
+    callback win). Clipping by value, which `range_test` does not do, is refused."""
+    options: dict[str, Any] = {}
+    if trainer.accumulate_grad_batches != 1:
+        options["accumulation_steps"] = trainer.accumulate_grad_batches
+    if trainer.gradient_clip_val:
+        algorithm = getattr(trainer.gradient_clip_algorithm, "value", trainer.gradient_clip_algorithm) or "norm"
+        if algorithm != "norm":
+            raise ValueError(
+                f"RangeTestCallback sweeps as fit trains, and range_test clips gradients by norm only; the trainer "
+                f"clips by {algorithm} (gradient_clip_algorithm={algorithm!r}): run lrsched.adapters.torch.range_test "
+                "before fit, or clip by norm"
+            )
+        options["max_grad_norm"] = float(trainer.gradient_clip_val)
+    return options
+
+
 class RangeTestCallback(pl.Callback):
     """Run the LR range test when `fit` starts and apply `result.recommend(use)`.
 
@@ -140,11 +183,15 @@ class RangeTestCallback(pl.Callback):
             any `fit`. With `confirm=k` (and `confirm_data`), the confirmation stage
             confirms the LR of `use` unless `confirm_use` says otherwise.
 
+    The sweep steps as `fit` steps: over the trainer's `accumulate_grad_batches` batches
+    and with its `gradient_clip_val` (by norm) unless `range_test_options` say otherwise.
     Under DDP every rank runs the sweep on its own batches through the strategy's model,
     as `fit` trains: the gradients are averaged, the weights stay equal on every rank,
     and every rank records the same curve and applies the same LR. A scheduler from
-    `configure_optimizers` built with `lambda_lr` is rescaled so that its schedule peaks
-    at the applied LR; one that would undo it is refused before the sweep (ValueError).
+    `configure_optimizers` built with `lambda_lr` is rescaled so that its schedule's
+    highest level (`bounds[1]`: a 1cycle's `max_lr`, timm's `lr`) is the applied LR, as
+    one would set that parameter; one that would undo it is refused before the sweep
+    (ValueError).
 
     After `fit` starts, `callback.result` holds the `RangeTestResult` and
     `callback.applied_lr` the LR applied (None where no LR could be suggested: the
@@ -200,11 +247,11 @@ class RangeTestCallback(pl.Callback):
             # val_data: no gradient to synchronise, so no collective (ranks may hold different counts)
             return _loss_of(pl_module.training_step(batch, 0))
 
-        options = dict(self.options)
+        options = {**_training_as_fit_trains(trainer), **self.options}
         if trainer.world_size > 1 and torch.distributed.is_available() and torch.distributed.is_initialized():
             # Every rank runs this callback: the ranks average their losses and stop together.
             options.setdefault("distributed", True)
-        with _quiet_logging(pl_module):
+        with _quiet_logging(pl_module), _groups_in_ratio(trainer, optimizer):
             self.result = range_test(model, optimizer, loss_fn, data, **options)
         found = self.result.recommend(self.use)
         if found.lr is None:

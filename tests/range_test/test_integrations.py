@@ -323,3 +323,65 @@ def test_the_schedulers_the_lightning_callback_leaves_alone_follow_the_lr_it_app
             runs.append(lrs)
         assert len(set(runs[0])) > 1, kind  # the scheduler moved the LR
         np.testing.assert_allclose(runs[1], [3.0 * lr for lr in runs[0]], rtol=1e-12, err_msg=kind.__name__)
+
+
+def test_lightning_callback_sweeps_over_the_trainers_accumulation_and_clipping():
+    # Each sweep step is one of fit's optimizer steps: over accumulate_grad_batches
+    # batches, clipped as the trainer clips. It stepped on every batch, unclipped (a
+    # recommendation for a batch a quarter of fit's, as Lightning's own LR finder does not).
+    pl = pytest.importorskip("pytorch_lightning", reason="pytorch-lightning is not installed; CI installs it")
+    from lrsched.adapters.lightning import RangeTestCallback
+    from lrsched.adapters.torch import range_test
+
+    x, y = _regression()
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=8)
+    sweep = {"start_lr": 1e-5, "end_lr": 1.0, "num_steps": 12}
+
+    def curve_from_fit(callback_options=None, **trainer_options):
+        torch.manual_seed(0)
+        model = _lightning_regression(pl)
+        callback = RangeTestCallback(use="constant", **sweep, **(callback_options or {}))
+        trainer = pl.Trainer(
+            max_steps=1, callbacks=[callback], logger=False, enable_checkpointing=False, enable_progress_bar=False,
+            enable_model_summary=False, accelerator="cpu", **trainer_options,
+        )  # fmt: skip
+        trainer.fit(model, loader)
+        return callback.result
+
+    def curve_of_range_test(**options):
+        torch.manual_seed(0)
+        model = _lightning_regression(pl)
+        optimizer = model.configure_optimizers()
+
+        def loss_fn(module, batch):
+            return torch.nn.functional.mse_loss(module.net(batch[0]), batch[1])
+
+        return range_test(model, optimizer, loss_fn, loader, **sweep, **options)
+
+    fitted = curve_from_fit(accumulate_grad_batches=4, gradient_clip_val=0.05)
+    expected = curve_of_range_test(accumulation_steps=4, max_grad_norm=0.05)
+    np.testing.assert_allclose(fitted.losses, expected.losses, rtol=1e-6)
+    assert not np.allclose(fitted.losses, curve_of_range_test().losses[: len(fitted.losses)], rtol=1e-3)
+    # An option given to the callback wins over the trainer's.
+    own = curve_from_fit({"accumulation_steps": 2}, accumulate_grad_batches=4)
+    np.testing.assert_allclose(own.losses, curve_of_range_test(accumulation_steps=2).losses, rtol=1e-6)
+    with pytest.raises(ValueError, match="clips gradients by norm only; the trainer clips by value"):
+        curve_from_fit(gradient_clip_val=0.5, gradient_clip_algorithm="value")
+
+
+def test_lightning_callback_sweeps_under_a_schedule_that_starts_at_zero():
+    # Hugging Face's warmup from 0: the scheduler holds every group at 0 when fit starts,
+    # and the sweep refused ("every param group has lr=0"), which the user cannot change.
+    from lrsched import compat
+    from lrsched.adapters.torch import lambda_lr
+
+    def warmup_from_zero(optimizer, lr):
+        return lambda_lr(optimizer, compat.transformers.get_linear_schedule_with_warmup(lr, 4, 40))
+
+    callback, seen, module = _lightning_one_cycle_fit(warmup_from_zero)
+    peak = callback.applied_lr
+    assert peak is not None and peak == callback.result.recommend("one_cycle").lr
+    assert len(callback.result.lrs) > 10 and callback.result.lrs[0] == pytest.approx(1e-6)
+    expected = compat.transformers.get_linear_schedule_with_warmup(peak, 4, 40)
+    np.testing.assert_allclose(seen, [expected(k) for k in range(len(seen))], rtol=1e-9)
+    assert seen[0] == 0.0
