@@ -209,14 +209,22 @@ def _moves_within(schedule: Schedule, steps: np.ndarray, window: Any) -> np.ndar
     """How far the value may move within `window` steps of each step: `max_slope` times
     the window, or, for a slope declared unbounded (a power below 1 at its end, a 1-sqrt
     warmup at its start; a composition holding one), how far the scalar value itself
-    moves to either end of the window. An unbounded slope must not excuse every answer."""
+    moves across the window (sampled). An unbounded slope must not excuse every answer."""
     window = np.broadcast_to(np.asarray(window, dtype=np.float64), steps.shape)
     if math.isfinite(schedule.max_slope):
         return np.asarray(schedule.max_slope * window)
-    here = np.array([schedule(float(t)) for t in steps])
-    below = np.array([schedule(float(max(t - w, 0.0))) for t, w in zip(steps, window, strict=True)])
-    above = np.array([schedule(float(t + w)) for t, w in zip(steps, window, strict=True)])
-    return np.asarray(np.maximum(np.abs(below - here), np.abs(above - here)))
+    # Sampled across the window, not at its ends alone: a periodic part (a cosine of
+    # period 2 behind a 1-sqrt warmup, at a float32 step past 2**24) swings within a
+    # window and returns to the same value at both ends.
+    moved = []
+    for t, w in zip(np.ravel(steps).tolist(), np.ravel(window).tolist(), strict=True):
+        here = schedule(float(t))
+        around = [schedule(float(p)) for p in np.linspace(max(t - w, 0.0), t + w, _WINDOW_SAMPLES)]
+        moved.append(max(abs(v - here) for v in around))
+    return np.reshape(np.asarray(moved, dtype=np.float64), np.shape(steps))
+
+
+_WINDOW_SAMPLES = 65  # an odd count: the step itself is among them
 
 
 def _float32_scale(schedule: Schedule) -> float:

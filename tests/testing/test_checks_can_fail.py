@@ -273,3 +273,15 @@ def test_the_default_span_reaches_past_every_declared_change():
     # A schedule of many short cycles is still shown by a few of them.
     assert l.horizon(l.cyclic(base_lr=0.1, max_lr=1.0, step_size_up=0.002)) <= 20
     assert l.horizon(l.cosine_restarts(max_lr=1.0, first_cycle_steps=0.1)) <= 20
+
+
+def test_an_unbounded_slope_allows_what_the_value_does_within_a_float32_steps_rounding():
+    # A 1-sqrt warmup (unbounded slope) before a cosine of period 2: float32 holds the
+    # step 2**24 + 2 but not the cosine's own clock 2**24 + 1, which lands on 2**24, at
+    # the other end of the cosine. The allowance was the move to the window's two ends
+    # alone, both a whole period away, so 0.
+    pytest.importorskip("jax", reason="jax is not installed; CI installs it")
+    cosine = l.cosine_decay(initial_lr=1.0, decay_steps=1, final_lr=10.0, periodic=True)
+    schedule = l.warmup(schedule=cosine, steps=1, start_lr=0.0, shape="1-sqrt", prefix=True)
+    assert schedule.max_slope == math.inf
+    lt.check_backends_agree(schedule, [0.0, 0.25, 3.0, 2.0**24 + 2.0], frameworks=("numpy", "jax"))
