@@ -228,7 +228,9 @@ class OneOf(Param):
         if not isinstance(value, str) or value not in self.options:
             allowed = ", ".join(repr(o) for o in self.options)
             raise ValueError(f"{name} must be one of {allowed}; got {value!r}")
-        return value
+        # A str subclass (NumPy's str_, an enum's str mixin) is stored as the plain name:
+        # its repr would not read back, and torch's weights_only loading refuses it.
+        return str.__str__(value)
 
     def describe(self) -> str:
         return "one of " + ", ".join(repr(o) for o in self.options)
@@ -240,9 +242,11 @@ class Flag(Param):
     __slots__ = ()
 
     def check(self, name: str, value: Any, known: dict[str, Any]) -> bool:
-        if not isinstance(value, bool):
-            raise TypeError(f"{name} must be True or False; got {type(value).__name__} {value!r}")
-        return value
+        if isinstance(value, bool):
+            return value
+        if type(value).__name__ == "bool" and getattr(value, "shape", None) == ():
+            return bool(value)  # NumPy's bool (numpy.True_), stored as Python's
+        raise TypeError(f"{name} must be True or False; got {type(value).__name__} {value!r}")
 
     def describe(self) -> str:
         return "True or False"

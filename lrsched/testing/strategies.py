@@ -138,12 +138,15 @@ def _intervals(kind: Interval, known: dict[str, Any]) -> Any:
 
 @draws_kind(OneOf)
 def _names(kind: OneOf, known: dict[str, Any]) -> Any:
-    return _st().sampled_from(kind.options)
+    # NumPy's str_ too (a name read from an array or a config loaded by NumPy).
+    st = _st()
+    return st.sampled_from(kind.options).flatmap(lambda name: st.sampled_from([name, np.str_(name)]))
 
 
 @draws_kind(Flag)
 def _flags(kind: Flag, known: dict[str, Any]) -> Any:
-    return _st().booleans()
+    st = _st()
+    return st.booleans().flatmap(lambda flag: st.sampled_from([flag, np.bool_(flag)]))
 
 
 @draws_kind(Count)
