@@ -12,10 +12,16 @@
 - `lrsched find module:function`: the LR range test (torch) on the model a factory builds.
 - `lrsched --version`: the version of lrsched.
 
+A plot's `-o` file has the format of its ending (any matplotlib writes: .png, .pdf, .svg,
+...); a name with no ending gets `.png` added, as matplotlib's `savefig` does, and the
+command prints the name it wrote.
+
 A bad argument is a usage error — one line on stderr naming the option, the value given and
 what it accepts, exit status 2 — found before any work: before a factory is imported, a
-range test trains or a plot is drawn. The checks are the library's own (the parameter
-declarations of `lrsched.params`, the range test's settings checks), not a copy of them.
+range test trains or a plot is drawn (an `-o` ending matplotlib cannot write, too). A key
+given twice in a schedule's text is refused, not the last one kept. The checks are the
+library's own (the parameter declarations of `lrsched.params`, the range test's settings
+checks), not a copy of them.
 """
 
 from __future__ import annotations
@@ -56,13 +62,23 @@ def number_text(text: str) -> int | float:
 
 def numbers_text(text: str) -> list[int | float]:
     """A comma-separated list of numbers ("10,20,30.5")."""
-    return [number_text(part) for part in text.split(",") if part.strip()]
+    values = []
+    for part in text.split(","):
+        if part.strip():
+            try:
+                values.append(number(part))
+            except argparse.ArgumentTypeError:
+                expected = "expected numbers separated by commas"
+                raise argparse.ArgumentTypeError(f"{expected}; {part.strip()!r} in {text!r} is not a number") from None
+    return values
 
 
-def flag_text(text: str) -> bool:
-    """true or false, in any case."""
-    if text.lower() not in ("true", "false"):
-        raise ValueError(f"expected true or false; got {text!r}")
+def flag_text(text: Any) -> bool:
+    """true or false, in any case (a bool, Python's or NumPy's, is itself)."""
+    if isinstance(text, bool) or (type(text).__name__ == "bool" and getattr(text, "shape", None) == ()):
+        return bool(text)
+    if not isinstance(text, str) or text.lower() not in ("true", "false"):
+        raise argparse.ArgumentTypeError(f"expected true or false; got {text!r}")
     return text.lower() == "true"
 
 
@@ -72,14 +88,31 @@ def number(text: str) -> int | float:
     try:
         return int(text)  # exact: a float would round an int beyond 2**53
     except ValueError:
+        pass
+    try:
         return number_text(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number (as 3, 0.5, 1e-3 or inf); got {text!r}") from None
 
 
 def count(text: str) -> int | float:
-    """A count as written: a float with a whole value ("1e3") is that int; any other
-    number is kept for the checks to refuse by name."""
-    value = number(text)
+    """A count as written: a float with a whole value ("2.0", "1e3") is that int; any
+    other number ("2.5", "nan") is kept for the checks to refuse by name."""
+    try:
+        value = number(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"expected a whole number (as 3); got {text!r}") from None
     return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def optional_count(text: str) -> int | float | None:
+    """A count, or "none" (in any case) for None: a count parameter that takes None (no limit)."""
+    if text.strip().lower() == "none":
+        return None
+    try:
+        return count(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"expected a whole number (as 3) or None; got {text!r}") from None
 
 
 def _checked(parser: argparse.ArgumentParser, option: str, check: Callable[[], Any]) -> Any:
@@ -96,8 +129,9 @@ def _named(parser: argparse.ArgumentParser, option: str, value: Any, param: Coun
 
 
 def _option_of(error: Exception, names: list[str]) -> str | None:
-    """The option (`--end-lr`) of the parameter (`end_lr`) that a library message starts with."""
-    first = str(error).split(" ", 1)[0]
+    """The option (`--end-lr`) of the parameter (`end_lr`, or an item of it: `milestones[1]`)
+    that a library message starts with."""
+    first = str(error).split(" ", 1)[0].split("[", 1)[0]
     return f"--{first.replace('_', '-')}" if first in names else None
 
 
@@ -112,6 +146,34 @@ def _output_path(parser: argparse.ArgumentParser, option: str, path: str | None)
         parser.error(f"argument {option}: the folder {str(folder)!r} does not exist; got {path!r}")
     if not os.access(folder, os.W_OK):
         parser.error(f"argument {option}: the folder {str(folder)!r} is not writable; got {path!r}")
+
+
+def _figure_path(parser: argparse.ArgumentParser, option: str, path: str) -> str:
+    """The file a plot saved to `path` is: matplotlib's format is the file name's ending,
+    and a name with none gets the default format's (`savefig.format`, png) added, as
+    matplotlib's `savefig` does. An ending matplotlib does not write is a usage error now,
+    before the work. Without matplotlib there is no plot: `path` as given."""
+    _output_path(parser, option, path)
+    try:
+        import matplotlib
+        from matplotlib.figure import Figure
+    except ImportError:
+        return path
+    ending = os.path.splitext(path)[1][1:]
+    if not ending:
+        path = f"{path.rstrip('.')}.{matplotlib.rcParams['savefig.format']}"
+        ending = os.path.splitext(path)[1][1:]
+        _output_path(parser, option, path)
+    formats = sorted(Figure().canvas.get_supported_filetypes())
+    if ending.lower() not in formats:
+        parser.error(
+            f"argument {option}: matplotlib cannot write {path!r}: the ending {'.' + ending!r} is not a format "
+            f"it writes; end the name with one of {', '.join('.' + f for f in formats)}"
+        )
+    return path
+
+
+_FORMATS_HELP = "its ending is the format: .png, .pdf, .svg, ... (none: .png is added)"
 
 
 def _value_text(text: str) -> Any:
@@ -140,14 +202,31 @@ def _split(text: str) -> list[str]:
     return [p for p in [*parts, current] if p.strip()]
 
 
+def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose keys are all different: a repeated key is refused, not the last kept."""
+    obj: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in obj:
+            raise ValueError(f"the key {key!r} is given twice in one object")
+        obj[key] = value
+    return obj
+
+
+def _json_config(text: str) -> Any:
+    """A JSON config, a repeated key in an object refused."""
+    return json.loads(text, object_pairs_hook=_json_object)
+
+
 def schedule_text(text: str) -> Schedule:
-    """A schedule from `NAME:key=value,...` or from a JSON config."""
+    """A schedule from `NAME:key=value,...` or from a JSON config; a key given twice is refused."""
     text = text.strip()
     if text.startswith("{"):
         try:
-            loaded = json.loads(text)
+            loaded = _json_config(text)
         except json.JSONDecodeError as error:
             raise ValueError(f"{text!r} is not JSON: {error}") from None
+        except ValueError as error:
+            raise ValueError(f"{error}: {text!r}") from None
         return from_config(loaded)
     name, _, rest = text.partition(":")
     config: dict[str, Any] = {"policy": name.strip()}
@@ -155,7 +234,12 @@ def schedule_text(text: str) -> Schedule:
         key, equals, value = pair.partition("=")
         if not equals:
             raise ValueError(f"expected key=value in {text!r}; got {pair!r}")
-        config[key.strip()] = _value_text(value)
+        key = key.strip()
+        if key == "policy":
+            raise ValueError(f"the key 'policy' is given twice in {text!r}: the name before ':' is the policy")
+        if key in config:
+            raise ValueError(f"the key {key!r} is given twice in {text!r}")
+        config[key] = _value_text(value)
     return from_config(config)
 
 
@@ -189,9 +273,9 @@ def _add_option(parser: argparse.ArgumentParser, item: Declared, doc: str) -> No
     elif isinstance(param, Flag):
         kwargs.update(type=flag_text, choices=[True, False], metavar="{true,false}")
     elif isinstance(param, Count):
-        kwargs.update(type=int)
+        kwargs.update(type=optional_count if param.optional else count)
     elif isinstance(param, Interval):
-        kwargs.update(type=number_text)
+        kwargs.update(type=number)
     else:
         kwargs.update(type=_value_text)
     parser.add_argument(option, **kwargs)
@@ -207,7 +291,7 @@ def _policy_parser(commands: Any, cls: type[Schedule]) -> None:
 
 
 def _output_options(parser: argparse.ArgumentParser, *, steps_alias: bool = True) -> None:
-    parser.add_argument("-o", "--output", default=None, help="PNG path (default POLICY.png)")
+    parser.add_argument("-o", "--output", default=None, help=f"the plot's file (default POLICY.png); {_FORMATS_HELP}")
     parser.add_argument(
         "--table",
         type=count,
@@ -232,8 +316,8 @@ def _plot(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         args.table = _named(parser, "--table", args.table, Count(low=0))
     if args.until is not None:
         args.until = _named(parser, "--until", args.until, Interval(gt=0.0))
-    if args.table is None:
-        _output_path(parser, "-o/--output", args.output)
+    if args.table is None and args.output is not None:
+        args.output = _figure_path(parser, "-o/--output", args.output)
     options = {
         k: v
         for k, v in vars(args).items()
@@ -242,9 +326,11 @@ def _plot(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     try:
         if args.policy == "config":
             try:
-                config = json.loads(args.config)
+                config = _json_config(args.config)
             except json.JSONDecodeError as error:
                 raise ValueError(f"the config is not JSON ({error}): {args.config!r}") from None
+            except ValueError as error:
+                raise ValueError(f"{error}: {args.config!r}") from None
             schedule = from_config(config)
         else:
             cls = Schedule._registry[args.policy]
@@ -300,7 +386,7 @@ def _find(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if not module_name or not function_name:
         parser.error(f"factory must be module:function; got {args.factory!r}")
     _check_sweep(parser, args)
-    _output_path(parser, "-o/--output", args.output)
+    args.output = _figure_path(parser, "-o/--output", args.output)
     _output_path(parser, "--json", args.json)
     if "" not in sys.path and os.getcwd() not in sys.path:
         # The `lrsched` command (unlike `python -m lrsched`) starts without the current
@@ -342,7 +428,7 @@ def main(argv: list[str] | None = None) -> int:
         "preview", help="print and plot the policies with their sources' numbers (the default)"
     )
     preview.add_argument("--steps", type=count, nargs="+", default=[0, 10, 20, 41, 60, 82, 90, 95, 120])
-    preview.add_argument("-o", "--output", default="lrsched-preview.png", help="PNG path for the plot")
+    preview.add_argument("-o", "--output", default="lrsched-preview.png", help=f"the plot's file; {_FORMATS_HELP}")
     demo_args = commands.add_parser("demo", help="range test + five training arms on scikit-learn's digits")
     demo_args.add_argument("--epochs", type=count, default=20, help="training epochs per arm, >= 1 (default 20)")
     demo_args.add_argument("--seeds", type=count, default=3, help="seeds per arm, >= 1 (default 3)")
@@ -365,7 +451,7 @@ def main(argv: list[str] | None = None) -> int:
         "--end-lr", type=number, default=10.0, help="the sweep's last LR, above --start-lr (default 10)"
     )
     find_args.add_argument("--num-steps", type=count, default=100, help="optimizer steps, >= 2 (default 100)")
-    find_args.add_argument("-o", "--output", default="lrsched-range-test.png", help="PNG path for the plot")
+    find_args.add_argument("-o", "--output", default="lrsched-range-test.png", help=f"the plot's file; {_FORMATS_HELP}")
     find_args.add_argument("--json", default=None, help="also write the recorded curve as JSON here")
     plot_args = commands.add_parser("plot", help="plot (or tabulate) any policy")
     policies = plot_args.add_subparsers(dest="policy", required=True)
@@ -394,7 +480,7 @@ def main(argv: list[str] | None = None) -> int:
         return _find(find_args, args)
 
     steps = [_named(preview, "--steps", step, Count(low=0)) for step in args.steps]
-    _output_path(preview, "-o/--output", args.output)
+    args.output = _figure_path(preview, "-o/--output", args.output)
     from lrsched import preview as seeds
 
     seeds.table(steps, sys.stdout)

@@ -124,6 +124,147 @@ def test_an_output_into_a_missing_folder_is_a_usage_error_before_drawing(argv, t
     assert "-o/--output" in line and str(tmp_path) in line
 
 
+def _formats():
+    """The endings matplotlib's savefig writes."""
+    pytest.importorskip("matplotlib", reason="matplotlib is not installed; CI installs it")
+    from matplotlib.figure import Figure
+
+    return sorted(Figure().canvas.get_supported_filetypes())
+
+
+@pytest.mark.parametrize("name", ["lr.csv", "lr.txt", "run_lr0.1"])
+@pytest.mark.parametrize("command", [CONSTANT, ["preview"], ["find", "{factory}"]])
+def test_an_output_format_matplotlib_cannot_write_is_a_usage_error_before_the_work(
+    command, name, probe, tmp_path, capsys, monkeypatch
+):
+    import lrsched.plotting
+    import lrsched.preview
+
+    formats = _formats()
+    factory, module = probe
+    monkeypatch.setattr(lrsched.plotting, "plot", lambda *a, **k: pytest.fail("drew before checking the format"))
+    monkeypatch.setattr(lrsched.preview, "plot", lambda *a, **k: pytest.fail("drew before checking the format"))
+    target = tmp_path / name
+    line = _usage_error([*(a.format(factory=factory) for a in command), "-o", str(target)], capsys)
+    assert "argument -o/--output:" in line and repr(str(target)) in line
+    assert all(f".{f}" in line for f in formats)  # what it accepts: matplotlib's own list
+    assert module not in sys.modules and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", ["lr", "lr."])
+def test_an_output_without_an_ending_is_a_png_and_the_command_says_so(name, tmp_path, capsys):
+    _formats()
+    import matplotlib
+
+    matplotlib.use("Agg")
+    assert main([*CONSTANT, "-o", str(tmp_path / name)]) == 0
+    assert [p.name for p in tmp_path.iterdir()] == ["lr.png"]  # as matplotlib's savefig names it
+    assert capsys.readouterr().out == f"plot saved to {tmp_path / 'lr.png'}\n"
+
+
+def test_preview_reports_the_file_it_writes(tmp_path, capsys, monkeypatch):
+    _formats()
+    import lrsched.preview
+
+    written = []
+    monkeypatch.setattr(lrsched.preview, "plot", lambda path: written.append(path) or True)
+    assert main(["preview", "--steps", "0", "-o", str(tmp_path / "shapes")]) == 0
+    assert written == [str(tmp_path / "shapes.png")]
+    assert capsys.readouterr().out.endswith(f"plot saved to {tmp_path / 'shapes.png'}\n")
+
+
+@pytest.mark.parametrize(
+    "argv, option, says",
+    [
+        (["plot", "multi_step", "--initial-lr", "0.1", "--milestones", "10,x"], "--milestones", "'x'"),
+        (["plot", "multi_step", "--initial-lr", "0.1", "--milestones", "10,-1"], "--milestones", "got -1"),
+        ([*CONSTANT, "--momentum", "0.85,high"], "--momentum", "'high'"),
+        (
+            ["plot", "cosine_decay", "--initial-lr", "0.1", "--decay-steps", "9", "--periodic", "yes"],
+            "--periodic",
+            "true or false",
+        ),
+        (["plot", "cosine_decay", "--initial-lr", "x", "--decay-steps", "9"], "--initial-lr", "expected a number"),
+        (["preview", "--steps", "0", "x"], "--steps", "expected a whole number"),
+        (["find", "m:f", "--num-steps", "many"], "--num-steps", "expected a whole number"),
+    ],
+)
+def test_an_unreadable_value_is_a_usage_error_in_the_users_words(argv, option, says, capsys):
+    line = _usage_error([*argv, "--table", "2"] if argv[0] == "plot" else argv, capsys)
+    assert f"argument {option}:" in line and says in line
+    assert "_text" not in line and "invalid" not in line  # no names from inside the command
+
+
+def _restarts(*options):
+    return ["plot", "restarts", "--decay", "cosine_decay:initial_lr=0.1,decay_steps=10", *options, "--table", "40"]
+
+
+@pytest.mark.parametrize(
+    "written, same_as", [("2.0", ["--cycles", "2"]), ("2e0", ["--cycles", "2"]), ("None", []), ("none", [])]
+)
+def test_a_count_option_takes_a_whole_number_written_as_a_float(written, same_as, capsys):
+    # A whole float is that count; None (no limit, as --cycles documents) is its default.
+    assert main(_restarts(*same_as)) == 0
+    table = capsys.readouterr().out
+    assert main(_restarts("--cycles", written)) == 0
+    assert capsys.readouterr().out == table
+
+
+@pytest.mark.parametrize("written", ["2.5", "0", "nan", "two"])
+def test_a_count_option_refuses_what_is_not_a_whole_number(written, capsys):
+    line = _usage_error(_restarts("--cycles", written), capsys)
+    assert "argument --cycles:" in line and written in line and "invalid" not in line
+
+
+@pytest.mark.parametrize(
+    "argv, key",
+    [
+        (["plot", "warmup", "--schedule", "cosine_decay:initial_lr=0.1,initial_lr=0.2,decay_steps=10"], "initial_lr"),
+        (["plot", "warmup", "--schedule", "constant:lr=0.1,lr=0.1"], "lr"),
+        (["plot", "warmup", "--schedule", "cosine_decay:policy=constant,initial_lr=0.1,decay_steps=10"], "policy"),
+        (["plot", "warmup", "--schedule", '{"policy": "constant", "lr": 0.1, "lr": 0.2}'], "lr"),
+        (["plot", "config", '{"policy": "constant", "lr": 0.1, "lr": 0.2}'], "lr"),
+        (
+            [
+                "plot",
+                "config",
+                '{"policy": "warmup", "steps": 5, "steps": 6, "schedule": {"policy": "constant", "lr": 0.1}}',
+            ],
+            "steps",
+        ),
+        (
+            [
+                "plot",
+                "config",
+                '{"policy": "warmup", "steps": 5, "schedule": {"policy": "constant", "lr": 0.1, "lr": 0.3}}',
+            ],
+            "lr",
+        ),
+    ],
+)
+def test_a_key_given_twice_in_a_schedule_is_a_usage_error(argv, key, capsys):
+    if argv[1] == "warmup":
+        argv = [*argv, "--steps", "5"]
+    line = _usage_error([*argv, "--table", "3"], capsys)
+    assert repr(key) in line
+    if argv[1] == "warmup":
+        assert "argument --schedule:" in line
+
+
+def test_a_flag_given_as_a_bool_is_that_bool():
+    import argparse
+
+    import numpy as np
+
+    from lrsched.__main__ import flag_text
+
+    assert flag_text(np.True_) is True and flag_text(np.False_) is False and flag_text(True) is True
+    assert flag_text("TRUE") is True and flag_text("false") is False
+    for other in (np.float64(1.0), 1, None):
+        with pytest.raises(argparse.ArgumentTypeError, match="expected true or false"):
+            flag_text(other)
+
+
 # -- preview and demo ------------------------------------------------------------------------
 @settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(step=_not_count(0))
