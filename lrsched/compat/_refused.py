@@ -36,6 +36,23 @@ REFUSED: dict[tuple[str, str], str] = {
         "named decay shapes"
     ),
     ("timm", "noise_range_t"): "a random LR noise is not a pure function of the step",
+    ("timm", "warmup_t"): (
+        "warmup_t < 0 with the warmup as a prefix (warmup_prefix=True; WSDLRScheduler's always is) runs the "
+        "schedule that many steps ahead: " + _AHEAD
+    ),
+    ("timm", "warmup_lr_init"): "warmup_lr_init < 0 starts the warmup at an LR below 0: an LR is >= 0",
+    ("timm.PolyLRScheduler", "power"): (
+        "power < 0 raises the steps left to a negative power: the LR grows without bound toward the end of each "
+        "cycle whose peak is not lr_min"
+    ),
+    ("timm.TanhLRScheduler", "lb"): (
+        "lb below -20: lrsched's tanh_decay takes its bounds within +-20 (where tanh is not yet +-1 in float64), "
+        "and moving a bound changes the whole curve"
+    ),
+    ("timm.TanhLRScheduler", "ub"): (
+        "ub above 20: lrsched's tanh_decay takes its bounds within +-20 (where tanh is not yet +-1 in float64), "
+        "and moving a bound changes the whole curve"
+    ),
     ("transformers.get_scheduler", "name"): (
         "reduce_lr_on_plateau and greedy follow a metric, not the step: they are not schedules"
     ),
@@ -57,10 +74,6 @@ REFUSED: dict[tuple[str, str], str] = {
         "lr_min above lr makes each tanh cycle rise; lrsched's tanh_decay falls only (final_lr <= initial_lr)"
     ),
     ("timm.StepLRScheduler", "decay_rate"): "decay_rate > 1 grows the LR without bound",
-    ("timm.WSDLRScheduler", "decay_t"): (
-        "decay_t above t_initial starts the decay part-way along its curve at the end of the warmup: lrsched "
-        "has no time shift to express that"
-    ),
     ("transformers.get_scheduler", "num_training_steps"): (
         "warmup_stable_decay with num_training_steps below num_warmup_steps + num_decay_steps starts the decay "
         "part-way along its curve: lrsched has no time shift to express that"

@@ -22,7 +22,7 @@ from lrsched.decay import constant
 from lrsched.polynomial import polynomial
 from lrsched.restarts import is_restartable, restarts
 from lrsched.tanh import tanh_decay
-from lrsched.wsd import warmup_stable_decay
+from lrsched.wsd import COOLDOWNS, warmup_stable_decay
 
 __all__ = [
     "CosineLRScheduler",
@@ -34,6 +34,10 @@ __all__ = [
 ]
 
 
+#: The tanh's bounds lrsched's tanh_decay takes: lower and upper within +-TANH_LIMIT.
+TANH_LIMIT = 20.0
+
+
 def _plain(noise_range_t: Any) -> None:
     if noise_range_t is not None:
         raise RefusedError("timm", "noise_range_t", noise_range_t)
@@ -41,7 +45,27 @@ def _plain(noise_range_t: Any) -> None:
 
 def _warmup(schedule: Schedule, end_lr: float, warmup_t: float, warmup_lr_init: float, warmup_prefix: bool) -> Schedule:
     # timm ramps linearly from warmup_lr_init to the base LR: lr_init + t * (lr - lr_init) / warmup_t.
+    _refuse_warmup(warmup_t, warmup_lr_init, warmup_prefix, " (warmup_prefix=True)")
+    if warmup_t < 0:  # no step lies before it: no warmup
+        return schedule
     return warmup(schedule=schedule, steps=warmup_t, start_lr=warmup_lr_init, prefix=warmup_prefix, end_lr=end_lr)
+
+
+def _refuse_warmup(warmup_t: float, warmup_lr_init: float, warmup_prefix: bool, detail: str = "") -> None:
+    """A warmup timm accepts that has no lrsched equal: a negative prefix (a time shift),
+    or a ramp from a negative LR."""
+    if warmup_t < 0 and warmup_prefix:
+        raise RefusedError("timm", "warmup_t", warmup_t, detail)
+    if warmup_t > 0 and warmup_lr_init < 0:
+        raise RefusedError("timm", "warmup_lr_init", warmup_lr_init, f" (warmup_t={warmup_t!r})")
+
+
+def _check_cycle_args(function: str, t_initial: float, lr_min: float) -> None:
+    """timm's own checks (it asserts them), by its argument names."""
+    if not t_initial > 0:
+        raise bad(function, "t_initial", t_initial, "in (0, inf)")
+    if not lr_min >= 0:
+        raise bad(function, "lr_min", lr_min, "in [0, inf)")
 
 
 def _refuse_rising_cycles(function: str, lr: float, lr_min: float, cycle_decay: float, cycle_limit: int) -> None:
@@ -70,13 +94,13 @@ def _cycles(
     (cycle_mul < 1) are laid out one by one, `make(peak, length)` each, until they are
     shorter than 1e-6 step (timm's cycles end at t_initial / (1 - cycle_mul), where its
     `log` fails)."""
-    if cycle_limit == 0:
+    if cycle_limit <= 0:
         return constant(lr=lr_min)  # timm's first cycle is already past its limit
     if cycle_limit == 1 and holds:
         return decay
     first = float(getattr(decay, "decay_steps", 0.0)) or t_initial
-    if cycle_decay == 0.0:
-        # every later cycle's peak is 0: at lr_min = 0 (the callers refuse more), 0 throughout
+    if cycle_decay == 0.0 and (lr_min == 0.0 or cycle_limit == 1):
+        # every later cycle's peak is 0: at lr_min = 0 (decays' callers refuse more), 0 throughout
         return join(schedules=[decay, constant(lr=lr_min)], boundaries=[first])
     if cycle_mul >= 1.0 and is_restartable(decay):
         return restarts(decay=decay, cycle_mult=cycle_mul, peak_decay=cycle_decay, scales="peak", cycles=cycle_limit)
@@ -141,17 +165,44 @@ def PolyLRScheduler(
     noise_range_t: Any = None,
     k_decay: float = 1.0,
 ) -> Schedule:
-    """`timm.scheduler.PolyLRScheduler`, its restarts too."""
+    """`timm.scheduler.PolyLRScheduler`, its restarts too. With power=0 each cycle holds
+    its peak (lr * cycle_decay**i) and then lr_min follows; with k_decay=0 (and a power
+    above 0) the LR is lr_min after the warmup."""
+    function = "timm.PolyLRScheduler"
     _plain(noise_range_t)
-    _refuse_rising_cycles("timm.PolyLRScheduler", lr, lr_min, cycle_decay, cycle_limit)
+    _check_cycle_args(function, t_initial, lr_min)
+    if k_decay < 0:
+        raise bad(function, "k_decay", k_decay, "in [0, inf) (timm raises 0 to a negative power at each cycle's start)")
+    if power < 0 and cycle_limit > 0 and (lr != lr_min or (cycle_decay != 1.0 and cycle_limit > 1)):
+        raise RefusedError(function, "power", power, f" (lr={lr!r}, lr_min={lr_min!r})")
+    if power == 0.0:
+        cycles = _held_cycles(lr, t_initial, lr_min, cycle_mul, cycle_decay, cycle_limit)
+    elif k_decay == 0.0:
+        cycles = constant(lr=lr_min)  # the decay's clock stands at its end: every cycle at lr_min
+    else:
+        _refuse_rising_cycles(function, lr, lr_min, cycle_decay, cycle_limit)
 
-    def make(peak: float, length: float) -> Schedule:
-        if peak == lr_min:
-            return constant(lr=lr_min)
-        return polynomial(initial_lr=peak, decay_steps=length, final_lr=lr_min, power=power, k_decay=k_decay)
+        def make(peak: float, length: float) -> Schedule:
+            if peak == lr_min:
+                return constant(lr=lr_min)
+            return polynomial(initial_lr=peak, decay_steps=length, final_lr=lr_min, power=power, k_decay=k_decay)
 
-    cycles = _cycles(make(lr, t_initial), lr_min, cycle_mul, cycle_decay, cycle_limit, True, make, lr, t_initial)
+        cycles = _cycles(make(lr, t_initial), lr_min, cycle_mul, cycle_decay, cycle_limit, True, make, lr, t_initial)
     return _warmup(cycles, lr, warmup_t, warmup_lr_init, warmup_prefix)
+
+
+def _held_cycles(
+    lr: float, t_initial: float, lr_min: float, cycle_mul: float, cycle_decay: float, cycle_limit: int
+) -> Schedule:
+    """timm's cycles of power 0: cycle i holds lr * cycle_decay**i throughout, then lr_min."""
+    if cycle_mul == 1.0 and 0.0 <= cycle_decay <= 1.0 and cycle_limit > 0:
+        held = staircase(lr, cycle_decay, t_initial, 0)
+        return join(schedules=[held, constant(lr=lr_min)], boundaries=[cycle_limit * t_initial])
+
+    def hold(peak: float, length: float) -> Schedule:
+        return constant(lr=peak)
+
+    return _cycles(constant(lr=lr), lr_min, cycle_mul, cycle_decay, cycle_limit, False, hold, lr, t_initial)
 
 
 def TanhLRScheduler(
@@ -171,15 +222,27 @@ def TanhLRScheduler(
 ) -> Schedule:
     """`timm.scheduler.TanhLRScheduler`, its restarts too: each cycle the tanh, and after
     the last exactly `lr_min` (timm drops the tanh's last 0.25% there). Its warmup on
-    the schedule's own clock ends at the schedule's value there."""
+    the schedule's own clock ends at the schedule's value there. timm's bounds lb < ub
+    are taken within +-20."""
+    function = "timm.TanhLRScheduler"
     _plain(noise_range_t)
+    _check_cycle_args(function, t_initial, lr_min)
+    if not lb < ub:
+        raise bad(function, "ub", ub, f"above lb={lb!r}")
+    for name, value in (("cycle_limit", cycle_limit), ("warmup_t", warmup_t), ("warmup_lr_init", warmup_lr_init)):
+        if not value >= 0:
+            raise bad(function, name, value, "in [0, inf)")
+    if not lb >= -TANH_LIMIT:
+        raise RefusedError(function, "lb", lb)
+    if not ub <= TANH_LIMIT:
+        raise RefusedError(function, "ub", ub)
     if lr == 0.0 and lr_min == 0.0:  # 0 after the warmup (from warmup_lr_init down to 0)
         return _warmup(constant(lr=0.0), 0.0, warmup_t, warmup_lr_init, warmup_prefix)
     if lr_min > lr:
-        raise RefusedError("timm.TanhLRScheduler", "lr_min", lr_min, f" (lr={lr!r})")
+        raise RefusedError(function, "lr_min", lr_min, f" (lr={lr!r})")
     last = min(cycle_limit, MAX_CYCLES) - 1
     if (cycle_mul < 1.0 or cycle_decay == 0.0) and last > 0 and lr * min(cycle_decay**last, 1.0) < lr_min:
-        raise RefusedError("timm.TanhLRScheduler", "cycle_decay", cycle_decay, f" (lr_min={lr_min!r})")
+        raise RefusedError(function, "cycle_decay", cycle_decay, f" (lr_min={lr_min!r})")
 
     def make(peak: float, length: float) -> Schedule:
         return tanh_decay(initial_lr=peak, decay_steps=length, final_lr=lr_min, lower=lb, upper=ub)
@@ -259,14 +322,16 @@ def WSDLRScheduler(
     """`timm.scheduler.WSDLRScheduler`, its stable functions too ('rsqrt': stable_power 0.5).
     Its warmup is a prefix: the schedule lasts warmup_t + t_initial. A callable decay_fn
     is an arbitrary Python function: it has no frozen, configurable equal."""
+    function = "timm.WSDLRScheduler"
     _plain(noise_range_t)
     if not isinstance(decay_fn, str):
-        raise RefusedCallableError("timm.WSDLRScheduler", "decay_fn", decay_fn)
-    if stable_fn not in ("constant", "rsqrt", "power"):
-        raise bad("timm.WSDLRScheduler", "stable_fn", stable_fn, "one of 'constant', 'rsqrt', 'power'")
+        raise RefusedCallableError(function, "decay_fn", decay_fn)
+    _check_wsd_args(t_initial, decay_t, lr_min, stable_fn, decay_fn, decay_power, decay_ratio, stable_power)
+    if stable_fn != "constant" and not (warmup_t if stable_timescale is None else stable_timescale) > 0:
+        allowed = f"in (0, inf) for stable_fn={stable_fn!r} (it defaults to warmup_t={warmup_t!r})"
+        raise bad(function, "stable_timescale", stable_timescale, allowed)
+    _refuse_warmup(warmup_t, warmup_lr_init, True)
     stable_power = {"constant": 0.0, "rsqrt": 0.5}.get(stable_fn, stable_power)
-    if decay_t > t_initial:
-        raise RefusedError("timm.WSDLRScheduler", "decay_t", decay_t, f" (t_initial={t_initial!r})")
     timescale = (warmup_t if stable_timescale is None else stable_timescale) if stable_power > 0.0 else None
     if lr_min > lr or lr == 0.0:
         # timm holds every value at or above lr_min: after its warmup to lr, lr_min throughout
@@ -286,3 +351,33 @@ def WSDLRScheduler(
         stable_timescale=timescale,
     )
     return warmup(schedule=schedule, steps=warmup_t, start_lr=warmup_lr_init, end_lr=lr) if outside else schedule
+
+
+def _check_wsd_args(
+    t_initial: float,
+    decay_t: float,
+    lr_min: float,
+    stable_fn: str,
+    decay_fn: str,
+    decay_power: float,
+    decay_ratio: float,
+    stable_power: float,
+) -> None:
+    """`WSDLRScheduler`'s arguments as timm checks them (it raises on each), by its names."""
+    function = "timm.WSDLRScheduler"
+    if not t_initial > 0:
+        raise bad(function, "t_initial", t_initial, "in (0, inf)")
+    if not 0 < decay_t <= t_initial:
+        raise bad(function, "decay_t", decay_t, f"in (0, t_initial] (t_initial={t_initial!r})")
+    if not lr_min >= 0:
+        raise bad(function, "lr_min", lr_min, "in [0, inf)")
+    if stable_fn not in ("constant", "rsqrt", "power"):
+        raise bad(function, "stable_fn", stable_fn, "one of 'constant', 'rsqrt', 'power'")
+    if decay_fn not in COOLDOWNS:
+        raise bad(function, "decay_fn", decay_fn, f"one of {', '.join(map(repr, COOLDOWNS))} or a callable")
+    if not 0 < decay_ratio < 1:
+        raise bad(function, "decay_ratio", decay_ratio, "in (0, 1)")
+    if not decay_power > 0:
+        raise bad(function, "decay_power", decay_power, "in (0, inf)")
+    if not stable_power > 0:
+        raise bad(function, "stable_power", stable_power, "in (0, inf) (timm checks it whatever stable_fn)")
