@@ -19,6 +19,12 @@ _RISING_CYCLES = (
     "a cycle whose peak is 0 below lr_min (lr=0, or cycle_decay=0 after the first cycle) rises from 0 to lr_min, "
     "and lrsched's decays start above 0"
 )
+_NEGATIVE_PEAKS = "cycle_decay < 0 puts every other cycle's peak (lr * cycle_decay**i) below 0: an LR is >= 0"
+_K_DECAY = (
+    "k_decay < 0 with one cycle, which starts inside a warmup that is no prefix (so timm never reaches its 0 to "
+    "the power k_decay): the decay's clock (t / t_initial)**k_decay then runs from above 1 down to 1, past the "
+    "decay's end, which lrsched's k_decay (> 0) has no equal for"
+)
 
 #: Every configuration a peer accepts that compat refuses, by (function, peer parameter): why.
 REFUSED: dict[tuple[str, str], str] = {
@@ -73,7 +79,19 @@ REFUSED: dict[tuple[str, str], str] = {
     ("timm.TanhLRScheduler", "lr_min"): (
         "lr_min above lr makes each tanh cycle rise; lrsched's tanh_decay falls only (final_lr <= initial_lr)"
     ),
-    ("timm.StepLRScheduler", "decay_rate"): "decay_rate > 1 grows the LR without bound",
+    ("timm.StepLRScheduler", "decay_rate"): (
+        "decay_rate > 1 grows the LR without bound, and decay_rate < 0 makes every other stair's LR negative: an "
+        "LR is >= 0"
+    ),
+    ("timm.StepLRScheduler", "decay_t"): (
+        "decay_t < 0 counts its stairs down (t // decay_t is -1 just after step 0): the LR then grows for a "
+        "decay_rate below 1, or drops just after each multiple of -decay_t instead of at it for one above 1, "
+        "which lrsched's stairs (they change at the multiple) have no equal for"
+    ),
+    ("timm.MultiStepLRScheduler", "decay_rate"): (
+        "decay_rate < 0 makes the LR negative after an odd number of milestones, and lrsched's milestone drops "
+        "take a factor >= 0"
+    ),
     ("transformers.get_scheduler", "num_training_steps"): (
         "warmup_stable_decay with num_training_steps below num_warmup_steps + num_decay_steps starts the decay "
         "part-way along its curve: lrsched has no time shift to express that"
@@ -89,7 +107,7 @@ REFUSED: dict[tuple[str, str], str] = {
     ("timm.TanhLRScheduler", "cycle_decay"): (
         "with cycle_mul < 1, a cycle_decay that brings a cycle's peak below lr_min: that cycle's tanh rises, and "
         "lrsched's tanh_decay falls only (for cycle_mul >= 1 its restarts rise there, as timm does; cycle_decay=0 "
-        "puts every later peak at 0 either way)"
+        "puts every later peak at 0 either way); " + _NEGATIVE_PEAKS
     ),
     ("transformers.get_scheduler", "min_lr_ratio"): (
         "warmup_stable_decay with min_lr_ratio > 1 and decay_type='1-sqrt': the cooldown then rises along "
@@ -156,8 +174,10 @@ REFUSED: dict[tuple[str, str], str] = {
     ("transformers.get_scheduler", "min_lr_rate"): "min_lr_rate < 0 takes the LR below 0 at the end of the cosine",
     ("timm.CosineLRScheduler", "lr"): _RISING_CYCLES,
     ("timm.PolyLRScheduler", "lr"): _RISING_CYCLES,
-    ("timm.CosineLRScheduler", "cycle_decay"): _RISING_CYCLES,
-    ("timm.PolyLRScheduler", "cycle_decay"): _RISING_CYCLES,
+    ("timm.CosineLRScheduler", "cycle_decay"): _RISING_CYCLES + "; " + _NEGATIVE_PEAKS,
+    ("timm.PolyLRScheduler", "cycle_decay"): _RISING_CYCLES + "; " + _NEGATIVE_PEAKS,
+    ("timm.CosineLRScheduler", "k_decay"): _K_DECAY,
+    ("timm.PolyLRScheduler", "k_decay"): _K_DECAY,
     ("torch.MultiStepLR", "milestones"): (
         "a milestone below 0 or not a whole number: torch's step count is a whole number from 0, so it never "
         "reaches it and its LR never drops there"

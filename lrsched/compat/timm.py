@@ -46,7 +46,7 @@ def _plain(noise_range_t: Any) -> None:
 def _warmup(schedule: Schedule, end_lr: float, warmup_t: float, warmup_lr_init: float, warmup_prefix: bool) -> Schedule:
     # timm ramps linearly from warmup_lr_init to the base LR: lr_init + t * (lr - lr_init) / warmup_t.
     _refuse_warmup(warmup_t, warmup_lr_init, warmup_prefix, " (warmup_prefix=True)")
-    if warmup_t < 0:  # no step lies before it: no warmup
+    if warmup_t <= 0:  # no step lies before it: no warmup, whatever warmup_lr_init
         return schedule
     return warmup(schedule=schedule, steps=warmup_t, start_lr=warmup_lr_init, prefix=warmup_prefix, end_lr=end_lr)
 
@@ -66,6 +66,30 @@ def _check_cycle_args(function: str, t_initial: float, lr_min: float) -> None:
         raise bad(function, "t_initial", t_initial, "in (0, inf)")
     if not lr_min >= 0:
         raise bad(function, "lr_min", lr_min, "in [0, inf)")
+
+
+def _check_cycle_mul(function: str, cycle_mul: float) -> None:
+    """timm finds the cycle index as a `log` to base cycle_mul, which fails at every step
+    after the warmup for cycle_mul <= 0 (before it looks at cycle_limit)."""
+    if not cycle_mul > 0:
+        raise bad(function, "cycle_mul", cycle_mul, "in (0, inf) (timm takes a logarithm to base cycle_mul)")
+
+
+def _check_k_decay(function: str, k_decay: float, cycle_limit: int, warmup_t: float, warmup_prefix: bool) -> None:
+    """timm raises each cycle's time into it, t**k_decay, which for k_decay < 0 fails at a
+    cycle's start (0 to a negative power). Its only cycle may start inside a warmup that
+    is no prefix: it then gives values, which lrsched's k_decay (> 0) has no equal for."""
+    if not k_decay < 0 or cycle_limit <= 0:
+        return
+    if cycle_limit <= 1 and warmup_t > 0 and not warmup_prefix:
+        raise RefusedError(function, "k_decay", k_decay, f" (warmup_t={warmup_t!r}, cycle_limit={cycle_limit!r})")
+    raise bad(function, "k_decay", k_decay, "in [0, inf) (timm raises 0 to a negative power at each cycle's start)")
+
+
+def _refuse_negative_peaks(function: str, lr: float, cycle_decay: float, cycle_limit: int) -> None:
+    """Cycle i's peak is lr * cycle_decay**i: below 0 for odd i when cycle_decay < 0."""
+    if cycle_decay < 0 and cycle_limit > 1 and lr > 0:
+        raise RefusedError(function, "cycle_decay", cycle_decay, f" (cycle_limit={cycle_limit!r})")
 
 
 def _refuse_rising_cycles(function: str, lr: float, lr_min: float, cycle_decay: float, cycle_limit: int) -> None:
@@ -104,7 +128,7 @@ def _cycles(
         return join(schedules=[decay, constant(lr=lr_min)], boundaries=[first])
     if cycle_mul >= 1.0 and is_restartable(decay):
         return restarts(decay=decay, cycle_mult=cycle_mul, peak_decay=cycle_decay, scales="peak", cycles=cycle_limit)
-    if make is None or not cycle_mul > 0.0:
+    if make is None or not cycle_mul > 0.0:  # the callers check cycle_mul first
         raise bad("timm", "cycle_mul", cycle_mul, "in (0, inf)")
     parts: list[Schedule] = []
     starts: list[float] = []
@@ -137,9 +161,18 @@ def CosineLRScheduler(
     """`timm.scheduler.CosineLRScheduler` on a group with LR `lr`, per epoch or per
     update alike: call the schedule with the epoch (fractional too) or the update count.
     Its cycle index comes from a float `log`, which can put a restart one step late for
-    a decimal cycle_mul; lrsched's restarts are exact."""
+    a decimal cycle_mul; lrsched's restarts are exact. With k_decay=0, or cycle_limit <= 0,
+    the LR is lr_min after the warmup."""
+    function = "timm.CosineLRScheduler"
     _plain(noise_range_t)
-    _refuse_rising_cycles("timm.CosineLRScheduler", lr, lr_min, cycle_decay, cycle_limit)
+    _check_cycle_args(function, t_initial, lr_min)
+    _check_cycle_mul(function, cycle_mul)
+    _check_k_decay(function, k_decay, cycle_limit, warmup_t, warmup_prefix)
+    if k_decay == 0.0 or cycle_limit <= 0:
+        # the cosine's clock stands at its end (t**0 / t_i**0 = 1), or no cycle runs
+        return _warmup(constant(lr=lr_min), lr, warmup_t, warmup_lr_init, warmup_prefix)
+    _refuse_negative_peaks(function, lr, cycle_decay, cycle_limit)
+    _refuse_rising_cycles(function, lr, lr_min, cycle_decay, cycle_limit)
 
     def make(peak: float, length: float) -> Schedule:
         if peak == lr_min:
@@ -171,15 +204,20 @@ def PolyLRScheduler(
     function = "timm.PolyLRScheduler"
     _plain(noise_range_t)
     _check_cycle_args(function, t_initial, lr_min)
-    if k_decay < 0:
-        raise bad(function, "k_decay", k_decay, "in [0, inf) (timm raises 0 to a negative power at each cycle's start)")
+    _check_cycle_mul(function, cycle_mul)
+    _check_k_decay(function, k_decay, cycle_limit, warmup_t, warmup_prefix)
     if power < 0 and cycle_limit > 0 and (lr != lr_min or (cycle_decay != 1.0 and cycle_limit > 1)):
         raise RefusedError(function, "power", power, f" (lr={lr!r}, lr_min={lr_min!r})")
-    if power == 0.0:
+    cycles: Schedule
+    if cycle_limit <= 0:
+        cycles = constant(lr=lr_min)  # no cycle runs
+    elif power == 0.0:
+        _refuse_negative_peaks(function, lr, cycle_decay, cycle_limit)
         cycles = _held_cycles(lr, t_initial, lr_min, cycle_mul, cycle_decay, cycle_limit)
     elif k_decay == 0.0:
         cycles = constant(lr=lr_min)  # the decay's clock stands at its end: every cycle at lr_min
     else:
+        _refuse_negative_peaks(function, lr, cycle_decay, cycle_limit)
         _refuse_rising_cycles(function, lr, lr_min, cycle_decay, cycle_limit)
 
         def make(peak: float, length: float) -> Schedule:
@@ -229,6 +267,7 @@ def TanhLRScheduler(
     _check_cycle_args(function, t_initial, lr_min)
     if not lb < ub:
         raise bad(function, "ub", ub, f"above lb={lb!r}")
+    _check_cycle_mul(function, cycle_mul)
     for name, value in (("cycle_limit", cycle_limit), ("warmup_t", warmup_t), ("warmup_lr_init", warmup_lr_init)):
         if not value >= 0:
             raise bad(function, name, value, "in [0, inf)")
@@ -240,6 +279,7 @@ def TanhLRScheduler(
         return _warmup(constant(lr=0.0), 0.0, warmup_t, warmup_lr_init, warmup_prefix)
     if lr_min > lr:
         raise RefusedError(function, "lr_min", lr_min, f" (lr={lr!r})")
+    _refuse_negative_peaks(function, lr, cycle_decay, cycle_limit)
     last = min(cycle_limit, MAX_CYCLES) - 1
     if (cycle_mul < 1.0 or cycle_decay == 0.0) and last > 0 and lr * min(cycle_decay**last, 1.0) < lr_min:
         raise RefusedError(function, "cycle_decay", cycle_decay, f" (lr_min={lr_min!r})")
@@ -254,12 +294,24 @@ def TanhLRScheduler(
 
 
 def _steps(lr: float, decay_t: float, decay_rate: float) -> Schedule:
-    if decay_rate > 1.0:
-        raise RefusedError("timm.StepLRScheduler", "decay_rate", decay_rate)
+    """lr * decay_rate**(t // decay_t), timm's stairs."""
+    function = "timm.StepLRScheduler"
+    if decay_t == 0:
+        raise bad(function, "decay_t", decay_t, "other than 0 (timm divides by it)")
+    if decay_t < 0:
+        # t // decay_t counts down from 0: -1 just after step 0, -2 just after -decay_t, ...
+        if decay_rate == 1.0:
+            return constant(lr=lr)
+        if decay_rate == 0.0:
+            allowed = "above 0 with decay_rate=0 (timm raises 0 to a negative power after step 0)"
+            raise bad(function, "decay_t", decay_t, allowed)
+        raise RefusedError(function, "decay_t", decay_t, f" (decay_rate={decay_rate!r})")
+    if decay_rate > 1.0 or decay_rate < 0.0:
+        raise RefusedError(function, "decay_rate", decay_rate)
     if not decay_rate >= 0.0:
-        raise bad("timm.StepLRScheduler", "decay_rate", decay_rate, "in [0, 1]")
+        raise bad(function, "decay_rate", decay_rate, "a number")
     if not decay_t > 0:
-        raise bad("timm.StepLRScheduler", "decay_t", decay_t, "in (0, inf) (timm divides by it)")
+        raise bad(function, "decay_t", decay_t, "a number")
     return staircase(lr, decay_rate, decay_t, 0)
 
 
@@ -296,9 +348,12 @@ def MultiStepLRScheduler(
 ) -> Schedule:
     """`timm.scheduler.MultiStepLRScheduler`: timm applies milestone m at t = m - 1 (its
     documented convention, one step before torch's MultiStepLR)."""
+    function = "timm.MultiStepLRScheduler"
     _plain(noise_range_t)
     if list(decay_t) != sorted(decay_t):
-        raise RefusedError("timm.MultiStepLRScheduler", "decay_t", list(decay_t))
+        raise RefusedError(function, "decay_t", list(decay_t))
+    if decay_rate < 0.0 and len(decay_t) > 0:
+        raise RefusedError(function, "decay_rate", decay_rate)
     steps_down = drops(lr, [m - 1 for m in decay_t], decay_rate, 0)
     return _warmup(steps_down, lr, warmup_t, warmup_lr_init, warmup_prefix)
 

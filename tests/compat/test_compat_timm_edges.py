@@ -1,8 +1,9 @@
 """compat.timm at the edges of timm's own domain (zero, equal, reversed, negative and
-out-of-range arguments of PolyLRScheduler, TanhLRScheduler and WSDLRScheduler), side by
-side with the real timm: where timm gives values, compat gives the same; where timm
-raises, compat raises a ValueError naming timm's argument; where compat has no equal,
-it refuses with a `RefusedError` naming timm's argument.
+out-of-range arguments of CosineLRScheduler, PolyLRScheduler, TanhLRScheduler,
+WSDLRScheduler, StepLRScheduler and MultiStepLRScheduler), side by side with the real
+timm: where timm gives values, compat gives the same; where timm raises (or fails at a
+step its schedule passes through), compat raises a ValueError naming timm's argument;
+where compat has no equal, it refuses with a `RefusedError` naming timm's argument.
 
 timm runs in a process of its own (as in `peers.py`), through the same loader as
 `peer_values_worker.py`; its assertions count as refusals here."""
@@ -41,6 +42,7 @@ json.dump(out, sys.stdout)
 """
 
 POLY, TANH, WSD = "PolyLRScheduler", "TanhLRScheduler", "WSDLRScheduler"
+COS, STEP, MSTEP = "CosineLRScheduler", "StepLRScheduler", "MultiStepLRScheduler"
 
 # name: (timm class, lr, keyword arguments): timm gives values, compat the same ones
 EQUAL = {
@@ -85,6 +87,124 @@ EQUAL = {
     "poly k_decay 0, lr 0 below lr_min": (POLY, 0.0, dict(t_initial=10, k_decay=0.0, lr_min=0.02)),
     "poly cycle_limit below 0": (POLY, LR, dict(t_initial=10, cycle_limit=-1, lr_min=0.01)),
     "poly warmup_t below 0, no prefix": (POLY, LR, dict(t_initial=10, warmup_t=-2, warmup_lr_init=0.3)),
+    "poly k_decay below 0, cycle_limit 0": (POLY, LR, dict(t_initial=10, k_decay=-1.0, cycle_limit=0, lr_min=0.01)),
+    "poly cycle_limit 0, lr 0 below lr_min": (POLY, 0.0, dict(t_initial=10, cycle_limit=0, lr_min=0.02)),
+    "poly cycle_decay below 0, k_decay 0": (
+        POLY,
+        LR,
+        dict(t_initial=10, cycle_decay=-0.5, cycle_limit=3, k_decay=0.0, lr_min=0.01),
+    ),
+    "cosine lr_min above lr": (COS, LR, dict(t_initial=10, lr_min=0.2, cycle_limit=3)),
+    "cosine lr_min above lr, cycle_mul 0.5": (COS, LR, dict(t_initial=10, lr_min=0.2, cycle_mul=0.5, cycle_limit=4)),
+    "cosine lr_min equal to lr, cycles decaying": (
+        COS,
+        LR,
+        dict(t_initial=10, lr_min=LR, cycle_limit=3, cycle_decay=0.5),
+    ),
+    "cosine lr 0": (COS, 0.0, dict(t_initial=10, cycle_limit=3)),
+    "cosine k_decay 0": (COS, LR, dict(t_initial=10, k_decay=0.0, lr_min=0.01, cycle_limit=3, warmup_t=2)),
+    "cosine k_decay 0, lr_min above lr": (COS, LR, dict(t_initial=10, k_decay=0.0, lr_min=0.2)),
+    "cosine k_decay 0, lr 0 below lr_min": (COS, 0.0, dict(t_initial=10, k_decay=0.0, lr_min=0.02)),
+    "cosine k_decay below 0, cycle_limit 0": (COS, LR, dict(t_initial=10, k_decay=-1.0, cycle_limit=0, lr_min=0.01)),
+    "cosine k_decay 2, cycles": (COS, LR, dict(t_initial=10, k_decay=2.0, lr_min=0.01, cycle_limit=3)),
+    "cosine k_decay 0.5, cycle_mul 0.5": (
+        COS,
+        LR,
+        dict(t_initial=10, k_decay=0.5, cycle_mul=0.5, cycle_limit=4, cycle_decay=0.5),
+    ),
+    "cosine cycle_limit 0": (COS, LR, dict(t_initial=10, cycle_limit=0, lr_min=0.01)),
+    "cosine cycle_limit below 0, warmup": (COS, LR, dict(t_initial=10, cycle_limit=-1, lr_min=0.01, warmup_t=3)),
+    "cosine cycle_limit 0, lr 0 below lr_min": (COS, 0.0, dict(t_initial=10, cycle_limit=0, lr_min=0.02)),
+    "cosine cycle_decay 0": (COS, LR, dict(t_initial=10, cycle_decay=0.0, cycle_limit=3)),
+    "cosine cycle_decay 0, cycle_mul 0.5": (COS, LR, dict(t_initial=10, cycle_decay=0.0, cycle_limit=3, cycle_mul=0.5)),
+    "cosine cycle_decay 0, one cycle above lr_min": (
+        COS,
+        LR,
+        dict(t_initial=10, cycle_decay=0.0, cycle_limit=1, lr_min=0.01),
+    ),
+    "cosine cycle_decay above 1": (COS, LR, dict(t_initial=10, cycle_decay=1.5, cycle_limit=3, lr_min=0.01)),
+    "cosine cycle_decay above 1, cycle_mul 2": (
+        COS,
+        LR,
+        dict(t_initial=10, cycle_decay=1.5, cycle_limit=3, cycle_mul=2.0),
+    ),
+    "cosine cycle_decay above 1, cycle_mul 0.5": (
+        COS,
+        LR,
+        dict(t_initial=10, cycle_decay=1.5, cycle_limit=3, cycle_mul=0.5),
+    ),
+    "cosine cycle_decay below 0, one cycle": (COS, LR, dict(t_initial=10, cycle_decay=-0.5)),
+    "cosine cycle_decay below 0, lr 0": (COS, 0.0, dict(t_initial=10, cycle_decay=-0.5, cycle_limit=3)),
+    "cosine cycle_mul 1, peaks below lr_min": (
+        COS,
+        LR,
+        dict(t_initial=10, cycle_limit=4, cycle_decay=0.3, lr_min=0.04),
+    ),
+    "cosine cycle_mul 2, peaks below lr_min": (
+        COS,
+        LR,
+        dict(t_initial=10, cycle_mul=2.0, cycle_limit=4, cycle_decay=0.3, lr_min=0.04),
+    ),
+    "cosine cycle_mul 0.5, peaks below lr_min": (
+        COS,
+        LR,
+        dict(t_initial=10, cycle_mul=0.5, cycle_limit=4, cycle_decay=0.3, lr_min=0.04),
+    ),
+    "cosine cycle_mul 3": (COS, LR, dict(t_initial=4, cycle_mul=3.0, cycle_limit=4, lr_min=0.01, cycle_decay=0.7)),
+    "cosine cycle_mul 0.5, one cycle": (COS, LR, dict(t_initial=10, cycle_mul=0.5, cycle_limit=1, lr_min=0.01)),
+    "cosine t_initial 1": (COS, LR, dict(t_initial=1, cycle_limit=5)),
+    "cosine warmup_t below 0, no prefix": (COS, LR, dict(t_initial=10, warmup_t=-2, warmup_lr_init=0.3)),
+    "cosine downward warmup prefix": (
+        COS,
+        LR,
+        dict(t_initial=10, warmup_t=4, warmup_lr_init=0.3, warmup_prefix=True, cycle_limit=2),
+    ),
+    "cosine warmup longer than t_initial": (COS, LR, dict(t_initial=10, warmup_t=15, warmup_lr_init=0.01, lr_min=0.01)),
+    "cosine warmup_lr_init below 0, no warmup": (COS, LR, dict(t_initial=10, warmup_lr_init=-0.1)),
+    "step decay_rate 0": (STEP, LR, dict(decay_t=5, decay_rate=0.0)),
+    "step decay_rate 1": (STEP, LR, dict(decay_t=5, decay_rate=1.0)),
+    "step decay_t fractional": (STEP, LR, dict(decay_t=2.5, decay_rate=0.5)),
+    "step decay_t below 0, decay_rate 1": (STEP, LR, dict(decay_t=-5, decay_rate=1.0)),
+    "step warmup_t below 0, no prefix": (
+        STEP,
+        LR,
+        dict(decay_t=5, decay_rate=0.5, warmup_t=-2, warmup_prefix=False, warmup_lr_init=0.3),
+    ),
+    "step downward warmup": (STEP, LR, dict(decay_t=5, decay_rate=0.5, warmup_t=3, warmup_lr_init=0.3)),
+    "step downward warmup, no prefix": (
+        STEP,
+        LR,
+        dict(decay_t=5, decay_rate=0.5, warmup_t=7, warmup_lr_init=0.3, warmup_prefix=False),
+    ),
+    "step warmup_lr_init below 0, no warmup": (STEP, LR, dict(decay_t=5, decay_rate=0.5, warmup_lr_init=-0.1)),
+    "step lr 0": (STEP, 0.0, dict(decay_t=5, decay_rate=0.5, warmup_t=3, warmup_lr_init=0.05)),
+    "multistep no milestones": (MSTEP, LR, dict(decay_t=[], decay_rate=0.5)),
+    "multistep milestone repeated": (MSTEP, LR, dict(decay_t=[5, 5, 12], decay_rate=0.5)),
+    "multistep milestone 0": (MSTEP, LR, dict(decay_t=[0, 8], decay_rate=0.5)),
+    "multistep milestone 1": (MSTEP, LR, dict(decay_t=[1, 8], decay_rate=0.5)),
+    "multistep milestone below 0": (MSTEP, LR, dict(decay_t=[-3, 8], decay_rate=0.5)),
+    "multistep milestone fractional": (MSTEP, LR, dict(decay_t=[2.5, 8], decay_rate=0.5)),
+    "multistep decay_rate 0": (MSTEP, LR, dict(decay_t=[5, 8], decay_rate=0.0)),
+    "multistep decay_rate 0, milestone repeated": (MSTEP, LR, dict(decay_t=[5, 5], decay_rate=0.0)),
+    "multistep decay_rate 0, milestone 0": (MSTEP, LR, dict(decay_t=[0], decay_rate=0.0)),
+    "multistep decay_rate 1": (MSTEP, LR, dict(decay_t=[5, 8], decay_rate=1.0)),
+    "multistep decay_rate above 1": (MSTEP, LR, dict(decay_t=[5, 8], decay_rate=2.0)),
+    "multistep decay_rate below 0, no milestones": (MSTEP, LR, dict(decay_t=[], decay_rate=-0.5)),
+    "multistep warmup_t below 0, no prefix": (
+        MSTEP,
+        LR,
+        dict(decay_t=[5, 8], decay_rate=0.5, warmup_t=-2, warmup_prefix=False),
+    ),
+    "multistep downward warmup, no prefix": (
+        MSTEP,
+        LR,
+        dict(decay_t=[2, 8], decay_rate=0.5, warmup_t=4, warmup_lr_init=0.3, warmup_prefix=False),
+    ),
+    "multistep warmup_lr_init below 0, no warmup": (
+        MSTEP,
+        LR,
+        dict(decay_t=[5, 8], decay_rate=0.5, warmup_lr_init=-0.1),
+    ),
 }
 
 # name: (timm class, lr, keyword arguments, the timm argument compat's error names):
@@ -114,6 +234,9 @@ BAD = {
     "tanh warmup_lr_init below 0": (TANH, dict(t_initial=10, warmup_t=3, warmup_lr_init=-0.1), "warmup_lr_init"),
     "poly t_initial 0": (POLY, dict(t_initial=0), "t_initial"),
     "poly lr_min below 0": (POLY, dict(t_initial=10, lr_min=-0.1), "lr_min"),
+    "cosine t_initial 0": (COS, dict(t_initial=0), "t_initial"),
+    "cosine t_initial below 0": (COS, dict(t_initial=-5), "t_initial"),
+    "cosine lr_min below 0": (COS, dict(t_initial=10, lr_min=-0.1), "lr_min"),
 }
 
 # name: (timm class, lr, keyword arguments, the timm argument refused, the REFUSED key's
@@ -148,10 +271,115 @@ REFUSED = {
     "tanh lb below -20": (TANH, dict(t_initial=10, lb=-30.0, ub=3.0), "lb", "timm.TanhLRScheduler"),
     "tanh both bounds below -20": (TANH, dict(t_initial=10, lb=-25.0, ub=-21.0), "lb", "timm.TanhLRScheduler"),
     "tanh ub above 20": (TANH, dict(t_initial=10, lb=-7.0, ub=25.0), "ub", "timm.TanhLRScheduler"),
+    "tanh cycle_decay below 0": (
+        TANH,
+        dict(t_initial=10, cycle_decay=-0.5, cycle_limit=3),
+        "cycle_decay",
+        "timm.TanhLRScheduler",
+    ),
+    "poly cycle_decay below 0": (
+        POLY,
+        dict(t_initial=10, cycle_decay=-0.5, cycle_limit=3),
+        "cycle_decay",
+        "timm.PolyLRScheduler",
+    ),
+    "poly power 0, cycle_decay below 0": (
+        POLY,
+        dict(t_initial=10, power=0.0, cycle_decay=-0.5, cycle_limit=3),
+        "cycle_decay",
+        "timm.PolyLRScheduler",
+    ),
+    "cosine k_decay below 0, one cycle after a warmup": (
+        COS,
+        dict(t_initial=10, k_decay=-1.0, warmup_t=3),
+        "k_decay",
+        "timm.CosineLRScheduler",
+    ),
+    "cosine cycle_decay below 0": (
+        COS,
+        dict(t_initial=10, cycle_decay=-0.5, cycle_limit=3),
+        "cycle_decay",
+        "timm.CosineLRScheduler",
+    ),
+    "cosine cycle_decay 0 above lr_min": (
+        COS,
+        dict(t_initial=10, cycle_decay=0.0, cycle_limit=3, lr_min=0.01),
+        "cycle_decay",
+        "timm.CosineLRScheduler",
+    ),
+    "cosine warmup_t below 0, prefix": (COS, dict(t_initial=10, warmup_t=-2, warmup_prefix=True), "warmup_t", "timm"),
+    "cosine warmup_lr_init below 0": (
+        COS,
+        dict(t_initial=10, warmup_t=3, warmup_lr_init=-0.1),
+        "warmup_lr_init",
+        "timm",
+    ),
+    "step decay_rate above 1": (STEP, dict(decay_t=5, decay_rate=2.0), "decay_rate", "timm.StepLRScheduler"),
+    "step decay_rate below 0": (STEP, dict(decay_t=5, decay_rate=-0.5), "decay_rate", "timm.StepLRScheduler"),
+    "step decay_t below 0": (STEP, dict(decay_t=-5, decay_rate=0.5), "decay_t", "timm.StepLRScheduler"),
+    "step decay_t below 0, decay_rate above 1": (
+        STEP,
+        dict(decay_t=-5, decay_rate=2.0),
+        "decay_t",
+        "timm.StepLRScheduler",
+    ),
+    "step warmup_t below 0, prefix": (STEP, dict(decay_t=5, decay_rate=0.5, warmup_t=-2), "warmup_t", "timm"),
+    "step warmup_lr_init below 0": (
+        STEP,
+        dict(decay_t=5, decay_rate=0.5, warmup_t=3, warmup_lr_init=-0.1),
+        "warmup_lr_init",
+        "timm",
+    ),
+    "multistep milestones out of order": (
+        MSTEP,
+        dict(decay_t=[10, 5], decay_rate=0.5),
+        "decay_t",
+        "timm.MultiStepLRScheduler",
+    ),
+    "multistep decay_rate below 0": (
+        MSTEP,
+        dict(decay_t=[5, 8], decay_rate=-0.5),
+        "decay_rate",
+        "timm.MultiStepLRScheduler",
+    ),
+    "multistep warmup_t below 0, prefix": (
+        MSTEP,
+        dict(decay_t=[5, 8], decay_rate=0.5, warmup_t=-2),
+        "warmup_t",
+        "timm",
+    ),
 }
 
-# timm accepts it but fails at every cycle's start (0 to a negative power)
-FAILING = {"poly k_decay below 0": (POLY, dict(t_initial=10, k_decay=-1.0), "k_decay")}
+# name: (timm class, keyword arguments, the timm argument compat's error names, the first
+# update timm fails at): timm accepts it but fails at a step its schedule passes through
+# (0 to a negative power at a cycle's start, a `log` to a base <= 0, a division by 0)
+FAILING = {
+    "poly k_decay below 0": (POLY, dict(t_initial=10, k_decay=-1.0), "k_decay", 0),
+    "poly cycle_mul 0, cycle_limit 0": (POLY, dict(t_initial=10, cycle_mul=0.0, cycle_limit=0), "cycle_mul", 0),
+    "tanh cycle_mul 0": (TANH, dict(t_initial=10, cycle_mul=0.0), "cycle_mul", 0),
+    "cosine k_decay below 0": (COS, dict(t_initial=10, k_decay=-1.0), "k_decay", 0),
+    "cosine k_decay below 0, warmup prefix": (
+        COS,
+        dict(t_initial=10, k_decay=-1.0, warmup_t=3, warmup_prefix=True),
+        "k_decay",
+        3,
+    ),
+    "cosine k_decay below 0, second cycle after a warmup": (
+        COS,
+        dict(t_initial=10, k_decay=-1.0, warmup_t=3, cycle_limit=2),
+        "k_decay",
+        10,
+    ),
+    "cosine cycle_mul 0": (COS, dict(t_initial=10, cycle_mul=0.0, cycle_limit=3), "cycle_mul", 0),
+    "cosine cycle_mul below 0": (COS, dict(t_initial=10, cycle_mul=-1.0, cycle_limit=3), "cycle_mul", 0),
+    "cosine cycle_mul 0, cycle_limit 0": (COS, dict(t_initial=10, cycle_mul=0.0, cycle_limit=0), "cycle_mul", 0),
+    "cosine cycle_mul 0, k_decay 0": (COS, dict(t_initial=10, cycle_mul=0.0, k_decay=0.0), "cycle_mul", 0),
+    "cosine cycle_mul 0, warmup": (COS, dict(t_initial=10, cycle_mul=0.0, warmup_t=3), "cycle_mul", 3),
+    "step decay_t 0": (STEP, dict(decay_t=0, decay_rate=0.5), "decay_t", 0),
+    "step decay_t 0, decay_rate above 1": (STEP, dict(decay_t=0, decay_rate=2.0), "decay_t", 0),
+    "step decay_t 0, warmup": (STEP, dict(decay_t=0, decay_rate=0.5, warmup_t=3), "decay_t", 3),
+    "step decay_t below 0, decay_rate 0": (STEP, dict(decay_t=-5, decay_rate=0.0), "decay_t", 1),
+}
 
 
 def _cases():
@@ -223,9 +451,19 @@ def test_poly_negative_power_is_refused_because_timms_lr_grows(timm_values):
     assert values[0] == LR and max(values[:10]) == pytest.approx(10 * LR) and values[:10] == sorted(values[:10])
 
 
+def test_step_negative_decay_t_is_refused_because_timms_stairs_change_just_after_each_multiple(timm_values):
+    # what the refusal says: t // -5 is -1 on (0, 5], -2 on (5, 10]: with decay_rate 2 the LR
+    # halves just after 0 and just after 5, not at them
+    values = timm_values["step decay_t below 0, decay_rate above 1"]
+    assert values[:7] == [LR, LR / 2, LR / 2, LR / 2, LR / 2, LR / 2, LR / 4]
+
+
 @pytest.mark.parametrize("name", list(FAILING))
 def test_what_timm_fails_at_compat_refuses_by_timms_argument(name, timm_values):
-    cls, kwargs, parameter = FAILING[name]
-    assert timm_values[name][0] is None  # timm fails at step 0
-    with pytest.raises(ValueError, match=rf"^timm\.{cls}: {parameter} must be "):
+    cls, kwargs, parameter, first = FAILING[name]
+    values = timm_values[name]
+    assert isinstance(values, list), values  # timm builds it
+    assert values[first] is None and all(v is not None for v in values[:first]), values  # and fails there
+    with pytest.raises(ValueError, match=rf"^timm\.{cls}: {parameter} must be ") as raised:
         getattr(compat.timm, cls)(LR, **kwargs)
+    assert not isinstance(raised.value, compat.RefusedError)  # outside timm's domain: not a refusal
