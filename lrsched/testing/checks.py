@@ -212,19 +212,26 @@ def _moves_within(schedule: Schedule, steps: np.ndarray, window: Any) -> np.ndar
     moves across the window (sampled). An unbounded slope must not excuse every answer."""
     window = np.broadcast_to(np.asarray(window, dtype=np.float64), steps.shape)
     if math.isfinite(schedule.max_slope):
-        return np.asarray(schedule.max_slope * window)
+        with np.errstate(over="ignore"):  # steps near float64's top: an infinite allowance there
+            return np.asarray(schedule.max_slope * window)
     # Sampled across the window, not at its ends alone: a periodic part (a cosine of
     # period 2 behind a 1-sqrt warmup, at a float32 step past 2**24) swings within a
-    # window and returns to the same value at both ends.
+    # window and returns to the same value at both ends. A window of up to
+    # _WHOLE_STEPS_SAMPLED steps is sampled at every whole step too: a cycle's turns
+    # (a triangle's 1-step rise) sit on whole steps, between evenly spread samples.
     moved = []
     for t, w in zip(np.ravel(steps).tolist(), np.ravel(window).tolist(), strict=True):
+        low, high = max(t - w, 0.0), t + w
         here = schedule(float(t))
-        around = [schedule(float(p)) for p in np.linspace(max(t - w, 0.0), t + w, _WINDOW_SAMPLES)]
-        moved.append(max(abs(v - here) for v in around))
+        around = np.linspace(low, high, _WINDOW_SAMPLES)
+        if high - low <= _WHOLE_STEPS_SAMPLED:
+            around = np.concatenate([around, np.arange(math.ceil(low), math.floor(high) + 1.0)])
+        moved.append(max(abs(schedule(float(p)) - here) for p in around))
     return np.reshape(np.asarray(moved, dtype=np.float64), np.shape(steps))
 
 
 _WINDOW_SAMPLES = 65  # an odd count: the step itself is among them
+_WHOLE_STEPS_SAMPLED = 4096
 
 
 def _float32_scale(schedule: Schedule) -> float:
@@ -450,8 +457,13 @@ def check_opposes(momentum: InverseMomentum, steps: Any) -> None:
     """An `inverse_momentum` moves against its schedule's LR: between consecutive steps
     with no breakpoint between them, where the LR rises the momentum does not rise, and
     where it falls the momentum does not fall, whichever way the schedule runs (a decay
-    toward a higher final LR, a `multi_step` with gamma above 1)."""
+    toward a higher final LR, a `multi_step` with gamma above 1). The LR's and the
+    momentum's piece edges are compared at too, so that no pair of steps spans a change
+    of trend (a flat warmup's end, where the momentum turns from its phase's descent)."""
     steps = np.unique(np.asarray(steps, dtype=np.float64))
+    first, until = float(steps[0]), float(steps[-1])
+    edges = [p.start for part in (momentum, momentum.schedule) for p in part.pieces(until) if first < p.start < until]
+    steps = np.unique(np.concatenate([steps, np.asarray(edges, dtype=np.float64)]))
     lr = np.asarray(momentum.schedule(steps), dtype=np.float64)
     m = np.asarray(momentum(steps), dtype=np.float64)
     jumps = np.asarray(momentum.breakpoints(float(steps[-1])), dtype=np.float64)

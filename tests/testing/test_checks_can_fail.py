@@ -285,3 +285,8 @@ def test_an_unbounded_slope_allows_what_the_value_does_within_a_float32_steps_ro
     schedule = l.warmup(schedule=cosine, steps=1, start_lr=0.0, shape="1-sqrt", prefix=True)
     assert schedule.max_slope == math.inf
     lt.check_backends_agree(schedule, [0.0, 0.25, 3.0, 2.0**24 + 2.0], frameworks=("numpy", "jax"))
+    # A triangle rising in 1 step of every 100: float32 rounds 756186112 - 480 by 32
+    # steps, onto a trough that evenly spread samples of the window miss.
+    cyclic = l.cyclic(base_lr=1.0, max_lr=2.0, step_size_up=1, step_size_down=99)
+    schedule = l.warmup(schedule=cyclic, steps=480, start_lr=0.0, shape="1-sqrt", prefix=True)
+    lt.check_backends_agree(schedule, [0.0, 100.0, 756186112.0], frameworks=("numpy", "jax"))

@@ -238,8 +238,9 @@ def test_momentum_strategy_finds_the_momentum_that_moved_with_a_rising_lr(monkey
         fails(lambda m: lt.check_opposes(m, np.linspace(0.0, lt.horizon(m), 257))),
         settings=SEARCH,
     )
-    floor, peak = found.schedule.levels
-    assert floor > peak
+    # What it found is a momentum over an LR that rises somewhere (a warmup, a rising decay).
+    lr = found.schedule(np.linspace(0.0, lt.horizon(found), 257))
+    assert np.any(np.diff(lr) > 0)
 
 
 def test_restart_strategy_finds_the_negative_tops_and_the_overflow(monkeypatch):
@@ -426,7 +427,10 @@ def test_restart_strategy_finds_the_multiplier_near_one_that_gave_nan_in_float32
     def nan_in_float32(s):
         return not np.all(np.isfinite(np.asarray(s(jnp.asarray(INT32_COUNTS)))))
 
-    found = find(lt.cosine_restarts_schedules(), nan_in_float32, settings=JAX_SEARCH)
+    # (Multipliers far past float32's range gave NaN too: 0 * inf at step 0, now found
+    # by test_properties; left out here to show the near-one draws find their bug.)
+    near_one = lt.cosine_restarts_schedules().filter(lambda s: s.cycle_mult < 1e10)
+    found = find(near_one, nan_in_float32, settings=JAX_SEARCH)
     assert 1.0 < found.cycle_mult < 1.0 + 2**-40
 
 
