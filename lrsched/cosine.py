@@ -25,6 +25,7 @@ from typing import Annotated, Any
 
 from lrsched._namespace import MATH, Namespace
 from lrsched.base import (
+    FLOAT_MAX,
     INF,
     Piece,
     RestartableDecay,
@@ -41,6 +42,10 @@ from lrsched.params import LR, Factor, Flag, Fraction, Growth, Interval, Length
 
 # `cosine_restarts` keeps the starts of up to this many first cycles for Python steps.
 TABLED_CYCLES = 128
+LOG_FLOAT_MAX = math.log(FLOAT_MAX)
+# A restart past e**690 steps, or with m**i past it, is taken from logarithms (see
+# CosineRestarts._start): below it, T0 m**i / (m - 1) cannot overflow for T0 >= 1e-6.
+GROWN_EXP = 690.0
 
 
 def _exact_powers(m: float) -> float:
@@ -203,12 +208,14 @@ class CosineRestarts(Shaped):
         set_field(self, "_whole_mult", float(self.cycle_mult).is_integer())
         set_field(self, "_whole_starts", self._whole_mult and float(self.first_cycle_steps).is_integer())
         set_field(self, "_log_mult", math.log1p(self.cycle_mult - 1.0))
+        set_field(self, "_log_grown_by", math.log(self.cycle_mult - 1.0) if self.cycle_mult > 1.0 else -INF)
         set_field(self, "_exact_powers", _exact_powers(float(self.cycle_mult)))
         set_field(self, "_first_starts", self._tabulate_starts())
 
     _whole_mult: bool = dataclasses.field(init=False, repr=False, compare=False)
     _whole_starts: bool = dataclasses.field(init=False, repr=False, compare=False)
     _log_mult: float = dataclasses.field(init=False, repr=False, compare=False)
+    _log_grown_by: float = dataclasses.field(init=False, repr=False, compare=False)
     _exact_powers: float = dataclasses.field(init=False, repr=False, compare=False)
     _first_starts: tuple[float, ...] = dataclasses.field(init=False, repr=False, compare=False)
 
@@ -237,8 +244,26 @@ class CosineRestarts(Shaped):
         m, first = self.cycle_mult, self.first_cycle_steps
         if m == 1.0:
             return first * i
+        exponent = i * self._log_mult
+        # The start's logarithm, log T0 + log(m**i - 1) - log(m - 1) (m**i - 1 by expm1:
+        # exact to ulps for any m and i >= 1). Where the start or m**i passes e**GROWN_EXP
+        # the start is taken from it, and is infinite past float64's range: a cycle that
+        # would start there never does. Below, no part of the formula overflows.
+        grown_log = exponent + xp.log(-xp.expm1(-xp.maximum(exponent, self._log_mult)))
+        logged = (math.log(first) - self._log_grown_by) + grown_log
+        far = (i > 1.0) & (xp.maximum(exponent, logged) > GROWN_EXP)
+        near = xp.where(far, 0.0, i)
+        far_start = xp.where(logged < LOG_FLOAT_MAX, xp.exp(xp.minimum(logged, LOG_FLOAT_MAX)), INF)
+        start = self._near_start(near, xp, eps)
+        # The first restart is the first cycle's length itself, whatever m.
+        return xp.where(i == 1.0, first, xp.where(far, far_start, start))
+
+    def _near_start(self, i: Any, xp: Namespace, eps: float) -> Any:
+        """Cycle i's start (m**i and the start below e**GROWN_EXP): whole starts exactly,
+        a start that may be a fraction snapped to a whole step within its rounding."""
+        m, first = self.cycle_mult, self.first_cycle_steps
         if self._whole_starts:
-            return first * (m**i - 1.0) / (m - 1.0)  # whole, and exact while below 2**53
+            return first * ((m**i - 1.0) / (m - 1.0))  # whole, and exact while below 2**53
         exponent = i * self._log_mult
         if self._whole_mult:
             grown = m**i - 1.0
@@ -247,11 +272,11 @@ class CosineRestarts(Shaped):
             # exact start is exact (131.875 for T0 = 10, i = 5); past that, expm1.
             exact = self._exact_powers
             grown = xp.where(i <= exact, m ** xp.minimum(i, exact) - 1.0, xp.expm1(exponent))
-        start = first * grown / (m - 1.0)
-        whole = xp.floor(start + 0.5)
+        # (Divided first: T0 m**i may pass float64's range where the start does not.)
+        start = first * (grown / (m - 1.0))
+        whole = xp.floor(xp.minimum(start, FLOAT_MAX) + 0.5)  # a start past the range stays infinite
         slack = (2.0 * eps * (4.0 + exponent) + 4.0 * 2.0**-52 * (i + 1.0)) * xp.maximum(start, 1.0)
-        # The first restart is the first cycle's length itself, whatever m.
-        return xp.where(i == 1.0, first, xp.where(xp.abs(start - whole) <= slack, whole, start))
+        return xp.where(xp.abs(start - whole) <= slack, whole, start)
 
     def _cycle(self, t: Any, xp: Namespace) -> tuple[Any, Any, Any]:
         """(index, offset into the cycle, cycle length) at step t."""
@@ -265,18 +290,12 @@ class CosineRestarts(Shaped):
 
     def _computed_cycle(self, t: Any, xp: Namespace) -> tuple[Any, Any, Any]:
         """`_cycle` from the starts' formula, for a cycle_mult other than 1."""
-        m, first = self.cycle_mult, self.first_cycle_steps
-        guess = xp.floor(xp.log1p(t * (m - 1.0) / first) / self._log_mult)
-        if self._whole_starts:
-            # Whole starts, exact: m**i of a whole m and i is a whole number (below 2**53),
-            # and the next start is this start plus this cycle's length.
-            power = xp.per_index(lambda i: m**i, guess)
-            start = first * (power - 1.0) / (m - 1.0)
-            below, above = t < start, t >= start + first * power
-            i = xp.where(below, guess - 1.0, xp.where(above, guess + 1.0, guess))
-            # m**i from m**guess: one step of a whole m either way is exact (no second pow).
-            power = xp.where(below, power / m, xp.where(above, power * m, power))
-            return i, t - first * (power - 1.0) / (m - 1.0), first * power
+        first = self.first_cycle_steps
+        # log1p(t (m - 1) / T0) as softplus(log t + log((m - 1) / T0)): no product that could
+        # leave the float range (float32's from m = 3.4e38), and 0 at t = 0, not 0 * inf.
+        logged = xp.log(xp.maximum(t, 1e-30)) + (self._log_grown_by - math.log(first))
+        grown = xp.maximum(logged, 0.0) + xp.log1p(xp.exp(-xp.abs(logged)))
+        guess = xp.floor(grown / self._log_mult)
         eps = xp.eps(t)
 
         def start_of(i: Any) -> Any:
@@ -312,7 +331,7 @@ class CosineRestarts(Shaped):
         starts, i = [], max(int(self._cycle(float(since), MATH)[0]), 0) + 1
         if self.cycle_start(i - 1) >= since and i > 1:
             starts.append(float(self.cycle_start(i - 1)))
-        while (s := self.cycle_start(i)) <= until:
+        while (s := self.cycle_start(i)) <= until and s < INF:  # a start past float range never comes
             starts.append(float(s))
             i += 1
         return starts

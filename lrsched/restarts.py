@@ -421,7 +421,8 @@ class Restarts(Schedule):
         out: list[Piece] = []
         for i, (a, b) in enumerate(zip(edges[:-1], edges[1:], strict=True)):
             toward = direction(float(i))
-            stretch = (b - a if b < INF else first * self.cycle_mult**i) / first
+            # The last cycle never ends: its own length, m**i T0 (beyond float range: infinite).
+            stretch = (b - a) / first if b < INF else _power_or_inf(self.cycle_mult, i)
             for p in inner:
                 trend = None if p.trend is None else p.trend * toward
                 start, end = a + p.start * stretch, min(a + p.end * stretch, b, until)
@@ -430,6 +431,14 @@ class Restarts(Schedule):
         if self._end <= until:
             out.append(Piece(self._end, until, 0))
         return tuple(p for p in out if p.end > p.start or p.start == until == 0.0)
+
+
+def _power_or_inf(base: float, exponent: int) -> float:
+    """base**exponent, infinite past float64's range (where Python's `**` raises)."""
+    try:
+        return float(base**exponent)
+    except OverflowError:
+        return INF
 
 
 restarts = Restarts

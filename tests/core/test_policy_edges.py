@@ -714,3 +714,34 @@ def test_momentum_of_an_exp_warmup_between_ends_an_ulp_apart_is_finite():
     wsd = l.warmup_stable_decay(peak_lr=1.0, stable_steps=1, decay_steps=1, warmup_steps=1, start_lr=0.001)
     m = l.inverse_momentum(schedule=l.warmup(schedule=wsd, steps=1, start_lr=0.0009999999999999998, shape="exp"))
     lt.check_schedule(m)
+
+
+@given(st.one_of(lt.cosine_restarts_schedules(), lt.restarts_of_decays()).filter(lambda s: s.cycle_mult >= 1e10))
+def test_cycles_that_would_start_beyond_float_range_never_start_and_nothing_overflows(schedule):
+    # A multiplier far past any run's (1e155: m**2 overflows): the scalar call raised
+    # OverflowError, NumPy answered NaN, and cycle_ends, pieces and horizon raised.
+    far = np.array([0.0, 5.0, 2.0**31, 1e20, 1e300])
+    values = np.array([schedule(float(t)) for t in far])
+    assert np.all(np.isfinite(values))
+    lt.check_backends_agree(schedule, far)
+    ends = schedule.cycle_ends(1e300)
+    assert all(math.isfinite(e) for e in ends) and list(ends) == sorted(ends)
+    assert schedule.pieces(1e300) and math.isfinite(horizon(schedule))
+
+
+@pytest.mark.parametrize("first", [10.0, 7.5, 1e-6, 1e295])
+@pytest.mark.parametrize("mult", [2.0, 1.5, 1e10, 1e155, 1e300])
+def test_a_cycle_start_is_the_closed_form_past_float_range_too(first, mult):
+    # s_i = T0 (m**i - 1) / (m - 1), in exact rational arithmetic; infinite where it
+    # passes float64's range.
+    from fractions import Fraction
+
+    schedule = l.cosine_restarts(max_lr=1.0, first_cycle_steps=first, cycle_mult=mult)
+    m, t0 = Fraction(mult), Fraction(first)
+    for i in (0, 1, 2, 3, 10, 40, 200, 2000):
+        exact = t0 * (m**i - 1) / (m - 1)
+        start = schedule.cycle_start(i)
+        if exact > Fraction(1.7976931348623157e308):
+            assert start == math.inf, (i, start)
+        else:
+            assert math.isclose(start, float(exact), rel_tol=2e-13), (i, start, float(exact))
