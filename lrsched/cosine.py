@@ -38,7 +38,7 @@ from lrsched.base import (
     register,
     set_field,
 )
-from lrsched.params import LR, Factor, Flag, Fraction, Growth, Interval, Length
+from lrsched.params import LR, Factor, Flag, Fraction, Growth, Interval, Length, check_repeating_length
 
 # `cosine_restarts` keeps the starts of up to this many first cycles for Python steps.
 TABLED_CYCLES = 128
@@ -105,6 +105,8 @@ class CosineDecay(RestartableDecay):
         super().__post_init__()
         if self.periodic and self.k_decay != 1.0:
             raise ValueError(f"k_decay must be 1 with periodic=True (it bends one decay over D); got {self.k_decay!r}")
+        if self.periodic:
+            check_repeating_length("decay_steps", self.decay_steps, "with periodic=True (half its period)")
 
     def shape_at(self, t: Any, xp: Namespace) -> Any:
         if self.periodic:

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from lrsched._namespace import Namespace
 from lrsched.base import INF, Piece, Shaped, clip_pieces, cycle_position, frozen_value, multiples, register
-from lrsched.params import LR, Factor, Flag, Steps
+from lrsched.params import LR, Factor, Flag, Steps, check_repeating_length
 
 
 @register
@@ -52,6 +52,11 @@ class InverseDecay(Shaped):
     @classmethod
     def example(cls) -> InverseDecay:
         return cls(initial_lr=0.1, decay_steps=50, power=0.5)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.staircase:
+            check_repeating_length("decay_steps", self.decay_steps, "with staircase=True (each stair's length)")
 
     @property
     def levels(self) -> tuple[float, float]:

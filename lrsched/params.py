@@ -448,3 +448,10 @@ def argument_docs(cls: type) -> dict[str, str]:
 def describe(cls: type) -> str:
     """The parameters of a policy, one per line: name, what it accepts, the default."""
     return "\n".join(f"{item.name}: {_allowed(item)}" for item in declared(cls))
+
+
+def check_repeating_length(name: str, value: float, because: str) -> None:
+    """A length that repeats without end (a period, a stair) must be a `Length` (>= MIN_LENGTH):
+    a shorter one has more breakpoints in a horizon than memory holds."""
+    if not value >= MIN_LENGTH:
+        raise ValueError(f"{name} must be in [{MIN_LENGTH!r}, inf) {because}; got {value!r}")

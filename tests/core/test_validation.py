@@ -2,6 +2,7 @@
 its value and the allowed range. Bad steps raise too."""
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -182,3 +183,19 @@ def test_a_policy_whose_post_init_forgot_super_still_checks_its_declared_paramet
         FlatThenZero(lr=0.1, steps=math.nan)
     schedule = FlatThenZero(lr=0.1, steps=10)
     assert (schedule(3), schedule(10)) == (0.1, 0.0)
+
+
+@pytest.mark.parametrize(
+    ("build", "flag"),
+    [
+        (lambda d: l.cosine_decay(initial_lr=0.1, decay_steps=d, periodic=True), "periodic=True"),
+        (lambda d: l.inverse_decay(initial_lr=0.1, decay_steps=d, staircase=True), "staircase=True"),
+    ],
+)
+def test_a_length_that_repeats_is_a_length_as_every_other_period(build, flag):
+    # decay_steps > 0 alone let 1e-300 through: its horizon and breakpoints asked for
+    # 1e301 periods (MemoryError). Every other period (a cycle, a stair) is >= 1e-6.
+    with pytest.raises(ValueError, match=rf"decay_steps must be in \[1e-06, inf\) with {re.escape(flag)}.*got 1e-300"):
+        build(1e-300)
+    schedule = build(1e-6)
+    assert l.horizon(schedule) > 0 and schedule(3.0) >= 0.0
