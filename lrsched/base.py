@@ -541,7 +541,7 @@ def _to_plain(value: Any) -> Any:
 def _from_plain(value: Any, depth: int) -> Any:
     if isinstance(value, dict):
         return _from_config(value, depth + 1)
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):  # a tuple too: a config written in Python, or loaded as one
         return tuple(_from_plain(v, depth + 1) for v in value)
     return value
 
@@ -552,7 +552,7 @@ MAX_CONFIG_DEPTH = 64
 
 def from_config(config: dict[str, Any]) -> Schedule:
     """Rebuild a schedule from `Schedule.to_config()` output (nested configs too, up to
-    `MAX_CONFIG_DEPTH` levels of dicts and lists)."""
+    `MAX_CONFIG_DEPTH` levels of dicts and lists or tuples)."""
     return _from_config(config, 0)
 
 

@@ -20,6 +20,16 @@ def test_config_pickle_repr_round_trip(schedule):
     assert again(3.5) == schedule(3.5)
     assert pickle.loads(pickle.dumps(schedule)) == schedule
     assert eval(repr(schedule), vars(l)) == schedule  # repr is the call that builds it
+    # A config written in Python (or loaded by a YAML or msgpack reader) may hold tuples.
+    assert l.from_config(_lists_as_tuples(config)) == schedule
+
+
+def _lists_as_tuples(value):
+    if isinstance(value, dict):
+        return {k: _lists_as_tuples(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return tuple(_lists_as_tuples(v) for v in value)
+    return value
 
 
 def test_nested_config_shape():
