@@ -745,3 +745,16 @@ def test_a_cycle_start_is_the_closed_form_past_float_range_too(first, mult):
             assert start == math.inf, (i, start)
         else:
             assert math.isclose(start, float(exact), rel_tol=2e-13), (i, start, float(exact))
+
+
+@pytest.mark.parametrize("mult", [1e40, 1e155, 1e300])
+def test_a_multiplier_past_float32s_range_answers_in_float32(mult):
+    # m - 1 is infinite in float32: the cycle's guess was log1p(0 * inf), NaN at step 0.
+    pytest.importorskip("jax", reason="jax is not installed; CI installs it")
+    import jax.numpy as jnp
+
+    schedule = l.cosine_restarts(max_lr=1.0, first_cycle_steps=10, cycle_mult=mult, min_lr=0.1)
+    steps = np.array([0.0, 5.0, 10.0, 20.0, 1e6])
+    values = np.asarray(schedule(jnp.asarray(steps, dtype=jnp.float32)), dtype=np.float64)
+    expected = np.array([schedule(float(t)) for t in steps])
+    np.testing.assert_allclose(values, expected, rtol=1e-6)
