@@ -26,6 +26,8 @@ _K_DECAY = (
     "decay's end, which lrsched's k_decay (> 0) has no equal for"
 )
 
+_NEGATIVE_LR = "an LR below 0, which the peer computes with as given: an LR is >= 0"
+
 #: Every configuration a peer accepts that compat refuses, by (function, peer parameter): why.
 REFUSED: dict[tuple[str, str], str] = {
     ("torch.OneCycleLR", "pct_start"): (
@@ -118,11 +120,31 @@ REFUSED: dict[tuple[str, str], str] = {
         "polynomial starts above 0 (initial_lr > 0) and its ramps are linear, cosine, 1-sqrt or exp"
     ),
     ("optax.exponential_decay", "decay_rate"): (
-        "decay_rate > 1 without end_value grows the LR without bound: give end_value, the ceiling it grows to"
+        "decay_rate > 1 without end_value grows the LR without bound: give end_value, the ceiling it grows to; "
+        "decay_rate < 0 with staircase=True alternates the stairs' sign (an LR is >= 0)"
     ),
+    ("optax.warmup_exponential_decay_schedule", "decay_rate"): (
+        "decay_rate > 1 without end_value grows the LR without bound: give end_value, the ceiling it grows to; "
+        "decay_rate < 0 with staircase=True alternates the stairs' sign (an LR is >= 0)"
+    ),
+    ("optax.warmup_exponential_decay_schedule", "end_value"): (
+        f"a staircase growth of more than {MAX_STAIRS} stairs to end_value"
+    ),
+    ("optax.warmup_cosine_decay_schedule", "exponent"): (
+        "exponent < 0 raises the cosine factor to a negative power: infinite where it reaches 0"
+    ),
+    ("optax.piecewise_interpolate_schedule", "boundaries_and_scales"): (
+        "a boundary below 0 with interpolate_type='cosine' starts step 0 part-way along a half cosine: " + _AHEAD
+    ),
+    ("optax.cosine_onecycle_schedule", "pct_start"): (
+        "pct_start < 0 puts the peak before step 0, which starts step 0 part-way along a half cosine: " + _AHEAD
+    ),
+    ("keras.CosineDecay", "alpha"): "alpha < 0 takes the LR below 0 at the end of the decay: an LR is >= 0",
+    ("keras.CosineDecayRestarts", "alpha"): "alpha < 0 takes the LR below 0 in each cycle: an LR is >= 0",
     ("optax.exponential_decay", "end_value"): f"a staircase growth of more than {MAX_STAIRS} stairs to end_value",
     ("keras.ExponentialDecay", "decay_rate"): (
-        "decay_rate > 1 grows the LR without bound: give end_value (lrsched's own), the ceiling it grows to"
+        "decay_rate > 1 grows the LR without bound: give end_value (lrsched's own), the ceiling it grows to; "
+        "decay_rate < 0 with staircase=True alternates the stairs' sign (an LR is >= 0)"
     ),
     ("keras.ExponentialDecay", "end_value"): f"a staircase growth of more than {MAX_STAIRS} stairs to end_value",
     ("keras.CosineDecayRestarts", "t_mul"): (
@@ -131,7 +153,8 @@ REFUSED: dict[tuple[str, str], str] = {
     ),
     ("keras.CosineDecayRestarts", "m_mul"): (
         "m_mul > 1 grows each cycle's amplitude without bound: give cycles (lrsched's own), how many cycles run "
-        "before the LR holds alpha * initial_learning_rate"
+        "before the LR holds alpha * initial_learning_rate; m_mul < 0 turns every other cycle's amplitude "
+        "negative (m_mul**i)"
     ),
     ("keras.PolynomialDecay", "initial_learning_rate"): (
         "initial_learning_rate=0 rises along 1 - (1 - p)**power from 0: lrsched's polynomial starts above 0"
@@ -190,6 +213,33 @@ REFUSED: dict[tuple[str, str], str] = {
         "schedulers torch steps through the outer chain"
     ),
 }
+
+
+#: The peer arguments an LR below 0 is refused by, by function.
+_NEGATIVE_LRS = {
+    "optax.constant_schedule": ("value",),
+    "optax.linear_schedule": ("init_value", "end_value"),
+    "optax.polynomial_schedule": ("init_value", "end_value"),
+    "optax.cosine_decay_schedule": ("init_value",),
+    "optax.exponential_decay": ("init_value", "end_value"),
+    "optax.warmup_exponential_decay_schedule": ("init_value", "peak_value", "end_value"),
+    "optax.piecewise_constant_schedule": ("init_value",),
+    "optax.piecewise_interpolate_schedule": ("init_value",),
+    "optax.warmup_constant_schedule": ("init_value", "peak_value"),
+    "optax.warmup_cosine_decay_schedule": ("init_value", "peak_value", "end_value"),
+    "optax.cosine_onecycle_schedule": ("peak_value",),
+    "optax.linear_onecycle_schedule": ("peak_value",),
+    "keras.CosineDecay": ("initial_learning_rate", "warmup_target"),
+    "keras.CosineDecayRestarts": ("initial_learning_rate",),
+    "keras.ExponentialDecay": ("initial_learning_rate", "end_value"),
+    "keras.InverseTimeDecay": ("initial_learning_rate",),
+    "keras.PiecewiseConstantDecay": ("values",),
+    "keras.PolynomialDecay": ("initial_learning_rate", "end_learning_rate"),
+}
+for _function, _parameters in _NEGATIVE_LRS.items():
+    for _parameter in _parameters:
+        _key = (_function, _parameter)
+        REFUSED[_key] = f"{REFUSED[_key]}; or {_NEGATIVE_LR}" if _key in REFUSED else _NEGATIVE_LR
 
 
 class RefusedError(ValueError):

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from lrsched.base import Schedule
 from lrsched.compat._common import after_warmup
 from lrsched.compat._refused import RefusedError, bad
-from lrsched.compat.optax import cosine_decay_schedule, exponential_decay
+from lrsched.compat.optax import cosine_decay_schedule, exponential_decay, polynomial_schedule
 from lrsched.compose import join
 from lrsched.cosine import cosine_decay, cosine_restarts
 from lrsched.decay import constant
@@ -32,6 +32,13 @@ __all__ = [
     "PiecewiseConstantDecay",
     "PolynomialDecay",
 ]
+
+
+def _no_negative(function: str, **values: float) -> None:
+    """Refuse an LR below 0 that `function` would give (Keras computes with any sign)."""
+    for name, value in values.items():
+        if value < 0.0:
+            raise RefusedError(function, name, value)
 
 
 def _divides_by(decay_steps: float, function: str) -> str:
@@ -53,7 +60,12 @@ def CosineDecay(
     from `initial_learning_rate` to it, then the cosine from there (an `alpha` above 1
     rises)."""
     top = initial_learning_rate if warmup_target is None else warmup_target
-    decay = cosine_decay_schedule(top, decay_steps, alpha)
+    _no_negative(
+        "keras.CosineDecay",
+        initial_learning_rate=initial_learning_rate,
+        **({"warmup_target": top} if top is not None else {}),
+    )
+    decay = cosine_decay_schedule(top, decay_steps, alpha, _function="keras.CosineDecay")
     return after_warmup(
         "keras.CosineDecay", decay, initial_learning_rate, top, warmup_steps if warmup_target is not None else 0
     )
@@ -81,8 +93,9 @@ def CosineDecayRestarts(
         raise bad(function, "first_decay_steps", first_decay_steps, "in (0, inf)")
     if t_mul < 1.0:
         raise RefusedError(function, "t_mul", t_mul)
-    if not m_mul >= 0.0:
-        raise bad(function, "m_mul", m_mul, "in [0, inf)")
+    _no_negative("keras.CosineDecayRestarts", initial_learning_rate=lr)
+    if m_mul < 0.0 or (floor < 0.0 and lr > 0.0):
+        raise RefusedError(function, "m_mul" if m_mul < 0.0 else "alpha", m_mul if m_mul < 0.0 else alpha)
     if m_mul > 1.0 and cycles is None:
         raise RefusedError(function, "m_mul", m_mul)
     if lr == floor or lr == 0.0:
@@ -112,8 +125,9 @@ def ExponentialDecay(
     `decay_rate` to float32 even beside a float64 LR, which puts its value p * 3e-8
     (relative) off after p periods; lrsched computes with the rate given."""
     function = _divides_by(decay_steps, "keras.ExponentialDecay")
-    if decay_rate == 0.0:  # 0 ** 0 = 1 at p = 0, then 0 on Keras' whole steps
-        drop = float(decay_steps) if staircase else 1.0
+    if decay_rate == 0.0:  # 0 ** 0 = 1 at p = 0 only: 0 from the first step after 0
+        _no_negative("keras.ExponentialDecay", initial_learning_rate=initial_learning_rate)
+        drop = float(decay_steps) if staircase else math.nextafter(0.0, 1.0)
         return join(schedules=[constant(lr=initial_learning_rate), constant(lr=0.0)], boundaries=[drop])
     return exponential_decay(
         initial_learning_rate, decay_steps, decay_rate, staircase=staircase, end_value=end_value, _function=function
@@ -131,6 +145,7 @@ def InverseTimeDecay(
     function = _divides_by(decay_steps, "keras.InverseTimeDecay")
     if not decay_rate >= 0.0:
         raise bad(function, "decay_rate", decay_rate, "in [0, inf)")
+    _no_negative("keras.InverseTimeDecay", initial_learning_rate=initial_learning_rate)
     if decay_rate == 0.0 or initial_learning_rate == 0.0:
         return constant(lr=initial_learning_rate)
     return inverse_decay(
@@ -141,21 +156,25 @@ def InverseTimeDecay(
 def PiecewiseConstantDecay(
     boundaries: Sequence[int], values: Sequence[float], name: str = "PiecewiseConstant"
 ) -> Schedule:
-    """`keras.optimizers.schedules.PiecewiseConstantDecay`: Keras switches after a
-    boundary, on its whole-number steps (the optimizer's iterations): `values[k+1]` from
-    step `trunc(boundaries[k]) + 1` on, since Keras casts each boundary to the step's
-    integer type. A value between two boundaries that cast to one step never shows, nor
-    one whose range ends before step 0."""
+    """`keras.optimizers.schedules.PiecewiseConstantDecay`: Keras switches just after a
+    boundary: `values[k+1]` from step `trunc(boundaries[k]) + 1` on its whole-number steps
+    (the optimizer's iterations; Keras casts each boundary to the step's integer type),
+    and just after a whole-number boundary at a fractional step too. A value between two
+    boundaries that cast to one step never shows, nor one whose range ends before step 0."""
     function = "keras.PiecewiseConstantDecay"
     if len(values) != len(boundaries) + 1:
         raise bad(function, "values", list(values), "one more entry than boundaries")
-    switches = [math.trunc(b) + 1 for b in boundaries]
+    # just after trunc(b): on whole steps from trunc(b) + 1, and just after b at a
+    # fractional step where b is a whole number (a fractional step casts b to float)
+    switches = [math.nextafter(float(math.trunc(b)), math.inf) for b in boundaries]
     if switches != sorted(switches):
         raise RefusedError(function, "boundaries", list(boundaries))
-    # values[k] holds on [switches[k - 1], switches[k]) of the whole steps from 0
-    starts = [0.0, *(max(float(b), 0.0) for b in switches)]
+    # values[k] holds on [switches[k - 1], switches[k]) of the steps from 0
+    starts = [0.0, *(max(b, 0.0) for b in switches)]
     ends = [*starts[1:], math.inf]
     shown = [k for k in range(len(values)) if ends[k] > starts[k]]
+    if any(values[k] < 0.0 for k in shown):
+        raise RefusedError(function, "values", list(values))
     if len(shown) == 1:
         return constant(lr=values[shown[0]])
     return join(schedules=[constant(lr=values[k]) for k in shown], boundaries=[starts[k] for k in shown[1:]])
@@ -174,9 +193,16 @@ def PolynomialDecay(
     function = _divides_by(decay_steps, "keras.PolynomialDecay")
     if not power >= 0.0:
         raise bad(function, "power", power, "in [0, inf) (a negative power is infinite at the end)")
+    _no_negative("keras.PolynomialDecay", initial_learning_rate=initial_learning_rate)
     if power == 0.0 or initial_learning_rate == end_learning_rate:
         return constant(lr=initial_learning_rate)
+    _no_negative("keras.PolynomialDecay", end_learning_rate=end_learning_rate)
     if initial_learning_rate == 0.0:
+        if not cycle:  # a rise from 0: optax's polynomial_schedule is the same curve
+            try:
+                return polynomial_schedule(0.0, end_learning_rate, power, decay_steps)
+            except RefusedError:
+                pass
         raise RefusedError(function, "initial_learning_rate", initial_learning_rate)
     return polynomial(
         initial_lr=initial_learning_rate, decay_steps=decay_steps, final_lr=end_learning_rate, power=power, cycle=cycle

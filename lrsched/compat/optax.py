@@ -41,6 +41,13 @@ __all__ = [
 ]
 
 
+def _no_negative(function: str, **values: float) -> None:
+    """Refuse an LR below 0 that `function` would give (optax computes with any sign)."""
+    for name, value in values.items():
+        if value < 0.0:
+            raise RefusedError(function, name, value)
+
+
 def _delayed(init_value: float, schedule: Schedule, transition_begin: int) -> Schedule:
     """optax's `transition_begin`: `init_value` until then, the schedule from then on."""
     if transition_begin <= 0:
@@ -50,11 +57,15 @@ def _delayed(init_value: float, schedule: Schedule, transition_begin: int) -> Sc
 
 def constant_schedule(value: float) -> Schedule:
     """`optax.constant_schedule`."""
+    _no_negative("optax.constant_schedule", value=value)
     return constant(lr=value)
 
 
 def linear_schedule(init_value: float, end_value: float, transition_steps: int, transition_begin: int = 0) -> Schedule:
     """`optax.linear_schedule` (up or down)."""
+    _no_negative(
+        "optax.linear_schedule", init_value=init_value, **({"end_value": end_value} if transition_steps > 0 else {})
+    )
     return _delayed(init_value, line(init_value, end_value, transition_steps), transition_begin)
 
 
@@ -62,7 +73,13 @@ def polynomial_schedule(
     init_value: float, end_value: float, power: float, transition_steps: int, transition_begin: int = 0
 ) -> Schedule:
     """`optax.polynomial_schedule`, a decay or a rise (`power=0`: `init_value` throughout,
-    as optax's `0 ** 0 = 1` gives)."""
+    as optax's `0 ** 0 = 1` gives; no transition steps hold `init_value`, whatever the power)."""
+    if transition_steps <= 0:
+        _no_negative("optax.polynomial_schedule", init_value=init_value)
+        return constant(lr=init_value)
+    _no_negative(
+        "optax.polynomial_schedule", init_value=init_value, **({"end_value": end_value} if power != 0.0 else {})
+    )
     if not power >= 0.0:
         raise bad("optax.polynomial_schedule", "power", power, "in [0, inf) (a negative power is infinite at the end)")
     if transition_steps <= 0 or init_value == end_value or power == 0.0:
@@ -79,13 +96,22 @@ def polynomial_schedule(
     return _delayed(init_value, decay, transition_begin)
 
 
-def cosine_decay_schedule(init_value: float, decay_steps: int, alpha: float = 0.0, exponent: float = 1.0) -> Schedule:
+def cosine_decay_schedule(
+    init_value: float,
+    decay_steps: int,
+    alpha: float = 0.0,
+    exponent: float = 1.0,
+    *,
+    _function: str = "optax.cosine_decay_schedule",
+) -> Schedule:
     """`optax.cosine_decay_schedule` (an `alpha` above 1 rises; `exponent=0` holds `init_value`)."""
+    function = _function
     if not decay_steps > 0:
-        raise bad("optax.cosine_decay_schedule", "decay_steps", decay_steps, "in (0, inf)")
+        raise bad(function, "decay_steps", decay_steps, "in (0, inf)")
+    _no_negative(function, init_value=init_value)
     for key, value in (("alpha", alpha), ("exponent", exponent)):
         if value < 0.0 and init_value != 0.0:
-            raise RefusedError("optax.cosine_decay_schedule", key, value)
+            raise RefusedError(function, key, value)
     if init_value == 0.0 or alpha == 1.0 or exponent == 0.0:
         return constant(lr=init_value)
     return cosine_decay(initial_lr=init_value, decay_steps=decay_steps, final_lr=alpha * init_value, exponent=exponent)
@@ -107,16 +133,31 @@ def exponential_decay(
     optax, no transition steps or a zero rate hold `init_value`, and an `end_value` on
     the far side of `init_value` holds from step 0."""
     function = _function
+    init_name = {
+        "keras.ExponentialDecay": "initial_learning_rate",
+        "optax.warmup_exponential_decay_schedule": "peak_value",
+    }.get(function, "init_value")
+
+    def held(value: float, name: str) -> Schedule:
+        if value < 0.0:
+            raise RefusedError(function, name, value)
+        return constant(lr=value)
+
     if transition_steps <= 0 or decay_rate == 0.0:
-        return constant(lr=init_value)
-    if not decay_rate > 0.0:
-        raise bad("optax.exponential_decay", "decay_rate", decay_rate, "in [0, inf)")
+        return held(init_value, init_name)
+    if decay_rate < 0.0 and not staircase:
+        raise bad(function, "decay_rate", decay_rate, "in [0, inf) (a negative rate to a fractional power is NaN)")
     if init_value == 0.0 or decay_rate == 1.0:  # init_value throughout, clipped
         if end_value is None:
-            return constant(lr=init_value)
-        return constant(lr=max(init_value, end_value) if decay_rate < 1.0 else min(init_value, end_value))
+            return held(init_value, init_name)
+        low = max(init_value, end_value) if decay_rate < 1.0 else min(init_value, end_value)
+        return held(low, init_name if low == init_value else "end_value")
+    if decay_rate < 0.0:  # a staircase whose stairs alternate in sign
+        raise RefusedError(function, "decay_rate", decay_rate)
     if end_value is not None and (end_value >= init_value if decay_rate < 1.0 else end_value <= init_value):
-        return constant(lr=end_value)  # optax clips every value, those before transition_begin too
+        return held(end_value, "end_value")  # optax clips every value, those before transition_begin too
+    if init_value < 0.0:
+        raise RefusedError(function, init_name, init_value)
     if decay_rate > 1.0:
         return _delayed(
             init_value,
@@ -164,8 +205,13 @@ def warmup_exponential_decay_schedule(
 ) -> Schedule:
     """`optax.warmup_exponential_decay_schedule`: a linear warmup to `peak_value`, then
     `exponential_decay` (which an `end_value` beyond `peak_value` clips from its start)."""
-    decay = exponential_decay(peak_value, transition_steps, decay_rate, transition_begin, staircase, end_value)
-    return after_warmup("optax.warmup_exponential_decay_schedule", decay, init_value, peak_value, warmup_steps)
+    function = "optax.warmup_exponential_decay_schedule"
+    if warmup_steps > 0:
+        _no_negative("optax.warmup_exponential_decay_schedule", init_value=init_value, peak_value=peak_value)
+    decay = exponential_decay(
+        peak_value, transition_steps, decay_rate, transition_begin, staircase, end_value, _function=function
+    )
+    return after_warmup(function, decay, init_value, peak_value, warmup_steps)
 
 
 def join_schedules(schedules: Sequence[Schedule], boundaries: Sequence[int]) -> Schedule:
@@ -185,8 +231,12 @@ def join_schedules(schedules: Sequence[Schedule], boundaries: Sequence[int]) -> 
 
 def piecewise_constant_schedule(init_value: float, boundaries_and_scales: dict[int, float] | None = None) -> Schedule:
     """`optax.piecewise_constant_schedule`: the value is multiplied by each scale from its boundary on."""
+    points = sorted((boundaries_and_scales or {}).items())
+    if any(scale < 0 for _, scale in points):
+        raise bad("optax.piecewise_constant_schedule", "boundaries_and_scales", dict(points), "scales >= 0")
+    _no_negative("optax.piecewise_constant_schedule", init_value=init_value)
     value, values, boundaries = init_value, [], []
-    for boundary, scale in sorted((boundaries_and_scales or {}).items()):
+    for boundary, scale in points:
         if boundary <= 0:
             value *= scale  # in force from step 0
             continue
@@ -201,6 +251,11 @@ def piecewise_constant_schedule(init_value: float, boundaries_and_scales: dict[i
 def warmup_constant_schedule(init_value: float, peak_value: float, warmup_steps: int) -> Schedule:
     """`optax.warmup_constant_schedule`: a line to `peak_value`, held from there (up or down;
     with no warmup steps, optax holds `init_value`)."""
+    _no_negative(
+        "optax.warmup_constant_schedule",
+        init_value=init_value,
+        **({"peak_value": peak_value} if warmup_steps > 0 else {}),
+    )
     return line(init_value, peak_value, warmup_steps)
 
 
@@ -214,9 +269,17 @@ def warmup_cosine_decay_schedule(
 ) -> Schedule:
     """`optax.warmup_cosine_decay_schedule`: `decay_steps` counts the warmup too (with
     `peak_value=0`, 0 after the warmup, as optax's)."""
+    function = "optax.warmup_cosine_decay_schedule"
+    if not decay_steps > warmup_steps:
+        raise bad(
+            function, "decay_steps", decay_steps, f"above warmup_steps={warmup_steps!r} (optax's cosine runs the rest)"
+        )
+    if warmup_steps > 0:
+        _no_negative("optax.warmup_cosine_decay_schedule", init_value=init_value)
+    _no_negative("optax.warmup_cosine_decay_schedule", peak_value=peak_value, end_value=end_value)
     alpha = 0.0 if peak_value == 0.0 else end_value / peak_value
-    decay = cosine_decay_schedule(peak_value, decay_steps - warmup_steps, alpha, exponent)
-    return after_warmup("optax.warmup_cosine_decay_schedule", decay, init_value, peak_value, warmup_steps)
+    decay = cosine_decay_schedule(peak_value, decay_steps - warmup_steps, alpha, exponent, _function=function)
+    return after_warmup(function, decay, init_value, peak_value, warmup_steps)
 
 
 def cosine_onecycle_schedule(
@@ -234,11 +297,15 @@ def cosine_onecycle_schedule(
     for key, value in (("div_factor", div_factor), ("final_div_factor", final_div_factor)):
         if not value > 0.0:
             raise bad("optax.cosine_onecycle_schedule", key, value, "in (0, inf) (optax divides by it)")
+    _no_negative("optax.cosine_onecycle_schedule", peak_value=peak_value)
     peak_step = int(pct_start * transition_steps)
     if not (0 < peak_step < transition_steps and min(div_factor, final_div_factor) >= 1.0 and peak_value > 0):
         # the same knots as optax's (a dict: a repeated step keeps its last scale)
         scales = {peak_step: div_factor, int(transition_steps): 1.0 / (div_factor * final_div_factor)}
-        return piecewise_interpolate_schedule("cosine", peak_value / div_factor, scales)
+        try:
+            return piecewise_interpolate_schedule("cosine", peak_value / div_factor, scales)
+        except RefusedError:  # a peak before step 0 (pct_start < 0): part-way along a half cosine
+            raise RefusedError("optax.cosine_onecycle_schedule", "pct_start", pct_start) from None
     return one_cycle(
         max_lr=peak_value,
         total_steps=transition_steps,
@@ -255,11 +322,11 @@ def piecewise_interpolate_schedule(
     boundary, reached along a line or half a cosine from the boundary before."""
     if interpolate_type not in ("linear", "cosine"):
         raise bad("optax.piecewise_interpolate_schedule", "interpolate_type", interpolate_type, "'linear' or 'cosine'")
+    function = "optax.piecewise_interpolate_schedule"
     points = sorted((boundaries_and_scales or {}).items())
-    if any(boundary < 0 or scale < 0 for boundary, scale in points):
-        raise bad(
-            "optax.piecewise_interpolate_schedule", "boundaries_and_scales", dict(points), "boundaries and scales >= 0"
-        )
+    if any(scale < 0 for _, scale in points):
+        raise bad(function, "boundaries_and_scales", dict(points), "scales >= 0")
+    _no_negative("optax.piecewise_interpolate_schedule", init_value=init_value)
     bounds, values = [0.0], [init_value]
     for boundary, scale in points:
         bounds.append(float(boundary))
@@ -267,11 +334,20 @@ def piecewise_interpolate_schedule(
     parts: list[Schedule] = []
     starts: list[float] = []
     for a, b, start, end in zip(bounds[:-1], bounds[1:], values[:-1], values[1:], strict=True):
-        if b > a:  # an empty interval is never in force
-            parts.append(segment(interpolate_type, start, end, b - a))
-            starts.append(a)
+        if b <= max(a, 0.0):  # an interval never in force from step 0 on
+            continue
+        size = max(b - a, 1.0)  # optax's interval length: at least 1, a fractional interval runs cut short
+        if a >= 0.0:
+            parts.append(segment(interpolate_type, start, end, size))
+        elif interpolate_type == "linear" or start == end:
+            # from step 0, part-way along the line from `a`: a line from its value at 0
+            slope = (end - start) / size
+            parts.append(line(start - a * slope, start + (b - a) * slope, b))
+        else:  # part-way along a half cosine at step 0
+            raise RefusedError(function, "boundaries_and_scales", dict(points))
+        starts.append(max(a, 0.0))
     parts.append(constant(lr=values[-1]))
-    starts.append(bounds[-1])
+    starts.append(max(bounds[-1], 0.0))
     if len(parts) == 1:
         return parts[0]
     return join(schedules=parts, boundaries=starts[1:])
@@ -288,6 +364,13 @@ def linear_onecycle_schedule(
     """`optax.linear_onecycle_schedule`, with its knots at the whole steps
     `int(pct_start * T)` and `int(pct_final * T)` (so it is `one_cycle(three_phase=True)`
     only where `int(2 * pct_start * T) == 2 * int(pct_start * T)`)."""
+    function = "optax.linear_onecycle_schedule"
+    if not transition_steps > 0:
+        raise bad(function, "transition_steps", transition_steps, "in (0, inf)")
+    for key, value in (("div_factor", div_factor), ("final_div_factor", final_div_factor)):
+        if not value > 0.0:
+            raise bad(function, key, value, "in (0, inf) (optax divides by it, or scales by a negative)")
+    _no_negative("optax.linear_onecycle_schedule", peak_value=peak_value)
     return piecewise_interpolate_schedule(
         "linear",
         peak_value / div_factor,
@@ -302,6 +385,9 @@ def linear_onecycle_schedule(
 def sgdr_schedule(cosine_kwargs: Iterable[Mapping[str, Any]]) -> Schedule:
     """`optax.sgdr_schedule`: `warmup_cosine_decay_schedule(**kwargs)` for each, back to back."""
     parts, boundaries, step = [], [], 0.0
+    cosine_kwargs = list(cosine_kwargs)
+    if not cosine_kwargs:
+        raise bad("optax.sgdr_schedule", "cosine_kwargs", cosine_kwargs, "at least one cycle's arguments")
     for kwargs in cosine_kwargs:
         parts.append(warmup_cosine_decay_schedule(**kwargs))
         step += kwargs["decay_steps"]
