@@ -68,7 +68,40 @@ REFUSED: dict[tuple[str, str], str] = {
         "base_lr above both max_lr and 1 with mode triangular2 or exp_range: the cycle upside down, which "
         "lrsched expresses (as a cycle's inverse) between levels in [0, 1] only"
     ),
-    ("torch.CyclicLR", "gamma"): "exp_range with gamma > 1 grows the LR without bound",
+    ("torch.CyclicLR", "gamma"): (
+        "exp_range with gamma > 1 grows the LR without bound; with gamma < 0 its scale gamma**step alternates in "
+        "sign, so every other step's LR falls below base_lr (and below 0 for a base_lr near 0): lrsched's "
+        "exp_range takes gamma in (0, 1]"
+    ),
+    ("torch.CyclicLR", "step_size_up"): (
+        "a step size below 0 runs torch's cycle position backwards, through values that are no triangle "
+        "lrsched's cyclic draws (its step sizes are > 0)"
+    ),
+    ("torch.CyclicLR", "step_size_down"): (
+        "a step size below 0 runs torch's cycle position backwards, through values that are no triangle "
+        "lrsched's cyclic draws (its step sizes are > 0); step_size_down=0 with mode triangular2 or exp_range "
+        "is a sawtooth whose rise shrinks from cycle to cycle (by cycle, or by step for exp_range) while its "
+        "start stays at base_lr, which lrsched's restarts (they scale a cycle about its end) do not express"
+    ),
+    ("torch.OneCycleLR", "div_factor"): "div_factor < 0 starts the cycle at max_lr / div_factor: " + _NEGATIVE_LR,
+    ("torch.OneCycleLR", "final_div_factor"): (
+        "final_div_factor < 0 ends the cycle at max_lr / (div_factor * final_div_factor): " + _NEGATIVE_LR
+    ),
+    ("torch.CosineAnnealingLR", "eta_min"): (
+        "eta_min < 0 runs the cosine down to an LR below 0 at T_max, and lrsched's cosine floors are >= 0"
+    ),
+    ("torch.CosineAnnealingWarmRestarts", "eta_min"): (
+        "eta_min < 0 runs each cycle's cosine toward an LR below 0, and lrsched's cosine floors are >= 0"
+    ),
+    ("torch.StepLR", "step_size"): (
+        "a step_size that is not a whole number: torch drops the LR where its whole step count is an exact "
+        "float multiple of it (for 2.5, every 5 steps; for most fractions never, or where rounding falls), "
+        "which lrsched's stairs (every step_size steps) do not follow"
+    ),
+    ("torch.MultiStepLR", "gamma"): (
+        "gamma < 0 makes the LR negative after an odd number of milestones, and lrsched's milestone drops take "
+        "a factor >= 0"
+    ),
     ("torch.CyclicLR", "last_epoch"): _SHIFT,
     ("torch.CosineAnnealingWarmRestarts", "last_epoch"): _SHIFT,
     ("torch.CosineAnnealingWarmRestarts", "lr"): (
@@ -76,8 +109,12 @@ REFUSED: dict[tuple[str, str], str] = {
         "starts above 0"
     ),
     ("torch.CosineAnnealingLR", "last_epoch"): _SHIFT,
-    ("torch.StepLR", "gamma"): "gamma > 1 grows the LR without bound",
-    ("torch.ExponentialLR", "gamma"): "gamma > 1 grows the LR without bound",
+    ("torch.StepLR", "gamma"): (
+        "gamma > 1 grows the LR without bound; gamma < 0 alternates the stairs' sign (an LR is >= 0)"
+    ),
+    ("torch.ExponentialLR", "gamma"): (
+        "gamma > 1 grows the LR without bound; gamma < 0 alternates the LR's sign at every step (an LR is >= 0)"
+    ),
     ("timm.TanhLRScheduler", "lr_min"): (
         "lr_min above lr makes each tanh cycle rise; lrsched's tanh_decay falls only (final_lr <= initial_lr)"
     ),
@@ -113,7 +150,9 @@ REFUSED: dict[tuple[str, str], str] = {
     ),
     ("transformers.get_scheduler", "min_lr_ratio"): (
         "warmup_stable_decay with min_lr_ratio > 1 and decay_type='1-sqrt': the cooldown then rises along "
-        "sqrt(p), which no lrsched shape is (the 1-sqrt cooldown falls, the 1-sqrt warmup rises along 1 - sqrt(1 - p))"
+        "sqrt(p), which no lrsched shape is (the 1-sqrt cooldown falls, the 1-sqrt warmup rises along "
+        "1 - sqrt(1 - p)); or min_lr_ratio < 0: transformers then clips its warmup and cooldown at 0 part-way "
+        "along their curves, which lrsched's warmups and cooldowns (from and to an LR >= 0) do not express"
     ),
     ("optax.polynomial_schedule", "init_value"): (
         "init_value=0 with a power other than 1 or 0.5 rises along 1 - (1 - r)**power from 0: lrsched's "
@@ -235,6 +274,8 @@ _NEGATIVE_LRS = {
     "keras.InverseTimeDecay": ("initial_learning_rate",),
     "keras.PiecewiseConstantDecay": ("values",),
     "keras.PolynomialDecay": ("initial_learning_rate", "end_learning_rate"),
+    "torch.CyclicLR": ("base_lr", "max_lr"),
+    "torch.OneCycleLR": ("max_lr",),
 }
 for _function, _parameters in _NEGATIVE_LRS.items():
     for _parameter in _parameters:

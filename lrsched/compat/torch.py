@@ -129,9 +129,15 @@ def OneCycleLR(
         raise bad(name, "pct_start", pct_start, "in [0, 1]")
     if anneal_strategy not in ("cos", "linear"):
         raise bad(name, "anneal_strategy", anneal_strategy, "one of 'cos', 'linear'")
+    if not isinstance(max_lr, (int, float)) or isinstance(max_lr, bool):
+        raise bad(name, "max_lr", max_lr, "a number (one schedule per param group: build one for each group's max_lr)")
     for key, value in (("div_factor", div_factor), ("final_div_factor", final_div_factor)):
-        if not value > 0.0:
-            raise bad(name, key, value, "in (0, inf)")
+        if value == 0.0 or math.isnan(value):
+            raise bad(name, key, value, "in (0, inf) (torch divides by it)")
+        if value < 0.0:
+            raise RefusedError(name, key, value)
+    if max_lr < 0.0:
+        raise RefusedError(name, "max_lr", max_lr)
     if not max_lr >= 0.0:
         raise bad(name, "max_lr", max_lr, "in [0, inf)")
     if last_epoch != -1:
@@ -210,6 +216,14 @@ def _triangle(start: float, other: float, up: float, down: float) -> Schedule:
     )
 
 
+def _sawtooth(start: float, other: float, up: float) -> Schedule:
+    """From `start` toward `other` in a straight line over `up` steps, back to `start` at
+    the end of each: torch's triangular cycle with `step_size_down=0`."""
+    if start == other:
+        return constant(lr=start)
+    return restarts(decay=polynomial(initial_lr=start, decay_steps=up, final_lr=other, power=1.0))
+
+
 def CyclicLR(
     base_lr: float,
     max_lr: float,
@@ -236,15 +250,21 @@ def CyclicLR(
         raise bad(name, "mode", mode, "one of 'triangular', 'triangular2', 'exp_range'")
     down = step_size_up if step_size_down is None else step_size_down
     for key, value in (("step_size_up", step_size_up), ("step_size_down", down)):
-        if not value > 0.0:
-            raise bad(name, key, value, "in (0, inf)")
+        if math.isnan(value) or (key == "step_size_up" and value == 0.0) or step_size_up + down == 0.0:
+            raise bad(name, key, value, "in (0, inf), and step_size_up + step_size_down != 0 (torch divides by them)")
+        if value < 0.0:
+            raise RefusedError(name, key, value)
     for key, value in (("base_lr", base_lr), ("max_lr", max_lr)):
+        if value < 0.0:
+            raise RefusedError(name, key, value)
         if not value >= 0.0:
             raise bad(name, key, value, "in [0, inf)")
     if last_epoch != -1:
         raise RefusedError(name, "last_epoch", last_epoch)
-    if mode == "exp_range" and gamma > 1.0:
+    if mode == "exp_range" and (gamma > 1.0 or gamma < 0.0):
         raise RefusedError(name, "gamma", gamma)
+    if down == 0.0 and mode != "triangular" and base_lr != max_lr:
+        raise RefusedError(name, "step_size_down", down, f" (mode={mode!r})")
     if mode == "exp_range" and not gamma >= 0.0:
         raise bad(name, "gamma", gamma, "in [0, 1] for mode='exp_range'")
     kwargs: dict[str, Any] = {"base_lr": base_lr, "max_lr": max_lr, "step_size_up": step_size_up}
@@ -256,6 +276,8 @@ def CyclicLR(
     momentum: Schedule | None = None
     if flat or base_lr == max_lr:
         schedule = constant(lr=base_lr)
+    elif down == 0.0:  # no way down: a sawtooth, from base_lr toward max_lr over each cycle
+        schedule = _sawtooth(base_lr, max_lr, up)
     elif mode == "triangular":
         schedule = _triangle(base_lr, max_lr, up, float(down))
     elif base_lr > max_lr:
@@ -268,6 +290,8 @@ def CyclicLR(
         schedule = cyclic(base_lr=base_lr, max_lr=max_lr, step_size_up=up, step_size_down=down, mode=mode, gamma=rate)
     if cycle_momentum and flat:
         momentum = constant(lr=max_momentum)
+    elif cycle_momentum and down == 0.0:
+        momentum = _sawtooth(max_momentum, base_momentum, up)
     elif cycle_momentum and mode == "triangular":
         momentum = _triangle(max_momentum, base_momentum, up, float(down))
     elif cycle_momentum and base_momentum > max_momentum:  # it rises with the cycle, as an LR does
@@ -293,6 +317,8 @@ def CosineAnnealingWarmRestarts(
         raise bad(name, "T_mult", T_mult, "a whole number >= 1")
     if last_epoch != -1:
         raise RefusedError(name, "last_epoch", last_epoch)
+    if eta_min < 0.0:
+        raise RefusedError(name, "eta_min", eta_min)
     schedule: Schedule
     if lr == eta_min:
         schedule = constant(lr=lr)
@@ -307,17 +333,21 @@ def CosineAnnealingWarmRestarts(
 
 def CosineAnnealingLR(lr: float, T_max: int, eta_min: float = 0.0, last_epoch: int = -1) -> Schedule:
     """`torch.optim.lr_scheduler.CosineAnnealingLR`: past `T_max` the cosine climbs back
-    up (period `2 * T_max`), as torch's does."""
+    up (period `2 * T_max`), as torch's does. A `T_max` below 0 gives the LRs of
+    `abs(T_max)`, as in torch (its cosine is even in `T_max`)."""
     name = "torch.CosineAnnealingLR"
-    if not T_max > 0:
-        raise bad(name, "T_max", T_max, "in (0, inf) (torch divides by it)")
+    if T_max == 0 or math.isnan(T_max):
+        raise bad(name, "T_max", T_max, "!= 0 (torch divides by it)")
     if last_epoch != -1:
         raise RefusedError(name, "last_epoch", last_epoch)
+    if eta_min < 0.0:
+        raise RefusedError(name, "eta_min", eta_min)
+    period = abs(T_max)
     schedule: Schedule
     if lr == eta_min or lr == 0.0:
-        schedule = constant(lr=lr) if lr == eta_min else _cosine_from_zero(eta_min, T_max)
+        schedule = constant(lr=lr) if lr == eta_min else _cosine_from_zero(eta_min, period)
     else:
-        schedule = cosine_decay(initial_lr=lr, decay_steps=T_max, final_lr=eta_min, periodic=True)
+        schedule = cosine_decay(initial_lr=lr, decay_steps=period, final_lr=eta_min, periodic=True)
     return record(schedule, "CosineAnnealingLR", lr, {"T_max": T_max, "eta_min": eta_min})
 
 
@@ -344,10 +374,17 @@ def _steps(name: str, key: str, value: Any) -> None:
 
 def StepLR(lr: float, step_size: int, gamma: float = 0.1, last_epoch: int = -1) -> Schedule:
     """`torch.optim.lr_scheduler.StepLR` (with `last_epoch`, the resumed run from step
-    `last_epoch + 1` on; `gamma=0`: 0 from `step_size` on)."""
+    `last_epoch + 1` on; `gamma=0`: 0 from `step_size` on; a `step_size` below 0 drops at
+    the multiples of `abs(step_size)`, as torch's does)."""
     name = "torch.StepLR"
+    if isinstance(step_size, float) and step_size != 0.0:
+        if not float(step_size).is_integer():
+            raise RefusedError(name, "step_size", step_size)
+        step_size = int(step_size)
+    if isinstance(step_size, int) and not isinstance(step_size, bool):
+        step_size = abs(step_size)
     _steps(name, "step_size", step_size)
-    if gamma > 1.0:
+    if gamma > 1.0 or gamma < 0.0:
         raise RefusedError(name, "gamma", gamma)
     if not gamma >= 0.0:
         raise bad(name, "gamma", gamma, "in [0, 1]")
@@ -360,6 +397,8 @@ def MultiStepLR(lr: float, milestones: Sequence[int], gamma: float = 0.1, last_e
     """`torch.optim.lr_scheduler.MultiStepLR` (milestones in any order, as torch counts them;
     a repeated milestone drops twice; `gamma=0`: 0 from the first milestone on)."""
     name = "torch.MultiStepLR"
+    if gamma < 0.0:
+        raise RefusedError(name, "gamma", gamma)
     if not gamma >= 0.0:
         raise bad(name, "gamma", gamma, "in [0, inf)")
     if any(not m >= 0 or m != math.floor(m) for m in milestones):
@@ -372,7 +411,7 @@ def MultiStepLR(lr: float, milestones: Sequence[int], gamma: float = 0.1, last_e
 def ExponentialLR(lr: float, gamma: float, last_epoch: int = -1) -> Schedule:
     """`torch.optim.lr_scheduler.ExponentialLR` (`gamma=0`: 0 from step 1 on)."""
     name = "torch.ExponentialLR"
-    if gamma > 1.0:
+    if gamma > 1.0 or gamma < 0.0:
         raise RefusedError(name, "gamma", gamma)
     if not gamma >= 0.0:
         raise bad(name, "gamma", gamma, "in [0, 1]")
@@ -403,22 +442,29 @@ def LinearLR(
     if total_iters <= 0:
         # torch's step 0 applies start_factor, and no later step changes it
         return record(constant(lr=lr * start_factor), "LinearLR", lr, kwargs)
-    done = min(offset, total_iters)
+    # torch moves the factor at the whole steps up to total_iters only: with a fractional
+    # total_iters it holds short of end_factor from floor(total_iters) on
+    last = math.floor(total_iters)
+    done = min(offset, last)
     factor = start_factor + (end_factor - start_factor) * done / total_iters
-    return record(line(lr * factor, lr * end_factor, total_iters - done), "LinearLR", lr, kwargs)
+    held = start_factor + (end_factor - start_factor) * last / total_iters if last != total_iters else end_factor
+    return record(line(lr * factor, lr * held, last - done), "LinearLR", lr, kwargs)
 
 
 def ConstantLR(lr: float, factor: float = 1.0 / 3, total_iters: int = 5, last_epoch: int = -1) -> Schedule:
     """`torch.optim.lr_scheduler.ConstantLR`: `lr * factor` until `total_iters`, then `lr`
     (with `total_iters=0`, `lr * factor` throughout, as torch's steps leave it; after a
-    `SequentialLR` milestone torch starts it at `lr`, and `compat.torch.SequentialLR` does too)."""
+    `SequentialLR` milestone torch starts it at `lr`, and `compat.torch.SequentialLR` does too;
+    with a fractional `total_iters`, which torch's whole steps never reach, `lr * factor`
+    throughout too)."""
     name = "torch.ConstantLR"
     if not 0.0 <= factor <= 1.0:
         raise bad(name, "factor", factor, "in [0, 1]")
     offset = _resume(last_epoch, name)
     kwargs = {"factor": factor, "total_iters": total_iters}
+    reached = total_iters > 0 and total_iters == math.floor(total_iters)
     schedule: Schedule
-    if total_iters <= 0:
+    if not reached:
         schedule = constant(lr=lr * factor)
     elif offset >= total_iters:
         schedule = constant(lr=lr)
@@ -429,21 +475,28 @@ def ConstantLR(lr: float, factor: float = 1.0 / 3, total_iters: int = 5, last_ep
 
 def PolynomialLR(lr: float, total_iters: int = 5, power: float = 1.0, last_epoch: int = -1) -> Schedule:
     """`torch.optim.lr_scheduler.PolynomialLR` (with `total_iters=0` or `power=0`, `lr`
-    throughout, as torch's `0 ** 0 = 1` gives)."""
+    throughout, as torch's `0 ** 0 = 1` gives; with a fractional `total_iters`, the decay
+    holds from `floor(total_iters)` on, short of 0, as torch's whole steps leave it)."""
     name = "torch.PolynomialLR"
     offset = _resume(last_epoch, name)
     kwargs = {"total_iters": total_iters, "power": power}
     schedule: Schedule
     left = total_iters - offset
+    last = math.floor(total_iters) if total_iters > 0 else 0
     if total_iters <= 0 or power == 0.0:
         schedule = constant(lr=lr)
+    elif not power > 0.0 and left > 0:
+        raise bad(name, "power", power, "in [0, inf)")
+    elif last != total_iters and offset >= last:  # torch's whole steps stopped short of 0
+        schedule = constant(lr=lr * (1.0 - last / total_iters) ** power)
     elif left <= 0:
         schedule = constant(lr=0.0)
-    elif not power > 0.0:
-        raise bad(name, "power", power, "in [0, inf)")
     else:
         first = lr * (left / total_iters) ** power
         schedule = polynomial(initial_lr=first, decay_steps=left, power=power) if first > 0 else constant(lr=0.0)
+        if last != total_iters and first > 0:  # torch's whole steps stop at floor(total_iters), short of 0
+            held = constant(lr=lr * (1.0 - last / total_iters) ** power)
+            schedule = join(schedules=[schedule, held], boundaries=[float(last - offset)])
     return record(schedule, "PolynomialLR", lr, kwargs)
 
 

@@ -91,7 +91,11 @@ def get_scheduler(
     if name == "constant_with_warmup":
         after = constant(lr=lr)
     elif name == "inverse_sqrt":
-        timescale = kwargs.pop("timescale", None) or warm or 10_000
+        timescale = kwargs.pop("timescale", None)
+        if timescale is None:
+            timescale = warm or 10_000
+        elif not timescale > 0:  # transformers divides by 0 at the step where (step + shift) / timescale is 0
+            raise bad(_FUNCTION, "timescale", timescale, "in (0, inf) (transformers divides by zero past the warmup)")
         after = inverse_decay(initial_lr=lr, decay_steps=timescale, power=0.5)
     elif name == "warmup_stable_decay":
         return _wsd(lr, warm, num_training_steps, **kwargs)
@@ -201,6 +205,11 @@ def _wsd(
             )
     if num_stable_steps < 0:
         raise RefusedError(_FUNCTION, "num_stable_steps", num_stable_steps)
+    for key, value in (("warmup_type", warmup_type), ("decay_type", decay_type)):
+        if value not in ("linear", "cosine", "1-sqrt"):
+            raise bad(name, key, value, "one of 'linear', 'cosine', '1-sqrt'")
+    if min_lr_ratio < 0.0:
+        raise RefusedError(_FUNCTION, "min_lr_ratio", min_lr_ratio)
     if not min_lr_ratio >= 0.0:
         raise bad(name, "min_lr_ratio", min_lr_ratio, "in [0, inf)")
     floor = lr * min_lr_ratio
