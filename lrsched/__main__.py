@@ -363,7 +363,13 @@ def _plot(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     from lrsched.plotting import plot
 
     path = args.output or f"{schedule.policy}.png"
-    plot(schedule, args.until, momentum=momentum, path=path, log=args.log)
+    try:
+        plot(schedule, args.until, momentum=momentum, path=path, log=args.log)
+    except ImportError:
+        # The plot is what was asked for: no plot is a failure, said in one line.
+        advice = "pip install 'lrsched[plot]'; --table N prints the values"
+        print(f"matplotlib is not installed: no plot ({advice})", file=sys.stderr)
+        return 1
     print(f"plot saved to {path}")
     return 0
 

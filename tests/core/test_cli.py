@@ -427,3 +427,15 @@ def test_the_installed_command_prints_the_version():
     for argv in runs:
         done = subprocess.run(argv, capture_output=True, text=True, timeout=120)
         assert done.returncode == 0 and done.stdout == f"lrsched {lrsched.__version__}\n", (argv, done.stderr)
+
+
+def test_plot_without_matplotlib_says_so_in_one_line_and_fails(tmp_path, capsys, monkeypatch):
+    # It ended in a traceback (preview and find say "not installed").
+    for name in [m for m in sys.modules if m == "matplotlib" or m.startswith("matplotlib.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib raises ImportError
+    path = tmp_path / "lr.png"
+    code = main(["plot", "cosine_decay", "--initial-lr", "0.1", "--decay-steps", "100", "-o", str(path)])
+    err = capsys.readouterr().err
+    assert code == 1 and not path.exists()
+    assert "matplotlib is not installed" in err and "Traceback" not in err
