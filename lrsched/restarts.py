@@ -425,7 +425,10 @@ class Restarts(Schedule):
             stretch = (b - a) / first if b < INF else _power_or_inf(self.cycle_mult, i)
             for p in inner:
                 trend = None if p.trend is None else p.trend * toward
-                start, end = a + p.start * stretch, min(a + p.end * stretch, b, until)
+                # (A cycle start is its own: 0 * an infinite stretch would be NaN.)
+                start = a + p.start * stretch if p.start > 0.0 else a
+                # (A cycle end is its own: a + (b - a) / T0 * T0 may round below b.)
+                end = min(b if p.end >= first else a + p.end * stretch, b, until)
                 if start <= until:
                     out.append(Piece(start, end, trend))
         if self._end <= until:

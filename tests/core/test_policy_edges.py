@@ -726,7 +726,11 @@ def test_cycles_that_would_start_beyond_float_range_never_start_and_nothing_over
     lt.check_backends_agree(schedule, far)
     ends = schedule.cycle_ends(1e300)
     assert all(math.isfinite(e) for e in ends) and list(ends) == sorted(ends)
-    assert schedule.pieces(1e300) and math.isfinite(horizon(schedule))
+    # The pieces cover [0, until] end to end (a last cycle of infinite length dropped out).
+    pieces = schedule.pieces(1e300)
+    assert pieces[0].start == 0.0 and pieces[-1].end == 1e300
+    assert all(p.end == q.start for p, q in zip(pieces, pieces[1:], strict=False))
+    assert math.isfinite(horizon(schedule))
 
 
 @pytest.mark.parametrize("first", [10.0, 7.5, 1e-6, 1e295])
