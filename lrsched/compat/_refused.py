@@ -283,6 +283,23 @@ for _function, _parameters in _NEGATIVE_LRS.items():
         REFUSED[_key] = f"{REFUSED[_key]}; or {_NEGATIVE_LR}" if _key in REFUSED else _NEGATIVE_LR
 
 
+# Keras computes a schedule in the dtype of its initial_learning_rate: an int gives
+# integer arithmetic (measured side by side in tests/compat/test_compat_optax_keras_edges.py).
+_INT_LR = (
+    "an int, with which Keras computes the schedule in an integer dtype (ExponentialDecay(1, 10, 0.5) gives 0 from "
+    "step 1, CosineDecay(1, 10) ends at 0.005): pass a float (1.0) for the schedule the arguments describe"
+)
+for _function in (
+    "keras.CosineDecay",
+    "keras.CosineDecayRestarts",
+    "keras.ExponentialDecay",
+    "keras.InverseTimeDecay",
+    "keras.PolynomialDecay",
+):
+    _key = (_function, "initial_learning_rate")
+    REFUSED[_key] = f"{REFUSED[_key]}; or {_INT_LR}" if _key in REFUSED else _INT_LR
+
+
 class RefusedError(ValueError):
     """A configuration the peer accepts that compat has no equal for: names the peer's
     parameter, the value given and why (every reason is listed in `REFUSED`)."""

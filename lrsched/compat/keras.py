@@ -11,6 +11,7 @@ float32; these compute with the values given.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Sequence
 
 from lrsched.base import Schedule
@@ -41,6 +42,12 @@ def _no_negative(function: str, **values: float) -> None:
             raise RefusedError(function, name, value)
 
 
+def _float_lr(function: str, initial_learning_rate: float) -> None:
+    """Refuse an int initial LR: Keras computes the whole schedule in its integer dtype."""
+    if isinstance(initial_learning_rate, numbers.Integral) and not isinstance(initial_learning_rate, bool):
+        raise RefusedError(function, "initial_learning_rate", initial_learning_rate)
+
+
 def _divides_by(decay_steps: float, function: str) -> str:
     """`function`, once its `decay_steps` is checked: Keras divides by it."""
     if not decay_steps > 0:
@@ -59,6 +66,7 @@ def CosineDecay(
     """`keras.optimizers.schedules.CosineDecay`: with `warmup_target`, a linear warmup
     from `initial_learning_rate` to it, then the cosine from there (an `alpha` above 1
     rises)."""
+    _float_lr("keras.CosineDecay", initial_learning_rate)
     top = initial_learning_rate if warmup_target is None else warmup_target
     _no_negative(
         "keras.CosineDecay",
@@ -89,6 +97,7 @@ def CosineDecayRestarts(
     first."""
     function = "keras.CosineDecayRestarts"
     lr, floor = initial_learning_rate, alpha * initial_learning_rate
+    _float_lr(function, initial_learning_rate)
     if not first_decay_steps > 0:
         raise bad(function, "first_decay_steps", first_decay_steps, "in (0, inf)")
     if t_mul < 1.0:
@@ -125,6 +134,7 @@ def ExponentialDecay(
     `decay_rate` to float32 even beside a float64 LR, which puts its value p * 3e-8
     (relative) off after p periods; lrsched computes with the rate given."""
     function = _divides_by(decay_steps, "keras.ExponentialDecay")
+    _float_lr(function, initial_learning_rate)
     if decay_rate == 0.0:  # 0 ** 0 = 1 at p = 0 only: 0 from the first step after 0
         _no_negative("keras.ExponentialDecay", initial_learning_rate=initial_learning_rate)
         drop = float(decay_steps) if staircase else math.nextafter(0.0, 1.0)
@@ -143,6 +153,7 @@ def InverseTimeDecay(
 ) -> Schedule:
     """`keras.optimizers.schedules.InverseTimeDecay` (`decay_rate=0`: the LR throughout)."""
     function = _divides_by(decay_steps, "keras.InverseTimeDecay")
+    _float_lr(function, initial_learning_rate)
     if not decay_rate >= 0.0:
         raise bad(function, "decay_rate", decay_rate, "in [0, inf)")
     _no_negative("keras.InverseTimeDecay", initial_learning_rate=initial_learning_rate)
@@ -191,6 +202,7 @@ def PolynomialDecay(
     """`keras.optimizers.schedules.PolynomialDecay` (`power=0`: the initial LR throughout,
     as Keras' `0 ** 0 = 1` gives)."""
     function = _divides_by(decay_steps, "keras.PolynomialDecay")
+    _float_lr(function, initial_learning_rate)
     if not power >= 0.0:
         raise bad(function, "power", power, "in [0, inf) (a negative power is infinite at the end)")
     _no_negative("keras.PolynomialDecay", initial_learning_rate=initial_learning_rate)

@@ -227,3 +227,35 @@ def test_what_compat_has_no_equal_for_is_refused_by_keras_argument(name):
     refusal = raised.value
     assert (refusal.function, refusal.parameter, refusal.value) == (key, parameter, value)
     assert compat.REFUSED[(key, parameter)] in str(refusal)
+
+
+@pytest.mark.parametrize(
+    ("cls", "args"),
+    [
+        ("CosineDecay", (1, 10)),
+        ("CosineDecayRestarts", (1, 10)),
+        ("ExponentialDecay", (1, 10, 0.5)),
+        ("InverseTimeDecay", (1, 10, 0.5)),
+        ("PolynomialDecay", (1, 10)),
+    ],
+)
+def test_an_int_initial_lr_that_keras_computes_in_integers_is_refused(cls, args):
+    # Keras computes in the int's dtype: its values differ from the same schedule from 1.0.
+    keras = pytest.importorskip("keras", reason="keras is not installed; CI installs it")
+    schedules = keras.optimizers.schedules
+    steps = [0, 1, 2, 5, 9, 10, 11, 15, 20, 25]
+    from_float = np.array([float(np.asarray(getattr(schedules, cls)(float(args[0]), *args[1:])(s))) for s in steps])
+    try:
+        from_int = np.array([float(np.asarray(getattr(schedules, cls)(*args)(s))) for s in steps])
+    except TypeError:  # on some backends (TensorFlow's cond) Keras cannot mix the int with floats at all
+        from_int = None
+    assert from_int is None or not np.allclose(from_int, from_float, rtol=1e-6, atol=1e-7)
+    with pytest.raises(compat.RefusedError) as raised:
+        getattr(compat.keras, cls)(*args)
+    assert (raised.value.function, raised.value.parameter, raised.value.value) == (
+        f"keras.{cls}",
+        "initial_learning_rate",
+        1,
+    )
+    ours = getattr(compat.keras, cls)(float(args[0]), *args[1:])  # the float one matches Keras' float one
+    np.testing.assert_allclose(ours(np.asarray(steps, dtype=np.float64)), from_float, rtol=1e-5, atol=1e-7)
