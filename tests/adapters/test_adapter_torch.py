@@ -460,3 +460,24 @@ def test_a_group_added_after_the_scheduler_is_named_as_torch_refuses_it(momentum
         scheduler.step()
     with pytest.raises(ValueError, match="make it after add_param_group"):
         scheduler.get_lr()
+
+
+def test_a_plateau_cut_beside_lambda_lr_is_overwritten_at_the_next_step_as_the_docs_say():
+    # docs/adapters.md: each step sets the LR from the schedule, as torch's LambdaLR does.
+    seen = {}
+    for name in ("lrsched", "torch"):
+        model = torch.nn.Linear(2, 1)
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+        if name == "lrsched":
+            scheduler = lambda_lr(optimizer, l.constant(lr=0.1))
+        else:
+            scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda k: 1.0)
+        plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.5, patience=0)
+        lrs = []
+        for _ in range(4):
+            optimizer.step()
+            scheduler.step()
+            plateau.step(1.0)  # no improvement after the first: a cut at every later step
+            lrs.append(optimizer.param_groups[0]["lr"])
+        seen[name] = lrs
+    assert seen["lrsched"] == seen["torch"] == [0.1, 0.05, 0.05, 0.05]
