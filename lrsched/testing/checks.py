@@ -270,8 +270,14 @@ def _momentum_magnification(schedule: Schedule) -> float:
             for inner in _every_part(part.schedule):
                 low, high = inner.bounds
                 if high > low:
-                    found = max(found, max(abs(low), abs(high)) / (high - low))
+                    size = max(abs(low), abs(high))
+                    # An LR whose whole size is below float32's smallest normal number
+                    # (a momentum's range of 6e-235) holds no position float32 can read.
+                    found = max(found, math.inf if size < FLOAT32_TINY else size / (high - low))
     return found
+
+
+FLOAT32_TINY = float(np.finfo(np.float32).tiny)
 
 
 def _every_part(schedule: Schedule) -> list[Schedule]:

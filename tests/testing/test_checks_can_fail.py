@@ -290,3 +290,12 @@ def test_an_unbounded_slope_allows_what_the_value_does_within_a_float32_steps_ro
     cyclic = l.cyclic(base_lr=1.0, max_lr=2.0, step_size_up=1, step_size_down=99)
     schedule = l.warmup(schedule=cyclic, steps=480, start_lr=0.0, shape="1-sqrt", prefix=True)
     lt.check_backends_agree(schedule, [0.0, 100.0, 756186112.0], frameworks=("numpy", "jax"))
+
+
+def test_a_momentum_of_an_lr_below_float32s_range_is_not_read_in_float32():
+    # The inner momentum's range, 6e-235, is 0 in float32: the outer momentum cannot
+    # place its LR there and reads it as flat (0.125 where float64 reads 0.0).
+    pytest.importorskip("jax", reason="jax is not installed; CI installs it")
+    tiny = l.inverse_momentum(schedule=l.constant(lr=1.0), base_momentum=0.0, max_momentum=6.425757914585064e-235)
+    schedule = l.inverse_momentum(schedule=l.product(schedules=[tiny]), base_momentum=0.0, max_momentum=0.125)
+    lt.check_backends_agree(schedule, [0.0, 5.0], frameworks=("numpy", "jax"))
