@@ -255,10 +255,8 @@ class ScheduleLR(torch.optim.lr_scheduler.LambdaLR):
         if isinstance(factors, (list, tuple)) and len(factors) != groups:
             raise ValueError(f"state_dict has {len(factors)} param groups; this optimizer has {groups}")
         group_factors = _check_group_factors(factors, groups)
-        schedule = require_schedule("schedule", from_config(state_dict["schedule"]), nonnegative=True)
-        loaded_momentum = (
-            None if momentum is None else require_schedule("momentum", from_config(momentum), nonnegative=True)
-        )
+        schedule = _saved_schedule("schedule", state_dict["schedule"], self.schedule)
+        loaded_momentum = None if momentum is None else _saved_schedule("momentum", momentum, self.momentum)
         _check_momentum_for(self._momentum_keys, loaded_momentum)
         last_epoch = _check_count("last_epoch", state_dict["last_epoch"], -1)
         calls_per_step = _check_count("calls_per_step", state_dict.get("calls_per_step", 1), 1)  # 1: older states
@@ -287,6 +285,14 @@ class ScheduleLR(torch.optim.lr_scheduler.LambdaLR):
         self.momentum = _sharing_shape(schedule, loaded_momentum)
         self.last_epoch, self._step_count, self.calls_per_step = last_epoch, step_count, calls_per_step
         self.base_lrs, self._last_lr = list[float | torch.Tensor](base_lrs), list[float | torch.Tensor](last_lr)
+
+
+def _saved_schedule(name: str, config: Any, mine: Schedule | None) -> Schedule:
+    """The schedule a checkpoint holds: the scheduler's own where its config is the saved
+    one (so a policy of one's own loads without being registered), else rebuilt from it."""
+    if mine is not None and config == mine.to_config():
+        return mine
+    return require_schedule(name, from_config(config), nonnegative=True)
 
 
 def lambda_lr(

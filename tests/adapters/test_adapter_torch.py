@@ -1,5 +1,6 @@
 """The torch adapter against torch's own schedulers, run side by side, plus resume."""
 
+import dataclasses
 import io
 import math
 import warnings
@@ -481,3 +482,50 @@ def test_a_plateau_cut_beside_lambda_lr_is_overwritten_at_the_next_step_as_the_d
             lrs.append(optimizer.param_groups[0]["lr"])
         seen[name] = lrs
     assert seen["lrsched"] == seen["torch"] == [0.1, 0.05, 0.05, 0.05]
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
+class _UnregisteredFlat(l.Schedule):
+    """A user's policy with no `policy` name and no registration: from_config cannot build it."""
+
+    lr: float = 0.1
+
+    def _value(self, t, xp):
+        return self.lr + t * 0.0
+
+    @property
+    def bounds(self):
+        return (self.lr, self.lr)
+
+    @property
+    def max_slope(self):
+        return 0.0
+
+    def breakpoints(self, until, since=0.0):
+        return ()
+
+    def pieces(self, until):
+        return (l.base.Piece(0.0, until, 0),)
+
+
+def test_a_checkpoint_of_a_users_unregistered_policy_resumes_into_the_same_scheduler():
+    # The saved config named no registered policy, so load_state_dict raised after the
+    # run: a checkpoint that could not resume. The scheduler's own schedule is the saved one.
+    schedule = _UnregisteredFlat(lr=0.05)
+    model = torch.nn.Linear(2, 1)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    scheduler = lambda_lr(optimizer, schedule)
+    for _ in range(3):
+        optimizer.step()
+        scheduler.step()
+    buffer = io.BytesIO()
+    torch.save(scheduler.state_dict(), buffer)
+    buffer.seek(0)
+    resumed = lambda_lr(optimizer, _UnregisteredFlat(lr=0.05))
+    resumed.load_state_dict(torch.load(buffer, weights_only=True))
+    assert resumed.last_epoch == scheduler.last_epoch and resumed.schedule == schedule
+    # A different schedule in the checkpoint still has to be rebuilt from its config.
+    buffer.seek(0)
+    other = lambda_lr(optimizer, _UnregisteredFlat(lr=0.07))
+    with pytest.raises(ValueError, match="registered with @lrsched.register"):
+        other.load_state_dict(torch.load(buffer, weights_only=True))
