@@ -276,9 +276,12 @@ class CosineRestarts(Shaped):
             grown = xp.where(i <= exact, m ** xp.minimum(i, exact) - 1.0, xp.expm1(exponent))
         # (Divided first: T0 m**i may pass float64's range where the start does not.)
         start = first * (grown / (m - 1.0))
-        whole = xp.floor(xp.minimum(start, FLOAT_MAX) + 0.5)  # a start past the range stays infinite
+        # (An infinite start, past the range, stays infinite: floor(inf) raises for Python
+        # floats, and its slack would be infinite too.)
+        finite = start < INF
+        whole = xp.floor(xp.where(finite, start, 0.0) + 0.5)
         slack = (2.0 * eps * (4.0 + exponent) + 4.0 * 2.0**-52 * (i + 1.0)) * xp.maximum(start, 1.0)
-        return xp.where(xp.abs(start - whole) <= slack, whole, start)
+        return xp.where(finite & (xp.abs(start - whole) <= slack), whole, start)
 
     def _cycle(self, t: Any, xp: Namespace) -> tuple[Any, Any, Any]:
         """(index, offset into the cycle, cycle length) at step t."""

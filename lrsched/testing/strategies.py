@@ -406,12 +406,13 @@ def cosine_restarts_schedules() -> Any:
 def cycle_mults() -> Any:
     """SGDR cycle multipliers: whole (1, 2, 3), decimal (1.1 ... 4.0, 1.25, ...: whole
     cycle starts in exact arithmetic that binary floats miss by an ulp), near-whole
-    (2 +- a few ulp), arbitrary, and far past any run's (1e10, 1e30: cycles that start
-    beyond float64's range, powers of m that leave it; lengths float32 still holds)."""
+    (2 +- a few ulp), arbitrary, and far past any run's (1e10: cycles that start beyond
+    float64's range, powers of m that leave it; at 1e30 a k-decayed cycle's fraction,
+    1e-29, is past what float32 reads to its rtol)."""
     st = _st()
     return st.one_of(
         st.sampled_from([1.0, 2.0, 3.0]),
-        st.sampled_from([1e10, 1e30]),
+        st.just(1e10),
         st.integers(11, 40).map(lambda k: k / 10),
         st.integers(101, 400).map(lambda k: k / 100),
         st.sampled_from([1.0, 2.0, 3.0]).flatmap(lambda m: st.integers(1, 8).map(lambda k: m + k * 2.0**-51)),

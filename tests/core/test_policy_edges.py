@@ -762,3 +762,22 @@ def test_a_multiplier_past_float32s_range_answers_in_float32(mult):
     values = np.asarray(schedule(jnp.asarray(steps, dtype=jnp.float32)), dtype=np.float64)
     expected = np.array([schedule(float(t)) for t in steps])
     np.testing.assert_allclose(values, expected, rtol=1e-6)
+
+
+def test_restarts_traced_in_float32_raise_no_numpy_warning():
+    # A float64-only constant (the largest float64) cast to float32 warned "overflow
+    # encountered in cast" on every JAX trace of a decimal multiplier's restarts.
+    import warnings
+
+    jax = pytest.importorskip("jax", reason="jax is not installed; CI installs it")
+    import jax.numpy as jnp
+
+    decay = l.polynomial(initial_lr=0.1, decay_steps=7.5, power=2.0)
+    for schedule in (
+        l.cosine_restarts(max_lr=0.1, first_cycle_steps=10, cycle_mult=1.5),
+        l.restarts(decay=decay, cycle_mult=1.5),
+    ):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            values = np.asarray(jax.jit(schedule)(jnp.asarray([0.0, 5.0, 1e6], dtype=jnp.float32)))  # traced
+        assert np.all(np.isfinite(values))
