@@ -17,6 +17,13 @@ from lrsched.polynomial import polynomial
 MAX_CYCLES = 10_000
 
 
+def refuse_negative(function: str, **values: float) -> None:
+    """Refuse an LR below 0 that `function` would give (the peer computes with any sign)."""
+    for name, value in values.items():
+        if value < 0.0:
+            raise RefusedError(function, name, value)
+
+
 def line(start: float, end: float, steps: float) -> Schedule:
     """From `start` to `end` in a straight line over `steps`, then `end`."""
     if steps <= 0 or start == end:

@@ -15,7 +15,7 @@ import numbers
 from collections.abc import Sequence
 
 from lrsched.base import Schedule
-from lrsched.compat._common import after_warmup
+from lrsched.compat._common import after_warmup, refuse_negative
 from lrsched.compat._refused import RefusedError, bad
 from lrsched.compat.optax import cosine_decay_schedule, exponential_decay, polynomial_schedule
 from lrsched.compose import join
@@ -33,13 +33,6 @@ __all__ = [
     "PiecewiseConstantDecay",
     "PolynomialDecay",
 ]
-
-
-def _no_negative(function: str, **values: float) -> None:
-    """Refuse an LR below 0 that `function` would give (Keras computes with any sign)."""
-    for name, value in values.items():
-        if value < 0.0:
-            raise RefusedError(function, name, value)
 
 
 def _float_lr(function: str, initial_learning_rate: float) -> None:
@@ -68,7 +61,7 @@ def CosineDecay(
     rises)."""
     _float_lr("keras.CosineDecay", initial_learning_rate)
     top = initial_learning_rate if warmup_target is None else warmup_target
-    _no_negative(
+    refuse_negative(
         "keras.CosineDecay",
         initial_learning_rate=initial_learning_rate,
         **({"warmup_target": top} if top is not None else {}),
@@ -102,7 +95,7 @@ def CosineDecayRestarts(
         raise bad(function, "first_decay_steps", first_decay_steps, "in (0, inf)")
     if t_mul < 1.0:
         raise RefusedError(function, "t_mul", t_mul)
-    _no_negative("keras.CosineDecayRestarts", initial_learning_rate=lr)
+    refuse_negative("keras.CosineDecayRestarts", initial_learning_rate=lr)
     if m_mul < 0.0 or (floor < 0.0 and lr > 0.0):
         raise RefusedError(function, "m_mul" if m_mul < 0.0 else "alpha", m_mul if m_mul < 0.0 else alpha)
     if m_mul > 1.0 and cycles is None:
@@ -136,7 +129,7 @@ def ExponentialDecay(
     function = _divides_by(decay_steps, "keras.ExponentialDecay")
     _float_lr(function, initial_learning_rate)
     if decay_rate == 0.0:  # 0 ** 0 = 1 at p = 0 only: 0 from the first step after 0
-        _no_negative("keras.ExponentialDecay", initial_learning_rate=initial_learning_rate)
+        refuse_negative("keras.ExponentialDecay", initial_learning_rate=initial_learning_rate)
         drop = float(decay_steps) if staircase else math.nextafter(0.0, 1.0)
         return join(schedules=[constant(lr=initial_learning_rate), constant(lr=0.0)], boundaries=[drop])
     return exponential_decay(
@@ -156,7 +149,7 @@ def InverseTimeDecay(
     _float_lr(function, initial_learning_rate)
     if not decay_rate >= 0.0:
         raise bad(function, "decay_rate", decay_rate, "in [0, inf)")
-    _no_negative("keras.InverseTimeDecay", initial_learning_rate=initial_learning_rate)
+    refuse_negative("keras.InverseTimeDecay", initial_learning_rate=initial_learning_rate)
     if decay_rate == 0.0 or initial_learning_rate == 0.0:
         return constant(lr=initial_learning_rate)
     return inverse_decay(
@@ -205,10 +198,10 @@ def PolynomialDecay(
     _float_lr(function, initial_learning_rate)
     if not power >= 0.0:
         raise bad(function, "power", power, "in [0, inf) (a negative power is infinite at the end)")
-    _no_negative("keras.PolynomialDecay", initial_learning_rate=initial_learning_rate)
+    refuse_negative("keras.PolynomialDecay", initial_learning_rate=initial_learning_rate)
     if power == 0.0 or initial_learning_rate == end_learning_rate:
         return constant(lr=initial_learning_rate)
-    _no_negative("keras.PolynomialDecay", end_learning_rate=end_learning_rate)
+    refuse_negative("keras.PolynomialDecay", end_learning_rate=end_learning_rate)
     if initial_learning_rate == 0.0:
         if not cycle:  # a rise from 0: optax's polynomial_schedule is the same curve
             try:

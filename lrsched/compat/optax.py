@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from lrsched.base import Schedule
-from lrsched.compat._common import after_warmup, line, segment
+from lrsched.compat._common import after_warmup, line, refuse_negative, segment
 from lrsched.compat._refused import MAX_STAIRS, RefusedError, bad
 from lrsched.compose import join, warmup
 from lrsched.cosine import cosine_decay
@@ -41,13 +41,6 @@ __all__ = [
 ]
 
 
-def _no_negative(function: str, **values: float) -> None:
-    """Refuse an LR below 0 that `function` would give (optax computes with any sign)."""
-    for name, value in values.items():
-        if value < 0.0:
-            raise RefusedError(function, name, value)
-
-
 def _delayed(init_value: float, schedule: Schedule, transition_begin: int) -> Schedule:
     """optax's `transition_begin`: `init_value` until then, the schedule from then on."""
     if transition_begin <= 0:
@@ -57,13 +50,13 @@ def _delayed(init_value: float, schedule: Schedule, transition_begin: int) -> Sc
 
 def constant_schedule(value: float) -> Schedule:
     """`optax.constant_schedule`."""
-    _no_negative("optax.constant_schedule", value=value)
+    refuse_negative("optax.constant_schedule", value=value)
     return constant(lr=value)
 
 
 def linear_schedule(init_value: float, end_value: float, transition_steps: int, transition_begin: int = 0) -> Schedule:
     """`optax.linear_schedule` (up or down)."""
-    _no_negative(
+    refuse_negative(
         "optax.linear_schedule", init_value=init_value, **({"end_value": end_value} if transition_steps > 0 else {})
     )
     return _delayed(init_value, line(init_value, end_value, transition_steps), transition_begin)
@@ -75,9 +68,9 @@ def polynomial_schedule(
     """`optax.polynomial_schedule`, a decay or a rise (`power=0`: `init_value` throughout,
     as optax's `0 ** 0 = 1` gives; no transition steps hold `init_value`, whatever the power)."""
     if transition_steps <= 0:
-        _no_negative("optax.polynomial_schedule", init_value=init_value)
+        refuse_negative("optax.polynomial_schedule", init_value=init_value)
         return constant(lr=init_value)
-    _no_negative(
+    refuse_negative(
         "optax.polynomial_schedule", init_value=init_value, **({"end_value": end_value} if power != 0.0 else {})
     )
     if not power >= 0.0:
@@ -108,7 +101,7 @@ def cosine_decay_schedule(
     function = _function
     if not decay_steps > 0:
         raise bad(function, "decay_steps", decay_steps, "in (0, inf)")
-    _no_negative(function, init_value=init_value)
+    refuse_negative(function, init_value=init_value)
     for key, value in (("alpha", alpha), ("exponent", exponent)):
         if value < 0.0 and init_value != 0.0:
             raise RefusedError(function, key, value)
@@ -207,7 +200,7 @@ def warmup_exponential_decay_schedule(
     `exponential_decay` (which an `end_value` beyond `peak_value` clips from its start)."""
     function = "optax.warmup_exponential_decay_schedule"
     if warmup_steps > 0:
-        _no_negative("optax.warmup_exponential_decay_schedule", init_value=init_value, peak_value=peak_value)
+        refuse_negative("optax.warmup_exponential_decay_schedule", init_value=init_value, peak_value=peak_value)
     decay = exponential_decay(
         peak_value, transition_steps, decay_rate, transition_begin, staircase, end_value, _function=function
     )
@@ -234,7 +227,7 @@ def piecewise_constant_schedule(init_value: float, boundaries_and_scales: dict[i
     points = sorted((boundaries_and_scales or {}).items())
     if any(scale < 0 for _, scale in points):
         raise bad("optax.piecewise_constant_schedule", "boundaries_and_scales", dict(points), "scales >= 0")
-    _no_negative("optax.piecewise_constant_schedule", init_value=init_value)
+    refuse_negative("optax.piecewise_constant_schedule", init_value=init_value)
     value, values, boundaries = init_value, [], []
     for boundary, scale in points:
         if boundary <= 0:
@@ -251,7 +244,7 @@ def piecewise_constant_schedule(init_value: float, boundaries_and_scales: dict[i
 def warmup_constant_schedule(init_value: float, peak_value: float, warmup_steps: int) -> Schedule:
     """`optax.warmup_constant_schedule`: a line to `peak_value`, held from there (up or down;
     with no warmup steps, optax holds `init_value`)."""
-    _no_negative(
+    refuse_negative(
         "optax.warmup_constant_schedule",
         init_value=init_value,
         **({"peak_value": peak_value} if warmup_steps > 0 else {}),
@@ -275,8 +268,8 @@ def warmup_cosine_decay_schedule(
             function, "decay_steps", decay_steps, f"above warmup_steps={warmup_steps!r} (optax's cosine runs the rest)"
         )
     if warmup_steps > 0:
-        _no_negative("optax.warmup_cosine_decay_schedule", init_value=init_value)
-    _no_negative("optax.warmup_cosine_decay_schedule", peak_value=peak_value, end_value=end_value)
+        refuse_negative("optax.warmup_cosine_decay_schedule", init_value=init_value)
+    refuse_negative("optax.warmup_cosine_decay_schedule", peak_value=peak_value, end_value=end_value)
     alpha = 0.0 if peak_value == 0.0 else end_value / peak_value
     decay = cosine_decay_schedule(peak_value, decay_steps - warmup_steps, alpha, exponent, _function=function)
     return after_warmup(function, decay, init_value, peak_value, warmup_steps)
@@ -297,7 +290,7 @@ def cosine_onecycle_schedule(
     for key, value in (("div_factor", div_factor), ("final_div_factor", final_div_factor)):
         if not value > 0.0:
             raise bad("optax.cosine_onecycle_schedule", key, value, "in (0, inf) (optax divides by it)")
-    _no_negative("optax.cosine_onecycle_schedule", peak_value=peak_value)
+    refuse_negative("optax.cosine_onecycle_schedule", peak_value=peak_value)
     peak_step = int(pct_start * transition_steps)
     if not (0 < peak_step < transition_steps and min(div_factor, final_div_factor) >= 1.0 and peak_value > 0):
         # the same knots as optax's (a dict: a repeated step keeps its last scale)
@@ -326,7 +319,7 @@ def piecewise_interpolate_schedule(
     points = sorted((boundaries_and_scales or {}).items())
     if any(scale < 0 for _, scale in points):
         raise bad(function, "boundaries_and_scales", dict(points), "scales >= 0")
-    _no_negative("optax.piecewise_interpolate_schedule", init_value=init_value)
+    refuse_negative("optax.piecewise_interpolate_schedule", init_value=init_value)
     bounds, values = [0.0], [init_value]
     for boundary, scale in points:
         bounds.append(float(boundary))
@@ -370,7 +363,7 @@ def linear_onecycle_schedule(
     for key, value in (("div_factor", div_factor), ("final_div_factor", final_div_factor)):
         if not value > 0.0:
             raise bad(function, key, value, "in (0, inf) (optax divides by it, or scales by a negative)")
-    _no_negative("optax.linear_onecycle_schedule", peak_value=peak_value)
+    refuse_negative("optax.linear_onecycle_schedule", peak_value=peak_value)
     return piecewise_interpolate_schedule(
         "linear",
         peak_value / div_factor,
