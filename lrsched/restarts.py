@@ -213,12 +213,9 @@ class Restarts(Schedule):
 
     @staticmethod
     def _last_end(clock: CosineRestarts, cycles: int) -> float:
-        """Where the last cycle ends: beyond the float range (many growing cycles), never."""
-        try:
-            end = clock.cycle_start(cycles)
-        except OverflowError:
-            return INF
-        return end if math.isfinite(end) else INF
+        """Where the last cycle ends: beyond the float range (many growing cycles), never
+        (`cycle_start` is infinite there)."""
+        return clock.cycle_start(cycles)
 
     def _check_last_top(self) -> None:
         """Refuse a growing top that leaves the float range or (amplitude scaling of a
@@ -421,8 +418,9 @@ class Restarts(Schedule):
         out: list[Piece] = []
         for i, (a, b) in enumerate(zip(edges[:-1], edges[1:], strict=True)):
             toward = direction(float(i))
-            # The last cycle never ends: its own length, m**i T0 (beyond float range: infinite).
-            stretch = (b - a) / first if b < INF else _power_or_inf(self.cycle_mult, i)
+            # A cycle running past `until` stretches to where the clock ends it (infinite
+            # where that lies beyond float range).
+            stretch = ((b if b < INF else self._clock.cycle_start(i + 1)) - a) / first
             for p in inner:
                 trend = None if p.trend is None else p.trend * toward
                 # (A cycle start is its own: 0 * an infinite stretch would be NaN.)
@@ -434,14 +432,6 @@ class Restarts(Schedule):
         if self._end <= until:
             out.append(Piece(self._end, until, 0))
         return tuple(p for p in out if p.end > p.start or p.start == until == 0.0)
-
-
-def _power_or_inf(base: float, exponent: int) -> float:
-    """base**exponent, infinite past float64's range (where Python's `**` raises)."""
-    try:
-        return float(base**exponent)
-    except OverflowError:
-        return INF
 
 
 restarts = Restarts
