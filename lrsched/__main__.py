@@ -74,12 +74,13 @@ def numbers_text(text: str) -> list[int | float]:
 
 
 def flag_text(text: Any) -> bool:
-    """true or false, in any case (a bool, Python's or NumPy's, is itself)."""
-    if isinstance(text, bool) or (type(text).__name__ == "bool" and getattr(text, "shape", None) == ()):
-        return bool(text)
-    if not isinstance(text, str) or text.lower() not in ("true", "false"):
-        raise argparse.ArgumentTypeError(f"expected true or false; got {text!r}")
-    return text.lower() == "true"
+    """true or false, in any case (a bool, Python's or NumPy's, is itself: `Flag`'s rule)."""
+    if isinstance(text, str) and text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    try:
+        return Flag().check("flag", text, {})  # any other text is refused here too
+    except TypeError:
+        raise argparse.ArgumentTypeError(f"expected true or false; got {text!r}") from None
 
 
 def number(text: str) -> int | float:
