@@ -21,6 +21,10 @@ def _half_one_minus_tanh(x: float) -> float:
     return 1.0 / (1.0 + math.exp(2.0 * x)) if x < 350.0 else 0.0
 
 
+#: The most either tanh bound may lie from 0.
+TANH_LIMIT = 20.0
+
+
 @register
 @frozen_value
 class TanhDecay(RestartableDecay):
@@ -54,9 +58,9 @@ class TanhDecay(RestartableDecay):
 
     policy = "tanh_decay"
     final_lr: Annotated[float, Interval(ge=0.0, le="initial_lr", scale="lr")] = 0.0
-    # Within +-20, where tanh is not yet +-1 in float64, and exp(2x) fits float32.
-    lower: Annotated[float, Interval(ge=-20.0, lt=20.0)] = -7.0
-    upper: Annotated[float, Interval(gt="lower", le=20.0)] = 3.0
+    # Within +-TANH_LIMIT, where tanh is not yet +-1 in float64, and exp(2x) fits float32.
+    lower: Annotated[float, Interval(ge=-TANH_LIMIT, lt=TANH_LIMIT)] = -7.0
+    upper: Annotated[float, Interval(gt="lower", le=TANH_LIMIT)] = 3.0
 
     _exp_lower: float = dataclasses.field(init=False, repr=False, compare=False)
 

@@ -21,7 +21,7 @@ from lrsched.cosine import cosine_decay
 from lrsched.decay import constant
 from lrsched.polynomial import polynomial
 from lrsched.restarts import is_restartable, restarts
-from lrsched.tanh import tanh_decay
+from lrsched.tanh import TANH_LIMIT, tanh_decay
 from lrsched.wsd import COOLDOWNS, warmup_stable_decay
 
 __all__ = [
@@ -32,10 +32,6 @@ __all__ = [
     "TanhLRScheduler",
     "WSDLRScheduler",
 ]
-
-
-#: The tanh's bounds lrsched's tanh_decay takes: lower and upper within +-TANH_LIMIT.
-TANH_LIMIT = 20.0
 
 
 def _plain(noise_range_t: Any) -> None:
