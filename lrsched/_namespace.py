@@ -184,8 +184,17 @@ class MathNamespace:
     log1p = staticmethod(math.log1p)
     fmod = staticmethod(math.fmod)
     abs = staticmethod(abs)
-    minimum = staticmethod(min)
-    maximum = staticmethod(max)
+
+    # Written out, not the builtins: `min(a, b)` costs three times as much on two floats
+    # (it takes any iterable), and this is the hot path. The same answer as the builtins
+    # to the letter, a NaN included: the first argument unless the second is beyond it.
+    @staticmethod
+    def minimum(a: Any, b: Any) -> Any:
+        return b if b < a else a
+
+    @staticmethod
+    def maximum(a: Any, b: Any) -> Any:
+        return b if b > a else a
 
     @staticmethod
     def where(cond: Any, a: Any, b: Any) -> Any:

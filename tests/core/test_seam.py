@@ -258,3 +258,33 @@ def test_a_float32_step_past_2_24_meets_each_knot_where_its_own_value_does(knots
     got_torch = schedule(torch.tensor(steps, dtype=torch.float32)).double().numpy()
     for got in (got_jax, got_torch):
         np.testing.assert_allclose(got, expected, rtol=1e-6, atol=0)
+
+
+_ORDERED = st.one_of(st.floats(allow_nan=True), st.integers(-(2**60), 2**60), st.sampled_from([0.0, -0.0, math.nan]))
+
+
+@given(_ORDERED, _ORDERED)
+def test_the_python_paths_minimum_and_maximum_answer_as_the_builtins(a, b):
+    # The Python path writes min and max out (the builtins cost three times as much on
+    # two floats): the same object back as the builtins give, a NaN or a signed zero too.
+    from lrsched._namespace import MATH
+
+    assert MATH.minimum(a, b) is min(a, b)
+    assert MATH.maximum(a, b) is max(a, b)
+
+
+@given(
+    st.one_of(st.floats(0.0, 1e300), st.integers(0, 2**53).map(float)),
+    st.one_of(st.floats(1e-6, 1e12), st.sampled_from([2.9, 0.1, 1e-6, 3.0, 7.7])),
+)
+def test_cycle_position_of_a_python_step_is_the_float64_arrays_to_the_bit(t, length):
+    # Python steps take a path of their own through `cycle_position` (no namespace
+    # calls): the same cycle and offset, to the bit, as a float64 array's.
+    from lrsched._namespace import MATH, NUMPY
+    from lrsched.base import cycle_position
+
+    k, offset = cycle_position(t, length, MATH)
+    k_array, offset_array = cycle_position(np.array([t]), length, NUMPY)
+    assert (float(k), float(offset)) == (float(k_array[0]), float(offset_array[0]))
+    if t / length < 2.0**52:  # while k counts whole cycles exactly
+        assert 0.0 <= offset < length * (1.0 + 1e-15) + 1e-300
