@@ -225,6 +225,11 @@ class MathNamespace:
 
     @staticmethod
     def select(t: float, knots: Sequence[float], branch: Branch, *args: Any) -> Any:
+        # Plain calls for none or one extra argument: unpacking `*args` costs a third more.
+        if not args:
+            return branch(_bisect_right(knots, t), t, MATH)
+        if len(args) == 1:
+            return branch(_bisect_right(knots, t), t, MATH, args[0])
         return branch(_bisect_right(knots, t), t, MATH, *args)
 
     select_pair = select  # one branch call gives both values

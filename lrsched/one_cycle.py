@@ -148,6 +148,10 @@ class OneCycle(Schedule):
     def shape_at(self, t: Any, xp: Namespace) -> Any:
         return xp.select(t, self._knots, self._phase, self._peak_levels)
 
+    # Its shape never runs upside down (`rises` is False): its height is its shape, read
+    # without the turn-over's test (the hot path of its momentum).
+    height_at = shape_at
+
     def _steepest(self, levels: tuple[float, ...]) -> float:
         factor = math.pi / 2 if self.anneal == "cos" else 1.0
         starts = (0.0, *self.knots[:-1])

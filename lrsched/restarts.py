@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from bisect import bisect_right
 from typing import Annotated, Any, Protocol, TypeGuard
 
 from lrsched._namespace import MATH, Namespace
@@ -313,8 +314,14 @@ class Restarts(Schedule):
         """`_value` for a Python step, the same arithmetic in the same order, with the
         first cycles' tops looked up: the hot path of direct calls and `LambdaLR`."""
         first, stretches, floor, count, end, tops, low, high, starts = self._python_constants
-        # _cycle and _within, inlined; the clock's table of starts read here (stretching cycles).
-        i, offset, length = MATH.tabled_cycle(starts, t, self._clock._cycle)
+        # _cycle and _within, inlined, with the seam's `tabled_cycle`: the clock's table of
+        # starts read here, the clock asked past its end.
+        if t < starts[-1]:
+            k = bisect_right(starts, t)  # >= 1: the first start is 0
+            start = starts[k - 1]
+            i, offset, length = float(k - 1), t - start, starts[k] - start
+        else:
+            i, offset, length = self._clock._cycle(t, MATH)
         if not (t < end and i < count):
             return floor
         inner = offset / length * first if stretches else offset
