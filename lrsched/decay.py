@@ -19,6 +19,39 @@ from lrsched.base import FLOAT_MAX, INF, Piece, Shaped, clip_pieces, cycle_posit
 from lrsched.params import LR, Fraction, Length, LRFloor, Positive, StepList
 
 
+@frozen_value
+class FactorPerPeriod(Shaped):
+    r"""The LR times a `factor` r <= 1 each period: :math:`\mathrm{lr}_0 \cdot r^{n(t)}`,
+    n(t) the periods passed by step t. What `step_decay` (a period of `every` steps,
+    counted whole) and `exponential` (a period of one step, fractional steps too) share:
+    a subclass gives `factor` and `periods`. r = 1 is flat, held at the floor as every
+    flat policy; otherwise the shape falls from 1 toward 0 and never rises."""
+
+    initial_lr: Annotated[float, LR]
+
+    @property
+    def factor(self) -> float:
+        """r, the factor each period."""
+        raise NotImplementedError
+
+    def periods(self, t: Any, xp: Namespace) -> Any:
+        """n(t), the periods passed by step `t`."""
+        raise NotImplementedError
+
+    @property
+    def levels(self) -> tuple[float, float]:
+        return (0.0 if self.factor < 1.0 else self.initial_lr, self.initial_lr)
+
+    def shape_at(self, t: Any, xp: Namespace) -> Any:
+        factor = self.factor
+        if factor == 1.0:
+            return xp.full_like(t, 0.0)
+        return xp.exp(self.periods(t, xp) * math.log(factor))
+
+    def shape_pieces(self, until: float) -> tuple[Piece, ...]:
+        return clip_pieces([Piece(0.0, INF, -1)], until)
+
+
 @register
 @frozen_value
 class Constant(Shaped):
@@ -59,7 +92,7 @@ class Constant(Shaped):
 
 @register
 @frozen_value
-class StepDecay(Shaped):
+class StepDecay(FactorPerPeriod):
     r"""Multiply the LR by `drop` every `every` steps.
 
     .. math::
@@ -80,7 +113,6 @@ class StepDecay(Shaped):
 
     policy = "step_decay"
     peer_names = {"gamma": "drop", "step_size": "every"}  # torch's StepLR
-    initial_lr: Annotated[float, LR]
     drop: Annotated[float, Fraction]
     every: Annotated[float, Length]
 
@@ -89,14 +121,11 @@ class StepDecay(Shaped):
         return cls(initial_lr=0.8, drop=0.5, every=20)  # halved every 20 epochs
 
     @property
-    def levels(self) -> tuple[float, float]:
-        return (0.0 if self.drop < 1.0 else self.initial_lr, self.initial_lr)
+    def factor(self) -> float:
+        return self.drop
 
-    def shape_at(self, t: Any, xp: Namespace) -> Any:
-        if self.drop == 1.0:
-            return xp.full_like(t, 0.0)  # constant: held at the floor, as every flat policy
-        drops, _ = cycle_position(t, self.every, xp)
-        return xp.exp(drops * math.log(self.drop))
+    def periods(self, t: Any, xp: Namespace) -> Any:
+        return cycle_position(t, self.every, xp)[0]  # the drops so far
 
     @property
     def shape_slope(self) -> float:
@@ -104,9 +133,6 @@ class StepDecay(Shaped):
 
     def breakpoints(self, until: float, since: float = 0.0) -> tuple[float, ...]:
         return () if self.drop == 1.0 else multiples(self.every, until, since)
-
-    def shape_pieces(self, until: float) -> tuple[Piece, ...]:
-        return clip_pieces([Piece(0.0, INF, -1)], until)
 
 
 @register
@@ -185,7 +211,7 @@ class MultiStep(Shaped):
 
 @register
 @frozen_value
-class Exponential(Shaped):
+class Exponential(FactorPerPeriod):
     r"""Multiply the LR by `gamma` at every step.
 
     .. math::
@@ -205,7 +231,6 @@ class Exponential(Shaped):
     """
 
     policy = "exponential"
-    initial_lr: Annotated[float, LR]
     gamma: Annotated[float, Fraction]
 
     @classmethod
@@ -213,20 +238,15 @@ class Exponential(Shaped):
         return cls(initial_lr=0.01, gamma=0.97)  # x0.97 an epoch
 
     @property
-    def levels(self) -> tuple[float, float]:
-        return (0.0 if self.gamma < 1.0 else self.initial_lr, self.initial_lr)
+    def factor(self) -> float:
+        return self.gamma
 
-    def shape_at(self, t: Any, xp: Namespace) -> Any:
-        if self.gamma == 1.0:
-            return xp.full_like(t, 0.0)  # constant: held at the floor, as every flat policy
-        return xp.exp(t * math.log(self.gamma))
+    def periods(self, t: Any, xp: Namespace) -> Any:
+        return t  # a factor at every step, fractional steps too
 
     @property
     def shape_slope(self) -> float:
         return abs(math.log(self.gamma))
-
-    def shape_pieces(self, until: float) -> tuple[Piece, ...]:
-        return clip_pieces([Piece(0.0, INF, -1)], until)
 
 
 constant = Constant
