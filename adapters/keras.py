@@ -130,7 +130,8 @@ class CyclicalMomentum(keras.callbacks.Callback):  # type: ignore[misc]
     After `fit` it is a plain float again (the momentum of the next step). Should `fit`
     end by an exception (an interrupt), the optimizer keeps following the schedule, and
     its config reports `beta_1` as the number the variable reads, so the model still
-    saves and loads. Needs `steps_per_execution=1`.
+    saves and loads. Any `steps_per_execution`: the value is computed inside each step,
+    not set by the callback between steps.
     """
 
     def __init__(self, momentum: Schedule) -> None:
@@ -144,7 +145,6 @@ class CyclicalMomentum(keras.callbacks.Callback):  # type: ignore[misc]
                 f"CyclicalMomentum drives beta_1, which {type(optimizer).__name__} does not have; "
                 "use an Adam-family optimizer (Adam, AdamW, Nadam, Adamax, Lion)"
             )
-        _refuse_multi_step_execution(self.model, "CyclicalMomentum")
         variable = _MomentumOfSteps(self.momentum, _schedule_count(optimizer))
         # Set past Keras' attribute tracking: the variable must not become one of the
         # optimizer's saved variables, or a saved optimizer state no longer loads.

@@ -215,3 +215,11 @@ def test_cyclical_momentum_is_the_beta_1_each_step_uses_on_every_backend(backend
     np.testing.assert_allclose(got["accumulated_betas"], _triangle(counts, 0.8, 0.95, 3), rtol=0, atol=2e-5)
     np.testing.assert_allclose(got["accumulated_lrs"], _triangle(steps, 1e-4, 1e-3, 4), rtol=1e-6)
     assert got["nadam_driven_is_direct"]
+    # Four steps an execution: the first moment at the end of each execution is Adam's
+    # m_k = b_k m_(k-1) + (1 - b_k) (every gradient 1) with b_k = momentum(k) at every
+    # step, the steps between callbacks included.
+    if backend != "torch":
+        first_moment = [0.0]
+        for beta in _triangle(steps, 0.8, 0.95, 3):
+            first_moment.append(beta * first_moment[-1] + (1.0 - beta))
+        np.testing.assert_allclose(got["execution_moments"], first_moment[::4], rtol=0, atol=1e-6)

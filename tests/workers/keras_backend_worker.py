@@ -27,13 +27,19 @@ def main() -> None:
     momentum = l.cyclic(base_lr=0.8, max_lr=0.95, step_size_up=3)
     lr = l.cyclic(base_lr=1e-4, max_lr=1e-3, step_size_up=4)
 
-    def train(accumulation):
-        """(beta_1 each update used, LR read before each batch, optimizer)."""
+    def train(accumulation, steps_per_execution=1):
+        """(beta_1 each update used, LR read before each batch, updating batches, optimizer,
+        the first moment after each callback). With steps_per_execution > 1 callbacks see
+        only the end of each execution: the moments there are what the test reads."""
         model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1, use_bias=False, kernel_initializer="zeros")])
         optimizer = keras.optimizers.Adam(
             learning_rate=to_keras(lr), beta_1=0.9, gradient_accumulation_steps=accumulation
         )
-        model.compile(optimizer=optimizer, loss=lambda y_true, y_pred: keras.ops.sum(y_pred))
+        model.compile(
+            optimizer=optimizer,
+            loss=lambda y_true, y_pred: keras.ops.sum(y_pred),
+            steps_per_execution=steps_per_execution,
+        )
         moments, lrs = [0.0], []
 
         class Read(keras.callbacks.Callback):
@@ -47,15 +53,18 @@ def main() -> None:
         x = np.ones((STEPS, 1), "float32")
         model.fit(x, np.zeros((STEPS, 1), "float32"), batch_size=1, epochs=1, verbose=0, shuffle=False,
                   callbacks=[CyclicalMomentum(momentum), Read()])  # fmt: skip
+        raw = list(moments)
         m = np.array(moments)
         updated = np.flatnonzero(np.diff(m) != 0.0)  # the batches that applied an update
         m = m[np.concatenate([[0], updated + 1])]
-        return (1.0 - np.diff(m) / (1.0 - m[:-1])).tolist(), lrs, updated.tolist(), optimizer
+        return (1.0 - np.diff(m) / (1.0 - m[:-1])).tolist(), lrs, updated.tolist(), optimizer, raw
 
-    betas, lrs, _, optimizer = train(None)
+    betas, lrs, _, optimizer, _ = train(None)
     # Accumulating gradients over 3 batches: an update every third batch, at the count of
     # batches Keras gives its own LR schedule (the optimizer's `_iterations`).
-    accumulated_betas, accumulated_lrs, updates, _ = train(3)
+    accumulated_betas, accumulated_lrs, updates, _, _ = train(3)
+    # Four steps an execution (Keras' torch trainer refuses more than one).
+    execution_moments = train(None, 4)[4] if keras.backend.backend() != "torch" else None
     rng = np.random.default_rng(0)
     xs = rng.normal(size=(16, 3)).astype("float32")
 
@@ -75,6 +84,7 @@ def main() -> None:
         "accumulated_betas": accumulated_betas,
         "accumulated_lrs": accumulated_lrs,
         "accumulated_updates": updates,
+        "execution_moments": execution_moments,
         "iterations": int(keras.ops.convert_to_numpy(optimizer.iterations)),
         "beta_1_after": optimizer.beta_1,
         "nadam_driven_is_direct": same,
