@@ -40,20 +40,30 @@ from lrsched.rangetest import (
 
 @dataclasses.dataclass(frozen=True)
 class OptaxSchedule:
-    """An optax schedule (a pure `count -> float32` function) that wraps an lrsched schedule."""
+    """An optax schedule (a pure `count -> value` function) that wraps an lrsched schedule:
+    values in `dtype`, float32 by default. A float wider than float32 (float64 under
+    `jax_enable_x64`) is computed at that width; a narrower one (bfloat16, float16) is
+    the float32 value rounded to it."""
 
     schedule: Schedule
+    dtype: Any = jnp.float32
 
     def __post_init__(self) -> None:
         require_schedule("schedule", self.schedule, nonnegative=True)
+        if not jnp.issubdtype(self.dtype, jnp.floating):
+            raise TypeError(f"dtype must be a float dtype (float32, bfloat16, ...); got {self.dtype!r}")
 
     def __call__(self, count: Any) -> jnp.ndarray:
-        return jnp.asarray(self.schedule(jnp.asarray(count)), dtype=jnp.float32)
+        step = jnp.asarray(count)
+        if jnp.dtype(self.dtype).itemsize > 4:
+            step = step.astype(self.dtype)
+        return jnp.asarray(self.schedule(step), dtype=self.dtype)
 
 
-def to_optax(schedule: Schedule) -> OptaxSchedule:
-    """The optax schedule for `schedule`: jittable, float32 out, equal to the core's value."""
-    return OptaxSchedule(schedule)
+def to_optax(schedule: Schedule, dtype: Any = jnp.float32) -> OptaxSchedule:
+    """The optax schedule for `schedule`: jittable, `dtype` out (float32 by default),
+    equal to the core's value."""
+    return OptaxSchedule(schedule, dtype)
 
 
 def inject_schedules(
@@ -61,13 +71,16 @@ def inject_schedules(
     /,
     *,
     static_args: str | Iterable[str] = (),
+    hyperparam_dtype: Any = None,
     **hyperparams: Any,
 ) -> optax.GradientTransformationExtraArgs:
-    """`optax.inject_hyperparams(optimizer)(**hyperparams)`, lrsched schedules converted.
+    """`optax.inject_hyperparams(optimizer, static_args, hyperparam_dtype)(**hyperparams)`,
+    lrsched schedules converted.
 
     Each hyperparameter given as an lrsched schedule (learning_rate, momentum, b1, ...)
     is evaluated at the optimizer's step count inside the update; the values used by
-    the latest update are in `state.hyperparams`.
+    the latest update are in `state.hyperparams`, in `hyperparam_dtype` (None: float32
+    for the schedules; optax gives its own schedules the widest float of the params).
     """
     if isinstance(optimizer, optax.GradientTransformation):
         raise TypeError(
@@ -78,8 +91,11 @@ def inject_schedules(
         value = hyperparams.get(name)
         if isinstance(value, Schedule):
             check_drives_beta(name, value)
-    converted = {k: to_optax(v) if isinstance(v, Schedule) else v for k, v in hyperparams.items()}
-    return optax.inject_hyperparams(optimizer, static_args=static_args)(**converted)
+    # optax casts its own schedules' values (weakly typed) to hyperparam_dtype; an lrsched
+    # schedule gives its values in that dtype itself (float32 where none is given).
+    dtype = jnp.float32 if hyperparam_dtype is None else hyperparam_dtype
+    converted = {k: to_optax(v, dtype) if isinstance(v, Schedule) else v for k, v in hyperparams.items()}
+    return optax.inject_hyperparams(optimizer, static_args=static_args, hyperparam_dtype=hyperparam_dtype)(**converted)
 
 
 # The hyperparameters of Adam-family optimizers that 1.0 would break (momentum 1.0 for

@@ -85,7 +85,9 @@ X64_SCRIPT = textwrap.dedent("""
     out = {}
     for name in json.loads(sys.argv[2]):
         values = jax.jit(jax.vmap(to_optax(b.Schedule._registry[name].example())))(counts)
-        out[name] = {"dtype": str(values.dtype), "values": np.asarray(values, np.float64).tolist()}
+        wide = jax.jit(jax.vmap(to_optax(b.Schedule._registry[name].example(), jnp.float64)))(counts)
+        out[name] = {"dtype": str(values.dtype), "values": np.asarray(values, np.float64).tolist(),
+                     "wide_dtype": str(wide.dtype), "wide": np.asarray(wide).tolist()}
     print(json.dumps(out))
 """)
 
@@ -110,6 +112,9 @@ def test_optax_schedule_with_x64_is_exact_at_far_int32_counts(jx):
         assert got[name]["dtype"] == "float32"
         want = schedule(np.asarray(counts, dtype=np.float64))
         np.testing.assert_allclose(got[name]["values"], want, rtol=1e-6, atol=1e-7 * _peak(schedule), err_msg=name)
+        # Asked for float64 (inject_schedules' hyperparam_dtype): computed at that width.
+        assert got[name]["wide_dtype"] == "float64"
+        np.testing.assert_allclose(got[name]["wide"], want, rtol=1e-12, atol=1e-15 * _peak(schedule), err_msg=name)
 
 
 def test_inject_schedules_inside_chain_under_scan_uses_each_count(jx):
@@ -134,6 +139,37 @@ def test_inject_schedules_inside_chain_under_scan_uses_each_count(jx):
     steps = np.arange(20, dtype=np.float64)
     np.testing.assert_allclose(np.asarray(lrs), lr(steps), rtol=1e-6, atol=1e-9)
     np.testing.assert_allclose(np.asarray(b1s), b1(steps), rtol=1e-6)
+
+
+def test_inject_schedules_passes_hyperparam_dtype_as_optax_does(jx):
+    # optax.inject_hyperparams(hyperparam_dtype=...) keeps the hyperparameters in that
+    # dtype whatever the params' (bfloat16 LRs beside float32 params): inject_schedules
+    # took no such argument. Side by side with optax's own schedule of the same math.
+    import jax.numpy as jnp
+    import optax
+
+    from lrsched.adapters.optax import inject_schedules
+
+    params = {"w": jnp.arange(3.0, dtype=jnp.float32)}
+    ours = inject_schedules(
+        optax.sgd, learning_rate=l.cosine_decay(initial_lr=0.1, decay_steps=8), hyperparam_dtype=jnp.bfloat16
+    )
+    theirs = optax.inject_hyperparams(optax.sgd, hyperparam_dtype=jnp.bfloat16)(
+        learning_rate=optax.cosine_decay_schedule(0.1, 8)
+    )
+    grads = {"w": jnp.ones(3, dtype=jnp.float32)}
+    with pytest.raises(TypeError, match="dtype must be a float dtype"):
+        inject_schedules(optax.sgd, learning_rate=l.constant(lr=0.1), hyperparam_dtype=jnp.int32)
+    used = []
+    for opt in (ours, theirs):
+        state, lrs = opt.init(params), []
+        for _ in range(10):
+            _, state = opt.update(grads, state, params)
+            lrs.append(state.hyperparams["learning_rate"])
+        used.append(lrs)
+    for a, b in zip(*used, strict=True):
+        assert a.dtype == b.dtype == jnp.bfloat16
+        assert float(a) == float(b)
 
 
 def test_inject_schedules_under_multisteps_advances_once_per_applied_update(jx):
