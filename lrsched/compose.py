@@ -390,7 +390,9 @@ class Join(Schedule):
         return tuple(sorted(set(out)))
 
     def cycle_ends(self, until: float, since: float = 0.0) -> tuple[float, ...]:
-        """The ends of the cycles of the parts that have them, each within its segment."""
+        """The ends of the cycles of the parts that have them, each within its segment. A
+        cycle that the next part's boundary cuts short is no end (it never reached its
+        floor: no snapshot is taken there)."""
         cyclic = [s for s in self.schedules if s.has_cycles]
         if not cyclic:
             raise ValueError("join has no cycles: none of its schedules has any")
