@@ -109,21 +109,27 @@ class Namespace(Protocol):
         ...
 
 
+#: The last step a schedule answers for: float64 counts whole steps exactly up to it, and
+#: beyond it a step's place within a cycle or a phase is lost to rounding (a cycle's
+#: arithmetic overflows at the float range's end, NaN or an OverflowError).
+MAX_STEP = 2.0**53
+
+
 def check_scalar_step(step: float) -> float:
-    """A Python step as a float: finite and >= 0 (ValueError otherwise, also for an int
-    beyond the float range)."""
+    """A Python step as a float: in [0, 2**53] (ValueError otherwise: NaN, inf, a
+    negative step, one past 2**53)."""
     try:
         t = float(step)
     except OverflowError:
-        raise ValueError("step must be a finite number >= 0; got an integer beyond the float range") from None
-    if not 0.0 <= t < math.inf:  # also False for NaN
-        raise ValueError(f"step must be a finite number >= 0; got {step!r}")
+        raise ValueError("step must be a finite number in [0, 2**53]; got an integer beyond the float range") from None
+    if not 0.0 <= t <= MAX_STEP:  # also False for NaN
+        raise ValueError(f"step must be a finite number in [0, 2**53]; got {step!r}")
     return t
 
 
 def _require(steps_ok: bool) -> None:
     if not steps_ok:
-        raise ValueError("step must be finite and >= 0; got a negative or non-finite value")
+        raise ValueError("step must be finite and in [0, 2**53]; got a negative, non-finite or larger value")
 
 
 def _dtype_error(dtype: Any) -> TypeError:
@@ -378,9 +384,10 @@ class NumpyNamespace:
         if t.dtype.kind not in "iuf":
             raise _dtype_error(t.dtype)
         t = t.astype(np.float64, copy=False)
-        if not np.all(np.isfinite(t) & (t >= 0.0)):
-            bad = t[~(np.isfinite(t) & (t >= 0.0))].ravel()[0]
-            raise ValueError(f"step must be finite and >= 0; got {bad!r} in the array")
+        valid = (t >= 0.0) & (t <= MAX_STEP)  # False for NaN
+        if not np.all(valid):
+            bad = t[~valid].ravel()[0]
+            raise ValueError(f"step must be finite and in [0, 2**53]; got {bad!r} in the array")
         return t
 
     @staticmethod
@@ -414,7 +421,6 @@ class _ArrayNamespace:
 
     name = "array"
     _float32: Any
-    _isfinite: Callable[[Any], Any]
     _all: Callable[[Any], Any]
 
     def where(self, cond: Any, a: Any, b: Any) -> Any:
@@ -464,7 +470,7 @@ class _ArrayNamespace:
         elif self._bits(t) < MIN_FLOAT_BITS:
             t = self._cast(t, self._float32)
         if self._has_values(t):
-            _require(bool(self._all(self._isfinite(t) & (t >= 0))))
+            _require(bool(self._all((t >= 0) & (t <= MAX_STEP))))  # False for NaN
         return t
 
     def _as_array(self, step: Any) -> Any:
@@ -510,7 +516,7 @@ class JaxNamespace(_ArrayNamespace):
         self.expm1, self.log1p, self.abs = jnp.expm1, jnp.log1p, jnp.abs
         self.fmod = jnp.fmod
         self.minimum, self.maximum, self.clip = jnp.minimum, jnp.maximum, jnp.clip
-        self._float32, self._isfinite, self._all = jnp.float32, jnp.isfinite, jnp.all
+        self._float32, self._all = jnp.float32, jnp.all
 
     def where(self, cond: Any, a: Any, b: Any) -> Any:
         return self._jnp.where(cond, a, b)
@@ -562,7 +568,7 @@ class TorchNamespace(_ArrayNamespace):
         self.sin = torch.sin
         self.expm1, self.log1p, self.abs = torch.expm1, torch.log1p, torch.abs
         self.fmod = torch.fmod
-        self._float32, self._isfinite, self._all = torch.float32, torch.isfinite, torch.all
+        self._float32, self._all = torch.float32, torch.all
 
     def clip(self, x: Any, low: float, high: float) -> Any:
         if isinstance(x, self._torch.Tensor):
@@ -637,7 +643,7 @@ class TensorflowNamespace(_ArrayNamespace):
         self.log, self.minimum, self.maximum = tf.math.log, tf.math.minimum, tf.math.maximum
         self.expm1, self.log1p, self.abs = tf.math.expm1, tf.math.log1p, tf.math.abs
         self.fmod = tf.math.floormod  # fmod for the non-negative operands it is given
-        self._float32, self._isfinite, self._all = tf.float32, tf.math.is_finite, tf.reduce_all
+        self._float32, self._all = tf.float32, tf.reduce_all
 
     def clip(self, x: Any, low: float, high: float) -> Any:
         return self._tf.clip_by_value(x, low, high)
@@ -729,18 +735,15 @@ def namespace_for(step: Any) -> Any:
     )
 
 
-FLOAT_MAX = sys.float_info.max
-
-
 def python_step(step: Any) -> float | None:
     """`step` as a float where it is a valid Python int or float, else None.
 
     The fast path of direct calls and `LambdaLR`: one type test and one comparison admit
-    every valid Python step. NaN, inf, negative steps and ints beyond the float range
-    get None, and go on to `MATH.prepare`, which names them.
+    every valid Python step. NaN, inf, negative steps and steps past 2**53 get None, and
+    go on to `MATH.prepare`, which names them.
     """
     kind = type(step)
-    if (kind is int or kind is float) and 0 <= step <= FLOAT_MAX:
+    if (kind is int or kind is float) and 0 <= step <= MAX_STEP:
         return float(step)
     return None
 

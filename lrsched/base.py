@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from typing import Annotated, Any, ClassVar, NamedTuple, TypeVar
 
 from lrsched._frozen import FrozenValue, frozen_value as frozen_value
-from lrsched._namespace import MATH, Namespace, check_scalar_step, evaluate
+from lrsched._namespace import MATH, MAX_STEP, Namespace, check_scalar_step, evaluate
 from lrsched.params import LR, DocumentedOnRead, LRFloor, Param, Steps, check_parameters, sequence_of
 
 INF = math.inf
@@ -137,9 +137,9 @@ class Schedule(FrozenValue):
         """The value at `step` (>= 0), in the type of `step` (see the module docs)."""
         # `python_step` and `evaluate`'s fast path written in place: the hot path of direct
         # calls and `LambdaLR`, two calls shorter (a valid Python step is an int or float in
-        # [0, FLOAT_MAX]; anything else goes to `evaluate`, which checks it or names it).
+        # [0, 2**53]; anything else goes to `evaluate`, which checks it or names it).
         kind = type(step)
-        if (kind is int or kind is float) and 0 <= step <= FLOAT_MAX:
+        if (kind is int or kind is float) and 0 <= step <= MAX_STEP:
             return float(self._value(float(step), MATH))
         return evaluate(self._value, step)
 

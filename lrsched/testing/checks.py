@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from lrsched._namespace import MAX_STEP
 from lrsched.base import NoClosedFormError, Schedule, horizon
 from lrsched.cosine import CosineRestarts
 from lrsched.momentum import InverseMomentum
@@ -221,7 +222,7 @@ def _moves_within(schedule: Schedule, steps: np.ndarray, window: Any) -> np.ndar
     # (a triangle's 1-step rise) sit on whole steps, between evenly spread samples.
     moved = []
     for t, w in zip(np.ravel(steps).tolist(), np.ravel(window).tolist(), strict=True):
-        low, high = max(t - w, 0.0), t + w
+        low, high = max(t - w, 0.0), min(t + w, MAX_STEP)  # within the steps a schedule answers
         here = schedule(float(t))
         around = np.linspace(low, high, _WINDOW_SAMPLES)
         if high - low <= _WHOLE_STEPS_SAMPLED:

