@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import difflib
 import inspect
+import itertools
 import math
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -407,17 +408,26 @@ def _validation_loss(
     val_data: Iterable[Any],
     ranks: _Ranks | None = None,
 ) -> float:
+    batches = iter(val_data)
+    first = next(batches, _NO_BATCH)
+    # Agreed before any forward: a DDP forward may be a collective of its own (a buffer
+    # broadcast), which a rank with no batch would never join while the others wait in it.
+    if ranks is not None and not ranks.all_have(first is not _NO_BATCH):  # every rank raises, none waits
+        raise ValueError("val_data is empty on at least one rank: every rank needs a held-out batch")
+    if first is _NO_BATCH:
+        raise ValueError("val_data is empty: it gave no batch")
     modes = [(module, module.training) for module in model.modules()]
     model.eval()
     total, count = 0.0, 0
-    with torch.no_grad():
-        for batch in val_data:
-            total += float(loss_fn(model, batch))
-            count += 1
-    for module, training in modes:  # the sweep's own modes, a frozen BatchNorm's included
-        module.training = training
-    if ranks is not None and not ranks.all_have(count > 0):  # every rank raises, none waits
-        raise ValueError("val_data is empty on at least one rank: every rank needs a held-out batch")
-    if count == 0:
-        raise ValueError("val_data is empty: it gave no batch")
+    try:
+        with torch.no_grad():
+            for batch in itertools.chain([first], batches):
+                total += float(loss_fn(model, batch))
+                count += 1
+    finally:
+        for module, training in modes:  # the sweep's own modes, a frozen BatchNorm's included
+            module.training = training
     return total / count
+
+
+_NO_BATCH = object()  # what an exhausted iterator gives `next`

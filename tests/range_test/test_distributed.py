@@ -169,6 +169,8 @@ def test_a_rank_without_batches_makes_every_rank_raise(ranks):
     for rank in ranks("empty_data_on_one_rank"):
         assert "data is empty" in rank["no_data"]
         assert "val_data is empty" in rank["no_val"]
+        assert "val_data is empty" in rank["no_val_buffered"]
+        assert "val_data is empty" in rank["no_confirm_buffered"]
 
 
 def test_fsdp_with_held_out_batches_is_refused_on_every_rank(ranks):

@@ -172,7 +172,19 @@ def empty_data_on_one_rank(rank):
     no_data = _raised(lambda: _sweep(model, data))
     val_data = _shard(rank)[:2] if rank == 0 else []
     no_val = _raised(lambda: _sweep(model, _shard(rank), val_data=val_data))
-    return {"no_data": no_data, "no_val": no_val}
+    # A model with buffers: DDP broadcasts them in a forward, a collective of its own that
+    # the rank without batches never joined (both waited out the group's timeout).
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(4, 16), torch.nn.BatchNorm1d(16), torch.nn.Linear(16, 1))
+    buffered = torch.nn.parallel.DistributedDataParallel(net)
+    no_val_buffered = _raised(lambda: _sweep(buffered, _shard(rank), val_data=val_data))
+    no_confirm_buffered = _raised(lambda: _sweep(buffered, _shard(rank), confirm=2, confirm_data=val_data))
+    return {
+        "no_data": no_data,
+        "no_val": no_val,
+        "no_val_buffered": no_val_buffered,
+        "no_confirm_buffered": no_confirm_buffered,
+    }
 
 
 def fsdp_with_validation_is_refused(rank):
