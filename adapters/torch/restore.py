@@ -4,6 +4,7 @@ generators) and its exact restore."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
 import shutil
@@ -32,6 +33,64 @@ class _ModuleModes:
             module.training = training
         for ddp, sync in self.syncs:
             ddp.require_forward_param_sync = sync
+
+
+class _OptimizerObjects:
+    """The optimizer's own objects, which `load_state_dict` replaces: its list of param
+    groups and each group's dict (code that kept `optimizer.param_groups[1]` sets the
+    LR of the optimizer), a group's tensor values (a tensor LR), the state's table and
+    its tensors (a capturable optimizer's CUDA graph reads them). `load_state_dict`
+    also casts floating state to the parameter's dtype (float32 master weights or
+    moments of bfloat16 parameters came back as bfloat16): `restore` puts the saved
+    values, in their own dtype, back into the tensors the optimizer held."""
+
+    def __init__(self, optimizer: torch.optim.Optimizer) -> None:
+        self.optimizer = optimizer
+        self.group_list = optimizer.param_groups
+        self.groups = list(optimizer.param_groups)
+        self.group_tensors = [{k: v for k, v in g.items() if torch.is_tensor(v)} for g in self.groups]
+        self.state_table = optimizer.state
+        self.state_tensors = {p: {k: v for k, v in s.items() if torch.is_tensor(v)} for p, s in optimizer.state.items()}
+
+    def restore(self, saved: dict[str, Any]) -> None:
+        """After `load_state_dict(saved)`: the values it loaded, in the objects above."""
+        optimizer = self.optimizer
+        loaded = optimizer.param_groups
+        if len(loaded) != len(self.groups):  # an optimizer of its own making: its load is final
+            return
+        for group, new, tensors in zip(self.groups, loaded, self.group_tensors, strict=True):
+            values = dict(new)
+            for key, old in tensors.items():
+                value = values.get(key)
+                if torch.is_tensor(value) and value.shape == old.shape and value.dtype == old.dtype:
+                    old.copy_(value)
+                    values[key] = old
+            group.clear()
+            group.update(values)
+        loaded[:] = self.groups
+        order = [p for g in self.groups for p in g["params"]]  # state_dict's numbering of the params
+        for index, entries in saved.get("state", {}).items():
+            if not (isinstance(index, int) and 0 <= index < len(order)) or order[index] not in optimizer.state:
+                continue
+            param = order[index]
+            live, originals = optimizer.state[param], self.state_tensors.get(param, {})
+            for key, value in entries.items():
+                if not torch.is_tensor(value):
+                    continue
+                held = originals.get(key)
+                if held is not None and held.shape == value.shape and held.dtype == value.dtype:
+                    held.copy_(value)
+                    live[key] = held
+                elif torch.is_tensor(live.get(key)) and live[key].dtype != value.dtype:
+                    live[key] = value.to(live[key].device, copy=True)
+        if optimizer.state is not self.state_table and isinstance(optimizer.state, dict):
+            self.state_table.clear()
+            self.state_table.update(optimizer.state)
+            optimizer.state = self.state_table
+        if optimizer.param_groups is not self.group_list:
+            self.group_list[:] = self.groups
+            with contextlib.suppress(AttributeError):  # a wrapper's read-only view of its optimizer's
+                optimizer.param_groups = self.group_list
 
 
 CACHES = ("device", "cpu", "disk")
@@ -89,6 +148,7 @@ class _TrainingState:
             except BaseException:  # a full disk: nothing half-written stays behind
                 shutil.rmtree(self.path, ignore_errors=True)
                 raise
+        self.optimizer_objects = _OptimizerObjects(optimizer)
         self.modes = _ModuleModes(model)
         self.rng = _rng_states()
 
@@ -114,6 +174,7 @@ class _TrainingState:
             else:
                 optimizer_state = copy.deepcopy(self.optimizer_state) if keep else self.optimizer_state
             self.optimizer.load_state_dict(optimizer_state)
+            self.optimizer_objects.restore(optimizer_state)
             self.modes.restore()
             _set_rng_states(self.rng)
         finally:

@@ -50,7 +50,10 @@ def _assert_restored(before, model, opt):
     assert after.keys() == opt_state.keys()
     for id_, s in opt_state.items():
         for k, v in s.items():
-            assert torch.equal(after[id_][k], v) if torch.is_tensor(v) else after[id_][k] == v
+            if torch.is_tensor(v):
+                assert after[id_][k].dtype == v.dtype and torch.equal(after[id_][k], v), (id_, k)
+            else:
+                assert after[id_][k] == v
     assert [{k: v for k, v in g.items() if k != "params"} for g in opt.param_groups] == groups
     assert torch.equal(torch.get_rng_state(), rng) and model.training == training
 
@@ -248,6 +251,74 @@ def test_each_cache_restores_exactly_and_disk_leaves_no_file(cache, tmp_path, mo
     assert copies() == []  # the file is gone after the exception too
     with pytest.raises(ValueError, match="cache must be one of"):
         range_test(model, opt, mse, data, cache="gpu")
+
+
+class _MasterWeightsSGD(torch.optim.Optimizer):
+    """SGD with momentum that keeps a float32 copy of each (bfloat16) parameter and its
+    momentum in float32: the state of a mixed-precision optimizer."""
+
+    def __init__(self, params, lr=0.01, momentum=0.9):
+        super().__init__(params, {"lr": lr, "momentum": momentum})
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if not state:
+                    state["master"] = p.detach().float().clone()
+                    state["momentum_buffer"] = torch.zeros_like(state["master"])
+                state["momentum_buffer"].mul_(group["momentum"]).add_(p.grad.float())
+                state["master"].add_(state["momentum_buffer"], alpha=-group["lr"])
+                p.copy_(state["master"])
+
+
+@pytest.mark.parametrize("cache", ["device", "cpu", "disk"])
+def test_float32_state_of_bfloat16_parameters_is_restored_in_float32(cache):
+    # The restore went through optimizer.load_state_dict, which casts floating state to
+    # its parameter's dtype: the float32 master weights and momentum came back as
+    # bfloat16, rounded, with no word.
+    torch.manual_seed(0)
+    model = torch.nn.Linear(8, 1).to(torch.bfloat16)
+    opt = _MasterWeightsSGD(model.parameters())
+    x = torch.randn(64, 8, dtype=torch.bfloat16)
+    data = [(x[i : i + 16], x[i : i + 16].sum(1, keepdim=True)) for i in range(0, 64, 16)]
+
+    def loss_fn(model, batch):
+        return torch.nn.functional.mse_loss(model(batch[0]).float(), batch[1].float())
+
+    for batch in data[:3]:
+        opt.zero_grad()
+        loss_fn(model, batch).backward()
+        opt.step()
+    before = _snapshot(model, opt)
+    range_test(model, opt, loss_fn, data, num_steps=10, progress=False, cache=cache)
+    _assert_restored(before, model, opt)
+    assert all(s["master"].dtype == torch.float32 for s in opt.state.values())
+
+
+def test_the_optimizer_keeps_its_own_groups_state_and_tensors():
+    # The restore replaced them (load_state_dict builds new ones): a group kept from
+    # before the test no longer set the optimizer's LR, and a tensor LR or a state
+    # tensor held elsewhere (a capturable optimizer's graph) was no longer the one used.
+    model, opt, data = _setup()
+    opt = torch.optim.Adam(
+        [{"params": model[0].parameters()}, {"params": model[3].parameters(), "lr": torch.tensor(0.005)}], lr=0.01
+    )
+    model(data[0][0]).pow(2).mean().backward()
+    opt.step()
+    groups, head, lr_tensor, table = opt.param_groups, opt.param_groups[1], opt.param_groups[1]["lr"], opt.state
+    held = {id(t) for s in opt.state.values() for t in s.values() if torch.is_tensor(t)}
+    before = _snapshot(model, opt)
+    range_test(model, opt, mse, data, num_steps=10, progress=False)
+    _assert_restored(before, model, opt)
+    assert opt.param_groups is groups and opt.param_groups[1] is head and head["lr"] is lr_tensor
+    assert opt.state is table
+    assert {id(t) for s in opt.state.values() for t in s.values() if torch.is_tensor(t)} == held
+    head["lr"] = 0.5  # set through the kept group: the optimizer's
+    assert opt.param_groups[1]["lr"] == 0.5
 
 
 FACTORY = """
