@@ -106,6 +106,13 @@ def range_test(
     """
     if not isinstance(optimizer, torch.optim.Optimizer):
         raise TypeError(f"optimizer must be a torch.optim.Optimizer; got {type(optimizer).__name__}")
+    if _is_zero_redundancy(optimizer):
+        raise TypeError(
+            "optimizer is a ZeroRedundancyOptimizer, whose state is sharded over the ranks and read whole on "
+            "one rank only (consolidate_state_dict), so the range test could not restore it: run the test with "
+            "the optimizer it wraps built over the same parameters (e.g. torch.optim.AdamW(model.parameters())), "
+            "then the ZeroRedundancyOptimizer for training"
+        )
     settings = RangeTestSettings(start_lr, end_lr, num_steps, mode, smoothing, diverge, progress)
     held_out = _check_options(
         val_data=val_data,
@@ -400,6 +407,11 @@ def _train_as_given(model: torch.nn.Module) -> None:
     put in training mode."""
     if not model.training:
         model.train()
+
+
+def _is_zero_redundancy(optimizer: torch.optim.Optimizer) -> bool:
+    """Whether `optimizer` is (or derives from) torch's ZeroRedundancyOptimizer."""
+    return any(cls.__name__ == "ZeroRedundancyOptimizer" for cls in type(optimizer).__mro__)
 
 
 def _validation_loss(

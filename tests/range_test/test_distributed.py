@@ -30,6 +30,7 @@ SCENARIOS = (
     "fsdp1_clips_the_global_norm",
     "empty_data_on_one_rank",
     "fsdp_with_validation_is_refused",
+    "zero_redundancy_is_refused",
     "ddp_keeps_its_buffer_sync",
     "lbfgs_line_search_under_ddp",
 )
@@ -171,6 +172,12 @@ def test_a_rank_without_batches_makes_every_rank_raise(ranks):
         assert "val_data is empty" in rank["no_val"]
         assert "val_data is empty" in rank["no_val_buffered"]
         assert "val_data is empty" in rank["no_confirm_buffered"]
+
+
+def test_zero_redundancy_optimizer_is_refused_on_every_rank_before_training(ranks):
+    for rank in ranks("zero_redundancy_is_refused"):
+        assert "ZeroRedundancyOptimizer" in rank["raised"] and "optimizer it wraps" in rank["raised"]
+        assert rank["unchanged"]
 
 
 def test_fsdp_with_held_out_batches_is_refused_on_every_rank(ranks):

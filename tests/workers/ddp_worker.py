@@ -187,6 +187,25 @@ def empty_data_on_one_rank(rank):
     }
 
 
+def zero_redundancy_is_refused(rank):
+    """ZeroRedundancyOptimizer's state is sharded and read whole on one rank only: refused
+    on every rank before any training (it failed in state_dict with torch's advice to
+    consolidate, which could not work)."""
+    from torch.distributed.optim import ZeroRedundancyOptimizer
+
+    model = torch.nn.parallel.DistributedDataParallel(_net())
+    optimizer = ZeroRedundancyOptimizer(model.parameters(), optimizer_class=torch.optim.SGD, lr=0.01)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    try:
+        range_test(model, optimizer, loss_fn, _shard(rank), num_steps=20, progress=False)
+    except TypeError as error:
+        raised = str(error)
+    else:
+        raised = None
+    unchanged = all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+    return {"raised": raised, "unchanged": unchanged}
+
+
 def fsdp_with_validation_is_refused(rank):
     from torch.distributed.fsdp import FullyShardedDataParallel
 
@@ -226,6 +245,7 @@ SCENARIOS = {
         fsdp1_clips_the_global_norm,
         empty_data_on_one_rank,
         fsdp_with_validation_is_refused,
+        zero_redundancy_is_refused,
         ddp_keeps_its_buffer_sync,
         lbfgs_line_search_under_ddp,
     )
