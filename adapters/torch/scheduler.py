@@ -49,6 +49,24 @@ def _check_momentum_for(keys: Sequence[str], momentum: Schedule | None) -> None:
         check_drives_beta("momentum", momentum)
 
 
+def _refuse_unmade_buffers(optimizer: torch.optim.Optimizer, momentum: Schedule, first: int) -> None:
+    """torch's RMSprop makes a parameter's momentum buffer only if its momentum is above
+    0 when it makes the parameter's state (its first step), and reads the buffer whenever
+    momentum is above 0: a momentum schedule from 0 failed at its second step (KeyError
+    'momentum_buffer'). Refused here, naming the step."""
+    if not isinstance(optimizer, torch.optim.RMSprop) or not momentum.bounds[1] > 0.0:
+        return
+    params = [p for group in optimizer.param_groups for p in group["params"]]
+    unmade = [p for p in params if optimizer.state.get(p) and "momentum_buffer" not in optimizer.state[p]]
+    if unmade or (float(momentum(first)) == 0.0 and any(not optimizer.state.get(p) for p in params)):
+        where = "the optimizer's state was made with momentum 0" if unmade else f"momentum is 0 at step {first}"
+        raise ValueError(
+            f"{where}, but the momentum schedule rises above 0 later: torch's RMSprop makes a parameter's momentum "
+            "buffer only if momentum is above 0 at its first step, and fails without it (KeyError "
+            "'momentum_buffer'); start the momentum above 0 (e.g. warmup(..., start_lr=0.01))"
+        )
+
+
 def _sharing_shape(schedule: Schedule, momentum: Schedule | None) -> Schedule | None:
     """`momentum`, holding this very `schedule` object when it is `inverse_momentum` of an
     equal one: then each step evaluates the schedule's shape once for LR and momentum."""
@@ -152,6 +170,8 @@ class ScheduleLR(torch.optim.lr_scheduler.LambdaLR):
         _refuse_shared_tensor_lrs(groups, self.group_factors)
         self._momentum_keys = [] if momentum is None else [_momentum_key(g, i, optimizer) for i, g in enumerate(groups)]
         _check_momentum_for(self._momentum_keys, self.momentum)
+        if self.momentum is not None:
+            _refuse_unmade_buffers(optimizer, self.momentum, (last_epoch + 1) // calls_per_step)
         lambdas = [self._absolute_lr(i) for i in range(len(groups))]
         super().__init__(optimizer, lambdas, last_epoch=last_epoch)
 

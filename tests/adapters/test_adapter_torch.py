@@ -529,3 +529,41 @@ def test_a_checkpoint_of_a_users_unregistered_policy_resumes_into_the_same_sched
     other = lambda_lr(optimizer, _UnregisteredFlat(lr=0.07))
     with pytest.raises(ValueError, match="registered with @lrsched.register"):
         other.load_state_dict(torch.load(buffer, weights_only=True))
+
+
+def test_rmsprop_momentum_from_zero_is_refused_where_torch_would_fail_later():
+    # torch's RMSprop makes a parameter's momentum buffer only if momentum is above 0 at
+    # its first step: a momentum warm-up from 0 failed at the second step with
+    # KeyError 'momentum_buffer' (SGD makes its buffer whenever momentum is used).
+    rising = l.warmup(schedule=l.constant(lr=0.9), steps=5, start_lr=0.0)
+    lr = l.constant(lr=0.01)
+
+    def run(optimizer_class, momentum, steps=6, **options):
+        p = torch.nn.Parameter(torch.ones(3))
+        opt = optimizer_class([p], lr=0.01, **options)
+        scheduler = lambda_lr(opt, lr, momentum=momentum)
+        used = []
+        for _ in range(steps):
+            p.sum().backward()
+            used.append(opt.param_groups[0]["momentum"])
+            opt.step()
+            opt.zero_grad()
+            scheduler.step()
+        return used
+
+    assert run(torch.optim.SGD, rising) == pytest.approx([rising(k) for k in range(6)])
+    with pytest.raises(ValueError, match="momentum is 0 at step 0.*momentum_buffer"):
+        run(torch.optim.RMSprop, rising)
+    # From above 0: the buffer is made at the first step, and later zeros are fine.
+    dipping = l.cyclic(base_lr=0.0, max_lr=0.9, step_size_up=2)  # 0.0 at step 0
+    shifted = l.warmup(schedule=dipping, steps=1, start_lr=0.5)  # 0.5, then the cycle from 0
+    assert run(torch.optim.RMSprop, shifted) == pytest.approx([shifted(k) for k in range(6)])
+    # State made with momentum 0 (a step before the scheduler): refused too.
+    p = torch.nn.Parameter(torch.ones(3))
+    opt = torch.optim.RMSprop([p], lr=0.01)
+    p.sum().backward()
+    opt.step()
+    with pytest.raises(ValueError, match="state was made with momentum 0"):
+        lambda_lr(opt, lr, momentum=l.constant(lr=0.9))
+    # A constant momentum of 0 drives nothing that needs a buffer: allowed.
+    assert run(torch.optim.RMSprop, l.constant(lr=0.0)) == [0.0] * 6
