@@ -413,6 +413,10 @@ class Shaped(Schedule):
     def _from_shape(self, floor: float, peak: float, shape: Any, xp: Namespace) -> Any:
         if self.geometric:
             low, high = (floor, peak) if floor <= peak else (peak, floor)
+            if narrow(shape, xp):
+                # One exp of a sum of logs: floor and peak / floor may leave float32's range
+                # (1e-300 flushes to 0, 1e297 to inf: 0 * inf was NaN) where the value does not.
+                return xp.clip(xp.exp(math.log(floor) + (math.log(peak) - math.log(floor)) * shape), low, high)
             return xp.clip(floor * xp.exp(math.log(peak / floor) * shape), low, high)
         return xp.between(floor, peak, shape)
 

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from lrsched._namespace import MAX_STEP
-from lrsched.base import NoClosedFormError, Schedule, horizon
+from lrsched.base import NoClosedFormError, Schedule, Shaped, horizon
 from lrsched.cosine import CosineRestarts
 from lrsched.momentum import InverseMomentum
 
@@ -119,6 +119,11 @@ def check_monotone(schedule: Schedule, until: float, *, samples: int = 65) -> No
 FRAMEWORK_FLOAT64 = 1e-13
 
 
+#: The names `check_backends_agree` takes: each is compared where its framework is
+#: imported (the half types through torch).
+FRAMEWORKS = ("numpy", "jax", "torch", "tensorflow", "float16", "bfloat16")
+
+
 def check_backends_agree(
     schedule: Schedule, steps: Any, *, frameworks: Sequence[str] = ("numpy",), rtol32: float = 1e-6
 ) -> None:
@@ -132,7 +137,15 @@ def check_backends_agree(
     answers (JAX by default) agree within `rtol32` of the value (or of the schedule's
     scale near zero), plus what the float32 rounding of the step itself allows:
     `max_slope * 8 * 2**-24 * t`; steps that close to a breakpoint are not compared.
+
+    A framework is compared only where the caller imported it (`import jax` first): the
+    check imports none. A name outside `FRAMEWORKS` raises ValueError. "float16" and
+    "bfloat16" compare torch steps of that type, at the steps the type holds (float16's
+    end at 65504).
     """
+    unknown = sorted(set(frameworks) - set(FRAMEWORKS))
+    if unknown:
+        raise ValueError(f"frameworks must be among {', '.join(FRAMEWORKS)}; got {', '.join(map(repr, unknown))}")
     steps = np.asarray(steps, dtype=np.float64)
     scalar = np.array([schedule(float(s)) for s in steps])
     answers: dict[str, tuple[np.ndarray, float, bool]] = {}  # values, rtol, computed in float32
@@ -156,7 +169,9 @@ def check_backends_agree(
         if name in frameworks and "torch" in sys.modules:
             import torch
 
-            half = torch.tensor(steps, dtype=getattr(torch, name))
+            # Steps the half type holds (float16 ends at 65504; a larger one is inf there).
+            held = steps[steps <= float(torch.finfo(getattr(torch, name)).max)]
+            half = torch.tensor(held, dtype=getattr(torch, name))
             rounded = half.double().numpy()
             values = schedule(half).double().numpy()
             reference = np.array([schedule(float(s)) for s in rounded])
@@ -247,17 +262,24 @@ def _float32_scale(schedule: Schedule) -> float:
 def _log_path_rounding(schedule: Schedule, values: np.ndarray) -> np.ndarray:
     """What float32 may be off where a schedule computes its value in logs (a product
     whose factors' sizes leave float32's range, restarts whose tops do): exp of a sum of
-    logs is exact to a few ulp of that sum, |log v| * 2**-24 of the value. 0 elsewhere."""
-    logged = any(
-        getattr(part, "_in_logs", False) or getattr(part, "_past_float32", False) for part in _every_part(schedule)
-    )
-    if not logged:
-        return np.zeros_like(values, dtype=np.float64)
+    logs is exact to a few ulp of that sum, |log v| * 2**-24 of the value; and where a
+    part moves in log-LR (`geometric`: floor * (peak / floor)**shape), its shape's
+    rounding, 2**-24, is magnified by |log(peak / floor)|. 0 elsewhere."""
+    parts = _every_part(schedule)
+    logged = any(getattr(part, "_in_logs", False) or getattr(part, "_past_float32", False) for part in parts)
+    spans = [_log_span(part) for part in parts if isinstance(part, Shaped) and part.geometric]
     size = np.abs(values)
-    with np.errstate(divide="ignore"):
-        return np.asarray(
-            np.where(size > 0.0, 4 * 2.0**-24 * size * np.abs(np.log(np.where(size > 0.0, size, 1.0))), 0.0)
-        )
+    out = 4 * 2.0**-24 * size * max(spans, default=0.0)
+    if logged:
+        with np.errstate(divide="ignore"):
+            out = out + np.where(size > 0.0, 4 * 2.0**-24 * size * np.abs(np.log(np.where(size > 0.0, size, 1.0))), 0.0)
+    return np.asarray(out, dtype=np.float64)
+
+
+def _log_span(part: Shaped) -> float:
+    """|log(peak / floor)| of a geometric part (its levels are both > 0)."""
+    floor, peak = part.levels
+    return abs(math.log(peak) - math.log(floor))
 
 
 def _momentum_magnification(schedule: Schedule) -> float:
