@@ -90,8 +90,10 @@ def check_continuous(schedule: Schedule, steps: Any, *, rtol: float = 1e-9) -> N
         )
 
 
-def check_monotone(schedule: Schedule, until: float, *, samples: int = 65) -> None:
-    """Within each declared piece the value moves only in the declared direction."""
+def check_monotone(schedule: Schedule, until: float, *, samples: int = 65, whole_steps: int = 1024) -> None:
+    """Within each declared piece the value moves only in the declared direction: at
+    `samples` steps spread over the piece and at its first `whole_steps` whole steps
+    (the steps an optimizer's count takes: a turn between two of them is found)."""
     tol = _float64_noise(schedule)
     for piece in schedule.pieces(until):
         if piece.trend is None or piece.end <= piece.start:
@@ -101,7 +103,8 @@ def check_monotone(schedule: Schedule, until: float, *, samples: int = 65) -> No
         end = min(piece.end, until) - 1e-9 * max(1.0, piece.end if math.isfinite(piece.end) else until)
         if end <= start:
             continue
-        steps = np.linspace(start, end, samples)
+        whole = np.arange(math.ceil(start), min(math.floor(end), math.ceil(start) + whole_steps - 1) + 1.0)
+        steps = np.unique(np.concatenate([np.linspace(start, end, samples), whole]))
         values = np.asarray(schedule(steps), dtype=np.float64)
         change = np.diff(values) * (piece.trend if piece.trend else 1)
         bad = ~(change >= -tol) if piece.trend else ~(np.abs(np.diff(values)) <= tol)  # NaN keeps no trend

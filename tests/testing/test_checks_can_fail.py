@@ -390,3 +390,31 @@ def test_drawn_geometric_policies_of_ones_own_agree_on_every_step_type(schedule)
 
     steps = np.linspace(0.0, min(1.5 * schedule.decay_steps, 2.0**53), 33)
     lt.check_backends_agree(schedule, steps, frameworks=("numpy", "jax", "torch", "float16", "bfloat16"))
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
+class _WiggledDecay(l.Schedule):
+    """A line from 0.1 down to 0 over 1000 steps, declared falling, that rises for one
+    step at 300 (0.0693 at 300, 0.0695 at 301): not monotone where it says it is."""
+
+    def _value(self, t, xp):
+        line = 0.1 * (1.0 - xp.minimum(t, 1000.0) / 1000.0)
+        bump = xp.maximum(1.0 - xp.abs(t - 301.0), 0.0) * 0.0003
+        return line + bump
+
+    @property
+    def bounds(self):
+        return (0.0, 0.1)
+
+    @property
+    def max_slope(self):
+        return 0.001
+
+    def pieces(self, until):
+        return tuple(p for p in (Piece(0.0, 1000.0, -1), Piece(1000.0, math.inf, 0)) if p.start <= until)
+
+
+def test_check_monotone_finds_a_turn_between_two_whole_steps():
+    # 65 samples over the piece stepped over it; the whole steps an optimizer takes do not.
+    with pytest.raises(AssertionError, match="declared trend -1"):
+        lt.check_monotone(_WiggledDecay(), 2000.0)
