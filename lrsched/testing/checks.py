@@ -403,8 +403,11 @@ def check_cycles(schedule: Schedule, until: float) -> None:
     """For a schedule with cycles: `ends_cycle` and `cycle_index` agree with
     `cycle_ends` at every whole step up to `until` (Python steps and NumPy arrays) and at
     every cycle end (Python steps; a fractional end computed by NumPy's vectorised
-    `expm1` may differ from libm's in the last bit)."""
+    `expm1` may differ from libm's in the last bit). And each end is where the schedule
+    can restart: a breakpoint, or the edge of a declared piece, never inside a piece
+    declared rising or falling (a cycle's end placed off its restart)."""
     ends = schedule.cycle_ends(until)
+    _check_ends_are_turns(schedule, ends, until)
     whole = np.arange(0.0, math.floor(until) + 1.0)
     steps = np.unique(np.concatenate([whole, np.asarray(ends, dtype=np.float64)]))
     expected_index = np.searchsorted(np.asarray(ends, dtype=np.float64), steps, side="right")
@@ -426,6 +429,30 @@ def check_cycles(schedule: Schedule, until: float) -> None:
                 f"{schedule!r} at step {steps[i]!r} ({given}): ends_cycle {flags[i]!r}, cycle_index {index[i]!r}; "
                 f"cycle_ends says {bool(expected_end[i])!r} and {int(expected_index[i])}"
             )
+
+
+def _check_ends_are_turns(schedule: Schedule, ends: Sequence[float], until: float) -> None:
+    """No cycle end strictly inside a piece declared monotone (trend -1 or 1) with no
+    breakpoint there: within such a piece the schedule does not restart."""
+    if not ends:
+        return
+    beyond = 2.0 * until + 1.0  # the piece after an end at `until` too
+    pieces = schedule.pieces(beyond)
+    starts = np.array([p.start for p in pieces], dtype=np.float64)
+    stops = np.array([p.end for p in pieces], dtype=np.float64)
+    monotone = np.array([p.trend in (-1, 1) for p in pieces])
+    jumps = np.sort(np.asarray(schedule.breakpoints(beyond), dtype=np.float64))
+    at = np.asarray(ends, dtype=np.float64)
+    slack = 1e-9 * np.maximum(1.0, np.abs(at))
+    k = np.clip(np.searchsorted(starts, at, side="right") - 1, 0, len(pieces) - 1)
+    inside = monotone[k] & (starts[k] + slack < at) & (at < stops[k] - slack)
+    near = np.searchsorted(jumps, at - slack, side="left") != np.searchsorted(jumps, at + slack, side="right")
+    if (i := _first(inside & ~near)) is not None:
+        piece = pieces[int(k[i])]
+        raise AssertionError(
+            f"{schedule!r}: cycle_ends holds {float(at[i])!r}, inside a piece declared trend {piece.trend} on "
+            f"[{piece.start}, {piece.end}) with no breakpoint there: the schedule cannot restart at it"
+        )
 
 
 def check_restarts_exact(schedule: Schedule, until: float) -> None:

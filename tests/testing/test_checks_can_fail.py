@@ -10,7 +10,7 @@ from hypothesis import given, settings
 
 import lrsched as l
 import lrsched.testing as lt
-from lrsched.base import Part, Piece
+from lrsched.base import Part, Piece, multiples
 from lrsched.params import LR, Steps
 
 
@@ -418,3 +418,36 @@ def test_check_monotone_finds_a_turn_between_two_whole_steps():
     # 65 samples over the piece stepped over it; the whole steps an optimizer takes do not.
     with pytest.raises(AssertionError, match="declared trend -1"):
         lt.check_monotone(_WiggledDecay(), 2000.0)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
+class _SawWithWrongEnds(l.Schedule):
+    """A sawtooth that restarts every 150 steps but declares its cycles' ends every 100."""
+
+    def _value(self, t, xp):
+        return 0.1 * (1.0 - (t - xp.floor(t / 150.0) * 150.0) / 150.0)
+
+    @property
+    def bounds(self):
+        return (0.0, 0.1)
+
+    @property
+    def max_slope(self):
+        return 0.1 / 150.0
+
+    def breakpoints(self, until, since=0.0):
+        return multiples(150.0, until, since)
+
+    def pieces(self, until):
+        edges = [0.0, *multiples(150.0, until), until]
+        return tuple(Piece(a, b, -1) for a, b in zip(edges, edges[1:], strict=False) if b > a)
+
+    def cycle_ends(self, until, since=0.0):
+        return multiples(100.0, until, since)
+
+
+def test_check_cycles_finds_ends_declared_off_the_restarts():
+    # ends_cycle and cycle_index of a schedule of one's own are read from cycle_ends:
+    # the check compared the declaration with itself (snapshots are taken at these ends).
+    with pytest.raises(AssertionError, match="cycle_ends holds 100.0, inside a piece declared trend -1"):
+        lt.check_cycles(_SawWithWrongEnds(), 1000.0)
