@@ -72,7 +72,30 @@ def check_continuous(schedule: Schedule, steps: Any, *, rtol: float = 1e-9) -> N
     steps = np.unique(np.asarray(steps, dtype=np.float64))
     values = np.asarray(schedule(steps), dtype=np.float64)
     jumps = np.asarray(schedule.breakpoints(float(steps[-1])), dtype=np.float64)
-    a, b = steps[:-1], steps[1:]
+    _check_pairs(schedule, steps[:-1], steps[1:], values[:-1], values[1:], jumps, rtol)
+
+
+def check_continuous_far(schedule: Schedule, steps: Any = None, *, rtol: float = 1e-9) -> None:
+    """`check_continuous` over t, t + 0.5 and t + 1 for each far step t (by default
+    `LARGE_STEPS`, up to 2**53), asking for the breakpoints of those windows alone
+    (`breakpoints(until, since)`; a schedule whose `breakpoints` takes no `since` is not
+    checked here: it would list every breakpoint from step 0)."""
+    if len(inspect.signature(schedule.breakpoints).parameters) < 2:
+        return
+    far = np.asarray(LARGE_STEPS if steps is None else steps, dtype=np.float64)
+    far = far[far <= MAX_STEP - 1.0]
+    a = np.concatenate([far, far + 0.5])
+    b = np.concatenate([far + 0.5, far + 1.0])
+    values = np.asarray(schedule(np.concatenate([far, far + 0.5, far + 1.0])), dtype=np.float64)
+    n = far.size
+    jumps = np.unique(np.asarray([j for t in far.tolist() for j in schedule.breakpoints(t + 1.0, t)], dtype=np.float64))
+    _check_pairs(schedule, a, b, values[: 2 * n], values[n:], jumps, rtol)
+
+
+def _check_pairs(
+    schedule: Schedule, a: np.ndarray, b: np.ndarray, at_a: np.ndarray, at_b: np.ndarray, jumps: np.ndarray, rtol: float
+) -> None:
+    """Each pair of steps a < b with no breakpoint between them moves within the slope bound."""
     # A jump at j changes the value between a < j and b >= j. A shifted breakpoint
     # (warmup, join) is only as exact as the subtraction of the shift: allow rounding.
     slack = 1e-9 * np.maximum(1.0, np.abs(b))
@@ -82,10 +105,10 @@ def check_continuous(schedule: Schedule, steps: Any, *, rtol: float = 1e-9) -> N
     # that, however close two steps are.
     step_rounding = 8 * np.finfo(np.float64).eps * np.maximum(np.abs(a), np.abs(b))
     allowed = schedule.max_slope * ((b - a) * (1 + rtol) + step_rounding) + _float64_noise(schedule)
-    bad = ~straddle & ~(np.abs(values[1:] - values[:-1]) <= allowed)  # a NaN moves more than any bound
+    bad = ~straddle & ~(np.abs(at_b - at_a) <= allowed)  # a NaN moves more than any bound
     if (i := _first(bad)) is not None:
         raise AssertionError(
-            f"{schedule!r} moves from {values[i]!r} at step {a[i]!r} to {values[i + 1]!r} at step "
+            f"{schedule!r} moves from {at_a[i]!r} at step {a[i]!r} to {at_b[i]!r} at step "
             f"{b[i]!r}: more than max_slope={schedule.max_slope!r} allows, and no breakpoint between"
         )
 
@@ -492,9 +515,11 @@ def check_restarts_exact(schedule: Schedule, until: float) -> None:
 def check_schedule(
     schedule: Schedule, until: float | None = None, *, samples: int = 513, whole_steps: int = 1024
 ) -> None:
-    """All checks over [0, until] and at large steps. Over [0, until]: a grid of `samples`
-    points, every whole step up to `whole_steps` (the steps an optimizer's count takes:
-    a value wrong at one of them is found), the breakpoints and their neighbours."""
+    """All checks over [0, until] and at large steps. Over [0, until] (by default the
+    `horizon`): a grid of `samples` points, every whole step up to `whole_steps` (the
+    steps an optimizer's count takes: a value wrong at one of them is found), the
+    breakpoints and their neighbours. At `LARGE_STEPS`: finite, bounded, and continuous
+    over the step after each (`check_continuous_far`)."""
     until = horizon(schedule) if until is None else until
     jumps = np.asarray(schedule.breakpoints(until), dtype=np.float64)
     edges = np.asarray([p.start for p in schedule.pieces(until)], dtype=np.float64)
@@ -507,6 +532,7 @@ def check_schedule(
     check_bounded(schedule, grid)
     check_bounded(schedule, LARGE_STEPS)
     check_continuous(schedule, grid)
+    check_continuous_far(schedule)
     check_monotone(schedule, until)
     if isinstance(schedule, InverseMomentum):
         check_opposes(schedule, grid)

@@ -451,3 +451,29 @@ def test_check_cycles_finds_ends_declared_off_the_restarts():
     # the check compared the declaration with itself (snapshots are taken at these ends).
     with pytest.raises(AssertionError, match="cycle_ends holds 100.0, inside a piece declared trend -1"):
         lt.check_cycles(_SawWithWrongEnds(), 1000.0)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
+class _FarJump(l.Shaped):
+    """A line down over 2e9 steps that declares no jump, yet drops by a third at step
+    2**30 + 0.25, far past any horizon a check reads."""
+
+    def shape_at(self, t, xp):
+        line = 1.0 - xp.minimum(t, 2e9) / 2e9
+        return line * xp.where(t < 2.0**30 + 0.25, 1.0, 2.0 / 3.0)
+
+    @property
+    def levels(self):
+        return (0.0, 0.1)
+
+    @property
+    def shape_slope(self):
+        return 1.0 / 2e9
+
+
+def test_check_schedule_finds_an_undeclared_jump_far_out():
+    # Only finite and bounded were checked at LARGE_STEPS: continuity stopped at the
+    # horizon (at most 1e4 steps).
+    with pytest.raises(AssertionError, match="no breakpoint between"):
+        lt.check_schedule(_FarJump())
+    lt.check_continuous(_FarJump(), [0.0, 2.0**29])  # the near steps are right
