@@ -30,6 +30,7 @@ from lrsched.testing.checks import (
     check_opposes,
     check_restarts_exact,
     check_schedule,
+    check_shape,
 )
 from lrsched.testing.strategies import (
     LAYOUTS,
@@ -80,6 +81,7 @@ __all__ = [
     "check_opposes",
     "check_restarts_exact",
     "check_schedule",
+    "check_shape",
     "constants",
     "cosine_decays",
     "cosine_restarts_schedules",

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from lrsched._namespace import MAX_STEP
+from lrsched._namespace import MAX_STEP, NUMPY
 from lrsched.base import NoClosedFormError, Schedule, Shaped, horizon
 from lrsched.cosine import CosineRestarts
 from lrsched.momentum import InverseMomentum
@@ -111,6 +111,16 @@ def _check_pairs(
             f"{schedule!r} moves from {at_a[i]!r} at step {a[i]!r} to {at_b[i]!r} at step "
             f"{b[i]!r}: more than max_slope={schedule.max_slope!r} allows, and no breakpoint between"
         )
+
+
+def check_shape(schedule: Shaped, steps: Any) -> None:
+    """A `Shaped` policy's shape lies in [0, 1] (its value is clipped to its levels,
+    which would hide a shape that leaves them)."""
+    steps = np.asarray(steps, dtype=np.float64)
+    shape = np.asarray(schedule.shape_at(steps, NUMPY), dtype=np.float64)
+    bad = ~((shape >= -1e-12) & (shape <= 1.0 + 1e-12))  # NaN is outside too
+    if (i := _first(bad)) is not None:
+        raise AssertionError(f"{schedule!r}: shape_at({steps[i]!r}) is {shape[i]!r}, outside [0, 1]")
 
 
 def check_monotone(schedule: Schedule, until: float, *, samples: int = 65, whole_steps: int = 1024) -> None:
@@ -533,6 +543,8 @@ def check_schedule(
     check_bounded(schedule, LARGE_STEPS)
     check_continuous(schedule, grid)
     check_continuous_far(schedule)
+    if isinstance(schedule, Shaped):
+        check_shape(schedule, grid)
     check_monotone(schedule, until)
     if isinstance(schedule, InverseMomentum):
         check_opposes(schedule, grid)

@@ -358,7 +358,7 @@ def test_momentum_opposes_a_warmup_ramp_and_is_highest_at_its_lowest_lr(schedule
     lt.check_opposes(momentum, steps)
     if schedule.start_lr < schedule.target and schedule.shape != "constant":
         assert momentum(0.0) == pytest.approx(momentum.max_momentum, abs=1e-12)
-    if schedule.prefix and schedule.end_lr is None and schedule.shape != "constant":
+    if schedule.prefix and schedule.end_lr is None and schedule.shape != "constant" and n <= 2.0**53:
         # Where the ramp ends, the schedule's own step-0 momentum: no jump.
         inner = l.inverse_momentum(schedule=schedule.schedule)
         assert momentum(n) == pytest.approx(inner(0.0), abs=1e-9)

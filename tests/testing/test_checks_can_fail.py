@@ -477,3 +477,25 @@ def test_check_schedule_finds_an_undeclared_jump_far_out():
     with pytest.raises(AssertionError, match="no breakpoint between"):
         lt.check_schedule(_FarJump())
     lt.check_continuous(_FarJump(), [0.0, 2.0**29])  # the near steps are right
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
+class _ShapeOverOne(l.Shaped):
+    """A decay whose shape reaches 1.3 between steps 100 and 110: its value is clipped to
+    the peak there, so no bound or slope is broken, but the shape is wrong."""
+
+    def shape_at(self, t, xp):
+        line = 1.0 - xp.minimum(t, 1000.0) / 1000.0
+        return xp.where((t >= 100.0) & (t < 110.0), 1.3, line)
+
+    @property
+    def levels(self):
+        return (0.0, 0.1)
+
+    def breakpoints(self, until, since=0.0):
+        return tuple(b for b in (100.0, 110.0) if since <= b <= until)
+
+
+def test_check_schedule_finds_a_shape_outside_0_1_that_the_clip_hides():
+    with pytest.raises(AssertionError, match=r"outside \[0, 1\]"):
+        lt.check_schedule(_ShapeOverOne(), until=500.0)
