@@ -106,6 +106,13 @@ def range_test(
     """
     if not isinstance(optimizer, torch.optim.Optimizer):
         raise TypeError(f"optimizer must be a torch.optim.Optimizer; got {type(optimizer).__name__}")
+    model_params = {id(p) for p in model.parameters()}
+    trained = [p for group in optimizer.param_groups for p in group["params"]]
+    if model_params and trained and not any(id(p) in model_params for p in trained):
+        raise ValueError(
+            "none of the optimizer's parameters is a parameter of model: the sweep would train something the "
+            "loss may not read (an optimizer built for another model, or before the model was wrapped)"
+        )
     if _is_zero_redundancy(optimizer):
         raise TypeError(
             "optimizer is a ZeroRedundancyOptimizer, whose state is sharded over the ranks and read whole on "

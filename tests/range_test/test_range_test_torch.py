@@ -141,6 +141,10 @@ def test_bad_input_leaves_model_and_optimizer_alone():
         range_test(model, opt, mse, data, start_lr=1.0, end_lr=0.1, progress=False)
     with pytest.raises(ValueError, match="no parameters"):
         range_test(torch.nn.ReLU(), opt, mse, data, progress=False)
+    # An optimizer of another model: the sweep ran to its end on a flat, meaningless curve.
+    other = torch.optim.SGD([torch.nn.Parameter(torch.zeros(4, 1))], lr=0.1)
+    with pytest.raises(ValueError, match="none of the optimizer's parameters is a parameter of model"):
+        range_test(model, other, mse, data, num_steps=5, progress=False)
     _assert_restored(before, model, opt)
 
 
