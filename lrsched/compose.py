@@ -197,6 +197,23 @@ class Warmup(Schedule):
     def _value(self, t: Any, xp: Namespace) -> Any:
         return xp.select(t, self._knots, self._value_of)
 
+    def _log_value(self, t: Any, xp: Namespace) -> Any:
+        # In float32, each part's own log (a factor of a product beyond float32's sizes:
+        # the log of a flushed value was -inf).
+        if not narrow(t, xp):
+            return xp.log(self._value(t, xp))
+        return xp.select(t, self._knots, self._log_value_of)
+
+    def _log_value_of(self, k: int, t: Any, xp: Namespace) -> Any:
+        if k:
+            return self.schedule._log_value(xp.maximum(t - self._shift, 0.0), xp)
+        size = max(abs(self.start_lr), abs(self.target))
+        if size == 0.0:
+            return xp.log(self._ramp(t, xp))
+        # A ramp is the same shape at any scale: its size taken out first.
+        fraction = xp.minimum(t, self.steps) / (self.steps or 1.0)
+        return math.log(size) + xp.log(ramp(self.shape, self.start_lr / size, self.target / size, fraction, xp))
+
     def _ramp_height(self, t: Any, xp: Namespace) -> Any:
         # The ramp's LR between its two ends, mapped onto [0, h0] (a ramp up: its start is
         # the lowest LR) or [h0, 1] (a ramp down), h0 the schedule's height at its step 0,
@@ -354,6 +371,16 @@ class Join(Schedule):
 
     def _value(self, t: Any, xp: Namespace) -> Any:
         return xp.select(t, self.boundaries, self._value_of)
+
+    def _log_value(self, t: Any, xp: Namespace) -> Any:
+        # In float32, each part's own log (see Warmup._log_value).
+        if not narrow(t, xp):
+            return xp.log(self._value(t, xp))
+        return xp.select(t, self.boundaries, self._log_value_of)
+
+    def _log_value_of(self, k: int, t: Any, xp: Namespace) -> Any:
+        start = self.boundaries[k - 1] if k else 0.0
+        return self.schedules[k]._log_value(xp.maximum(t - start, 0.0), xp)
 
     def shape_at(self, t: Any, xp: Namespace) -> Any:
         return xp.select(t, self.boundaries, self._shape_of)

@@ -485,6 +485,28 @@ def test_products_with_factors_beyond_float32_agree_on_every_backend(first, seco
     lt.check_backends_agree(schedule, all_steps, frameworks=("numpy", "jax", "torch"), rtol32=1e-4)
 
 
+@pytest.mark.parametrize("wrap", ["warmup", "ramp", "join", "plain"])
+def test_a_product_of_a_momentum_below_float32s_sizes_inside_a_composition_is_its_value(wrap):
+    # A factor whose value is below float32's smallest (a momentum of max 3.7e-51) inside
+    # a warmup or a join: its log was taken of the flushed value, -inf, and the product,
+    # 3.7e-37 (a float32 normal), came out 0 in float32.
+    pytest.importorskip("torch", reason="torch is not installed; CI installs it")
+    pytest.importorskip("jax", reason="jax is not installed; CI installs it")  # float32 steps
+    import jax  # noqa: F401  # check_backends_agree compares the frameworks imported
+
+    tiny = l.inverse_momentum(schedule=l.constant(lr=1.0), base_momentum=0.0, max_momentum=3.746325573099403e-51)
+    part = {
+        "warmup": l.warmup(schedule=tiny, steps=0.0, prefix=False),
+        "ramp": l.warmup(schedule=tiny, steps=10.0),  # a linear ramp from 0 to 3.7e-51
+        "join": l.join(schedules=[tiny, tiny], boundaries=[5.0]),
+        "plain": tiny,
+    }[wrap]
+    big, small = l.constant(lr=1e20), l.constant(lr=1e-13)
+    schedule = l.product(schedules=[big, big, part, small, small])
+    steps = np.array([0.0, 1.0, 7.0])
+    lt.check_backends_agree(schedule, steps, frameworks=("numpy", "jax", "torch"), rtol32=1e-4)
+
+
 @given(
     st.sampled_from(["polynomial", "cosine_decay", "rex"]),
     st.floats(1e31, 1e37),
