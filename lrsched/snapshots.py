@@ -30,14 +30,19 @@ class SnapshotKeeper:
         directory: str | os.PathLike[str] | None = None,
         prefix: str = "snapshot",
         suffix: str = ".pt",
+        start_step: int = 0,
     ) -> None:
         require_schedule("schedule", schedule)
         if not schedule.has_cycles:
             raise ValueError(f"schedule must have cycles (cosine_restarts, cyclic, ...); {schedule.policy} has none")
         if not isinstance(keep, int) or isinstance(keep, bool) or keep < 1:
             raise ValueError(f"keep must be a whole number >= 1; got {keep!r}")
+        if not isinstance(start_step, int) or isinstance(start_step, bool) or start_step < 0:
+            raise ValueError(f"start_step must be a whole number >= 0 (the updates done before); got {start_step!r}")
         self.schedule, self.keep, self.prefix, self.suffix = schedule, keep, prefix, suffix
         self.directory = None if directory is None else Path(directory)
+        self.steps = start_step
+        self.kept: list[tuple[int, Any]] = []  # (step, snapshot in memory or Path), oldest first
         if self.directory is not None:
             try:  # fail before training, not at the first cycle end
                 self.directory.mkdir(parents=True, exist_ok=True)
@@ -46,16 +51,25 @@ class SnapshotKeeper:
             except OSError as error:
                 raise ValueError(f"directory {str(self.directory)!r} cannot be written: {error}") from error
             # A file of ours already there would stop training at the first cycle end
-            # (files are never overwritten): refuse now, before any training.
-            taken = sorted(p.name for p in self.directory.glob(f"{prefix}-*{suffix}"))
+            # (files are never overwritten): refuse now, before any training. A resumed
+            # run (start_step) takes up its own earlier snapshots, those up to start_step.
+            found = {p: self._step_of(p) for p in self.directory.glob(f"{prefix}-*{suffix}")}
+            earlier = sorted((step, p) for p, step in found.items() if step is not None and 0 < step <= start_step)
+            taken = sorted(p.name for p in found if p not in {p for _, p in earlier})
             if taken:
                 raise ValueError(
                     f"directory {str(self.directory)!r} already holds snapshots named {prefix}-*{suffix} "
-                    f"({', '.join(taken[:3])}{', ...' if len(taken) > 3 else ''}): lrsched never overwrites "
-                    "them; choose another directory or prefix, or move them away"
+                    f"({', '.join(taken[:3])}{', ...' if len(taken) > 3 else ''})"
+                    + (f" past start_step={start_step}" if start_step else "")
+                    + ": lrsched never overwrites them; choose another directory or prefix, or move them away"
                 )
-        self.steps = 0
-        self.kept: list[tuple[int, Any]] = []  # (step, snapshot in memory or Path), oldest first
+            self.kept = list(earlier)
+            self._rotate()
+
+    def _step_of(self, path: Path) -> int | None:
+        """The update count in a snapshot file's name (prefix-000000000048.suffix), or None."""
+        middle = path.name[len(self.prefix) + 1 : len(path.name) - len(self.suffix)]
+        return int(middle) if middle.isdigit() else None
 
     def step(self) -> bool:
         """Count one update; True if it ends a cycle (a snapshot is due): a cycle end in
@@ -89,10 +103,20 @@ class SnapshotKeeper:
         self._rotate()
         return path
 
-    def _rotate(self) -> None:
+    def keep_written_elsewhere(self) -> Path:
+        """The snapshot file that another process writes (rank 0 of a data-parallel
+        run, for all of them): kept in the list, neither written nor deleted here."""
+        if self.directory is None:
+            raise ValueError("keep_written_elsewhere needs a directory")
+        path = self.directory / f"{self.prefix}-{self.steps:012d}{self.suffix}"
+        self.kept.append((self.steps, path))
+        self._rotate(delete=False)
+        return path
+
+    def _rotate(self, delete: bool = True) -> None:
         while len(self.kept) > self.keep:
             _, old = self.kept.pop(0)
-            if isinstance(old, Path):
+            if delete and isinstance(old, Path):
                 old.unlink(missing_ok=True)  # a user may have deleted or moved it: that is not an error
 
     @property

@@ -25,6 +25,15 @@ class Snapshots:
     in memory, or as `torch.save` files in `directory` (written to a temporary name, then
     renamed: an interrupted run never leaves a half-written snapshot; an existing file
     of the same name is never overwritten).
+
+    A run resumed from a checkpoint gives `start_step`, the optimizer updates done
+    before it (the count its scheduler resumed at): the snapshots go on at the same
+    cycle ends, and in `directory` the run's own earlier snapshot files (those up to
+    `start_step`) are taken up as kept.
+
+    In a process group (DDP) with `directory`, rank 0 writes the files and every rank
+    lists them (`state_dicts` reads those rank 0 has written); in memory each rank
+    keeps its own.
     """
 
     def __init__(
@@ -35,9 +44,12 @@ class Snapshots:
         keep: int = 5,
         directory: str | os.PathLike[str] | None = None,
         prefix: str = "snapshot",
+        start_step: int = 0,
     ) -> None:
         self.model = model
-        self.keeper = SnapshotKeeper(schedule, keep=keep, directory=directory, prefix=prefix, suffix=".pt")
+        self.keeper = SnapshotKeeper(
+            schedule, keep=keep, directory=directory, prefix=prefix, suffix=".pt", start_step=start_step
+        )
 
     @property
     def kept(self) -> list[tuple[int, Any]]:
@@ -47,6 +59,9 @@ class Snapshots:
         """Count one optimizer update; keep a snapshot if it ends a cycle. True if kept."""
         if not self.keeper.step():
             return False
+        if self.keeper.directory is not None and not _writes_files():
+            self.keeper.keep_written_elsewhere()  # rank 0 writes the ranks' one file
+            return True
         state = {k: v.detach().clone().cpu() for k, v in self.model.state_dict().items()}
         if self.keeper.directory is None:
             self.keeper.keep_in_memory(state)
@@ -58,6 +73,14 @@ class Snapshots:
     def state_dicts(self) -> list[dict[str, torch.Tensor]]:
         """The kept snapshots. state dicts, oldest first (files deleted since are left out)."""
         return [torch.load(s, weights_only=True) if isinstance(s, Path) else s for _, s in self.keeper.existing]
+
+
+def _writes_files() -> bool:
+    """Whether this process writes snapshot files: rank 0 of a process group (every rank
+    holds the same weights in data-parallel training, and all writing one file raced:
+    one rank's write failed on the other's file), or a process outside one."""
+    distributed = torch.distributed.is_available() and torch.distributed.is_initialized()
+    return not distributed or torch.distributed.get_rank() == 0
 
 
 def ensemble_predict(

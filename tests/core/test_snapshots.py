@@ -231,3 +231,34 @@ def test_keras_snapshot_callback_and_ensemble(in_directory, tmp_path):
     np.testing.assert_allclose(probs, np.mean(expected, 0), rtol=1e-5, atol=1e-6)
     for a, b in zip(model.get_weights(), before, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("in_directory", [False, True])
+def test_a_resumed_run_keeps_its_snapshots_at_the_same_cycle_ends(in_directory, tmp_path):
+    # A run resumed from a checkpoint counted from 0 again: with cycle ends 10, 25, 47.5
+    # and 81.25, resuming at update 40 kept updates 50, 65 and 88 (all mid-cycle) where 48
+    # and 82 are due; and the run's own folder was refused. `start_step` goes on.
+    schedule = l.cosine_restarts(max_lr=0.1, first_cycle_steps=10, cycle_mult=1.5)
+    assert schedule.cycle_ends(90) == (10.0, 25.0, 47.5, 81.25)
+    directory = tmp_path / "snaps" if in_directory else None
+
+    def run(start, stop):
+        model = torch.nn.Linear(3, 4)
+        keeper = Snapshots(model, schedule, keep=3, directory=directory, start_step=start)
+        for _ in range(start, stop):
+            keeper.step()
+        return keeper
+
+    first = run(0, 40)
+    assert [step for step, _ in first.kept] == [10, 25]
+    resumed = run(40, 90)
+    expected = [25, 48, 82] if in_directory else [48, 82]  # the folder's earlier files are taken up
+    assert [step for step, _ in resumed.kept] == expected
+    if in_directory:
+        names = sorted(os.listdir(directory))
+        assert names == ["snapshot-000000000025.pt", "snapshot-000000000048.pt", "snapshot-000000000082.pt"]
+        # Files past start_step are another run's: refused, as before.
+        with pytest.raises(ValueError, match="past start_step=40"):
+            run(40, 41)
+    with pytest.raises(ValueError, match="start_step must be a whole number"):
+        Snapshots(torch.nn.Linear(3, 4), schedule, start_step=-1)

@@ -31,6 +31,7 @@ SCENARIOS = (
     "empty_data_on_one_rank",
     "fsdp_with_validation_is_refused",
     "zero_redundancy_is_refused",
+    "snapshots_in_one_folder",
     "ddp_keeps_its_buffer_sync",
     "lbfgs_line_search_under_ddp",
 )
@@ -178,6 +179,14 @@ def test_zero_redundancy_optimizer_is_refused_on_every_rank_before_training(rank
     for rank in ranks("zero_redundancy_is_refused"):
         assert "ZeroRedundancyOptimizer" in rank["raised"] and "optimizer it wraps" in rank["raised"]
         assert rank["unchanged"]
+
+
+def test_snapshots_in_one_folder_are_written_by_rank_0_and_listed_by_every_rank(ranks):
+    # Cycle ends 2, 5, 9.5, 16.25 within 12 updates: 2, 5 and 10 kept on both ranks.
+    found = ranks("snapshots_in_one_folder")
+    for rank in found:
+        assert rank["kept"] == [2, 5, 10] and rank["read"] == 3
+        assert rank["files"] == [f"snapshot-{step:012d}.pt" for step in (2, 5, 10)]
 
 
 def test_fsdp_with_held_out_batches_is_refused_on_every_rank(ranks):

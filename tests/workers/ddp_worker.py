@@ -187,6 +187,35 @@ def empty_data_on_one_rank(rank):
     }
 
 
+def snapshots_in_one_folder(rank):
+    """Every rank keeps snapshots in one shared folder: all writing the same file raced
+    (one rank's write failed on the other's file, or overwrote it)."""
+    import os
+    import shutil
+    import tempfile
+
+    from lrsched.adapters.torch import Snapshots
+
+    folder = [tempfile.mkdtemp(prefix="lrsched-ddp-snaps-") if rank == 0 else None]
+    dist.broadcast_object_list(folder, src=0)
+    model = torch.nn.parallel.DistributedDataParallel(_net())
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    schedule = l.cosine_restarts(max_lr=0.05, first_cycle_steps=2, cycle_mult=1.5)
+    keeper = Snapshots(model, schedule, keep=3, directory=folder[0])
+    for batch in _shard(rank, batches=12):
+        optimizer.zero_grad()
+        loss_fn(model, batch).backward()
+        optimizer.step()
+        keeper.step()
+    dist.barrier()
+    files = sorted(os.listdir(folder[0]))
+    read = [sorted(state) for state in keeper.state_dicts]
+    dist.barrier()  # every rank has read them
+    if rank == 0:
+        shutil.rmtree(folder[0])
+    return {"kept": [step for step, _ in keeper.kept], "files": files, "read": len(read)}
+
+
 def zero_redundancy_is_refused(rank):
     """ZeroRedundancyOptimizer's state is sharded and read whole on one rank only: refused
     on every rank before any training (it failed in state_dict with torch's advice to
@@ -246,6 +275,7 @@ SCENARIOS = {
         empty_data_on_one_rank,
         fsdp_with_validation_is_refused,
         zero_redundancy_is_refused,
+        snapshots_in_one_folder,
         ddp_keeps_its_buffer_sync,
         lbfgs_line_search_under_ddp,
     )
