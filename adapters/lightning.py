@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import warnings
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -195,7 +196,9 @@ class RangeTestCallback(pl.Callback):
 
     After `fit` starts, `callback.result` holds the `RangeTestResult` and
     `callback.applied_lr` the LR applied (None where no LR could be suggested: the
-    reason is in `callback.result.recommend(use).reason`, and nothing is changed).
+    reason is in `callback.result.recommend(use).reason`, and nothing is changed). A fit
+    resumed from a checkpoint (`ckpt_path`) goes on at the checkpoint's LR: no sweep,
+    a `UserWarning` says so.
     """
 
     def __init__(
@@ -225,6 +228,17 @@ class RangeTestCallback(pl.Callback):
         )
 
     def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if trainer.ckpt_path is not None:
+            # A resumed fit restores the optimizer, the schedulers and the module's LR
+            # after this hook: a sweep now would be overwritten (and report an LR that
+            # training does not use). The checkpoint's LR goes on.
+            warnings.warn(
+                f"RangeTestCallback: fit resumes from {trainer.ckpt_path!r}, whose LR and schedule are restored; "
+                "the range test is not run again (callback.result stays None)",
+                UserWarning,
+                stacklevel=2,
+            )
+            return
         attr = self._attr(pl_module)
         _check_schedulers(trainer)
         optimizer = trainer.optimizers[0]

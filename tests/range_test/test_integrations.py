@@ -385,3 +385,33 @@ def test_lightning_callback_sweeps_under_a_schedule_that_starts_at_zero():
     expected = compat.transformers.get_linear_schedule_with_warmup(peak, 4, 40)
     np.testing.assert_allclose(seen, [expected(k) for k in range(len(seen))], rtol=1e-9)
     assert seen[0] == 0.0
+
+
+def test_lightning_callback_does_not_sweep_again_on_a_resumed_fit(tmp_path):
+    # Lightning restores the optimizer and the schedulers after on_fit_start: a resumed
+    # fit ran 60 more sweep steps and reported an applied LR that training never used.
+    pl = pytest.importorskip("pytorch_lightning", reason="pytorch-lightning is not installed; CI installs it")
+    from lrsched.adapters.lightning import RangeTestCallback
+
+    x, y = _regression()
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=32)
+
+    def trainer(callback, steps):
+        return pl.Trainer(
+            max_steps=steps, callbacks=[callback], logger=False, enable_checkpointing=False,
+            enable_progress_bar=False, enable_model_summary=False, accelerator="cpu",
+        )  # fmt: skip
+
+    torch.manual_seed(0)
+    first = RangeTestCallback(use="constant", start_lr=1e-6, end_lr=10.0, num_steps=60)
+    run = trainer(first, 4)
+    run.fit(_lightning_regression(pl), loader)
+    assert first.applied_lr is not None
+    run.save_checkpoint(tmp_path / "mid.ckpt")
+
+    again = RangeTestCallback(use="constant", start_lr=1e-6, end_lr=10.0, num_steps=60)
+    resumed = trainer(again, 8)
+    with pytest.warns(UserWarning, match="the range test is not run again"):
+        resumed.fit(_lightning_regression(pl), loader, ckpt_path=tmp_path / "mid.ckpt")
+    assert again.result is None and again.applied_lr is None
+    assert resumed.optimizers[0].param_groups[0]["lr"] == pytest.approx(first.applied_lr)  # the checkpoint's
