@@ -8,9 +8,9 @@ only NumPy; `lrsched.testing.strategies` draws the schedules to check.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import inspect
 import math
-import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -155,8 +155,7 @@ def check_monotone(schedule: Schedule, until: float, *, samples: int = 65, whole
 FRAMEWORK_FLOAT64 = 1e-13
 
 
-#: The names `check_backends_agree` takes: each is compared where its framework is
-#: imported (the half types through torch).
+#: The names `check_backends_agree` takes (the half types are torch's).
 FRAMEWORKS = ("numpy", "jax", "torch", "tensorflow", "float16", "bfloat16")
 
 
@@ -174,35 +173,43 @@ def check_backends_agree(
     scale near zero), plus what the float32 rounding of the step itself allows:
     `max_slope * 8 * 2**-24 * t`; steps that close to a breakpoint are not compared.
 
-    A framework is compared only where the caller imported it (`import jax` first): the
-    check imports none. A name outside `FRAMEWORKS` raises ValueError. "float16" and
-    "bfloat16" compare torch steps of that type, at the steps the type holds (float16's
-    end at 65504).
+    Each framework named is imported (ModuleNotFoundError where it is not installed: a
+    named framework is never skipped); a name outside `FRAMEWORKS` raises ValueError.
+    "float16" and "bfloat16" compare torch steps of that type, at the steps the type
+    holds (float16's end at 65504).
     """
     unknown = sorted(set(frameworks) - set(FRAMEWORKS))
     if unknown:
         raise ValueError(f"frameworks must be among {', '.join(FRAMEWORKS)}; got {', '.join(map(repr, unknown))}")
+    for name in frameworks:
+        module = {"float16": "torch", "bfloat16": "torch"}.get(name, name)
+        if module != "numpy":
+            try:
+                importlib.import_module(module)
+            except ImportError as error:
+                message = f"frameworks names {name!r}, but {module} cannot be imported: {error}"
+                raise ModuleNotFoundError(message) from None
     steps = np.asarray(steps, dtype=np.float64)
     scalar = np.array([schedule(float(s)) for s in steps])
     answers: dict[str, tuple[np.ndarray, float, bool]] = {}  # values, rtol, computed in float32
     if "numpy" in frameworks:
         answers["numpy"] = (np.asarray(schedule(steps)), 1e-15, False)
-    if "jax" in frameworks and "jax" in sys.modules:
+    if "jax" in frameworks:
         import jax.numpy as jnp
 
         answers["jax"] = (np.asarray(schedule(jnp.asarray(steps)), dtype=np.float64), rtol32, True)
-    if "torch" in frameworks and "torch" in sys.modules:
+    if "torch" in frameworks:
         import torch
 
         answers["torch"] = (schedule(torch.tensor(steps, dtype=torch.float64)).numpy(), FRAMEWORK_FLOAT64, False)
-    if "tensorflow" in frameworks and "tensorflow" in sys.modules:
+    if "tensorflow" in frameworks:
         import tensorflow as tf
 
         answers["tensorflow"] = (schedule(tf.constant(steps, dtype=tf.float64)).numpy(), FRAMEWORK_FLOAT64, False)
     for name in ("float16", "bfloat16"):
         # Half-precision steps: the schedule computes in float32 at the step's own
         # (rounded) value; compared with the scalar call there.
-        if name in frameworks and "torch" in sys.modules:
+        if name in frameworks:
             import torch
 
             # Steps the half type holds (float16 ends at 65504; a larger one is inf there).

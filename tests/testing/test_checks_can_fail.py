@@ -499,3 +499,33 @@ class _ShapeOverOne(l.Shaped):
 def test_check_schedule_finds_a_shape_outside_0_1_that_the_clip_hides():
     with pytest.raises(AssertionError, match=r"outside \[0, 1\]"):
         lt.check_schedule(_ShapeOverOne(), until=500.0)
+
+
+def test_check_backends_agree_imports_the_frameworks_it_is_given():
+    # A framework not imported before was skipped silently: the docs' own example named
+    # JAX without importing it, and a policy 10% off in float32 passed. In a fresh
+    # interpreter, with nothing imported but lrsched.
+    pytest.importorskip("jax", reason="jax is not installed; CI installs it")
+    import subprocess
+    import sys
+
+    script = (
+        "import dataclasses, lrsched as l, lrsched.testing as lt\n"
+        "@dataclasses.dataclass(frozen=True, kw_only=True, repr=False)\n"
+        "class Off(l.Schedule):\n"
+        "    def _value(self, t, xp):\n"
+        "        return 0.1 * (1.0 - xp.minimum(t, 100.0) / 100.0) * (1.1 if xp.eps(t) > 1e-10 else 1.0)\n"
+        "    @property\n"
+        "    def bounds(self): return (0.0, 0.11)\n"
+        "    @property\n"
+        "    def max_slope(self): return 0.0011\n"
+        "try:\n"
+        "    lt.check_backends_agree(Off(), [0.0, 10.0, 50.0], frameworks=('numpy', 'jax'))\n"
+        "except AssertionError as error:\n"
+        "    print('found', 'jax gives' in str(error))\n"
+        "else:\n"
+        "    print('passed')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "found True"
