@@ -318,14 +318,24 @@ class SnapshotCallback(keras.callbacks.Callback):  # type: ignore[misc]
     `.weights.h5` files in `directory`, written atomically, never over an existing file.
     The step count is the one the optimizer gives its LR schedule (its `iterations`, or
     with `gradient_accumulation_steps` its count of batches), so a resumed `fit` keeps
-    counting.
+    counting. A new callback for a resumed run gives `start_step` (that count at the
+    checkpoint): the run's own earlier files in `directory`, up to it, are taken up as
+    kept (other files there are refused, as for a new run).
     """
 
     def __init__(
-        self, schedule: Schedule, *, keep: int = 5, directory: str | None = None, prefix: str = "snapshot"
+        self,
+        schedule: Schedule,
+        *,
+        keep: int = 5,
+        directory: str | None = None,
+        prefix: str = "snapshot",
+        start_step: int = 0,
     ) -> None:
         super().__init__()
-        self.keeper = SnapshotKeeper(schedule, keep=keep, directory=directory, prefix=prefix, suffix=".weights.h5")
+        self.keeper = SnapshotKeeper(
+            schedule, keep=keep, directory=directory, prefix=prefix, suffix=".weights.h5", start_step=start_step
+        )
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         _refuse_multi_step_execution(self.model, "SnapshotCallback")

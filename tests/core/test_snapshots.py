@@ -262,3 +262,22 @@ def test_a_resumed_run_keeps_its_snapshots_at_the_same_cycle_ends(in_directory, 
             run(40, 41)
     with pytest.raises(ValueError, match="start_step must be a whole number"):
         Snapshots(torch.nn.Linear(3, 4), schedule, start_step=-1)
+
+
+def test_a_resumed_keras_run_takes_up_its_own_snapshot_files(tmp_path):
+    # A new callback on the run's own folder was refused (its earlier snapshots were
+    # there): `start_step`, the optimizer's count at the checkpoint, takes them up.
+    pytest.importorskip("keras", reason="keras is not installed; CI installs it")
+    from lrsched.adapters.keras import SnapshotCallback
+
+    schedule = l.cosine_restarts(max_lr=0.1, first_cycle_steps=10, cycle_mult=1.5)
+    folder = tmp_path / "snaps"
+    folder.mkdir()
+    for step in (10, 25):
+        (folder / f"snapshot-{step:012d}.weights.h5").write_bytes(b"")
+    with pytest.raises(ValueError, match="already holds snapshots"):
+        SnapshotCallback(schedule, directory=str(folder))
+    resumed = SnapshotCallback(schedule, keep=2, directory=str(folder), start_step=40)
+    assert [step for step, _ in resumed.keeper.kept] == [10, 25]
+    with pytest.raises(ValueError, match="past start_step=20"):
+        SnapshotCallback(schedule, directory=str(folder), start_step=20)
