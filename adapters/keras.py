@@ -20,6 +20,7 @@ or optax loop, where both adapters drive SGD momentum.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, cast
@@ -183,7 +184,14 @@ def _batches_of(x: Any, y: Any, batch_size: int) -> Iterable[Any]:
     several outputs; `x` alone for a model that adds its own loss), or `x` itself as
     batches (a `tf.data.Dataset`, a `PyDataset`, a list of `(x, y)` or
     `(x, y, sample_weight)` tuples) when `y` is None and `x` is no array."""
-    if y is None and not _is_arrays(x):
+    if not _is_arrays(x):
+        if y is not None:
+            # Model.fit refuses this too: each batch would be read as x with this y (the
+            # first batch trained on again and again, with a structure warning alone).
+            raise ValueError(
+                "y is given, but x is not arrays: x holds batches already (a list of (x, y) tuples, a "
+                "tf.data.Dataset, a PyDataset), which carry their targets; give y=None"
+            )
         return cast(Iterable[Any], x)
     rows = len(keras.tree.flatten(x)[0])
 
@@ -266,15 +274,19 @@ def range_test(
     stepping = getattr(optimizer, "inner_optimizer", optimizer)  # mixed precision: the loss-scale wrapper's
     if isinstance(stepping._learning_rate, keras.optimizers.schedules.LearningRateSchedule):
         raise ValueError("the optimizer's learning_rate is a schedule; compile with a number for the range test")
-    if not isinstance(batch_size, int) or batch_size < 1:
+    if callable(stepping._learning_rate):  # Keras reads a callable anew at each step: the sweep could not set it
+        raise ValueError("the optimizer's learning_rate is a callable; compile with a number for the range test")
+    if not isinstance(batch_size, numbers.Integral) or isinstance(batch_size, bool) or batch_size < 1:
         raise ValueError(f"batch_size must be a whole number >= 1; got {batch_size!r}")
+    batch_size = int(batch_size)
     if not model.trainable_variables:
         raise ValueError("model has no trainable variables: there is nothing for the range test to train")
     _check_held_out("val_data", val_data)
     _check_held_out("confirm_data", confirm_data)
     held_out = check_confirmation(confirm, confirm_use, confirm_steps, confirm_data, val_data)
+    batches = _batches_of(x, y, batch_size)  # checked before any training
     if confirm:
-        require_reiterable("x", _batches_of(x, y, batch_size))
+        require_reiterable("x", batches)
     if not optimizer.built:
         optimizer.build(model.trainable_variables)
     sweeping = [True]  # the short trainings of the confirmation record no validation loss per step

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+import numbers
 from typing import Any
 
 from lrsched.sweep import RangeSweep, range_sweep
@@ -58,8 +59,9 @@ class RangeTestSettings:
 
     def __post_init__(self) -> None:
         steps = self.num_steps
-        if not isinstance(steps, int) or isinstance(steps, bool) or steps < 2:
+        if not isinstance(steps, numbers.Integral) or isinstance(steps, bool) or steps < 2:
             raise ValueError(f"num_steps must be a whole number >= 2; got {steps!r}")
+        object.__setattr__(self, "num_steps", int(steps))  # a NumPy integer taken as the int it is
         _ = self.schedule  # built (and kept) here: range_sweep checks start_lr, end_lr and mode
         check_smoothing(self.smoothing)
         check_diverge(self.diverge)

@@ -99,6 +99,27 @@ def test_bad_input():
         range_test(uncompiled, x, y, progress=False)
 
 
+def test_batches_with_a_y_and_a_callable_lr_are_refused_before_training():
+    # A list of (x, y) batches with y as well trained on the first batch again and again
+    # (a structure warning alone; Model.fit refuses it); a callable LR failed at step 0
+    # with AttributeError ('function' object has no attribute 'assign').
+    model, x, y = _model()
+    before = _snapshot(model)
+    batches = [(x[i : i + 32], y[i : i + 32]) for i in range(0, 96, 32)]
+    with pytest.raises(ValueError, match="y is given, but x is not arrays"):
+        range_test(model, batches, y, num_steps=5, progress=False)
+    _assert_restored(model, before)
+    called, _, _ = _model(keras.optimizers.SGD(learning_rate=lambda: 0.01))
+    with pytest.raises(ValueError, match="learning_rate is a callable"):
+        range_test(called, x, y, num_steps=5, progress=False)
+
+
+def test_numpy_integers_are_whole_numbers():
+    model, x, y = _model()
+    result = range_test(model, x, y, num_steps=np.int64(6), batch_size=np.int64(16), progress=False)
+    assert len(result.lrs) == 6 and result.sweep[2] == 6 and type(result.sweep[2]) is int
+
+
 def test_nan_loss_and_an_exception_inside_the_loss_restore():
     import tensorflow as tf
 
