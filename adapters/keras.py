@@ -284,9 +284,9 @@ def range_test(
     _check_held_out("val_data", val_data)
     _check_held_out("confirm_data", confirm_data)
     held_out = check_confirmation(confirm, confirm_use, confirm_steps, confirm_data, val_data)
-    batches = _batches_of(x, y, batch_size)  # checked before any training
+    data = _batches_of(x, y, batch_size)  # checked before any training
     if confirm:
-        require_reiterable("x", batches)
+        require_reiterable("x", data)
     if not optimizer.built:
         optimizer.build(model.trainable_variables)
     sweeping = [True]  # the short trainings of the confirmation record no validation loss per step
@@ -310,7 +310,6 @@ def range_test(
             variable.assign(value)
 
     try:
-        data = _batches_of(x, y, batch_size)
         result = run_sweep(train_step, data, settings, optimizer=optimizer_family(optimizer))
         if not confirm:
             return result

@@ -421,10 +421,17 @@ class Shaped(Schedule):
         return xp.between(floor, peak, shape)
 
     def _log_value(self, t: Any, xp: Namespace) -> Any:
+        if self._own_value_formula:
+            return xp.log(self._value(t, xp))
+        return self._levels_log_value(t, xp)
+
+    def _levels_log_value(self, t: Any, xp: Namespace) -> Any:
+        """The log of the value from the levels and the shape; a policy that writes that
+        formula out in its own `_value` (for speed) takes this as its `_log_value`."""
         floor, peak = self._ends
         size = max(abs(floor), abs(peak))
         smallest, largest = FLOAT32_SAFE
-        if self._own_value_formula or not narrow(t, xp) or size == 0.0 or smallest <= size <= largest:
+        if not narrow(t, xp) or size == 0.0 or smallest <= size <= largest:
             return xp.log(self._value(t, xp))
         # Levels beyond float32's sizes (a factor of a product): the size taken out first.
         return math.log(size) + xp.log(self._from_shape(floor / size, peak / size, self.shape_at(t, xp), xp))

@@ -187,9 +187,11 @@ class Warmup(Schedule):
         at its step 0."""
         return self._target
 
-    def _ramp(self, t: Any, xp: Namespace) -> Any:
+    def _ramp(self, t: Any, xp: Namespace, size: float = 1.0) -> Any:
+        """The ramp's LR at `t`, divided by `size` (a ramp is the same shape at any scale)."""
         # steps = 0: this branch is never chosen, but tracing frameworks evaluate it.
-        return ramp(self.shape, self.start_lr, self.target, xp.minimum(t, self.steps) / (self.steps or 1.0), xp)
+        fraction = xp.minimum(t, self.steps) / (self.steps or 1.0)
+        return ramp(self.shape, self.start_lr / size, self.target / size, fraction, xp)
 
     def _value_of(self, k: int, t: Any, xp: Namespace) -> Any:
         return self._ramp(t, xp) if k == 0 else self.schedule._value(xp.maximum(t - self._shift, 0.0), xp)
@@ -210,9 +212,7 @@ class Warmup(Schedule):
         size = max(abs(self.start_lr), abs(self.target))
         if size == 0.0:
             return xp.log(self._ramp(t, xp))
-        # A ramp is the same shape at any scale: its size taken out first.
-        fraction = xp.minimum(t, self.steps) / (self.steps or 1.0)
-        return math.log(size) + xp.log(ramp(self.shape, self.start_lr / size, self.target / size, fraction, xp))
+        return math.log(size) + xp.log(self._ramp(t, xp, size))  # its size taken out first
 
     def _ramp_height(self, t: Any, xp: Namespace) -> Any:
         # The ramp's LR between its two ends, mapped onto [0, h0] (a ramp up: its start is

@@ -7,11 +7,10 @@ at its highest where the LR is at its floor, at its lowest where the LR peaks.
 
 from __future__ import annotations
 
-import math
 from typing import Annotated, Any
 
 from lrsched._namespace import MATH, Namespace, prepare
-from lrsched.base import FLOAT32_SAFE, Part, Piece, Schedule, Shaped, flip_trend, frozen_value, narrow, register
+from lrsched.base import Part, Piece, Schedule, Shaped, flip_trend, frozen_value, register
 from lrsched.one_cycle import OneCycle
 from lrsched.params import Interval, UnitInterval
 
@@ -66,13 +65,10 @@ class InverseMomentum(Shaped):
         # `from_lr_shape`, inlined: a call fewer on the hot path
         return xp.between(self.max_momentum, self.base_momentum, self.schedule.height_at(t, xp))
 
-    def _log_value(self, t: Any, xp: Namespace) -> Any:
-        # A max_momentum below float32's sizes (a factor of a product: its log was -inf
-        # where the value flushed to 0): the size taken out first. Momentum is at most 1.
-        size = self.max_momentum
-        if not narrow(t, xp) or size == 0.0 or size >= FLOAT32_SAFE[0]:
-            return xp.log(self._value(t, xp))
-        return math.log(size) + xp.log(xp.between(1.0, self.base_momentum / size, self.schedule.height_at(t, xp)))
+    # Its `_value` is the levels' formula written out: a max_momentum below float32's
+    # sizes (a factor of a product) takes its log from the levels, the size taken out
+    # first (the log of the flushed value was -inf).
+    _log_value = Shaped._levels_log_value
 
     def from_lr_shape(self, shape: Any, xp: Namespace = MATH) -> Any:
         """The momentum where the schedule's height is `shape` (e.g. from its

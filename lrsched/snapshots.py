@@ -55,7 +55,8 @@ class SnapshotKeeper:
             # run (start_step) takes up its own earlier snapshots, those up to start_step.
             found = {p: self._step_of(p) for p in self.directory.glob(f"{prefix}-*{suffix}")}
             earlier = sorted((step, p) for p, step in found.items() if step is not None and 0 < step <= start_step)
-            taken = sorted(p.name for p in found if p not in {p for _, p in earlier})
+            ours = {p for _, p in earlier}
+            taken = sorted(p.name for p in found if p not in ours)
             if taken:
                 raise ValueError(
                     f"directory {str(self.directory)!r} already holds snapshots named {prefix}-*{suffix} "
@@ -66,8 +67,14 @@ class SnapshotKeeper:
             self.kept = list(earlier)
             self._rotate()
 
+    def _path(self, purpose: str) -> Path:
+        """The file of the snapshot at the current count: prefix-000000000048.suffix."""
+        if self.directory is None:
+            raise ValueError(f"{purpose} needs a directory")
+        return self.directory / f"{self.prefix}-{self.steps:012d}{self.suffix}"
+
     def _step_of(self, path: Path) -> int | None:
-        """The update count in a snapshot file's name (prefix-000000000048.suffix), or None."""
+        """The update count in a snapshot file's name (`_path`'s), or None."""
         middle = path.name[len(self.prefix) + 1 : len(path.name) - len(self.suffix)]
         return int(middle) if middle.isdigit() else None
 
@@ -86,9 +93,7 @@ class SnapshotKeeper:
 
     def keep_file(self, write: Callable[[str], None]) -> Path:
         """`write(path)` writes the snapshot to a temporary path; it is then renamed."""
-        if self.directory is None:
-            raise ValueError("keep_file needs a directory")
-        path = self.directory / f"{self.prefix}-{self.steps:012d}{self.suffix}"
+        path = self._path("keep_file")
         if path.exists():
             raise FileExistsError(f"{path} exists; lrsched does not overwrite it")
         handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=f".{path.name}.", suffix=f".tmp{self.suffix}")
@@ -106,9 +111,7 @@ class SnapshotKeeper:
     def keep_written_elsewhere(self) -> Path:
         """The snapshot file that another process writes (rank 0 of a data-parallel
         run, for all of them): kept in the list, neither written nor deleted here."""
-        if self.directory is None:
-            raise ValueError("keep_written_elsewhere needs a directory")
-        path = self.directory / f"{self.prefix}-{self.steps:012d}{self.suffix}"
+        path = self._path("keep_written_elsewhere")
         self.kept.append((self.steps, path))
         self._rotate(delete=False)
         return path
